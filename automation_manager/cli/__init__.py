@@ -1,0 +1,115 @@
+"""The ``amgr`` command: a thin shell over :class:`AutomationManager`.
+
+Subcommands live in small modules and are imported only when used, so ``amgr --help``
+stays fast. Every deliberate error becomes one line on stderr and its exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..errors import AmgrError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    # name: (module:attr, short help shown by --help without importing the module)
+    "init": ("core:init_cmd", "Write working config.json, tasks.json, schedules.json."),
+    "validate": ("core:validate_cmd", "Check the three files and report every problem."),
+    "exec-now": ("core:exec_now_cmd", "Run one task now, in the foreground."),
+    "history": ("history:history_cmd", "Past runs: table, summary, error patterns."),
+    "run": ("daemon:run_cmd", "Run the scheduler daemon (or --once for cron)."),
+    "status": ("daemon:status_cmd", "Daemon, next runs, runs in progress, quota and budget."),
+    "plan": ("daemon:plan_cmd", "Dry run of the future: every firing in the next days."),
+    "tasks": ("tasks:tasks_group", "List and edit tasks safely, also while a daemon runs."),
+    "content": ("content:content_group", "The content queue: list, show, approve, reject."),
+    "check": ("content:check_cmd", "Test platform credentials and the LLM provider."),
+    "runs": ("runs:runs_group", "Multi-stage runs: list, show, pause, resume, cancel."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if self._available(name)]
+
+    @staticmethod
+    def _available(name: str) -> bool:
+        module = COMMANDS[name][0].split(":")[0]
+        return importlib.util.find_spec(f"{__name__}.{module}") is not None
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS or not self._available(cmd_name):
+            return None
+        target, _ = COMMANDS[cmd_name]
+        module_name, attr = target.split(":")
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        command: click.Command = getattr(module, attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AmgrError as exc:
+            from ..secrets import mask
+
+            message = str(exc)
+            try:
+                from ..config.models import Config  # noqa: F401  (secrets need a config)
+                from ..secrets import secret_values
+
+                ws = ctx.obj.get("workspace") if isinstance(ctx.obj, dict) else None
+                if ws is not None:
+                    message = mask(message, secret_values(ws.config))
+            except Exception:
+                pass
+            click.echo(f"amgr: {message}" if "\n" not in message else message, err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    envvar="AMGR_HOME",
+    help="Home folder with config.json, tasks.json, schedules.json (default: $AMGR_HOME or .).",
+)
+@click.version_option(__version__, prog_name="amgr")
+@click.pass_context
+def cli(ctx: click.Context, home: str | None) -> None:
+    """amgr — schedule, run and report on content automation.
+
+    Start with `amgr init`, then `amgr exec-now content_creation blog -p topic="..."`
+    and `amgr history`. `amgr run` starts the daemon.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["home"] = home
+
+
+def main() -> None:
+    """Console-script entry point."""
+    import os
+
+    try:
+        cli.main(prog_name="amgr")
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("AMGR_DEBUG"):
+            raise
+        click.echo(
+            f"amgr: internal error: {type(exc).__name__}: {exc}\n"
+            "  (a bug in amgr: rerun with AMGR_DEBUG=1 for the traceback and report it)",
+            err=True,
+        )
+        sys.exit(1)

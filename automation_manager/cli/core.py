@@ -1,0 +1,162 @@
+"""``amgr init``, ``amgr validate`` and ``amgr exec-now``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import UsageError
+from .output import console, is_tty, manager, print_json
+
+
+@click.command("init")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.pass_context
+def init_cmd(ctx: click.Context, directory: str | None) -> None:
+    """Write working config.json, tasks.json and schedules.json into DIRECTORY.
+
+    Never overwrites an existing file: it says which files it kept.
+    """
+    from ..config.defaults import default_config, default_schedules, default_tasks
+    from ..fsutil import atomic_write_json
+    from ..home import Home
+
+    home = Home.resolve(directory or ctx.find_root().obj.get("home"))
+    home.root.mkdir(parents=True, exist_ok=True)
+    for path, data in (
+        (home.config_path, default_config()),
+        (home.tasks_path, default_tasks()),
+        (home.schedules_path, default_schedules()),
+    ):
+        if path.exists():
+            click.echo(f"kept    {path} (already exists)")
+        else:
+            atomic_write_json(path, data)
+            click.echo(f"wrote   {path}")
+    where = "" if Path.cwd() == home.root else f" --home {home.root}"
+    click.echo(
+        "\nNext:\n"
+        f"  amgr{where} validate\n"
+        f'  amgr{where} exec-now content_creation blog -p topic="your topic"\n'
+        f"  amgr{where} history\n"
+        f"  amgr{where} run            # the daemon"
+    )
+
+
+@click.command("validate")
+@click.pass_context
+def validate_cmd(ctx: click.Context) -> None:
+    """Check config.json, tasks.json and schedules.json; report every problem (exit 2)."""
+    mgr = manager(ctx)
+    ws = mgr.workspace
+    enabled = sum(1 for t in ws.tasks if t.enabled)
+    platforms = len(ws.config.platforms)
+    click.echo(
+        f"valid: {ws.home.root} — {len(ws.tasks)} tasks ({enabled} enabled), "
+        f"{platforms} platforms, time zone {ws.timezone_name}"
+    )
+
+
+def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """``-p key=value`` pairs; a value that is valid JSON (5, true, [..]) is taken as such."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key.replace("_", "").isalnum():
+            raise UsageError(
+                f"-p {pair!r}: expected KEY=VALUE, e.g. -p topic=\"morning routines\" -p chapters=5"
+            )
+        try:
+            parsed = json.loads(value)
+            out[key] = parsed if not isinstance(parsed, dict) else value
+        except ValueError:
+            out[key] = value
+    return out
+
+
+@click.command("exec-now")
+@click.argument("category")
+@click.argument("task_type", metavar="TYPE")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="A task field, e.g. -p topic=\"morning routines\" (repeatable).")
+@click.option("--task", "task_id", metavar="ID", help="Run this stored task (fields from tasks.json).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run record alone, as JSON.")
+@click.pass_context
+def exec_now_cmd(
+    ctx: click.Context, category: str, task_type: str, params: tuple[str, ...],
+    task_id: str | None, as_json: bool,
+) -> None:
+    """Run one task of CATEGORY and TYPE immediately, logged like any other run.
+
+    \b
+    Examples:
+      amgr exec-now content_creation blog -p topic="deep work"
+      amgr exec-now content_creation ebook -p topic="focus" -p chapters=3
+      amgr exec-now publishing pending
+      amgr exec-now monetization sales_report -p period=month
+      amgr exec-now content_creation shorts --task daily-shorts --json
+
+    Exit 0 on success (or a skip, explained on stderr), 1 when the task failed.
+    """
+    mgr = manager(ctx)
+    overrides = parse_params(params)
+    if task_id:
+        spec = mgr.resolve_task(category, task_id)
+        if spec.type != task_type:
+            raise UsageError(
+                f"task {task_id} is a {spec.type} task, not {task_type}: "
+                f"use `amgr exec-now {category} {spec.type} --task {task_id}`"
+            )
+    else:
+        spec = mgr.resolve_task(category, overrides, type_=task_type)
+        overrides = {}
+    record = _run_with_progress(mgr, spec, overrides, show=is_tty() and not as_json)
+    if as_json:
+        print_json(record.model_dump(mode="json"))
+    else:
+        _describe(record)
+    if record.status == "failed":
+        ctx.exit(1)
+
+
+def _run_with_progress(mgr: Any, spec: Any, overrides: dict[str, Any], show: bool) -> Any:
+    if not show:
+        return mgr.run(spec, overrides=overrides)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        console=console(stderr=True), transient=True,
+    ) as bar:
+        handle = bar.add_task(f"{spec.category.value} {spec.type}", total=None)
+
+        def progress(label: str, done: int, total: int) -> None:
+            bar.update(handle, description=label, completed=done, total=total)
+
+        return mgr.run(spec, overrides=overrides, progress=progress)
+
+
+def _describe(record: Any) -> None:
+    head = f"{record.status}: {record.category} {record.type} (task {record.task_id}) " \
+           f"in {record.duration_ms} ms"
+    if record.provider:
+        head += f" · provider {record.provider}"
+    if record.usage:
+        u = record.usage
+        head += f" · {u.prompt_tokens}+{u.completion_tokens} tokens, ${u.cost_usd:.4f}"
+    if record.status == "success":
+        click.echo(head)
+        result = record.result or {}
+        if result.get("summary"):
+            click.echo(f"  {result['summary']}")
+        for path in result.get("files", []):
+            click.echo(f"  {path}")
+    else:
+        click.echo(head, err=True)
+        if record.error:
+            click.echo(f"  {record.error}", err=True)
+    click.echo(f"  record {record.id}", err=record.status != "success")

@@ -1,0 +1,90 @@
+"""pydantic models of tasks.json and schedules.json."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..enums import TASK_TYPES, Category
+from ..fsutil import is_safe_id
+
+ID_FIX = "use letters, digits, '.', '_' or '-' only (no '/', '\\' or '..'), e.g. \"daily-blog\""
+
+
+class Task(BaseModel):
+    """One task. Type-specific fields (``method``, ``ebook_id``, ``period``, ...) are kept as-is."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    id: str | None = None
+    topic: str | None = None
+    platform: str | None = None
+    schedule: str | dict[str, Any] | None = None
+    enabled: bool = True
+    priority: int = 0
+    depends_on: list[str] = Field(default_factory=list)
+    timeout_s: Annotated[float, Field(gt=0)] | None = None
+    max_retries: Annotated[int, Field(ge=0, le=20)] | None = None
+    description: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str | None) -> str | None:
+        if value is not None and not is_safe_id(value):
+            raise ValueError(f"id {value!r} is not safe as a file name: {ID_FIX}")
+        return value
+
+    @field_validator("depends_on", mode="before")
+    @classmethod
+    def _depends(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    def extra_fields(self) -> dict[str, Any]:
+        """Type-specific fields that are not part of the common model."""
+        return dict(self.model_extra or {})
+
+    def params(self) -> dict[str, Any]:
+        """Everything an executor may read: the common content fields plus the extras."""
+        data = self.model_dump(exclude_none=True)
+        for key in ("schedule", "enabled", "priority", "depends_on", "timeout_s", "max_retries"):
+            data.pop(key, None)
+        return data
+
+
+class TasksFile(BaseModel):
+    """tasks.json: a list of tasks per category. A missing category has no tasks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content_creation: list[Task] = Field(default_factory=list)
+    publishing: list[Task] = Field(default_factory=list)
+    monetization: list[Task] = Field(default_factory=list)
+    maintenance: list[Task] = Field(default_factory=list)
+
+    def by_category(self) -> dict[Category, list[Task]]:
+        return {
+            Category.CONTENT_CREATION: self.content_creation,
+            Category.PUBLISHING: self.publishing,
+            Category.MONETIZATION: self.monetization,
+            Category.MAINTENANCE: self.maintenance,
+        }
+
+
+class SchedulesFile(BaseModel):
+    """schedules.json: the default schedule per category and type (seed format)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content_creation: dict[str, str | dict[str, Any]] = Field(default_factory=dict)
+    publishing: dict[str, str | dict[str, Any]] = Field(default_factory=dict)
+    monetization: dict[str, str | dict[str, Any]] = Field(default_factory=dict)
+    maintenance: dict[str, str | dict[str, Any]] = Field(default_factory=dict)
+
+    def lookup(self, category: Category, type_: str) -> str | dict[str, Any] | None:
+        return dict(getattr(self, category.value)).get(type_)
+
+
+def valid_types(category: Category) -> tuple[str, ...]:
+    return TASK_TYPES[category]

@@ -1,0 +1,144 @@
+"""One run of one task: admit it, execute it, record it.
+
+Every path ends in exactly one appended record: ``success``, ``failed`` or ``skipped``.
+The daemon adds timeouts, retries and concurrency around this.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..config import TaskSpec, Workspace
+from ..enums import Category, RunStatus, Trigger
+from ..errors import AmgrError, SkipRun
+from ..executors import RunContext, executor_for
+from ..executors.base import ProgressFn
+from ..logs.records import RunRecord, new_record_id, redact
+from ..logs.writer import append_record
+from ..secrets import mask, secret_values
+from .clock import Clock, system_clock
+from .quotas import check_quota
+
+log = logging.getLogger(__name__)
+
+LLM_KINDS = {
+    Category.CONTENT_CREATION: {"shorts", "blog", "ebook", "social"},
+    Category.MONETIZATION: {
+        "affiliate_content",
+        "ebook_promotion",
+        "bundle_creation",
+        "affiliate_program",
+    },
+}
+
+
+@dataclass
+class RunRequest:
+    """What to run and why."""
+
+    spec: TaskSpec
+    trigger: Trigger = Trigger.MANUAL
+    scheduled_for: datetime | None = None
+    attempt: int = 1
+    overrides: dict[str, Any] = field(default_factory=dict)
+    run_id: str | None = None
+
+
+def latest_status(ws: Workspace, task_id: str, now: datetime) -> str | None:
+    """Status of the task's latest finished run, searching back a few days of logs."""
+    from ..logs.reader import latest_record_for
+
+    rec = latest_record_for(ws.home, task_id, now)
+    return rec.get("status") if rec else None
+
+
+def admit(ws: Workspace, req: RunRequest, now: datetime) -> None:
+    """Raise :class:`SkipRun` with the reason when the run must not start."""
+    spec = req.spec
+    if req.trigger is not Trigger.MANUAL:
+        if not ws.config.enabled:
+            raise SkipRun("automation is disabled (config.json enabled: false)")
+        if not spec.enabled:
+            raise SkipRun(f"task {spec.id} is disabled")
+    check_quota(ws, spec.category, spec.type, now)
+    for dep in spec.task.depends_on:
+        status = latest_status(ws, dep, now)
+        if status != RunStatus.SUCCESS:
+            got = "has never run" if status is None else f"last run was {status}"
+            raise SkipRun(f"dependency {dep} not met: {got}")
+    if spec.type in LLM_KINDS.get(spec.category, set()):
+        from .budget_gate import check_llm_budget
+
+        check_llm_budget(ws, spec.type, now)
+
+
+def execute_run(
+    ws: Workspace,
+    req: RunRequest,
+    *,
+    clock: Clock | None = None,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> RunRecord:
+    """Admit, execute and record one attempt. Never raises for a task failure."""
+    clock = clock or system_clock(ws.timezone_name)
+    started = clock()
+    t0 = time.monotonic()
+    record_id = new_record_id(started)
+    params = {**req.spec.task.params(), **req.overrides}
+    ctx = RunContext(
+        workspace=ws,
+        spec=req.spec,
+        params=params,
+        clock=clock,
+        record_id=record_id,
+        progress=progress,
+        cancel=cancel or threading.Event(),
+    )
+    status = RunStatus.SUCCESS
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    provider: str | None = None
+    try:
+        admit(ws, req, started)
+        outcome = executor_for(req.spec.category)(ctx)
+        result = outcome.result
+        provider = outcome.provider
+    except SkipRun as exc:
+        status, error = RunStatus.SKIPPED, exc.reason
+    except AmgrError as exc:
+        status, error = RunStatus.FAILED, str(exc)
+    except Exception as exc:  # an executor bug must still leave a record
+        status = RunStatus.FAILED
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        log.error("task %s crashed:\n%s", req.spec.id, traceback.format_exc())
+    if provider is None and ctx._llm is not None:
+        provider = ctx._llm.provider
+    secrets = secret_values(ws.config)
+    record = RunRecord(
+        id=record_id,
+        timestamp=started,
+        task_id=req.spec.id,
+        category=req.spec.category.value,
+        type=req.spec.type,
+        trigger=req.trigger,
+        attempt=req.attempt,
+        scheduled_for=req.scheduled_for,
+        status=status,
+        success=status is RunStatus.SUCCESS,
+        params=redact(params, secrets),
+        result=redact(result, secrets) if result is not None else None,
+        error=mask(error, secrets) if error else None,
+        duration_ms=int((time.monotonic() - t0) * 1000),
+        usage=ctx.usage if ctx.usage.calls else None,
+        provider=provider,
+        run_id=req.run_id,
+    )
+    append_record(ws.home, record)
+    return record

@@ -1,0 +1,75 @@
+"""What an executor gets and gives back.
+
+An executor is a function ``run(ctx: RunContext) -> Outcome`` per category; it reads
+``ctx.params``, writes content through ``ctx.store``, calls the model through
+``ctx.llm`` and raises an :class:`~automation_manager.errors.AmgrError` on failure.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..content import ContentStore
+from ..logs.records import Usage
+
+if TYPE_CHECKING:
+    from ..config import TaskSpec, Workspace
+    from ..llm import LLMClient
+
+ProgressFn = Callable[[str, int, int], None]
+"""``progress(label, done, total)``: called as a long run advances (ebook chapters, items)."""
+
+
+@dataclass
+class RunContext:
+    """Everything one run may use. Built by the engine; executors only read it."""
+
+    workspace: Workspace
+    spec: TaskSpec
+    params: dict[str, Any]
+    clock: Callable[[], datetime]
+    record_id: str
+    progress: ProgressFn | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    _llm: LLMClient | None = None
+    usage: Usage = field(default_factory=Usage)
+
+    @property
+    def config(self) -> Any:
+        return self.workspace.config
+
+    @property
+    def home(self) -> Any:
+        return self.workspace.home
+
+    @property
+    def store(self) -> ContentStore:
+        return ContentStore(self.workspace.home)
+
+    @property
+    def llm(self) -> LLMClient:
+        """The model client for this run (created on first use; ``openai`` imported lazily)."""
+        if self._llm is None:
+            from ..llm import get_client
+
+            self._llm = get_client(self.workspace.config.llm, usage=self.usage)
+        return self._llm
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def report(self, label: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(label, done, total)
+
+
+@dataclass
+class Outcome:
+    """What a successful run produced: a JSON-able ``result`` for the run record."""
+
+    result: dict[str, Any]
+    provider: str | None = None

@@ -1,0 +1,232 @@
+"""The library face: :class:`AutomationManager`, the seed's class API over the engine.
+
+The CLI is a thin shell over this class; anything the CLI can do, a script can do here.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+from .config import TaskSpec, Workspace, load_workspace
+from .config import edit as edits
+from .config.tasks import Task
+from .engine.clock import Clock, system_clock
+from .engine.runner import RunRequest, execute_run
+from .enums import TASK_TYPES, Category, Trigger
+from .errors import ConfigError, Problem
+from .executors.base import ProgressFn
+from .home import CONFIG_FILE, TASKS_FILE, Home
+from .logs.records import RunRecord
+
+
+class AutomationManager:
+    """Schedules, runs and reports on content automation for one home folder.
+
+    :param home: the home folder (default: ``$AMGR_HOME`` or the current directory).
+    :param clock: returns the current aware time; inject one in tests.
+    """
+
+    def __init__(
+        self,
+        home: str | os.PathLike[str] | None = None,
+        *,
+        clock: Clock | None = None,
+        google_credentials_path: str | None = None,
+        dropbox_token: str | None = None,
+    ) -> None:
+        self.home = Home.resolve(home)
+        self._clock = clock
+        self._workspace: Workspace | None = None
+        # Accepted for compatibility with the seed's signature; amgr does not use them.
+        self.google_credentials_path = google_credentials_path
+        self.dropbox_token = dropbox_token
+
+    # -- loading -------------------------------------------------------------------------
+
+    @property
+    def workspace(self) -> Workspace:
+        """The validated home (loaded on first use; :meth:`reload` re-reads the files)."""
+        if self._workspace is None:
+            self._workspace = load_workspace(self.home)
+        return self._workspace
+
+    def reload(self) -> Workspace:
+        self._workspace = None
+        return self.workspace
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock or system_clock(self.workspace.timezone_name)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """config.json as a dict (seed API: change it, then call :meth:`save_config`)."""
+        if not hasattr(self, "_config_raw"):
+            self._config_raw: dict[str, Any] = dict(self.workspace.raw.get(CONFIG_FILE) or {})
+        return self._config_raw
+
+    @property
+    def tasks(self) -> dict[str, list[dict[str, Any]]]:
+        """tasks.json as a dict of lists (read-only view; edit with the task methods)."""
+        raw = self.workspace.raw.get(TASKS_FILE) or {}
+        return {c.value: list(raw.get(c.value) or []) for c in Category}
+
+    def save_config(self) -> None:
+        """Validate and atomically write :attr:`config` to config.json."""
+        edits.save_config(self.home, self.config)
+        self.reload()
+
+    # -- task edits (seed API: by index; also by id) -------------------------------------
+
+    def add_task(self, task_type: str, task_data: dict[str, Any]) -> str:
+        """Add a task to category ``task_type``; returns its id (generated when missing)."""
+        category = edits.category_of(task_type)
+
+        def change(data: dict[str, Any]) -> str:
+            task = dict(task_data)
+            task.setdefault("enabled", True)
+            if not task.get("id"):
+                task["id"] = edits.new_task_id(category, task, edits.all_ids(data))
+            data.setdefault(category.value, []).append(task)
+            return str(task["id"])
+
+        task_id = edits.edit_file(self.home, TASKS_FILE, change)
+        self.reload()
+        return task_id
+
+    def remove_task(self, task_type: str, task_index: int | str) -> dict[str, Any]:
+        """Remove a task by index within its category (seed) or by id. Returns it."""
+        category = edits.category_of(task_type) if task_type else None
+
+        def change(data: dict[str, Any]) -> dict[str, Any]:
+            cat, idx = edits.find_task(data, category, task_index)
+            removed: dict[str, Any] = data[cat].pop(idx)
+            return removed
+
+        removed = edits.edit_file(self.home, TASKS_FILE, change)
+        self.reload()
+        return removed
+
+    def update_task(
+        self, task_type: str, task_index: int | str, task_data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Merge ``task_data`` into a task found by index (seed) or id. Returns the new task."""
+        category = edits.category_of(task_type) if task_type else None
+
+        def change(data: dict[str, Any]) -> dict[str, Any]:
+            cat, idx = edits.find_task(data, category, task_index)
+            updated = {**data[cat][idx], **task_data}
+            data[cat][idx] = updated
+            return dict(updated)
+
+        updated = edits.edit_file(self.home, TASKS_FILE, change)
+        self.reload()
+        return updated
+
+    # -- running ---------------------------------------------------------------------------
+
+    def resolve_task(
+        self, category: str, task: dict[str, Any] | str | None, type_: str | None = None
+    ) -> TaskSpec:
+        """A :class:`TaskSpec` for a stored task id, or for an ad-hoc task dict."""
+        cat = edits.category_of(category)
+        ws = self.workspace
+        if isinstance(task, str):
+            spec = ws.task(task)
+            if spec is None:
+                raise ConfigError(
+                    Problem(TASKS_FILE, task, "no task with this id", "see `amgr tasks list`")
+                )
+            if spec.category is not cat:
+                raise ConfigError(
+                    Problem(TASKS_FILE, task, f"task is in {spec.category.value}, not {cat.value}",
+                            f"use `amgr exec-now {spec.category.value} {spec.type} --task {task}`")
+                )
+            return spec
+        data = dict(task or {})
+        if type_ is not None:
+            data.setdefault("type", type_)
+        if data.get("type") not in TASK_TYPES[cat]:
+            raise ConfigError(
+                Problem("command line", "type", f"unknown {cat.value} type {data.get('type')!r}",
+                        f"use one of: {', '.join(TASK_TYPES[cat])}")
+            )
+        data.setdefault("id", f"adhoc-{cat.value}-{data['type']}")
+        try:
+            model = Task.model_validate(data)
+        except ValueError as exc:
+            raise ConfigError(Problem("command line", "task", str(exc), "")) from None
+        return TaskSpec(cat, -1, model, str(model.id), None)
+
+    def run(
+        self,
+        spec: TaskSpec,
+        *,
+        trigger: Trigger = Trigger.MANUAL,
+        overrides: dict[str, Any] | None = None,
+        progress: ProgressFn | None = None,
+    ) -> RunRecord:
+        """Run one task now in this thread and return its (already logged) record."""
+        req = RunRequest(spec=spec, trigger=trigger, overrides=overrides or {})
+        return execute_run(self.workspace, req, clock=self._clock, progress=progress)
+
+    def execute_task_now(
+        self, task_type: str, task_data: dict[str, Any] | str
+    ) -> dict[str, Any]:
+        """Run a task of category ``task_type`` now (a dict, or a stored task's id).
+
+        Returns the run record as a dict (``success``, ``result``, ``error``, ...).
+        """
+        spec = self.resolve_task(task_type, task_data)
+        return self.run(spec).model_dump(mode="json")
+
+    def execute_content_creation_task(self, task: dict[str, Any]) -> dict[str, Any]:
+        return self.execute_task_now(Category.CONTENT_CREATION.value, task)
+
+    def execute_publishing_task(self, task: dict[str, Any]) -> dict[str, Any]:
+        return self.execute_task_now(Category.PUBLISHING.value, task)
+
+    def execute_monetization_task(self, task: dict[str, Any]) -> dict[str, Any]:
+        return self.execute_task_now(Category.MONETIZATION.value, task)
+
+    def log_task_result(
+        self, task_category: str, task: dict[str, Any], result: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Append a record for a run made outside the engine (seed API)."""
+        from .enums import RunStatus
+        from .logs.records import new_record_id, redact
+        from .logs.writer import append_record
+        from .secrets import secret_values
+
+        cat = edits.category_of(task_category)
+        now = self.now()
+        ok = bool(result.get("success", "error" not in result))
+        record = RunRecord(
+            id=new_record_id(now),
+            timestamp=now,
+            task_id=str(task.get("id") or f"adhoc-{cat.value}-{task.get('type')}"),
+            category=cat.value,
+            type=str(task.get("type", "")),
+            trigger=Trigger.MANUAL,
+            status=RunStatus.SUCCESS if ok else RunStatus.FAILED,
+            success=ok,
+            params=redact(dict(task), secret_values(self.workspace.config)),
+            result=result,
+            error=None if ok else str(result.get("error", "failed")),
+        )
+        append_record(self.home, record)
+        return record.model_dump(mode="json")
+
+    def get_task_history(
+        self, days: int = 7, category: str | None = None, success_only: bool = False
+    ) -> list[dict[str, Any]]:
+        """Run records of the last ``days`` days, newest first (seed API)."""
+        from .logs.history import HistoryQuery, query_records
+
+        q = HistoryQuery(days=days, category=category, success_only=success_only)
+        return list(query_records(self.home, q, now=self.now()))
