@@ -5,6 +5,7 @@ A crash at any instant leaves each file either as it was or as it is meant to be
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -49,17 +50,13 @@ def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> Non
             os.chmod(tmp, 0o600)
         else:
             mode = 0o644
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 mode = os.stat(path).st_mode & 0o777
-            except FileNotFoundError:
-                pass
             os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     _fsync_dir(path.parent)
 

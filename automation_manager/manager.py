@@ -144,8 +144,12 @@ class AutomationManager:
                 )
             if spec.category is not cat:
                 raise ConfigError(
-                    Problem(TASKS_FILE, task, f"task is in {spec.category.value}, not {cat.value}",
-                            f"use `amgr exec-now {spec.category.value} {spec.type} --task {task}`")
+                    Problem(
+                        TASKS_FILE,
+                        task,
+                        f"task is in {spec.category.value}, not {cat.value}",
+                        f"use `amgr exec-now {spec.category.value} {spec.type} --task {task}`",
+                    )
                 )
             return spec
         data = dict(task or {})
@@ -153,8 +157,12 @@ class AutomationManager:
             data.setdefault("type", type_)
         if data.get("type") not in TASK_TYPES[cat]:
             raise ConfigError(
-                Problem("command line", "type", f"unknown {cat.value} type {data.get('type')!r}",
-                        f"use one of: {', '.join(TASK_TYPES[cat])}")
+                Problem(
+                    "command line",
+                    "type",
+                    f"unknown {cat.value} type {data.get('type')!r}",
+                    f"use one of: {', '.join(TASK_TYPES[cat])}",
+                )
             )
         data.setdefault("id", f"adhoc-{cat.value}-{data['type']}")
         try:
@@ -175,9 +183,7 @@ class AutomationManager:
         req = RunRequest(spec=spec, trigger=trigger, overrides=overrides or {})
         return execute_run(self.workspace, req, clock=self._clock, progress=progress)
 
-    def execute_task_now(
-        self, task_type: str, task_data: dict[str, Any] | str
-    ) -> dict[str, Any]:
+    def execute_task_now(self, task_type: str, task_data: dict[str, Any] | str) -> dict[str, Any]:
         """Run a task of category ``task_type`` now (a dict, or a stored task's id).
 
         Returns the run record as a dict (``success``, ``result``, ``error``, ...).
@@ -230,3 +236,24 @@ class AutomationManager:
 
         q = HistoryQuery(days=days, category=category, success_only=success_only)
         return list(query_records(self.home, q, now=self.now()))
+
+    # -- the daemon ------------------------------------------------------------------------
+
+    def setup_schedules(self) -> Any:
+        """Register every enabled task with the scheduler; returns the daemon (not started)."""
+        from .engine.daemon import Daemon
+
+        daemon = Daemon(self.home, clock=self._clock)
+        daemon.setup()
+        return daemon
+
+    def run_scheduler(self, run_once: bool = False) -> int:
+        """Run the daemon in the foreground (``run_once``: what is due now, then return).
+
+        Returns the exit code the CLI would use (0, or 1 when a run failed with ``run_once``).
+        """
+        from .engine.daemon import Daemon
+
+        daemon = Daemon(self.home, clock=self._clock)
+        code: int = daemon.run_once() if run_once else daemon.run_forever()
+        return code

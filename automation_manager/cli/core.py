@@ -68,7 +68,7 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key.replace("_", "").isalnum():
             raise UsageError(
-                f"-p {pair!r}: expected KEY=VALUE, e.g. -p topic=\"morning routines\" -p chapters=5"
+                f'-p {pair!r}: expected KEY=VALUE, e.g. -p topic="morning routines" -p chapters=5'
             )
         try:
             parsed = json.loads(value)
@@ -81,14 +81,26 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.command("exec-now")
 @click.argument("category")
 @click.argument("task_type", metavar="TYPE")
-@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="A task field, e.g. -p topic=\"morning routines\" (repeatable).")
-@click.option("--task", "task_id", metavar="ID", help="Run this stored task (fields from tasks.json).")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help='A task field, e.g. -p topic="morning routines" (repeatable).',
+)
+@click.option(
+    "--task", "task_id", metavar="ID", help="Run this stored task (fields from tasks.json)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run record alone, as JSON.")
 @click.pass_context
 def exec_now_cmd(
-    ctx: click.Context, category: str, task_type: str, params: tuple[str, ...],
-    task_id: str | None, as_json: bool,
+    ctx: click.Context,
+    category: str,
+    task_type: str,
+    params: tuple[str, ...],
+    task_id: str | None,
+    as_json: bool,
 ) -> None:
     """Run one task of CATEGORY and TYPE immediately, logged like any other run.
 
@@ -129,8 +141,11 @@ def _run_with_progress(mgr: Any, spec: Any, overrides: dict[str, Any], show: boo
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        console=console(stderr=True), transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console(stderr=True),
+        transient=True,
     ) as bar:
         handle = bar.add_task(f"{spec.category.value} {spec.type}", total=None)
 
@@ -141,8 +156,10 @@ def _run_with_progress(mgr: Any, spec: Any, overrides: dict[str, Any], show: boo
 
 
 def _describe(record: Any) -> None:
-    head = f"{record.status}: {record.category} {record.type} (task {record.task_id}) " \
-           f"in {record.duration_ms} ms"
+    head = (
+        f"{record.status}: {record.category} {record.type} (task {record.task_id}) "
+        f"in {record.duration_ms} ms"
+    )
     if record.provider:
         head += f" · provider {record.provider}"
     if record.usage:

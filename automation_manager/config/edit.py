@@ -93,8 +93,12 @@ def find_task(data: dict[str, Any], category: Category | None, ref: int | str) -
         idx = int(ref)
         if not 0 <= idx < len(tasks):
             raise ConfigError(
-                Problem(TASKS_FILE, f"{category.value}[{idx}]", "no task at this index",
-                        f"use 0..{len(tasks) - 1}" if tasks else "the category has no tasks")
+                Problem(
+                    TASKS_FILE,
+                    f"{category.value}[{idx}]",
+                    "no task at this index",
+                    f"use 0..{len(tasks) - 1}" if tasks else "the category has no tasks",
+                )
             )
         return category.value, idx
     for cat, tasks in data.items():
@@ -116,4 +120,9 @@ def find_task(data: dict[str, Any], category: Category | None, ref: int | str) -
 
 def save_config(home: Home, config: dict[str, Any]) -> None:
     """Validate and atomically write a whole config.json."""
-    edit_file(home, CONFIG_FILE, lambda data: (data.clear(), data.update(config)))
+
+    def replace(data: dict[str, Any]) -> None:
+        data.clear()
+        data.update(config)
+
+    edit_file(home, CONFIG_FILE, replace)

@@ -86,14 +86,36 @@ def read_json_file(path: Path, name: str, problems: list[Problem]) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         fix = "fix the JSON syntax there"
-        if exc.pos >= len(text.rstrip()):
+        if exc.pos >= len(text.rstrip()) or _unclosed(text):
             fix = "the file ends too early (truncated?): close every { [ and string"
         elif "delimiter" in exc.msg:
             fix = "a comma or colon is missing, or there is a trailing comma"
         problems.append(
-            Problem(name, f"line {exc.lineno}, column {exc.colno}", f"malformed JSON: {exc.msg}", fix)
+            Problem(
+                name, f"line {exc.lineno}, column {exc.colno}", f"malformed JSON: {exc.msg}", fix
+            )
         )
         return None
+
+
+def _unclosed(text: str) -> bool:
+    """True when a string, object or list is still open at the end of ``text``."""
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+    return in_string or depth > 0
 
 
 _FIXES = {
@@ -238,8 +260,12 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
         if not isinstance(data, dict):
             kind = type(data).__name__.replace("dict", "object").replace("list", "list")
             problems.append(
-                Problem(name, "", f"must be a JSON object {{...}}, not a {kind}", "wrap the "
-                        "settings in { } as in the README's example")
+                Problem(
+                    name,
+                    "",
+                    f"must be a JSON object {{...}}, not a {kind}",
+                    "wrap the settings in { } as in the README's example",
+                )
             )
             return None
         try:
@@ -250,7 +276,9 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
 
     config: Config | None = model_of(CONFIG_FILE, Config, {})
     tasks_file: TasksFile | None = model_of(TASKS_FILE, TasksFile, {})
-    schedules_file: SchedulesFile | None = model_of(SCHEDULES_FILE, SchedulesFile, DEFAULT_SCHEDULES)
+    schedules_file: SchedulesFile | None = model_of(
+        SCHEDULES_FILE, SchedulesFile, DEFAULT_SCHEDULES
+    )
 
     default_time = config.default_time if config else "09:00"
     default_tz = config.timezone if config else None
@@ -258,39 +286,51 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
     if schedules_file is not None:
         for category in Category:
             for type_, value in dict(getattr(schedules_file, category.value)).items():
-                path = f"{category.value}.{type_}"
+                where = f"{category.value}.{type_}"
                 if type_ not in TASK_TYPES[category]:
                     problems.append(
-                        Problem(SCHEDULES_FILE, path, f"unknown {category.value} type {type_!r}",
-                                f"use one of: {', '.join(TASK_TYPES[category])}")
+                        Problem(
+                            SCHEDULES_FILE,
+                            where,
+                            f"unknown {category.value} type {type_!r}",
+                            f"use one of: {', '.join(TASK_TYPES[category])}",
+                        )
                     )
                     continue
                 try:
                     parse_schedule(value, default_time=default_time, default_timezone=default_tz)
                 except ValueError as exc:
-                    problems.append(_schedule_problem(SCHEDULES_FILE, path, exc))
+                    problems.append(_schedule_problem(SCHEDULES_FILE, where, exc))
 
     specs: list[TaskSpec] = []
     if tasks_file is not None:
         seen: dict[str, str] = {}
         for category, tasks in tasks_file.by_category().items():
             for index, task in enumerate(tasks):
-                path = f"{category.value}[{index}]"
+                where = f"{category.value}[{index}]"
                 if task.type not in TASK_TYPES[category]:
                     problems.append(
-                        Problem(TASKS_FILE, f"{path}.type", f"unknown {category.value} type "
-                                f"{task.type!r}", f"use one of: {', '.join(TASK_TYPES[category])}")
+                        Problem(
+                            TASKS_FILE,
+                            f"{where}.type",
+                            f"unknown {category.value} type {task.type!r}",
+                            f"use one of: {', '.join(TASK_TYPES[category])}",
+                        )
                     )
                     continue
                 task_id = task.id or derived_id(category, task.type, index)
                 if task_id in seen:
                     problems.append(
-                        Problem(TASKS_FILE, f"{path}.id", f"duplicate task id {task_id!r} "
-                                f"(also at {seen[task_id]})", "give every task its own id")
+                        Problem(
+                            TASKS_FILE,
+                            f"{where}.id",
+                            f"duplicate task id {task_id!r} (also at {seen[task_id]})",
+                            "give every task its own id",
+                        )
                     )
-                seen[task_id] = path
+                seen[task_id] = where
                 raw_schedule = task.schedule
-                schedule_path = f"{path}.schedule"
+                schedule_path = f"{where}.schedule"
                 file_name = TASKS_FILE
                 if raw_schedule is None and schedules_file is not None:
                     raw_schedule = schedules_file.lookup(category, task.type)
@@ -311,8 +351,12 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
             for dep in spec.task.depends_on:
                 if dep not in ids:
                     problems.append(
-                        Problem(TASKS_FILE, f"{spec.category.value}[{spec.index}].depends_on",
-                                f"no task has id {dep!r}", "name the id of an existing task")
+                        Problem(
+                            TASKS_FILE,
+                            f"{spec.category.value}[{spec.index}].depends_on",
+                            f"no task has id {dep!r}",
+                            "name the id of an existing task",
+                        )
                     )
             if (
                 config is not None
@@ -322,9 +366,12 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
             ):
                 known = ", ".join(config.platforms) or "(none configured)"
                 problems.append(
-                    Problem(TASKS_FILE, f"{spec.category.value}[{spec.index}].platform",
-                            f"platform {spec.task.platform!r} is not in config.json platforms",
-                            f"use one of: {known}, or add it to config.json \"platforms\"")
+                    Problem(
+                        TASKS_FILE,
+                        f"{spec.category.value}[{spec.index}].platform",
+                        f"platform {spec.task.platform!r} is not in config.json platforms",
+                        f'use one of: {known}, or add it to config.json "platforms"',
+                    )
                 )
     if config is not None:
         for name in config.platforms:
@@ -332,8 +379,12 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
 
             if not is_safe_id(name):
                 problems.append(
-                    Problem(CONFIG_FILE, f"platforms.{name}", "platform name is not safe as a "
-                            "folder name", "use letters, digits, '.', '_' or '-' only")
+                    Problem(
+                        CONFIG_FILE,
+                        f"platforms.{name}",
+                        "platform name is not safe as a folder name",
+                        "use letters, digits, '.', '_' or '-' only",
+                    )
                 )
     if problems:
         raise ConfigError(problems)

@@ -28,6 +28,10 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
 }
 
 
+ContentType = Literal["shorts", "blog", "ebook", "social"]
+CONTENT_TYPES: tuple[ContentType, ...] = ("shorts", "blog", "ebook", "social")
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
@@ -134,9 +138,7 @@ class Config(Strict):
     enabled: bool = True
     max_daily_content: Annotated[int, Field(ge=0)] = 5
     max_daily_ebooks: Annotated[int, Field(ge=0)] = 2
-    content_types: list[Literal["shorts", "blog", "ebook", "social"]] = Field(
-        default_factory=lambda: ["shorts", "blog", "ebook", "social"]
-    )
+    content_types: list[ContentType] = Field(default_factory=lambda: list(CONTENT_TYPES))
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
     monetization_methods: list[str] = Field(
         default_factory=lambda: ["affiliate", "digital_product", "ebook_sales"]

@@ -75,8 +75,12 @@ class ContentStore:
     def folder(self, item_id: str) -> Path:
         if not is_safe_id(item_id):
             raise ConfigError(
-                Problem("content", "id", f"{item_id!r} is not a content id", "use an id "
-                        "shown by `amgr content list`")
+                Problem(
+                    "content",
+                    "id",
+                    f"{item_id!r} is not a content id",
+                    "use an id shown by `amgr content list`",
+                )
             )
         return self.root / item_id
 
@@ -128,8 +132,9 @@ class ContentStore:
             return ContentItem.model_validate_json(path.read_bytes())
         except FileNotFoundError:
             raise ConfigError(
-                Problem("content", item_id, "no such content item",
-                        "see `amgr content list` for ids")
+                Problem(
+                    "content", item_id, "no such content item", "see `amgr content list` for ids"
+                )
             ) from None
 
     def path_of(self, item: ContentItem, role: str) -> Path | None:

@@ -35,7 +35,10 @@ def content_made_today(ws: Workspace, now: datetime) -> tuple[int, int]:
     """(content items, ebooks) made by successful content-creation runs today."""
     content = ebooks = 0
     for rec in todays_records(ws, now):
-        if rec.get("category") != Category.CONTENT_CREATION or rec.get("status") != RunStatus.SUCCESS:
+        if (
+            rec.get("category") != Category.CONTENT_CREATION
+            or rec.get("status") != RunStatus.SUCCESS
+        ):
             continue
         result = rec.get("result")
         items = result.get("items", 1) if isinstance(result, dict) else 1

@@ -2,7 +2,8 @@
 
 Executors call :meth:`LLMClient.generate` with an ``offline`` builder; the offline client
 returns that builder's result, a real client asks the model for the same output model.
-``openai`` is imported only when a real client is created.
+``openai`` is imported only when a real client is created: importing this package,
+describing the provider or checking the budget never pays for it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from ..errors import AuthError, TaskError
 from ..logs.records import Usage
+from .budget import calls_model, check_budget, estimate_cost, spent_today
+from .provider import describe_provider, resolve_endpoint, resolve_provider, uses_model
 
 if TYPE_CHECKING:
     from ..config.models import LLMConfig
@@ -82,9 +86,76 @@ class OfflineClient:
         return offline()
 
 
-def get_client(config: LLMConfig, *, usage: Usage | None = None) -> LLMClient:
-    """The client the config asks for. (The OpenAI-compatible client arrives with issue 5.)"""
-    return OfflineClient(usage)
+def get_client(
+    config: LLMConfig,
+    *,
+    usage: Usage | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> LLMClient:
+    """The client ``config`` selects (see :func:`resolve_provider`).
+
+    ``auto`` means a real OpenAI-compatible server when ``llm.api_key_env`` (or
+    ``OPENAI_API_KEY``) holds a key or a base URL is set (``llm.base_url`` or
+    ``OPENAI_BASE_URL``); the offline provider otherwise. The real client adds every
+    response's tokens and cost to ``usage``; ``sleep`` replaces the wait between retries.
+    Raises :class:`~automation_manager.errors.AuthError` when ``llm.provider`` is
+    ``"openai"`` but there is neither a key nor a base URL.
+    """
+    if resolve_provider(config) == "offline":
+        return OfflineClient(usage)
+    endpoint = resolve_endpoint(config)
+    if endpoint.api_key is None and not endpoint.custom_url:
+        raise AuthError(
+            f'llm.provider is "openai" but no API key is set: set the environment variable '
+            f"{endpoint.key_env} (named by llm.api_key_env), or llm.base_url for a local server"
+        )
+    from .openai_client import OpenAIClient
+
+    if sleep is None:
+        return OpenAIClient(config, usage=usage, endpoint=endpoint)
+    return OpenAIClient(config, usage=usage, endpoint=endpoint, sleep=sleep)
 
 
-__all__ = ["LLMClient", "OfflineClient", "get_client"]
+def check_provider(config: LLMConfig) -> str:
+    """A cheap authenticated read for ``amgr check``: list the server's models.
+
+    Returns a one-line description; raises :class:`~automation_manager.errors.AuthError`,
+    :class:`~automation_manager.errors.TaskError` (unknown model, wrong URL) or
+    :class:`~automation_manager.errors.TransientError` (server down) otherwise.
+    """
+    described = describe_provider(config)
+    client = get_client(config)
+    if client.offline:
+        return f"{described}: nothing to check"
+    from .openai_client import OpenAIClient
+
+    assert isinstance(client, OpenAIClient)
+    try:
+        available = client.models()
+    finally:
+        client.close()
+    models = config.model.values() if isinstance(config.model, dict) else [config.model]
+    wanted = sorted(set(models))
+    missing = [m for m in wanted if available and m not in available]
+    if missing:
+        shown = ", ".join(available[:10]) + (", ..." if len(available) > 10 else "")
+        raise TaskError(
+            f"the LLM server at {client.endpoint.base_url} does not serve "
+            f"{', '.join(repr(m) for m in missing)}: set llm.model to one of: {shown}"
+        )
+    return f"{described}: ok, {len(available)} models listed"
+
+
+__all__ = [
+    "LLMClient",
+    "OfflineClient",
+    "calls_model",
+    "check_budget",
+    "check_provider",
+    "describe_provider",
+    "estimate_cost",
+    "get_client",
+    "resolve_provider",
+    "spent_today",
+    "uses_model",
+]

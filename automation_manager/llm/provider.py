@@ -76,6 +76,11 @@ def resolve_provider(config: LLMConfig) -> str:
     return "offline"
 
 
+def uses_model(config: LLMConfig) -> bool:
+    """Whether runs under ``config`` call a real model (and so cost money and need a budget)."""
+    return resolve_provider(config) != "offline"
+
+
 def _models(config: LLMConfig) -> str:
     if isinstance(config.model, str):
         return f"model {config.model}"
@@ -92,9 +97,7 @@ def describe_provider(config: LLMConfig) -> str:
     if resolve_provider(config) == "offline":
         if config.provider == "offline":
             return "offline (built-in templates; llm.provider is set to offline)"
-        return (
-            "offline (built-in templates; set OPENAI_API_KEY or llm.base_url for a real model)"
-        )
+        return "offline (built-in templates; set OPENAI_API_KEY or llm.base_url for a real model)"
     endpoint = resolve_endpoint(config)
     if endpoint.custom_url:
         where = f"openai-compatible at {endpoint.base_url}"
