@@ -50,8 +50,9 @@ class Recorded:
 
 @dataclass
 class Reply:
-    """One scripted answer. ``content`` set → a successful completion with that text;
-    otherwise ``status`` with ``body`` (an OpenAI-style error) and ``headers``."""
+    """One scripted answer: a non-200 ``status`` sends ``body`` (an OpenAI-style error)
+    with ``headers``; a 200 sends ``raw`` bytes as they are, else a completion with
+    ``content`` (or the default answer when ``content`` is None), after ``delay`` s."""
 
     status: int = 200
     body: Any = None
@@ -103,7 +104,9 @@ def model_not_found(model: str = "no-such-model") -> Reply:
 def refuse_response_format(kind: str = "json_schema") -> Reply:
     """400 refusing a ``response_format`` type, as servers without support answer."""
     return _error(
-        400, f"response_format type '{kind}' is not supported by this server", None,
+        400,
+        f"response_format type '{kind}' is not supported by this server",
+        None,
         "response_format",
     )
 
@@ -114,8 +117,8 @@ def content(text: str, *, delay: float = 0.0, finish_reason: str = "stop") -> Re
 
 
 def slow(delay: float, text: str | None = None) -> Reply:
-    """A successful answer after ``delay`` seconds (default text when ``text`` is None)."""
-    return Reply(content=text, delay=delay, status=200 if text is not None else -1)
+    """A successful answer after ``delay`` seconds (the default answer when ``text`` is None)."""
+    return Reply(content=text, delay=delay)
 
 
 def malformed(text: str = '{"title": "unfinished') -> Reply:
@@ -339,8 +342,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.fake._record(Recorded("GET", self.path, dict(self.headers.items()), None))
         if self.path.rstrip("/").endswith("/models"):
-            data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"}
-                    for m in self.fake.models]
+            data = [
+                {"id": m, "object": "model", "created": 0, "owned_by": "fake"}
+                for m in self.fake.models
+            ]
             self._send_json(200, {"object": "list", "data": data})
         else:
             self._send_json(404, {"error": {"message": f"no route {self.path}"}})
@@ -353,7 +358,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         reply = self.fake._next()
         self.fake._wait(self.fake.delay + (reply.delay if reply else 0.0))
-        if reply is not None and reply.status not in (200, -1):
+        if reply is not None and reply.status != 200:
             self._send_json(reply.status, reply.body, reply.headers)
             return
         fmt = (body.get("response_format") or {}).get("type")

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from croniter import CroniterError, croniter
@@ -39,8 +41,20 @@ _ALIASES = {
 }
 _HASHED = re.compile(r"^[hr](\(\d+-\d+\))?(/\d+)?$", re.IGNORECASE)
 _NEAREST_WEEKDAY = re.compile(r"^(\d+w|w\d+)$", re.IGNORECASE)
+_STAR: tuple[object, ...] = ("*",)
 _SCAN_DAYS = 366 * 50
 _VALIDATION_DAYS = 366 * 30
+
+
+@lru_cache(maxsize=1024)
+def _expand(
+    spec: str,
+) -> tuple[tuple[tuple[object, ...], ...], tuple[tuple[object, frozenset[object]], ...]]:
+    """croniter's parse of ``spec`` (cached: it costs ~80 µs and tasks share expressions)."""
+    expanded, nth = croniter.expand(spec)
+    # croniter's stubs are narrower than its values: fields hold ints, "*" and "l".
+    fields = tuple(tuple(values) for values in expanded)
+    return fields, tuple((day, frozenset(ns)) for day, ns in nth.items())
 
 
 def _int(value: object) -> int:
@@ -49,9 +63,9 @@ def _int(value: object) -> int:
     raise TypeError(f"unexpected cron field value {value!r}")
 
 
-def _values(field: list[object], every: range | tuple[()]) -> list[int]:
+def _values(field: Sequence[object], every: range | tuple[()]) -> list[int]:
     """A field's values, sorted; ``every`` when the field is ``*``."""
-    if field == ["*"]:
+    if tuple(field) == _STAR:
         return list(every)
     return sorted({_int(value) for value in field})
 
@@ -98,7 +112,7 @@ class CronTrigger(WallClockTrigger):
         text = " ".join(expression.split())
         spec = _ALIASES.get(text.lower(), text)
         parts = spec.split(" ")
-        if len(parts) != 5 or not text:
+        if len(parts) != 5:
             raise ScheduleSpecError(
                 field, f"{expression!r} has {len(text.split())} fields, a cron needs 5", CRON_FIX
             )
@@ -115,15 +129,12 @@ class CronTrigger(WallClockTrigger):
                         field, f"{expression!r}: nearest-weekday (W) is not supported", CRON_FIX
                     )
         try:
-            expanded, nth = croniter.expand(spec)
+            fields, nth = _expand(spec)
         except (CroniterError, ValueError, TypeError, KeyError) as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
             raise ScheduleSpecError(
                 field, f"{expression!r} is not a valid cron expression ({reason})", CRON_FIX
             ) from None
-        # croniter's stubs are narrower than its values: fields hold ints, "*" and "l".
-        fields: list[list[object]] = [list(values) for values in expanded]
-        nth_by_day: dict[object, set[object]] = {k: set(v) for k, v in nth.items()}
         minutes = _values(fields[0], range(60))
         hours = _values(fields[1], range(24))
         trigger = cls(
@@ -133,14 +144,12 @@ class CronTrigger(WallClockTrigger):
             months=frozenset(_values(fields[3], range(1, 13))),
             doms=frozenset(_values([v for v in fields[2] if v != "l"], ())),
             dom_last="l" in fields[2],
-            dom_any=fields[2] == ["*"],
-            dows=frozenset(_values([v for v in fields[4] if v not in nth_by_day], ())),
+            dom_any=fields[2] == _STAR,
+            dows=frozenset(_values([v for v in fields[4] if v not in dict(nth)], ())),
             nth_dows=frozenset(
-                (_int(day), -1 if n == "l" else _int(n))
-                for day, ns in nth_by_day.items()
-                for n in ns
+                (_int(day), -1 if n == "l" else _int(n)) for day, ns in nth for n in ns
             ),
-            dow_any=fields[4] == ["*"],
+            dow_any=fields[4] == _STAR,
             repeat_folds=len(hours) == 24,
         )
         if trigger._scan_forward(date(2001, 1, 1), _VALIDATION_DAYS) is None:
