@@ -14,6 +14,7 @@ runs (classic cron). A ``*`` hour field keeps firing through a repeated hour.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ def _first_of_next_month(day: date) -> date:
 class CronTrigger(WallClockTrigger):
     """A five-field cron expression in a zone. Build with :meth:`parse`."""
 
-    expression: str
+    expression: str = dataclasses.field(compare=False)
     tz: ZoneInfo
     times: tuple[time, ...]
     months: frozenset[int]

@@ -42,10 +42,12 @@ def parse_duration(text: str | int | float, *, field: str = "") -> timedelta:
         if _PLAIN_NUMBER_RE.match(stripped):
             seconds = float(stripped)
         else:
-            match = _DURATION_RE.match(stripped)
-            if not stripped or match is None:
+            unsigned = stripped.removeprefix("-").strip()
+            match = _DURATION_RE.match(unsigned)
+            if not unsigned or match is None:
                 raise ScheduleSpecError(field, f"{text!r} is not a duration", _FIX)
-            seconds = sum(
+            sign = -1.0 if stripped.startswith("-") else 1.0
+            seconds = sign * sum(
                 float(part) * unit
                 for part, unit in zip(match.groups(), _UNIT_SECONDS, strict=True)
                 if part is not None
@@ -53,7 +55,7 @@ def parse_duration(text: str | int | float, *, field: str = "") -> timedelta:
     if not math.isfinite(seconds):
         raise ScheduleSpecError(field, f"{text!r} is not a finite duration", _FIX)
     if seconds < 0:
-        raise ScheduleSpecError(field, f"{text!r} is negative; a duration cannot be", _FIX)
+        raise ScheduleSpecError(field, f"{text!r} is negative; a duration must be 0 or more", _FIX)
     try:
         return timedelta(seconds=seconds)
     except OverflowError:

@@ -69,7 +69,7 @@ def parse_schedule(
         trigger = _preset(raw, tz, lambda: _default_time(default_time))
         return Schedule(trigger=trigger, tz=tz, timezone_name=tz.key, raw=raw)
     if not isinstance(raw, Mapping):
-        kind = "nothing" if raw is None else f"a {type(raw).__name__}"
+        kind = "nothing" if raw is None else f"{type(raw).__name__} {raw!r}"
         raise ScheduleSpecError(
             "",
             f"a schedule must be a preset name or an object, got {kind}",
@@ -87,11 +87,11 @@ def _parse_object(
     value: Mapping[str, object] = {str(k): v for k, v in raw.items()}
     forms = [form for form in FORMS if form in value]
     if not forms:
-        hint = "every" if any(k in value for k in ("at", "days", "day")) else ""
-        fix = 'add "every": "day", "week" or "month"' if hint else f"e.g. {EXAMPLE}"
+        wants_every = any(k in value for k in ("at", "days", "day"))
+        fix = 'add "every": "day", "week" or "month"' if wants_every else f"e.g. {EXAMPLE}"
         raise ScheduleSpecError(
             "",
-            'the schedule says no form: give one of "every", "interval" or "cron"',
+            'the schedule has no form: give one of "every", "interval" or "cron"',
             f'{fix}, or {{"interval": "15m"}}, or {{"cron": "0 9 * * 1-5"}}',
         )
     if len(forms) > 1:
@@ -103,19 +103,16 @@ def _parse_object(
     form = forms[0]
     unit = _every_unit(value["every"]) if form == "every" else ""
     _check_keys(value, form, unit)
-    tz = (
-        load_zone(value["timezone"], "timezone")
-        if "timezone" in value
-        else _default_zone(default_timezone)
-    )
+    # The options may be null, meaning "not given".
+    zone, jitter, misfire, grace = (value.get(key) for key in COMMON_KEYS)
+    tz = _default_zone(default_timezone) if zone is None else load_zone(zone, "timezone")
     trigger = _build_trigger(value, form, unit, tz, lambda: _default_time(default_time))
-    grace = value.get("grace")
     return Schedule(
         trigger=trigger,
         tz=tz,
         timezone_name=tz.key,
-        jitter=_duration(value["jitter"], "jitter") if "jitter" in value else timedelta(0),
-        misfire=_misfire(value["misfire"]) if "misfire" in value else MisfirePolicy.ONCE,
+        jitter=timedelta(0) if jitter is None else _duration(jitter, "jitter"),
+        misfire=MisfirePolicy.ONCE if misfire is None else _misfire(misfire),
         grace=None if grace is None else _duration(grace, "grace"),
         raw=raw,
     )

@@ -18,6 +18,16 @@ from .durations import format_duration
 from .wallclock import ONE_DAY, WallClockTrigger
 from .zones import as_utc
 
+__all__ = [
+    "CronTrigger",
+    "DailyTrigger",
+    "HourlyTrigger",
+    "IntervalTrigger",
+    "MonthlyTrigger",
+    "Trigger",
+    "WeeklyTrigger",
+]
+
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)

@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 from .zones import as_utc, resolve_wall
 
 ONE_DAY = timedelta(days=1)
-# No real zone shifts its clock by more than a day, so a day either side of the local
-# date of ``after`` covers every wall time that can resolve near it.
 _MAX_SCAN_DAYS = 366 * 50
+# No real zone shifts its clock by a day or more, so with no offset change within two
+# days of an instant, its neighbourhood is plain UTC-plus-a-constant.
 _NEAR = timedelta(days=2)
 
 
@@ -72,6 +72,7 @@ class WallClockTrigger(ABC):
                     return resolve_wall(datetime.combine(day, times[index]), self.tz)
             day = self.next_matching_day(day + ONE_DAY)
             return resolve_wall(datetime.combine(day, times[0]), self.tz)
+        # Near a change, a wall time on the previous local date can still resolve later.
         start = wall.date() - ONE_DAY
         found = self._next(after, start, 0)
         if self.repeat_folds:
