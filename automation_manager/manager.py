@@ -180,8 +180,14 @@ class AutomationManager:
         progress: ProgressFn | None = None,
     ) -> RunRecord:
         """Run one task now in this thread and return its (already logged) record."""
+        from .notify import Notifier
+
+        ws = self.workspace
         req = RunRequest(spec=spec, trigger=trigger, overrides=overrides or {})
-        return execute_run(self.workspace, req, clock=self._clock, progress=progress)
+        record = execute_run(ws, req, clock=self._clock, progress=progress)
+        # A manual run has no retries: a failure is final and worth one message per incident.
+        Notifier(ws.home, ws.config).notify_run(record, final=True)
+        return record
 
     def execute_task_now(self, task_type: str, task_data: dict[str, Any] | str) -> dict[str, Any]:
         """Run a task of category ``task_type`` now (a dict, or a stored task's id).
