@@ -40,7 +40,10 @@ class Recorded:
     method: str
     path: str
     headers: dict[str, str]
+    """Header names in lower case."""
     body: dict[str, Any] | None
+    at: float = field(default_factory=time.time)
+    """When it arrived (``time.time()``)."""
 
     @property
     def response_format(self) -> str | None:
@@ -252,10 +255,10 @@ class FakeOpenAI:
     def start(self) -> FakeOpenAI:
         """Listen on 127.0.0.1 on a free port, serving from a background thread."""
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._httpd.request_queue_size = 128
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._httpd = _Server(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -305,9 +308,15 @@ class FakeOpenAI:
         }
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 drops SYNs of a burst: a 1 s client stall
+
+
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeOpenAI
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else headers + body cost a 40 ms delayed ACK
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -339,8 +348,11 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return parsed if isinstance(parsed, dict) else None
 
+    def _headers(self) -> dict[str, str]:
+        return {k.lower(): v for k, v in self.headers.items()}
+
     def do_GET(self) -> None:
-        self.fake._record(Recorded("GET", self.path, dict(self.headers.items()), None))
+        self.fake._record(Recorded("GET", self.path, self._headers(), None))
         if self.path.rstrip("/").endswith("/models"):
             data = [
                 {"id": m, "object": "model", "created": 0, "owned_by": "fake"}
@@ -352,7 +364,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self._read_body()
-        self.fake._record(Recorded("POST", self.path, dict(self.headers.items()), body))
+        self.fake._record(Recorded("POST", self.path, self._headers(), body))
         if not self.path.rstrip("/").endswith("/chat/completions") or body is None:
             self._send_json(404, {"error": {"message": f"no route {self.path}"}})
             return

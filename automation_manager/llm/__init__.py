@@ -116,6 +116,19 @@ def get_client(
     return OpenAIClient(config, usage=usage, endpoint=endpoint, sleep=sleep)
 
 
+def prewarm(config: LLMConfig) -> None:
+    """Pay a real provider's start-up cost now: import ``openai`` (~0.5 s) and open its pool.
+
+    For a daemon to call once at start (a background thread is fine), so that the first
+    runs do not all wait on the import. Does nothing for the offline provider.
+    """
+    if not uses_model(config):
+        return
+    from .openai_client import prewarm as warm
+
+    warm(resolve_endpoint(config), config.timeout_s)
+
+
 def check_provider(config: LLMConfig) -> str:
     """A cheap authenticated read for ``amgr check``: list the server's models.
 
@@ -130,10 +143,7 @@ def check_provider(config: LLMConfig) -> str:
     from .openai_client import OpenAIClient
 
     assert isinstance(client, OpenAIClient)
-    try:
-        available = client.models()
-    finally:
-        client.close()
+    available = client.models()
     models = config.model.values() if isinstance(config.model, dict) else [config.model]
     wanted = sorted(set(models))
     missing = [m for m in wanted if available and m not in available]
@@ -155,6 +165,7 @@ __all__ = [
     "describe_provider",
     "estimate_cost",
     "get_client",
+    "prewarm",
     "resolve_provider",
     "spent_today",
     "uses_model",

@@ -76,6 +76,16 @@ def _auth(status: int, endpoint: Endpoint, model: str) -> AuthError:
     )
 
 
+def not_json(endpoint: Endpoint) -> Failure:
+    """A 200 answer that is not JSON: usually a base URL that points at a web page."""
+    return Failure(
+        TaskError(
+            f"the LLM server at {endpoint.base_url} did not answer with JSON: is llm.base_url "
+            "the root of its OpenAI-compatible API (usually ending in /v1)?"
+        )
+    )
+
+
 def classify(
     exc: openai.OpenAIError, *, endpoint: Endpoint, model: str, timeout_s: float
 ) -> Failure:

@@ -7,6 +7,7 @@ off) so that every wait is visible, injectable and bounded by ``llm.max_retries`
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -18,7 +19,7 @@ from pydantic import BaseModel
 
 from ..errors import TaskError, TransientError
 from ..logs.records import Usage
-from .failures import Failure, classify, scrub
+from .failures import Failure, classify, not_json, scrub
 from .provider import PLACEHOLDER_KEY, Endpoint, resolve_endpoint
 from .retry import Backoff
 from .structured import MODES, Mode, OutputInvalid, parse, response_format, with_instruction
@@ -34,6 +35,32 @@ R = TypeVar("R")
 _modes_lock = threading.Lock()
 _working_mode: dict[tuple[str, str], Mode] = {}
 """The strongest structured-output mode each (server, model) accepted, for this process."""
+
+
+_clients_lock = threading.Lock()
+_clients: dict[tuple[str, str, float], openai.OpenAI] = {}
+
+
+def _shared_client(endpoint: Endpoint, timeout_s: float) -> openai.OpenAI:
+    """One ``openai.OpenAI`` (one connection pool) per server, key and timeout.
+
+    Runs create a client each; building an ``openai.OpenAI`` costs ~25 ms (TLS context)
+    and a fresh pool reconnects, so concurrent runs share one. It is thread-safe.
+    """
+    key = endpoint.api_key or PLACEHOLDER_KEY
+    with _clients_lock:
+        client = _clients.get((endpoint.base_url, key, timeout_s))
+        if client is None:
+            client = openai.OpenAI(
+                base_url=endpoint.base_url, api_key=key, timeout=timeout_s, max_retries=0
+            )
+            _clients[(endpoint.base_url, key, timeout_s)] = client
+        return client
+
+
+def prewarm(endpoint: Endpoint, timeout_s: float) -> None:
+    """Build the shared client for ``endpoint`` now (``openai`` is imported by then)."""
+    _shared_client(endpoint, timeout_s)
 
 
 class _FormatRefused(Exception):
@@ -72,12 +99,7 @@ class OpenAIClient:
         self._rng = rng
         self._lock = threading.Lock()
         self._max_tokens_field = "max_tokens"
-        self._client = openai.OpenAI(
-            base_url=self.endpoint.base_url,
-            api_key=self.endpoint.api_key or PLACEHOLDER_KEY,
-            timeout=config.timeout_s,
-            max_retries=0,
-        )
+        self._client = _shared_client(self.endpoint, config.timeout_s)
 
     def __repr__(self) -> str:
         return f"OpenAIClient({self.endpoint!r})"
@@ -86,10 +108,6 @@ class OpenAIClient:
     def offline(self) -> bool:
         """Always False: this client calls a model."""
         return False
-
-    def close(self) -> None:
-        """Release the HTTP connection pool."""
-        self._client.close()
 
     # -- the LLMClient protocol ------------------------------------------------------
 
@@ -267,6 +285,8 @@ class OpenAIClient:
                 failure = classify(
                     exc, endpoint=self.endpoint, model=model, timeout_s=self.config.timeout_s
                 )
+            except json.JSONDecodeError:
+                failure = not_json(self.endpoint)
             if self._switch_max_tokens(failure):
                 continue
             if refusable and failure.format_refusal:
