@@ -16,7 +16,7 @@ from ..errors import TaskError
 OFFLINE_LABEL = "amgr offline provider (templates, no LLM)"
 """What content made without a model says about itself (front matter, meta, EPUB)."""
 
-DEFAULT_AUDIENCE = "beginners who want practical, actionable advice"
+DEFAULT_AUDIENCE = "newcomers who want practical advice"
 DEFAULT_TONE = "friendly, clear and practical"
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -63,9 +63,7 @@ def list_param(params: dict[str, Any], name: str) -> list[str]:
     elif isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
         items = [str(v) for v in value]
     else:
-        raise TaskError(
-            f"{name}={value!r} must be a list of words: {_fix(name, 'one,two,three')}"
-        )
+        raise TaskError(f"{name}={value!r} must be a list of words: {_fix(name, 'one,two,three')}")
     return [s.strip() for s in items if s.strip()]
 
 

@@ -1,0 +1,146 @@
+"""Ebook promotion: blurb, launch email, social posts and landing-page bullets for one ebook."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from ..catalog import EbookFacts
+from ..offline import Picker, hashtag
+from ..render import Rendered, front_matter, one_line, to_json
+
+SOCIAL_LIMIT = 280
+
+
+class Promotion(BaseModel):
+    """Promotion copy for one ebook."""
+
+    headline: str = Field(description="Landing-page headline, under 70 characters.")
+    blurb: str = Field(description="Store blurb, 80-150 words.")
+    email_subject: str = Field(description="Launch email subject, under 60 characters.")
+    email_body: str = Field(description="Launch email body, 120-200 words, plain text.")
+    social_posts: list[str] = Field(description="3-5 posts, each under 260 characters.")
+    landing_bullets: list[str] = Field(description="4-6 benefit bullets for a landing page.")
+    call_to_action: str = Field(description="Button or closing line, a few words.")
+
+
+def messages(ebook: EbookFacts) -> list[dict[str, str]]:
+    """The prompt for promotion copy of ``ebook``."""
+    system = (
+        "You are a direct-response copywriter for independent authors. You sell with "
+        "specific benefits drawn from the book's actual contents, a clear reader, and "
+        "honest promises. No hype words (ultimate, revolutionary, game-changing), no fake "
+        "scarcity, no invented reviews, numbers or testimonials."
+    )
+    user = (
+        f"Write promotion copy for this ebook.\n{ebook.describe()}\n\nRequirements:\n"
+        "- headline under 70 characters.\n- blurb 80-150 words for a store page.\n"
+        "- email_subject under 60 characters; email_body 120-200 words, plain text, one "
+        "link placeholder written as {link}.\n"
+        f"- social_posts: 3-5 posts, each under {SOCIAL_LIMIT - 20} characters, each with "
+        "a different angle (a problem, a chapter insight, who it is for).\n"
+        "- landing_bullets: 4-6 benefits, each tied to a chapter.\n"
+        "- call_to_action: a few words for a button."
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def offline(ebook: EbookFacts, now: datetime) -> Promotion:
+    """Promotion copy from templates, built from the ebook's title, topic and chapters."""
+    pick = Picker("promotion", ebook.id)
+    chapters = list(ebook.chapters) or [ebook.topic]
+    first = chapters[0]
+    tag = hashtag(ebook.topic)
+    return Promotion(
+        headline=pick.one(
+            [
+                f"{ebook.title}: {ebook.topic}, without the overwhelm",
+                f"Finally make {ebook.topic} work for you",
+                f"The practical guide to {ebook.topic}",
+            ]
+        ),
+        blurb=" ".join(
+            part
+            for part in (
+                f"{ebook.title} is a practical guide to {ebook.topic} for {ebook.audience}.",
+                ebook.description,
+                f'Its {len(chapters)} chapters run from "{first}" to "{chapters[-1]}", '
+                "each ending with key takeaways and an exercise you can do the same day."
+                if len(chapters) > 1
+                else "It ends with key takeaways and an exercise you can do the same day.",
+            )
+            if part
+        ),
+        email_subject=f"New: {ebook.title}"[:60],
+        email_body=(
+            f"Hi,\n\nI've just released {ebook.title}, a short, practical ebook about "
+            f"{ebook.topic}.\n\nIt's written for {ebook.audience}. Inside you'll find "
+            f'{len(chapters)} chapters, including "{first}", each ending with key '
+            "takeaways and an exercise you can do in minutes.\n\n"
+            f"It costs ${ebook.price_usd:.2f}, and you can read it in an evening.\n\n"
+            "Get your copy here: {link}\n\nThanks for reading,\n" + ebook.author
+        ),
+        social_posts=[
+            f"New ebook: {ebook.title}. A practical guide to {ebook.topic} in "
+            f"{len(chapters)} short chapters. {tag}".strip(),
+            f'Struggling with {ebook.topic}? Chapter 1, "{first}", starts with why it '
+            f"matters and what to do first. {tag}".strip(),
+            f"Written for {ebook.audience}: {ebook.title}, with an exercise at the end of "
+            "every chapter.",
+        ],
+        landing_bullets=[f"{c}: clear explanations and one exercise" for c in chapters[:6]],
+        call_to_action=pick.one(
+            ["Get the ebook", "Start reading today", f"Buy now for ${ebook.price_usd:.2f}"]
+        ),
+    )
+
+
+def render(promo: Promotion, ebook: EbookFacts, generated_by: str, now: datetime) -> Rendered:
+    """promotion.md (every piece, ready to paste) and promotion.json."""
+    posts = [one_line(p) for p in promo.social_posts if p.strip()]
+    md = [
+        front_matter(
+            {
+                "title": one_line(promo.headline),
+                "ebook_id": ebook.id,
+                "ebook": ebook.title,
+                "date": now.isoformat(timespec="seconds"),
+                "generated_by": generated_by,
+            }
+        ),
+        f"# Promotion: {ebook.title}\n",
+        f"## Headline\n\n{one_line(promo.headline)}\n",
+        f"## Blurb\n\n{promo.blurb.strip()}\n",
+        f"## Launch email\n\n**Subject:** {one_line(promo.email_subject)}\n",
+        promo.email_body.strip() + "\n",
+        "## Social posts\n",
+    ]
+    for i, post in enumerate(posts, 1):
+        flag = "" if len(post) <= SOCIAL_LIMIT else f" — over {SOCIAL_LIMIT}, shorten for X"
+        md.append(f"{i}. {post} ({len(post)} characters{flag})")
+    md += [
+        "",
+        "## Landing page\n",
+        *(f"- {one_line(b)}" for b in promo.landing_bullets),
+        "",
+        f"**Call to action:** {one_line(promo.call_to_action)}",
+        "",
+    ]
+    data = {
+        "generated_by": generated_by,
+        "ebook_id": ebook.id,
+        "ebook": ebook.title,
+        **promo.model_dump(),
+        "social_posts": posts,
+    }
+    return Rendered(
+        title=f"Promotion: {ebook.title}",
+        files={
+            "markdown": ("promotion.md", "\n".join(md)),
+            "json": ("promotion.json", to_json(data)),
+        },
+        summary=f'promotion copy for "{ebook.title}": blurb, email, {len(posts)} posts, '
+        f"{len(promo.landing_bullets)} landing bullets",
+        meta={"generated_by": generated_by, "ebook_id": ebook.id},
+    )
