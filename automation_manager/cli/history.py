@@ -1,0 +1,363 @@
+"""``amgr history``: past runs as a table, JSON or CSV, with a summary and error patterns.
+
+The command only parses and renders; :mod:`automation_manager.logs.history` decides
+which records match and what they add up to. ``--json`` streams each record's original
+line to stdout, so a year of history is never held in memory or re-encoded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable
+from datetime import datetime
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from ..errors import UsageError
+from .output import console, is_tty, manager
+
+if TYPE_CHECKING:
+    from ..logs.history import HistoryScan
+
+TABLE_LIMIT = 50
+CSV_FIELDS = (
+    "id",
+    "timestamp",
+    "task_id",
+    "category",
+    "type",
+    "trigger",
+    "attempt",
+    "scheduled_for",
+    "status",
+    "success",
+    "duration_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+    "calls",
+    "provider",
+    "run_id",
+    "error",
+    "params",
+    "result",
+)
+
+
+@click.command("history")
+@click.option("--days", type=int, default=7, show_default=True, help="Look back N days.")
+@click.option("--category", metavar="C", help="Only this category.")
+@click.option("--type", "type_", metavar="T", help="Only this task type.")
+@click.option("--task", "task_id", metavar="ID", help="Only this task.")
+@click.option("--success-only", is_flag=True, help="Only successful runs.")
+@click.option("--failed-only", is_flag=True, help="Only failed or interrupted runs.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"records": [...], "summary": {...}}.')
+@click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per record.")
+@click.option(
+    "--limit",
+    type=int,
+    default=None,
+    metavar="N",
+    help=f"Show the newest N records (table default {TABLE_LIMIT}; --json/--csv: all).",
+)
+@click.pass_context
+def history_cmd(
+    ctx: click.Context,
+    days: int,
+    category: str | None,
+    type_: str | None,
+    task_id: str | None,
+    success_only: bool,
+    failed_only: bool,
+    as_json: bool,
+    as_csv: bool,
+    limit: int | None,
+) -> None:
+    """Past runs, newest first: a table, a summary and the most common errors.
+
+    The summary covers every matching run (count, success rate, duration p50/p95,
+    tokens, cost, per day and per type); the table shows the newest ones.
+
+    \b
+    Examples:
+      amgr history
+      amgr history --days 30 --failed-only
+      amgr history --category content_creation --type blog --json
+      amgr history --task daily-blog --csv > runs.csv
+    """
+    from ..logs.history import HistoryQuery, HistoryScan
+
+    if as_json and as_csv:
+        raise UsageError("--json and --csv exclude each other: pick one output format")
+    if limit is not None and limit < 0:
+        raise UsageError(f"--limit {limit}: must be 0 or more")
+    query = HistoryQuery(
+        days=days,
+        category=category,
+        type=type_,
+        task_id=task_id,
+        success_only=success_only,
+        failed_only=failed_only,
+    )
+    mgr = manager(ctx)
+    every = (as_json or as_csv) and limit is None  # then read all files' bytes ahead
+    scan = HistoryScan(mgr.home, query, mgr.now(), data=every)
+    try:
+        if as_json:
+            _write_json(scan, limit, sys.stdout.buffer)
+        elif as_csv:
+            _write_csv(scan, limit)
+        else:
+            _write_report(scan, TABLE_LIMIT if limit is None else limit)
+    except BrokenPipeError:  # `amgr history --csv | head`: the reader has what it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        ctx.exit(0)
+
+
+def _write_json(scan: HistoryScan, limit: int | None, out: IO[bytes]) -> None:
+    """Stream ``{"records": [...], "summary": {...}}``: each record's bytes as read."""
+    sys.stdout.flush()
+    out.write(b'{"records": [\n')
+    out.flush()
+    sink = _RecordSink(out)
+    left = -1 if limit is None else limit
+    for day, rows in scan:
+        if left == 0:
+            continue
+        idx = day.index
+        if rows is None and left < 0 and not day.decoded():
+            view = memoryview(day.data)
+            sink.add(map(view.__getitem__, map(slice, idx.col("start"), idx.col("end"))))
+        else:
+            chosen = range(idx.rows) if rows is None else rows
+            if left > 0:
+                chosen = chosen[:left]
+                left -= len(chosen)
+            sink.add([day.raw(r) for r in chosen])
+    out.write(b'\n],\n"summary": ')
+    out.write(json.dumps(scan.summary(), indent=2, ensure_ascii=False).encode())
+    out.write(b"}\n")
+    out.flush()
+
+
+class _RecordSink:
+    """Writes records separated by ``,\\n``; straight from the file's bytes with
+    ``writev`` when stdout is a real file, so a year of records is never copied."""
+
+    SEP = b",\n"
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.first = True
+        try:
+            self.fd: int | None = out.fileno()
+        except (AttributeError, OSError, ValueError):
+            self.fd = None
+        self.batch = 0
+        if hasattr(os, "writev"):
+            iov_max = os.sysconf("SC_IOV_MAX")
+            self.batch = 1024 if iov_max <= 0 else min(iov_max, 1024)
+
+    def add(self, records: Iterable[bytes | memoryview]) -> None:
+        parts = list(records)
+        if not parts:
+            return
+        if self.fd is None or not self.batch:
+            self.out.write((b"" if self.first else self.SEP) + self.SEP.join(parts))
+        else:
+            bufs: list[bytes | memoryview] = [self.SEP] * (2 * len(parts))
+            bufs[1::2] = parts
+            self._writev(bufs if not self.first else bufs[1:])
+        self.first = False
+
+    def _writev(self, bufs: list[bytes | memoryview]) -> None:
+        assert self.fd is not None
+        for i in range(0, len(bufs), self.batch):
+            chunk = bufs[i : i + self.batch]
+            total = sum(map(len, chunk))
+            done = os.writev(self.fd, chunk)
+            if done < total:  # a short write: send the rest the plain way
+                rest = b"".join(chunk)[done:]
+                while rest:
+                    rest = rest[os.write(self.fd, rest) :]
+
+
+def _write_csv(scan: HistoryScan, limit: int | None) -> None:
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    left = -1 if limit is None else limit
+    for day, rows in scan:  # no summary in CSV: stop at the limit
+        for row in range(day.index.rows) if rows is None else rows:
+            if left == 0:
+                sys.stdout.flush()
+                return
+            left -= 1
+            writer.writerow(_csv_row(day.record(row)))
+    sys.stdout.flush()
+
+
+def _csv_row(rec: dict[str, Any]) -> list[Any]:
+    usage = rec.get("usage") if isinstance(rec.get("usage"), dict) else {}
+    out: list[Any] = []
+    for name in CSV_FIELDS:
+        if name in ("prompt_tokens", "completion_tokens", "cost_usd", "calls"):
+            value = usage.get(name) if usage else None
+        else:
+            value = rec.get(name)
+        if name in ("params", "result"):
+            value = "" if value is None else json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        out.append("" if value is None else value)
+    return out
+
+
+def _write_report(scan: HistoryScan, limit: int) -> None:
+    """The newest ``limit`` runs as a table, then the summary and error patterns."""
+    shown: list[dict[str, Any]] = []
+    for day, rows in scan:
+        chosen = range(day.index.rows) if rows is None else rows
+        for row in chosen[: limit - len(shown)]:
+            shown.append(day.record(row))
+    summary = scan.summary()
+    tty = is_tty()
+    if shown:
+        _runs_table(shown, tty)
+    total = summary["runs"]
+    if total == 0:
+        click.echo(f"no runs in the last {summary['days']} days{_filter_text(summary)}")
+    elif len(shown) < total:
+        click.echo(f"showing {len(shown)} of {total:,} runs (newest first; --limit N for more)")
+    if total:
+        click.echo("")
+        for line in summary_lines(summary):
+            click.echo(line)
+        _errors_block(summary["errors"])
+        _per_type_block(summary["per_type"])
+    if summary["unreadable_lines"]:
+        click.echo(
+            f"\n{summary['unreadable_lines']} unreadable log lines skipped "
+            "(e.g. a line torn by a crash)"
+        )
+
+
+def _runs_table(records: list[dict[str, Any]], tty: bool) -> None:
+    columns = [
+        "time",
+        "task",
+        "category",
+        "type",
+        "trigger",
+        "status",
+        "duration",
+        "tokens",
+        "cost",
+        "error",
+    ]
+    rows = [_table_row(r) for r in records]
+    if not tty:
+        from .output import table
+
+        table(None, columns, rows)
+        return
+    from rich.table import Table
+
+    styles = {"success": "green", "failed": "red", "interrupted": "yellow", "skipped": "dim"}
+    t = Table(show_lines=False, header_style="bold")
+    for col in columns:
+        t.add_column(col, overflow="fold", max_width=48 if col == "error" else None)
+    for rec, row in zip(records, rows, strict=True):
+        t.add_row(*row, style=styles.get(str(rec.get("status")), ""))
+    console().print(t)
+
+
+def _table_row(rec: dict[str, Any]) -> list[str]:
+    usage = rec.get("usage") if isinstance(rec.get("usage"), dict) else None
+    tokens = cost = ""
+    if usage:
+        total = int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0)
+        tokens = f"{total:,}"
+        cost = f"${float(usage.get('cost_usd') or 0):.4f}"
+    error = " ".join(str(rec.get("error") or "").split())
+    return [
+        _when(rec.get("timestamp")),
+        str(rec.get("task_id", "")),
+        str(rec.get("category", "")),
+        str(rec.get("type", "")),
+        str(rec.get("trigger", "")),
+        str(rec.get("status", "")),
+        format_ms(rec.get("duration_ms")),
+        tokens,
+        cost,
+        error if len(error) <= 80 else error[:79] + "…",
+    ]
+
+
+def _when(value: Any) -> str:
+    try:
+        return datetime.fromisoformat(str(value)).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return str(value)
+
+
+def format_ms(value: Any) -> str:
+    """``850 ms``, ``12.3 s``, ``4.5 min``."""
+    if not isinstance(value, int | float):
+        return ""
+    if value < 1000:
+        return f"{int(value)} ms"
+    if value < 60_000:
+        return f"{value / 1000:.1f} s"
+    return f"{value / 60_000:.1f} min"
+
+
+def _filter_text(summary: dict[str, Any]) -> str:
+    parts = [f"{k} {v}" for k, v in summary["filters"].items() if v is not None]
+    return f" matching {', '.join(parts)}" if parts else ""
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """The summary as a few lines of plain text."""
+    by = summary["by_status"]
+    counts = " · ".join(f"{n:,} {s}" for s, n in by.items())
+    since = _when(summary["since"])
+    rate = summary["success_rate"]
+    d = summary["duration_ms"]
+    tok = summary["tokens"]
+    lines = [
+        f"{summary['runs']:,} runs since {since}{_filter_text(summary)}: {counts}",
+        "success rate "
+        + (f"{rate:.1%}" if rate is not None else "n/a (nothing ran)")
+        + f" · duration p50 {format_ms(d['p50']) or 'n/a'}, p95 {format_ms(d['p95']) or 'n/a'}",
+    ]
+    if tok["total"] or summary["cost_usd"]:
+        lines.append(
+            f"tokens {tok['prompt']:,} prompt + {tok['completion']:,} completion"
+            f" · cost ${summary['cost_usd']:.4f}"
+        )
+    return lines
+
+
+def _errors_block(errors: list[dict[str, Any]]) -> None:
+    if not errors:
+        return
+    click.echo("\nmost common errors:")
+    for e in errors:
+        click.echo(f"  {e['count']:>7,}  {e['pattern']}")
+
+
+def _per_type_block(per_type: dict[str, dict[str, Any]]) -> None:
+    if not per_type:
+        return
+    click.echo("\nLLM use by type:")
+    for kind, s in per_type.items():
+        click.echo(
+            f"  {kind:<32} {s['prompt_tokens'] + s['completion_tokens']:>12,} tokens"
+            f"  ${s['cost_usd']:.4f}"
+        )

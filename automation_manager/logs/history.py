@@ -1,0 +1,358 @@
+"""``amgr history`` as a library: which records match a query, and what they add up to.
+
+A query looks back ``days`` days from ``now`` (a rolling window, not calendar days) and
+reads only the files dated inside it. Records come newest first. The summary counts
+every matching record, also when the caller shows only the newest few.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from itertools import compress
+from typing import Any
+
+from ..enums import TASK_TYPES, Category
+from ..errors import UsageError
+from ..home import Home
+from .index import FAILED, DayIndex
+from .reader import Day, iter_days
+
+TOP_ERRORS = 5
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """Which records to read.
+
+    :param days: look back this many days from now (at least 1).
+    :param category: only this category (``content_creation``, ``publishing``, ...).
+    :param type: only this task type (``blog``, ``sales_report``, ...).
+    :param task_id: only this task.
+    :param success_only: only successful runs.
+    :param failed_only: only runs that failed or were interrupted (not skipped ones).
+    :raises UsageError: for days < 1, both status filters, or an unknown category/type.
+    """
+
+    days: int = 7
+    category: str | None = None
+    type: str | None = None
+    task_id: str | None = None
+    success_only: bool = False
+    failed_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.days < 1:
+            raise UsageError(f"--days {self.days}: must be 1 or more, e.g. --days 7")
+        if self.success_only and self.failed_only:
+            raise UsageError("--success-only and --failed-only exclude each other: use one")
+        categories = [c.value for c in Category]
+        if self.category is not None and self.category not in categories:
+            raise UsageError(
+                f"--category {self.category!r}: unknown category; use one of: "
+                + ", ".join(categories)
+            )
+        if self.type is not None:
+            cats = [Category(self.category)] if self.category else list(Category)
+            types = sorted({t for c in cats for t in TASK_TYPES[c]})
+            if self.type not in types:
+                where = f" in {self.category}" if self.category else ""
+                raise UsageError(
+                    f"--type {self.type!r}: unknown type{where}; use one of: {', '.join(types)}"
+                )
+
+    def window(self, now: datetime) -> datetime:
+        """The earliest start time that is still inside the window."""
+        return now - timedelta(days=self.days)
+
+    def filters(self) -> dict[str, Any]:
+        status = "success" if self.success_only else "failed" if self.failed_only else None
+        return {
+            "category": self.category,
+            "type": self.type,
+            "task_id": self.task_id,
+            "status": status,
+        }
+
+
+class HistoryScan:
+    """One pass over the log: iterate it for ``(day, rows)``, then ask for :meth:`summary`.
+
+    ``rows`` are the matching row numbers of that day's file (newest first), or None when
+    every row matches. The summary is complete once iteration has finished.
+
+    :param data: read every file's bytes ahead (for callers that print every record).
+    """
+
+    def __init__(
+        self, home: Home, query: HistoryQuery, now: datetime, *, data: bool = False
+    ) -> None:
+        if now.tzinfo is None:
+            now = now.astimezone()
+        self.home = home
+        self.query = query
+        self.now = now
+        self.since = query.window(now)
+        self.data = data
+        self.totals = Totals()
+
+    def __iter__(self) -> Iterator[tuple[Day, Sequence[int] | None]]:
+        since_day = self.since.date()
+        # a file is named by the local date in its records' own offset: one day of margin
+        boundary = since_day + timedelta(days=1)
+        for day in iter_days(
+            self.home,
+            since_day - timedelta(days=1),
+            self.now,
+            keys_until=boundary,
+            data=self.data,
+        ):
+            self.totals.files += 1
+            self.totals.unreadable += day.index.unreadable
+            rows = self._select(day, day.file.day <= boundary)
+            if len(_all(day.index, rows)):
+                self.totals.add(day, rows)
+                yield day, rows
+
+    def _select(self, day: Day, boundary: bool) -> Sequence[int] | None:
+        q = self.query
+        idx = day.index
+        rows: Sequence[int] | None = None
+        if q.success_only or q.failed_only:
+            ok = {"success"} if q.success_only else FAILED
+            rows = _rows_with_status(idx, ok)
+        if q.category is not None or q.type is not None:
+            kinds = {
+                i
+                for i, (c, t) in enumerate(idx.kinds)
+                if q.category in (None, c) and q.type in (None, t)
+            }
+            kind = idx.col("kind")
+            rows = [i for i in _all(idx, rows) if kind[i] in kinds]
+        if q.task_id is not None:
+            wanted = idx.tasks.index(q.task_id) if q.task_id in idx.tasks else -1
+            task = idx.col("task")
+            rows = [i for i in _all(idx, rows) if task[i] == wanted]
+        if boundary and idx.keys is not None:
+            keys, since, tz = idx.keys, self.since, self.now.tzinfo
+            rows = [i for i in _all(idx, rows) if _at_or_after(keys[i], since, tz)]
+        return rows
+
+    def summary(self) -> dict[str, Any]:
+        """The totals of every record yielded so far, as a JSON-ready dict."""
+        out = {
+            "since": self.since.isoformat(timespec="seconds"),
+            "until": self.now.isoformat(timespec="seconds"),
+            "days": self.query.days,
+            "filters": self.query.filters(),
+        }
+        out.update(self.totals.as_dict())
+        return out
+
+
+def _all(idx: DayIndex, rows: Sequence[int] | None) -> Sequence[int]:
+    return range(idx.rows) if rows is None else rows
+
+
+def _rows_with_status(idx: DayIndex, wanted: Iterable[str]) -> Sequence[int] | None:
+    codes = [i for i, s in enumerate(idx.statuses) if s in wanted]
+    if len(codes) == len(idx.statuses):
+        return None
+    table = bytearray(256)
+    for code in codes:
+        table[code] = 1
+    mask = idx.col("status").tobytes().translate(table)
+    return list(compress(range(idx.rows), mask))
+
+
+def _at_or_after(key: bytes, since: datetime, tz: tzinfo | None) -> bool:
+    try:
+        ts = datetime.fromisoformat(key.decode())
+    except ValueError:
+        return False
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=tz)
+    return ts >= since
+
+
+class Totals:
+    """Running sums over records: counts, durations, tokens, cost, errors, per day/type.
+
+    A whole file adds its index's own sums; a selection of rows adds row by row.
+    """
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.unreadable = 0
+        self.by_status: Counter[str] = Counter()
+        self.durations: list[array[int]] = []  # sorted chunks, one per file
+        self.per_day: dict[date, list[Any]] = {}
+        self.per_kind: dict[tuple[str, str], list[Any]] = {}
+        self.patterns: dict[str, list[Any]] = {}  # pattern: [count, example, newest]
+
+    def add(self, day: Day, rows: Sequence[int] | None) -> None:
+        """Count one day's rows (None: all of them)."""
+        idx = day.index
+        status = idx.col("status")
+        if rows is None:
+            codes = status.tobytes()
+            counts = Counter({s: codes.count(i) for i, s in enumerate(idx.statuses)})
+            self.durations.append(idx.col("duration_sorted"))
+        else:
+            counts = Counter(idx.statuses[status[i]] for i in rows)
+            duration = idx.col("duration")
+            skipped = idx.statuses.index("skipped") if "skipped" in idx.statuses else -1
+            chunk = sorted(duration[i] for i in rows if status[i] != skipped)
+            self.durations.append(array("i", chunk))
+        counts = +counts
+        self.by_status.update(counts)
+        sums = self.per_day.setdefault(day.file.day, [0, 0, 0, 0, 0.0])
+        sums[0] += sum(counts.values())
+        sums[1] += counts["failed"] + counts["interrupted"]
+        if rows is None:
+            usage: Iterable[tuple[int, list[Any]]] = enumerate(idx.kind_usage)
+            errors: Iterable[list[Any]] = idx.error_stats
+        else:
+            chosen = bytearray(idx.rows)
+            for i in rows:
+                chosen[i] = 1
+            usage = _usage_of(idx, chosen)
+            errors = _errors_of(idx, chosen)
+        for kind, (n, prompt, completion, cost) in usage:
+            if not n:
+                continue
+            k = self.per_kind.setdefault(idx.kinds[kind], [0, 0, 0, 0.0])
+            for i, value in enumerate((n, prompt, completion, cost)):
+                k[i] += value
+            sums[2] += prompt
+            sums[3] += completion
+            sums[4] += cost
+        for (pattern, count, newest), message in zip(errors, idx.errors, strict=True):
+            if not count:
+                continue
+            group = self.patterns.setdefault(pattern, [0, message, newest])
+            group[0] += count
+            if newest > group[2]:
+                group[1], group[2] = message, newest
+
+    def as_dict(self) -> dict[str, Any]:
+        """The totals as the ``summary`` of ``amgr history --json``."""
+        runs = sum(self.by_status.values())
+        ran = runs - self.by_status["skipped"]
+        prompt = sum(s[2] for s in self.per_day.values())
+        completion = sum(s[3] for s in self.per_day.values())
+        chunks = [c for c in self.durations if c]
+        return {
+            "runs": runs,
+            "by_status": {k: self.by_status[k] for k in sorted(self.by_status)},
+            "success_rate": round(self.by_status["success"] / ran, 4) if ran else None,
+            "duration_ms": {
+                "p50": percentile(chunks, 50),
+                "p95": percentile(chunks, 95),
+                "max": max(c[-1] for c in chunks) if chunks else None,
+            },
+            "tokens": {"prompt": prompt, "completion": completion, "total": prompt + completion},
+            "cost_usd": round(sum(s[4] for s in self.per_day.values()), 6),
+            "per_day": {
+                d.isoformat(): {
+                    "runs": s[0],
+                    "failed": s[1],
+                    "prompt_tokens": s[2],
+                    "completion_tokens": s[3],
+                    "cost_usd": round(s[4], 6),
+                }
+                for d, s in sorted(self.per_day.items(), reverse=True)
+            },
+            "per_type": {
+                f"{c}/{t}": {
+                    "runs_with_usage": s[0],
+                    "prompt_tokens": s[1],
+                    "completion_tokens": s[2],
+                    "cost_usd": round(s[3], 6),
+                }
+                for (c, t), s in sorted(self.per_kind.items())
+            },
+            "errors": self.error_patterns(),
+            "unreadable_lines": self.unreadable,
+            "files_read": self.files,
+        }
+
+    def error_patterns(self, top: int = TOP_ERRORS) -> list[dict[str, Any]]:
+        """The most common errors, similar messages grouped (numbers and ids taken out)."""
+        ranked = sorted(self.patterns.items(), key=lambda kv: (-kv[1][0], kv[0]))[:top]
+        return [
+            {"pattern": p, "count": g[0], "example": g[1], "last_seen": g[2]} for p, g in ranked
+        ]
+
+
+def _usage_of(idx: DayIndex, chosen: bytearray) -> list[tuple[int, list[Any]]]:
+    """Per-kind usage sums of the chosen rows."""
+    sums = [[0, 0, 0, 0.0] for _ in idx.kinds]
+    kind = idx.col("kind")
+    cols = zip(
+        idx.col("usage_rows"),
+        idx.col("prompt"),
+        idx.col("completion"),
+        idx.col("cost"),
+        strict=True,
+    )
+    for row, prompt, completion, cost in cols:
+        if chosen[row]:
+            k = sums[kind[row]]
+            k[0] += 1
+            k[1] += prompt
+            k[2] += completion
+            k[3] += cost
+    return list(enumerate(sums))
+
+
+def _errors_of(idx: DayIndex, chosen: bytearray) -> list[list[Any]]:
+    """Per-message ``[pattern, count, newest]`` of the chosen rows."""
+    stats = [[pattern, 0, ""] for pattern, _, _ in idx.error_stats]
+    for row, eid, key in zip(
+        idx.col("error_rows"), idx.col("error_ids"), idx.error_keys, strict=True
+    ):
+        if chosen[row]:
+            stat = stats[eid]
+            stat[1] += 1
+            if key > stat[2]:
+                stat[2] = key
+    return stats
+
+
+def percentile(chunks: Sequence[Sequence[int]], p: float) -> int | None:
+    """Nearest-rank percentile over sorted chunks: the smallest value with p% at or below it.
+
+    Found by bisecting on the value, so a year of per-file chunks is never merged.
+    """
+    total = sum(len(c) for c in chunks)
+    if not total:
+        return None
+    rank = max(1, -(-total * p // 100))
+    lo, hi = min(c[0] for c in chunks), max(c[-1] for c in chunks)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sum(bisect_right(c, mid) for c in chunks) >= rank:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def query_records(home: Home, query: HistoryQuery, now: datetime) -> Iterator[dict[str, Any]]:
+    """The matching records as dicts, newest first."""
+    for day, rows in HistoryScan(home, query, now, data=True):
+        for row in _all(day.index, rows):
+            yield day.record(row)
+
+
+def summarize(home: Home, query: HistoryQuery, now: datetime) -> dict[str, Any]:
+    """The summary of every matching record (see :meth:`HistoryScan.summary`)."""
+    scan = HistoryScan(home, query, now)
+    for _ in scan:
+        pass
+    return scan.summary()

@@ -1,0 +1,381 @@
+"""Reading the run log back: daily files, the seed's legacy files and gzip archives.
+
+Files come out newest day first. Each is a :class:`Day`: its file, its records' columns
+(:class:`~automation_manager.logs.index.DayIndex`, kept on disk for closed days) and its
+bytes, read only when a record itself is wanted. Reading ahead happens in threads,
+because reading and decompressing release the GIL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import zlib
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from ..errors import AmgrError
+from ..home import Home
+from .index import DayIndex, build_index, index_path, load_index, save_index, stamp_of
+from .records import redact
+
+_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(jsonl|json)(\.gz)?$")
+
+
+@dataclass(frozen=True)
+class LogFile:
+    """One file of the run log: a day's ``.jsonl``, a legacy ``.json``, or their ``.gz``."""
+
+    day: date
+    path: Path
+    legacy: bool
+    compressed: bool
+
+
+@dataclass
+class Day:
+    """One log file: its index, and its bytes (read on first use).
+
+    Rows are numbered as in the index: row 0 is the file's newest record.
+    """
+
+    file: LogFile
+    index: DayIndex
+    tz: tzinfo | None = None
+    _data: bytes | None = None
+    _decoded: set[int] | None = field(default=None, repr=False)
+
+    @property
+    def data(self) -> bytes:
+        """The file's records as JSON lines (decompressed; legacy files converted).
+
+        :raises AmgrError: when the file no longer holds what its index describes (it
+            was archived or replaced while being read).
+        """
+        if self._data is None:
+            data, _ = read_bytes(self.file, self.tz)
+            if len(data) < max(self.index.col("end"), default=0):
+                raise AmgrError(f"{self.file.path}: changed while being read; run again")
+            self._data = data
+        return self._data
+
+    def _line(self, row: int) -> bytes:
+        idx = self.index
+        return self.data[idx.col("start")[row] : idx.col("end")[row]]
+
+    def decoded(self) -> set[int]:
+        """Rows not in the writer's own shape (re-encoded on output)."""
+        if self._decoded is None:
+            self._decoded = set(self.index.col("decoded_rows"))
+        return self._decoded
+
+    def raw(self, row: int) -> bytes:
+        """The record as one line of JSON: its original bytes when in amgr's own shape."""
+        if row not in self.decoded():
+            return self._line(row)
+        rec = self.record(row)
+        return json.dumps(rec, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+    def record(self, row: int) -> dict[str, Any]:
+        """The record as a dict."""
+        rec = decode_line(self._line(row))
+        if rec is None:  # the file changed under a stale index
+            raise AmgrError(f"{self.file.path}: changed while being read; run again")
+        return rec
+
+
+def log_files(home: Home, since: date | None = None) -> list[LogFile]:
+    """Every log file of ``home`` dated ``since`` or later, newest day first.
+
+    Within a day the live file comes before its archive: what was appended after the
+    day was archived is the newer part.
+    """
+    found: list[LogFile] = []
+    for folder in (home.logs_dir, home.archive_dir):
+        try:
+            names = os.listdir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for name in names:
+            m = _NAME.match(name)
+            if m is None:
+                continue
+            try:
+                day = date.fromisoformat(m[1])
+            except ValueError:
+                continue
+            if since is None or day >= since:
+                found.append(LogFile(day, folder / name, m[2] == "json", m[3] is not None))
+    found.sort(key=lambda f: (f.day, not f.compressed, not f.legacy), reverse=True)
+    return found
+
+
+def read_bytes(file: LogFile, tz: tzinfo | None = None) -> tuple[bytes, int]:
+    """A file's records as JSON lines, and how many entries could not be read.
+
+    A file that vanished (archived meanwhile) reads as empty; a damaged archive as one
+    unreadable line.
+    """
+    try:
+        data = file.path.read_bytes()
+        if file.compressed:
+            data = gunzip(data)
+    except FileNotFoundError:
+        return b"", 0
+    except (OSError, EOFError, zlib.error):
+        return b"", 1
+    if file.legacy:
+        return legacy_to_lines(data, tz)
+    return data, 0
+
+
+def gunzip(data: bytes) -> bytes:
+    """Decompress gzip ``data`` (every member), faster than :func:`gzip.decompress`.
+
+    :raises EOFError: when the data ends inside a member (a truncated archive).
+    """
+    parts = []
+    while data:
+        member = zlib.decompressobj(wbits=31)
+        parts.append(member.decompress(data))
+        if not member.eof:
+            raise EOFError("compressed data ended before the end of the archive")
+        data = member.unused_data
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def open_day(
+    home: Home, file: LogFile, tz: tzinfo | None, *, keys: bool, keep: bool, data: bool
+) -> Day:
+    """A :class:`Day` for ``file``, from its kept index when that is current.
+
+    :param keys: the index must have each row's timestamp (built now, not loaded).
+    :param keep: keep a newly built index on disk (for a day whose file is closed).
+    :param data: read the file's bytes now rather than on first use.
+    """
+    where = index_path(home.logs_dir, file.path)
+    kept = None if file.legacy else load_index(where, file.path)
+    if kept is not None and not keys:
+        day = Day(file, kept, tz)
+        if data:
+            _ = day.data
+        return day
+    stamp = stamp_of(file.path)
+    raw, unreadable = read_bytes(file, tz)
+    idx = build_index(raw, decode_line)
+    idx.unreadable += unreadable
+    if keep and kept is None and not file.legacy and raw:
+        save_index(where, stamp, idx)
+    return Day(file, idx, tz, raw)
+
+
+def iter_days(
+    home: Home,
+    since: date,
+    now: datetime,
+    *,
+    keys_until: date | None = None,
+    data: bool = False,
+    threads: int = 2,
+    depth: int = 6,
+) -> Iterator[Day]:
+    """Every file from ``since`` on as a :class:`Day`, newest first, read ahead in threads.
+
+    :param keys_until: days up to this one get their rows' timestamps (see :func:`open_day`).
+    :param data: read (and decompress) the files' bytes ahead too, for callers that want
+        every record; reading and decompressing release the GIL, so this overlaps.
+    :param threads: reader threads; :param depth: files read ahead at most.
+    """
+    today = now.date()
+
+    def open_one(f: LogFile) -> Day:
+        keys = keys_until is not None and f.day <= keys_until
+        return open_day(home, f, now.tzinfo, keys=keys, keep=f.day < today, data=data)
+
+    files = log_files(home, since)
+    if len(files) <= 2 or threads <= 0:
+        for f in files:
+            yield open_one(f)
+        return
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    pending: deque[Future[Day]] = deque()
+    todo = iter(files)
+    with ThreadPoolExecutor(threads, thread_name_prefix="amgr-log-reader") as pool:
+        try:
+            for f in islice(todo, depth):
+                pending.append(pool.submit(open_one, f))
+            while pending:
+                day = pending.popleft().result()
+                for f in islice(todo, 1):
+                    pending.append(pool.submit(open_one, f))
+                yield day
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def decode_line(line: bytes) -> dict[str, Any] | None:
+    """One line as a record in the record shape, or None when it is not one."""
+    try:
+        return normalize_record(json.loads(line))
+    except ValueError:
+        return None
+
+
+def normalize_record(obj: Any, tz: tzinfo | None = None) -> dict[str, Any] | None:
+    """A decoded line in the record shape (status from ``success`` when missing), or None."""
+    if not isinstance(obj, dict):
+        return None
+    if "task" in obj and isinstance(obj.get("task"), dict) and "type" not in obj:
+        return normalize_legacy(obj, 0, tz)
+    ts = obj.get("timestamp")
+    if not isinstance(ts, str):
+        return None
+    try:
+        datetime.fromisoformat(ts)
+    except ValueError:
+        return None
+    rec = dict(obj)
+    if not isinstance(rec.get("status"), str):
+        rec["status"] = "success" if rec.get("success") else "failed"
+    rec.setdefault("success", rec["status"] == "success")
+    for name in ("task_id", "category", "type"):
+        rec[name] = str(rec.get(name) or "")
+    return rec
+
+
+def normalize_legacy(item: dict[str, Any], index: int, tz: tzinfo | None) -> dict[str, Any] | None:
+    """One entry of the seed's ``YYYY-MM-DD.json`` array in the record shape.
+
+    The seed wrote naive local times (``YYYY-MM-DD HH:MM:SS``); they are read in ``tz``.
+    """
+    raw_task = item.get("task")
+    task: dict[str, Any] = raw_task if isinstance(raw_task, dict) else {}
+    try:
+        ts = datetime.fromisoformat(str(item.get("timestamp")))
+    except ValueError:
+        return None
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=tz) if tz is not None else ts.astimezone()
+    result = item.get("result") if isinstance(item.get("result"), dict) else None
+    success = bool(item.get("success", (result or {}).get("success", False)))
+    category = str(item.get("category") or "")
+    type_ = str(task.get("type") or "")
+    error = None
+    if not success:
+        error = str((result or {}).get("error") or "failed (no error recorded)")
+    duration = (result or {}).get("duration_ms")
+    return {
+        "id": f"legacy-{ts:%Y%m%d%H%M%S}-{index}",
+        "timestamp": ts.isoformat(),
+        "task_id": str(task.get("id") or f"{category}-{type_}"),
+        "category": category,
+        "type": type_,
+        "trigger": "scheduled",
+        "attempt": 1,
+        "scheduled_for": None,
+        "status": "success" if success else "failed",
+        "success": success,
+        "params": redact(task),
+        "result": result,
+        "error": error,
+        "duration_ms": duration if isinstance(duration, int) else 0,
+        "usage": None,
+        "provider": None,
+        "run_id": None,
+        "legacy": True,
+    }
+
+
+def legacy_to_lines(data: bytes, tz: tzinfo | None) -> tuple[bytes, int]:
+    """The seed's one-array file as JSON lines of normalized records.
+
+    A torn file (the seed rewrote it whole) gives every entry before the tear; the rest
+    counts as one unreadable line.
+    """
+    items, torn = _salvage_array(data.decode("utf-8", errors="replace"))
+    lines = []
+    unreadable = 1 if torn else 0
+    for index, item in enumerate(items):
+        rec = normalize_legacy(item, index, tz) if isinstance(item, dict) else None
+        if rec is None:
+            unreadable += 1
+            continue
+        lines.append(json.dumps(rec, ensure_ascii=False, separators=(",", ":"), default=str))
+    return "\n".join(lines).encode(), unreadable
+
+
+def _salvage_array(text: str) -> tuple[list[Any], bool]:
+    """Decode a JSON array, keeping the complete elements of a truncated one."""
+    try:
+        whole = json.loads(text)
+    except ValueError:
+        pass
+    else:
+        return (whole if isinstance(whole, list) else [whole]), False
+    decoder = json.JSONDecoder()
+    items: list[Any] = []
+    pos = text.find("[") + 1
+    if pos == 0:
+        return items, True
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        try:
+            item, pos = decoder.raw_decode(text, pos)
+        except ValueError:
+            return items, True
+        items.append(item)
+
+
+def latest_record_for(
+    home: Home, task_id: str, now: datetime, *, days: int = 60
+) -> dict[str, Any] | None:
+    """The newest record of ``task_id`` that is not ``skipped``, or None.
+
+    Looks back ``days`` days of files and archives, newest first, and decodes only the
+    lines that name the task.
+    """
+    needle = json.dumps(task_id, ensure_ascii=False).encode()
+    for file in log_files(home, now.date() - timedelta(days=days)):
+        data, _ = read_bytes(file, now.tzinfo)
+        if needle not in data:
+            continue
+        best = _latest_in(_candidates(data, needle), task_id)
+        if best is not None:
+            return best
+    return None
+
+
+def _candidates(data: bytes, needle: bytes) -> Iterable[bytes]:
+    return (line for line in data.splitlines() if needle in line)
+
+
+def _latest_in(lines: Iterable[bytes], task_id: str) -> dict[str, Any] | None:
+    best: dict[str, Any] | None = None
+    best_ts: datetime | None = None
+    for line in lines:
+        try:
+            rec = normalize_record(json.loads(line))
+        except ValueError:
+            continue
+        if rec is None or rec["task_id"] != task_id or rec["status"] == "skipped":
+            continue
+        ts = datetime.fromisoformat(rec["timestamp"])
+        if best_ts is None or _after(ts, best_ts):
+            best, best_ts = rec, ts
+    return best
+
+
+def _after(a: datetime, b: datetime) -> bool:
+    """``a >= b`` (later lines win ties), comparing naive and aware times as local."""
+    if (a.tzinfo is None) != (b.tzinfo is None):
+        a, b = a.astimezone(), b.astimezone()
+    return a >= b
