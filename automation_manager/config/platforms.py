@@ -1,19 +1,43 @@
 """Publishing targets named in config.json ``platforms``.
 
 The seed's list form (``["youtube", "twitter"]``) becomes ``outbox`` platforms:
-ready-to-post files, never claimed as posted.
+ready-to-post files, never claimed as posted. Every platform has a publishing
+``window`` (``immediate``, ``slots`` or ``stagger``), an optional ``daily_limit``, a
+``min_gap`` between posts and ``max_concurrent`` sends, and ``accepts``: the content
+kinds it takes when an item names no targets of its own.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CONTENT_KINDS = ("shorts", "blog", "ebook", "social")
+
+ContentKind = Literal["shorts", "blog", "ebook", "social"]
+
+# What a seed-style outbox takes by its name; any other name takes every kind.
+_OUTBOX_ACCEPTS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("youtube", "tiktok", "shorts", "reels"), ("shorts",)),
+    "instagram": ("shorts", "social"),
+    **dict.fromkeys(
+        ("twitter", "x", "threads", "bluesky", "linkedin", "facebook", "mastodon"), ("social",)
+    ),
+    **dict.fromkeys(("amazon_kdp", "kdp", "gumroad", "leanpub", "payhip"), ("ebook",)),
+    **dict.fromkeys(("medium", "substack", "devto", "dev.to", "ghost", "hashnode"), ("blog",)),
+}
+_KIND_ACCEPTS: dict[str, tuple[str, ...]] = {
+    "filesystem": ("blog",),
+    "wordpress": ("blog",),
+    "mastodon": ("social",),
+    "webhook": CONTENT_KINDS,
+}
 
 
 def _env(value: str | None) -> str | None:
@@ -31,31 +55,44 @@ def _hhmm(value: str) -> str:
     return value
 
 
+def _duration(value: str | None) -> str | None:
+    if value is not None:
+        from ..scheduling import parse_duration
+
+        parse_duration(value)  # raises ScheduleSpecError (a ValueError) with the fix
+    return value
+
+
+def _weekdays(value: list[str]) -> list[str]:
+    out = []
+    for day in value:
+        short = day.strip().lower()[:3]
+        if short not in WEEKDAYS:
+            raise ValueError(f"unknown weekday {day!r}: use mon, tue, wed, thu, fri, sat, sun")
+        out.append(short)
+    if not out:
+        raise ValueError('needs at least one day, e.g. ["mon", "thu"]')
+    return out
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class ImmediateWindow(_Strict):
+    """Send as soon as an item is approved (still subject to ``daily_limit``/``min_gap``)."""
+
     mode: Literal["immediate"] = "immediate"
 
 
 class SlotsWindow(_Strict):
-    """Publish only at these local times on these days."""
+    """Publish only at these local times on these days: one post per slot."""
 
     mode: Literal["slots"]
     days: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
     times: list[str]
 
-    @field_validator("days")
-    @classmethod
-    def _days(cls, value: list[str]) -> list[str]:
-        out = []
-        for day in value:
-            short = day.strip().lower()[:3]
-            if short not in WEEKDAYS:
-                raise ValueError(f"unknown weekday {day!r}: use mon, tue, wed, thu, fri, sat, sun")
-            out.append(short)
-        return out
+    _d = field_validator("days")(_weekdays)
 
     @field_validator("times")
     @classmethod
@@ -66,14 +103,29 @@ class SlotsWindow(_Strict):
 
 
 class StaggerWindow(_Strict):
-    """Spread posts between ``start`` and ``end`` local time, one per ``every``."""
+    """Spread posts between ``start`` and ``end`` local time, at most one per ``every``."""
 
     mode: Literal["stagger"]
     start: str
     end: str
     every: str
+    days: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
 
     _t = field_validator("start", "end")(_hhmm)
+    _e = field_validator("every")(_duration)
+    _d = field_validator("days")(_weekdays)
+
+    @model_validator(mode="after")
+    def _order(self) -> StaggerWindow:
+        if self.end <= self.start:
+            raise ValueError(
+                f"end {self.end} must be later than start {self.start} on the same day"
+            )
+        from ..scheduling import parse_duration
+
+        if parse_duration(self.every) <= timedelta(0):
+            raise ValueError('every must be longer than 0, e.g. "45m"')
+        return self
 
 
 Window = Annotated[ImmediateWindow | SlotsWindow | StaggerWindow, Field(discriminator="mode")]
@@ -85,6 +137,34 @@ class _PlatformBase(_Strict):
     max_concurrent: Annotated[int, Field(ge=1)] = 1
     min_gap: str | None = None
     timezone: str | None = None
+    accepts: list[ContentKind] | None = None
+    """Content kinds sent here by ``publishing pending``; default depends on the kind."""
+
+    _g = field_validator("min_gap")(_duration)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        if value is not None:
+            from ..scheduling.zones import load_zone
+
+            load_zone(value, field="")  # a ValueError naming close matches
+        return value
+
+    def gap(self) -> timedelta:
+        """``min_gap`` as a duration (zero when unset)."""
+        from ..scheduling import parse_duration
+
+        return parse_duration(self.min_gap) if self.min_gap else timedelta(0)
+
+    def accepted_kinds(self, name: str) -> tuple[str, ...]:
+        """The content kinds this platform takes: ``accepts``, else the kind's default."""
+        if self.accepts is not None:
+            return tuple(self.accepts)
+        kind = getattr(self, "kind", "outbox")
+        if kind == "outbox":
+            return _OUTBOX_ACCEPTS.get(name.lower(), CONTENT_KINDS)
+        return _KIND_ACCEPTS.get(kind, CONTENT_KINDS)
 
 
 class OutboxPlatform(_PlatformBase):
@@ -94,6 +174,7 @@ class OutboxPlatform(_PlatformBase):
 class FilesystemPlatform(_PlatformBase):
     kind: Literal["filesystem"]
     path: str
+    """Folder for the Markdown files; relative paths are under the home folder."""
 
 
 class WebhookPlatform(_PlatformBase):
@@ -111,6 +192,7 @@ class WordPressPlatform(_PlatformBase):
     user: str
     password_env: str
     status: Literal["publish", "draft", "future"] = "publish"
+    """``future``: sent right away with the window's planned time as the post's date."""
     categories: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     timeout_s: Annotated[float, Field(gt=0)] = 30.0
@@ -132,6 +214,10 @@ PlatformConfig = Annotated[
     OutboxPlatform | FilesystemPlatform | WebhookPlatform | WordPressPlatform | MastodonPlatform,
     Field(discriminator="kind"),
 ]
+
+AnyPlatform = (
+    OutboxPlatform | FilesystemPlatform | WebhookPlatform | WordPressPlatform | MastodonPlatform
+)
 
 PLATFORM_KINDS = ("outbox", "filesystem", "webhook", "wordpress", "mastodon")
 

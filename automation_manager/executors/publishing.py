@@ -1,0 +1,64 @@
+"""The ``publishing`` executor: send approved content to its platforms.
+
+- ``pending``: every ``pending`` item to each of its targets that is due now (optionally
+  only to the task's ``platform``);
+- ``shorts`` / ``blog`` / ``ebook`` / ``social``: pending items of that kind to the
+  task's ``platform`` (required).
+
+Optional task fields: ``item_id`` (or the seed's ``ebook_id``) sends just that item;
+``max_items`` caps this run (default: config.json ``max_items_per_run``). The work
+itself is :class:`~automation_manager.publishers.session.PublishSession`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import TaskError
+from .base import Outcome, RunContext
+
+
+def _platform(ctx: RunContext) -> str | None:
+    value = ctx.params.get("platform")
+    known = list(ctx.workspace.config.platforms)
+    choices = ", ".join(known) or '(none: add one to config.json "platforms")'
+    if value is None:
+        if ctx.spec.type == "pending":
+            return None
+        raise TaskError(
+            f"publishing {ctx.spec.type} task {ctx.spec.id} needs a platform: add "
+            f'"platform": "NAME" to the task in tasks.json (or -p platform=NAME); '
+            f"configured platforms: {choices}"
+        )
+    if not isinstance(value, str) or value not in known:
+        raise TaskError(
+            f"publishing task {ctx.spec.id}: platform {value!r} is not in config.json "
+            f"platforms: use one of: {choices}"
+        )
+    return value
+
+
+def _limit(ctx: RunContext) -> int | None:
+    raw: Any = ctx.params.get("max_items", ctx.workspace.config.max_items_per_run)
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        raise TaskError(f"publishing task {ctx.spec.id}: max_items must be a whole number ≥ 1")
+    return raw
+
+
+def run(ctx: RunContext) -> Outcome:
+    """Publish what is due; raise when a platform or an item failed (after the rest)."""
+    from ..publishers.session import PublishSession
+
+    platform = _platform(ctx)
+    item = ctx.params.get("item_id") or ctx.params.get("ebook_id")
+    session = PublishSession(ctx.workspace, now=ctx.now, cancel=ctx.cancel, progress=ctx.report)
+    report = session.run(
+        kind=None if ctx.spec.type == "pending" else ctx.spec.type,
+        platform=platform,
+        item_id=str(item) if item else None,
+        limit=_limit(ctx),
+    )
+    report.raise_if_failed()
+    return Outcome(result=report.result())

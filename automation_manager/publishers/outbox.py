@@ -1,0 +1,59 @@
+"""Outboxes: ready-to-post files for a platform amgr has no connection to.
+
+``.mp/outbox/NAME/<item-id>/`` gets a copy of the item's files, ``post.txt`` (the text to
+paste) and, written last, ``ready.json``. The item's status on that platform is
+``ready (outbox)``: amgr never claims it was posted, a person posts it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import TaskError
+from ..fsutil import atomic_write_bytes, atomic_write_json, atomic_write_text
+from .base import Parts, Publisher, Receipt
+from .post import Post
+
+READY_STATUS = "ready (outbox)"
+
+
+class OutboxPublisher(Publisher):
+    """Prepares posts for a person to publish by hand."""
+
+    kind = "outbox"
+
+    def folder_for(self, item_id: str) -> Path:
+        return self.env.home.outbox_dir / self.name / item_id
+
+    def post_text(self, post: Post) -> str:
+        """What to paste: the thread's posts apart by ``---``, else the short text."""
+        if post.thread:
+            return "\n\n---\n\n".join(post.thread) + "\n"
+        return post.short_text() + "\n"
+
+    def send(self, post: Post, parts: Parts) -> Receipt:
+        folder = self.folder_for(post.item_id)
+        try:
+            for path in post.files.values():
+                atomic_write_bytes(folder / path.name, path.read_bytes())
+            atomic_write_text(folder / "post.txt", self.post_text(post))
+            atomic_write_json(
+                folder / "ready.json",
+                {
+                    "status": "ready",
+                    "platform": self.name,
+                    "item": post.item_id,
+                    "kind": post.kind,
+                    "title": post.title,
+                    "planned_at": post.when,
+                    "prepared_at": self.env.now(),
+                    "files": sorted({p.name for p in post.files.values()} | {"post.txt"}),
+                },
+            )
+        except OSError as exc:
+            raise TaskError(f"{self.name}: cannot write the outbox {folder}: {exc}") from None
+        shown = folder.relative_to(self.env.home.root)
+        return Receipt(remote_id=str(shown), url=None, status=READY_STATUS)
+
+    def check(self) -> str:
+        return f"outbox: ready-to-post files go to .mp/outbox/{self.name}/ (nothing is posted)"
