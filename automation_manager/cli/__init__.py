@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("daemon:status_cmd", "Daemon, next runs, runs in progress, quota and budget."),
     "plan": ("daemon:plan_cmd", "Dry run of the future: every firing in the next days."),
     "tasks": ("tasks:tasks_group", "List and edit tasks safely, also while a daemon runs."),
-    "content": ("content:content_group", "The content queue: list, show, approve, reject."),
+    "content": ("content:content_group", "The content queue: list, show, approve, reject, retry."),
     "check": ("content:check_cmd", "Test platform credentials and the LLM provider."),
     "runs": ("runs:runs_group", "Multi-stage runs: list, show, pause, resume, cancel."),
 }

@@ -138,9 +138,23 @@ _FIXES = {
 }
 
 
+_UNION_TAGS = {"outbox", "filesystem", "webhook", "wordpress", "mastodon"}
+_WINDOW_TAGS = {"immediate", "slots", "stagger"}
+
+
 def _path(loc: tuple[int | str, ...]) -> str:
+    """``('platforms', 'site', 'filesystem', 'path')`` → ``platforms.site.path``.
+
+    pydantic puts the tag of a discriminated union (a platform's kind, a window's mode)
+    into the location; a person never wrote it there, so it is left out.
+    """
     out = ""
-    for part in loc:
+    for i, part in enumerate(loc):
+        prev = loc[i - 1] if i else None
+        if (part in _UNION_TAGS and i == 2 and loc[0] == "platforms") or (
+            part in _WINDOW_TAGS and prev == "window"
+        ):
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         elif part in ("function-after", "function-before") or "[" in str(part):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import AmgrError
 from ..fsutil import atomic_write_json, read_json
 from ..home import Home
+from ..notify import Notifier
 from .base import PublishEnv, Sleep
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def run_checks(
     from . import publisher_for
 
     env = PublishEnv(home=ws.home, now=now, sleep=sleep or _no_wait, attempts=2)
-    book = CheckBook(ws.home)
+    book = CheckBook(ws.home, Notifier(ws.home, ws.config))
     results = []
     for name, config in ws.config.platforms.items():
         publisher = publisher_for(name, config, env)
@@ -97,10 +98,15 @@ def _no_wait(seconds: float) -> None:
 
 
 class CheckBook:
-    """``.mp/publish/checks.json``: the latest check result of each platform."""
+    """``.mp/publish/checks.json``: the latest check result of each platform.
 
-    def __init__(self, home: Home) -> None:
+    With a notifier, a failed platform check opens a ``credentials`` incident (one
+    message) and the next passing check closes it (one recovery message).
+    """
+
+    def __init__(self, home: Home, notifier: Notifier | None = None) -> None:
         self.path = home.publish_dir / CHECKS_FILE
+        self.notifier = notifier
 
     def load(self) -> dict[str, Any]:
         try:
@@ -114,6 +120,11 @@ class CheckBook:
             data = self.load()
             data[result.name] = {**result.to_json(), "at": at.isoformat()}
             atomic_write_json(self.path, data, private=True)
+        if self.notifier is not None and result.kind != "llm":
+            if result.ok:
+                self.notifier.credentials_ok(result.name, at)
+            else:
+                self.notifier.credentials_failed(result.name, result.message, at)
 
     def passed_on(self, name: str, day: date, tz: Any) -> bool:
         """Whether ``name`` passed a check on local date ``day`` (in zone ``tz``)."""

@@ -27,6 +27,7 @@ from ..config.platforms import AnyPlatform, WordPressPlatform
 from ..content import ContentItem, ContentStore, StatusChange
 from ..enums import ContentStatus
 from ..errors import AmgrError, AuthError, TaskError, TransientError
+from ..notify import Notifier
 from . import publisher_for
 from .base import PublishEnv, Publisher, Receipt
 from .dispatch import Dispatcher, stored_receipt
@@ -136,7 +137,7 @@ class PublishSession:
         self.ledger = Ledger(ws.home)
         self.dispatcher = Dispatcher(self.ledger, now, self._sleep)
         self.env = PublishEnv(home=ws.home, now=now, sleep=self._sleep)
-        self.checks = CheckBook(ws.home)
+        self.checks = CheckBook(ws.home, Notifier(ws.home, ws.config))
         self.report = RunReport()
         self.budget: int | None = None
         self.sent = 0
