@@ -185,3 +185,29 @@ def test_publishing_checks_once_a_day_and_skips_a_platform_with_bad_credentials(
     again = amgr(home, "exec-now", "publishing", "pending")
     assert again.exit_code == 1
     assert len(wp.routed("GET users/me")) == 2  # a failed check is not trusted for the day
+
+
+def test_failing_credentials_notify_once_and_recovery_once(
+    tmp_path: Path, servers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wp, masto, hook = servers
+    monkeypatch.setenv("AMGR_NOTIFY_SECRET", SECRET)
+    monkeypatch.setenv("WP_APP_PASSWORD", "revoked-password")
+    home = write_home(
+        tmp_path,
+        {"blog": every_platform(wp, masto, hook)["blog"]},
+        notification_webhook={"url": f"{hook.url}/hook", "secret_env": "AMGR_HOOK_SECRET"},
+    )
+
+    assert amgr(home, "check").exit_code == 1
+    assert amgr(home, "check").exit_code == 1
+    events = [d["event"] for d in hook.deliveries.values()]
+    assert events == ["credentials"]
+    first = next(iter(hook.deliveries.values()))
+    assert "blog" in first["subject"] and "revoked-password" not in json.dumps(first)
+
+    monkeypatch.setenv("WP_APP_PASSWORD", WP_PASSWORD)
+    assert amgr(home, "check").exit_code == 0
+    assert amgr(home, "check").exit_code == 0
+    assert len(hook.deliveries) == 2
+    assert "recover" in json.dumps(list(hook.deliveries.values())[1]).lower()
