@@ -1,7 +1,10 @@
 """One run of one task: admit it, execute it, record it.
 
-Every path ends in exactly one appended record: ``success``, ``failed`` or ``skipped``.
-The daemon adds timeouts, retries and concurrency around this.
+Every path ends in exactly one record: ``success``, ``failed`` or ``skipped``.
+:func:`execute_run` appends it (``exec-now``); :func:`perform_run` only builds it, so the
+daemon can decide, under its own lock, whether the record still counts (a run abandoned
+at its timeout or at shutdown already has its record). The daemon adds timeouts, retries
+and concurrency around this.
 """
 
 from __future__ import annotations
@@ -48,6 +51,22 @@ class RunRequest:
     attempt: int = 1
     overrides: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None
+    record_id: str | None = None
+    """Use this id for the record (the daemon names it in the in-flight file first)."""
+
+
+@dataclass
+class Attempt:
+    """The record of one attempt, and whether its failure is worth retrying.
+
+    :param record: the finished record, not yet appended by :func:`perform_run`.
+    :param retryable: the failure was transient (network, 429, 5xx, timeout).
+    :param retry_after: seconds the remote side asked us to wait, if it said.
+    """
+
+    record: RunRecord
+    retryable: bool = False
+    retry_after: float | None = None
 
 
 def latest_status(ws: Workspace, task_id: str, now: datetime) -> str | None:
@@ -58,7 +77,7 @@ def latest_status(ws: Workspace, task_id: str, now: datetime) -> str | None:
     return rec.get("status") if rec else None
 
 
-def admit(ws: Workspace, req: RunRequest, now: datetime) -> None:
+def admit(ws: Workspace, req: RunRequest, now: datetime, params: dict[str, Any]) -> None:
     """Raise :class:`SkipRun` with the reason when the run must not start."""
     spec = req.spec
     if req.trigger is not Trigger.MANUAL:
@@ -75,7 +94,8 @@ def admit(ws: Workspace, req: RunRequest, now: datetime) -> None:
     if spec.type in LLM_KINDS.get(spec.category, set()):
         from .budget_gate import check_llm_budget
 
-        check_llm_budget(ws, spec.type, now)
+        chapters = params.get("chapters") if spec.type == "ebook" else None
+        check_llm_budget(ws, spec.type, now, chapters if isinstance(chapters, int) else None)
 
 
 def execute_run(
@@ -87,10 +107,24 @@ def execute_run(
     cancel: threading.Event | None = None,
 ) -> RunRecord:
     """Admit, execute and record one attempt. Never raises for a task failure."""
+    attempt = perform_run(ws, req, clock=clock, progress=progress, cancel=cancel)
+    append_record(ws.home, attempt.record)
+    return attempt.record
+
+
+def perform_run(
+    ws: Workspace,
+    req: RunRequest,
+    *,
+    clock: Clock | None = None,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> Attempt:
+    """Admit and execute one attempt and build its record, without appending it."""
     clock = clock or system_clock(ws.timezone_name)
     started = clock()
     t0 = time.monotonic()
-    record_id = new_record_id(started)
+    record_id = req.record_id or new_record_id(started)
     params = {**req.spec.task.params(), **req.overrides}
     ctx = RunContext(
         workspace=ws,
@@ -105,8 +139,10 @@ def execute_run(
     result: dict[str, Any] | None = None
     error: str | None = None
     provider: str | None = None
+    retryable = False
+    retry_after: float | None = None
     try:
-        admit(ws, req, started)
+        admit(ws, req, started, params)
         outcome = executor_for(req.spec.category)(ctx)
         result = outcome.result
         provider = outcome.provider
@@ -114,6 +150,9 @@ def execute_run(
         status, error = RunStatus.SKIPPED, exc.reason
     except AmgrError as exc:
         status, error = RunStatus.FAILED, str(exc)
+        retryable = bool(getattr(exc, "transient", False))
+        after = getattr(exc, "retry_after", None)
+        retry_after = float(after) if isinstance(after, int | float) else None
     except Exception as exc:  # an executor bug must still leave a record
         status = RunStatus.FAILED
         error = f"internal error: {type(exc).__name__}: {exc}"
@@ -140,5 +179,4 @@ def execute_run(
         provider=provider,
         run_id=req.run_id,
     )
-    append_record(ws.home, record)
-    return record
+    return Attempt(record, retryable=retryable, retry_after=retry_after)

@@ -1,0 +1,193 @@
+"""``amgr run``, ``amgr status`` and ``amgr plan``: thin shells over the engine."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import click
+
+from .output import is_tty, manager, print_json, table
+
+
+@click.command("run")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Catch up missed runs, run what is due now, wait for them, and exit.",
+)
+@click.pass_context
+def run_cmd(ctx: click.Context, once: bool) -> None:
+    """Run the scheduler daemon in the foreground.
+
+    It fires every enabled task when due, catches up runs missed while it was down
+    (each task's misfire policy), reloads edited files within 2 s, and stops cleanly on
+    Ctrl-C or SIGTERM (running tasks get shutdown_grace_s to finish). One line per run
+    start and finish goes to stderr.
+
+    \b
+    Exit codes: 0 stopped cleanly (--once: every run succeeded or was skipped),
+    1 (--once) a run failed, 2 bad configuration, 3 another daemon holds this home.
+    """
+    from ..engine.daemon import Daemon
+    from ..home import Home
+
+    daemon = Daemon(Home.resolve(ctx.find_root().obj.get("home")))
+    code = daemon.run_once() if once else daemon.run_forever()
+    ctx.exit(code)
+
+
+def _local(stamp: dict[str, str] | None, now: datetime | None = None) -> str:
+    """``2026-05-04 09:00:00 CEST`` from a report stamp (the date is kept: tasks span days)."""
+    if not stamp:
+        return "-"
+    when = datetime.fromisoformat(stamp["local"])
+    return when.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
+def _utc(stamp: dict[str, str] | None) -> str:
+    if not stamp:
+        return "-"
+    return datetime.fromisoformat(stamp["utc"]).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def status_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Daemon (pid, since), each task's next run, runs in progress, today's quota and budget."""
+    from ..engine.overview import status_report
+
+    mgr = manager(ctx)
+    report = status_report(mgr.workspace, mgr.now())
+    if as_json:
+        print_json(report)
+        return
+    _render_status(report)
+
+
+def _render_status(report: dict[str, Any]) -> None:
+    d = report["daemon"]
+    if d["running"]:
+        since = datetime.fromisoformat(d["started_at"]).strftime("%Y-%m-%d %H:%M:%S %Z")
+        click.echo(
+            f"daemon: running, pid {d['pid']}, since {since.strip()}"
+            + (" (run --once)" if d.get("mode") == "once" else "")
+        )
+    else:
+        stale = f" (pid {d['stale_pid']} left state behind)" if d.get("stale_pid") else ""
+        click.echo(f"daemon: not running{stale} — start it with `amgr run`")
+    if not report["automation_enabled"]:
+        click.echo(
+            "automation is disabled (config.json enabled: false): scheduled runs are skipped"
+        )
+    rows = [
+        [
+            t["id"],
+            f"{t['category']}/{t['type']}",
+            t["schedule"] or "-",
+            _local(t["fire_at"]),
+            _utc(t["fire_at"]),
+        ]
+        for t in report["tasks"]
+    ]
+    table(
+        f"next runs ({report['timezone']})",
+        ["task", "kind", "schedule", "next (local)", "next (UTC)"],
+        rows,
+    )
+    if report["unscheduled"]:
+        click.echo(f"no schedule (exec-now only): {', '.join(report['unscheduled'])}")
+    runs = report["in_progress"]
+    if runs:
+        table(
+            "runs in progress",
+            ["task", "trigger", "attempt", "started", "running"],
+            [
+                [
+                    r["task_id"] + (" (stale: its daemon is gone)" if r["stale"] else ""),
+                    r["trigger"],
+                    str(r["attempt"]),
+                    r["started_at"],
+                    f"{r['running_s']:.0f} s",
+                ]
+                for r in runs
+            ],
+        )
+    else:
+        click.echo("runs in progress: none")
+    q = report["quota"]
+    click.echo(
+        f"today ({q['date']}): content {q['content']['used']}/{q['content']['limit']}, "
+        f"ebooks {q['ebooks']['used']}/{q['ebooks']['limit']}"
+    )
+    llm = report["llm"]
+    if llm["provider"]:
+        click.echo(f"llm: {llm['provider']}")
+    if llm["daily_budget_usd"] is not None:
+        spent = llm["spent_today_usd"]
+        spent_text = "unknown" if spent is None else f"${spent:.4f}"
+        click.echo(f"llm spend today: {spent_text} of ${llm['daily_budget_usd']:.2f}")
+
+
+@click.command("plan")
+@click.option(
+    "--days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=7,
+    show_default=True,
+    help="How far ahead to look.",
+)
+@click.option("--task", "task_id", metavar="ID", help="Only this task (enabled or not).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="At most this many firings per task.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def plan_cmd(
+    ctx: click.Context, days: float, task_id: str | None, limit: int, as_json: bool
+) -> None:
+    """Dry run of the future: every firing in the next DAYS, and what a start would catch up.
+
+    Times are shown in the configured zone and UTC; a task with jitter shows its exact
+    start (jitter is deterministic) and the latest it could be. Changes nothing.
+    """
+    from ..engine.overview import plan_report
+    from ..errors import UsageError
+
+    mgr = manager(ctx)
+    ws = mgr.workspace
+    if task_id is not None and ws.task(task_id) is None:
+        raise UsageError(f"--task {task_id}: no task has this id (see `amgr tasks list`)")
+    report = plan_report(ws, mgr.now(), days=days, task_id=task_id, limit=limit)
+    if as_json:
+        print_json(report)
+        return
+    click.echo(
+        f"plan for the next {days:g} days ({report['timezone']}; now "
+        f"{datetime.fromisoformat(report['now']).strftime('%Y-%m-%d %H:%M:%S %Z')})"
+    )
+    for task in report["tasks"]:
+        state = "" if task["enabled"] else " [disabled]"
+        click.echo(
+            f"\n{task['id']}{state} — {task['category']}/{task['type']}: "
+            f"{task['schedule'] or 'no schedule'}"
+        )
+        for f in task["firings"]:
+            line = f"  {_local(f['due'])}  ({_utc(f['due'])})"
+            if task.get("jitter"):
+                line += f"  starts {_local(f['fire_at'])[11:19]} (up to +{task['jitter']})"
+            click.echo(line)
+        if task["schedule"] and not task["firings"]:
+            click.echo("  no firing in this period")
+        if task["more"]:
+            click.echo(f"  … more (showing the first {limit}; use --limit)")
+        click.echo(f"  catch-up at start: {task['catch_up_note']}")
+        for c in task["catch_up"]:
+            click.echo(f"    {_local(c)}  ({_utc(c)})")
+    if is_tty() and not report["tasks"]:
+        click.echo("no tasks")

@@ -1,0 +1,293 @@
+"""The daemon: ``amgr run`` and ``amgr run --once``.
+
+One thread (the caller's) owns the schedule: it sleeps in one ``select()`` until the
+next firing, a signal, a finished run or an edit to the three files, and dispatches due
+firings to the :class:`~.pool.WorkerPool`. The flow of a start:
+
+1. take the home's daemon lock (a second daemon exits 3, naming the holder's pid);
+2. record runs the last daemon left in flight as ``interrupted``;
+3. catch up due times missed while down, by each task's misfire policy;
+4. register one ``schedule`` job per enabled task (first due time after now);
+5. fire on time, reload edits, retry transient failures, until SIGINT/SIGTERM;
+6. stop: no new runs, ``shutdown_grace_s`` for running ones, the rest ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from .. import __version__
+from ..config import Workspace, load_workspace
+from ..errors import ConfigError
+from ..home import Home
+from .clock import Clock
+from .console import configure_logging, short_time
+from .dispatch import Dispatcher
+from .jobs import TaskJob, TaskScheduler
+from .lock import DaemonLock
+from .planning import schedulable
+from .pool import WorkerPool
+from .recovery import recent_due_times, recover_interrupted
+from .signals import StopSignals
+from .state import DaemonInfo, StateStore
+from .watch import POLL_S, FileWatcher, Waker, signature
+
+log = logging.getLogger("amgr.daemon")
+
+MAX_SLEEP_S = 60.0
+"""The longest single sleep: bounds how late a wall-clock jump or a suspend is noticed."""
+RELOAD_DEBOUNCE_S = 0.15
+"""After a file event, wait this long for the writer to finish before reading."""
+
+
+class Daemon:
+    """The scheduler daemon of one home.
+
+    :param home: the home folder (a :class:`Home`, a path, or None for ``$AMGR_HOME``/cwd).
+    :param clock: the current aware time; injected in tests (sleeping still uses real time).
+    """
+
+    def __init__(
+        self, home: Home | str | os.PathLike[str] | None = None, *, clock: Clock | None = None
+    ) -> None:
+        self.home = home if isinstance(home, Home) else Home.resolve(home)
+        self._clock = clock
+        self.state = StateStore(self.home)
+        self.scheduler = TaskScheduler(self.now)
+        self.ws: Workspace | None = None
+        self.dispatch: Dispatcher | None = None
+        self.waker = Waker()
+        self.watcher: FileWatcher | None = None
+        self._files = [self.home.config_path, self.home.tasks_path, self.home.schedules_path]
+        self._stop = threading.Event()
+        self._force = threading.Event()
+        self._signature = signature(self._files)
+        self._tz: ZoneInfo | None = None
+
+    # -- public API ---------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The current aware time (local to the configured zone)."""
+        if self._clock is not None:
+            return self._clock()
+        return datetime.now(self._tz) if self._tz else datetime.now().astimezone()
+
+    @property
+    def workspace(self) -> Workspace:
+        if self.ws is None:
+            self._use(load_workspace(self.home))
+        assert self.ws is not None
+        return self.ws
+
+    def setup(self) -> None:
+        """Load the home and register every enabled task (first firing after now). No lock."""
+        self._signature = signature(self._files)
+        ws = self.workspace
+        self.state.load()
+        now = self.now()
+        for spec in ws.tasks:
+            if schedulable(spec):
+                self.scheduler.add(spec, now, self._fire)
+
+    @property
+    def pool(self) -> WorkerPool | None:
+        return self.dispatch.pool if self.dispatch else None
+
+    def stop(self) -> None:
+        """Ask the daemon to stop (thread-safe)."""
+        self._stop.set()
+        self.waker.wake()
+
+    def run_forever(self) -> int:
+        """Serve until SIGINT/SIGTERM or :meth:`stop`. Returns the exit code (0)."""
+        return self._serve(once=False)
+
+    def run_once(self) -> int:
+        """Catch up, run what is due now, wait for it. Exit code 0, or 1 if a run failed."""
+        return self._serve(once=True)
+
+    # -- serving ----------------------------------------------------------------------------
+
+    def _serve(self, *, once: bool) -> int:
+        lock = DaemonLock(self.home)
+        lock.acquire()
+        pid = os.getpid()
+        if self.waker.closed:
+            self.waker = Waker()
+        self.watcher = FileWatcher(self._files)
+        try:
+            info = DaemonInfo(
+                pid=pid,
+                started_at=datetime.now().astimezone(),
+                mode="once" if once else "run",
+                version=__version__,
+            )
+            self.state.write_daemon(info)
+            try:
+                self._signature = signature(self._files)
+                self._use(load_workspace(self.home))
+            except ConfigError:
+                self.state.clear_daemon(pid)
+                raise
+            ws = self.workspace
+            configure_logging(ws.config.log_level)
+            self.state.load()
+            recover_interrupted(self.home, self.state, self.now())
+            for task_id, due in recent_due_times(self.home).items():
+                self.state.advance(task_id, due)
+            self.state.start_writer()
+            dispatch = self.dispatch = Dispatcher(
+                self.home,
+                self.state,
+                workspace=lambda: self.workspace,
+                clock=self.now,
+                wake=self.waker.wake,
+                stopping=self._stop,
+            )
+            dispatch.pool.start()
+            with StopSignals(self._on_signal, self._on_force):
+                try:
+                    now = self.now()
+                    caught = dispatch.catch_up(now)
+                    self._register_all(now)
+                    info.ready_at = datetime.now().astimezone()
+                    self.state.write_daemon(info)
+                    log.info(
+                        "amgr %s: pid %s, %d tasks scheduled, %d catch-up runs%s",
+                        "run --once" if once else "run",
+                        pid,
+                        len(self.scheduler.task_jobs()),
+                        caught,
+                        "" if once else f", next {self._next_text()}",
+                    )
+                    if once:
+                        self._drain()
+                    else:
+                        self._loop()
+                finally:
+                    dispatch.shutdown(self.workspace.config.shutdown_grace_s, self._force)
+                    log.info("stopped")
+            return (1 if dispatch.failures else 0) if once else 0
+        finally:
+            self.state.stop_writer()
+            self.state.clear_daemon(pid)
+            self.watcher.close()
+            self.waker.close()
+            lock.release()
+
+    def _use(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._tz = ZoneInfo(ws.timezone_name)
+
+    def _fire(self, job: TaskJob) -> None:
+        assert self.dispatch is not None, "the daemon is not serving"
+        self.dispatch.fire(job)
+
+    def _register_all(self, now: datetime) -> None:
+        self.scheduler.clear()
+        for spec in self.workspace.tasks:
+            if schedulable(spec):
+                self.scheduler.add(spec, now, self._fire)
+
+    def _loop(self) -> None:
+        assert self.watcher is not None and self.dispatch is not None
+        reload_at: float | None = None
+        next_poll = time.monotonic() + POLL_S
+        while not self._stop.is_set():
+            now = self.now()
+            self.scheduler.run_pending(now)
+            self.dispatch.run_due_retries()
+            mono = time.monotonic()
+            if self.watcher.polling and mono >= next_poll:
+                next_poll, reload_at = mono + POLL_S, mono
+            if reload_at is not None and mono >= reload_at:
+                reload_at = None
+                self._maybe_reload()
+            timeout = self._until_next(self.now())
+            if reload_at is not None:
+                timeout = min(timeout, reload_at - time.monotonic())
+            if self.watcher.polling:
+                timeout = min(timeout, next_poll - time.monotonic())
+            ready = self.waker.wait(timeout, self.watcher.fileno())
+            fd = self.watcher.fileno()
+            if fd is not None and fd in ready and self.watcher.drain():
+                reload_at = time.monotonic() + RELOAD_DEBOUNCE_S
+
+    def _drain(self) -> None:
+        assert self.dispatch is not None
+        while not self._stop.is_set():
+            self.dispatch.run_due_retries()
+            if self.dispatch.idle():
+                return
+            self.waker.wait(self._until_next(self.now(), schedule=False))
+
+    def _until_next(self, now: datetime, *, schedule: bool = True) -> float:
+        candidates = [MAX_SLEEP_S]
+        nxt = self.scheduler.next_fire_at() if schedule else None
+        if nxt is not None:
+            candidates.append((nxt - now).total_seconds())
+        retry = self.dispatch.retries.next_in() if self.dispatch else None
+        if retry is not None:
+            candidates.append(retry)
+        return max(min(candidates), 0.0)
+
+    def _on_signal(self, name: str) -> None:
+        log.info("received %s: stopping", name)
+        self.stop()
+
+    def _on_force(self, name: str) -> None:
+        log.info("received %s again: not waiting for running tasks", name)
+        self._force.set()
+        self.stop()
+
+    # -- reloading ------------------------------------------------------------------------
+
+    def _maybe_reload(self) -> None:
+        current = signature(self._files)
+        if current == self._signature:
+            return
+        self._signature = current
+        try:
+            ws = load_workspace(self.home)
+        except ConfigError as exc:
+            log.error("reload failed; still running the last good configuration:\n%s", exc)
+            return
+        self.apply(ws, self.now())
+
+    def apply(self, ws: Workspace, now: datetime) -> tuple[int, int, int]:
+        """Switch to a new configuration: re-register changed schedules, drop removed tasks.
+
+        A new (or newly enabled) task starts fresh: its first firing is its first due
+        time after ``now``. Returns (added, changed, removed).
+        """
+        wanted = [s for s in ws.tasks if schedulable(s)]
+        synced = self.scheduler.sync(wanted, now, self._fire)
+        self.state.forget(synced.removed | {s.id for s in ws.tasks if not s.enabled})
+        for task_id in synced.fresh:
+            self.state.advance(task_id, now)  # starts fresh: nothing before now is owed
+        self._use(ws)
+        if self.dispatch is not None:
+            self.dispatch.pool.resize(ws.config.max_concurrent_tasks)
+        configure_logging(ws.config.log_level)
+        log.info(
+            "reloaded: %d tasks scheduled (%d added, %d changed, %d removed)%s",
+            len(wanted),
+            len(synced.added),
+            len(synced.changed),
+            len(synced.removed),
+            f", next {self._next_text()}" if wanted else "",
+        )
+        self.waker.wake()
+        return len(synced.added), len(synced.changed), len(synced.removed)
+
+    def _next_text(self) -> str:
+        jobs = self.scheduler.task_jobs().values()
+        if not jobs:
+            return "nothing"
+        first = min(jobs, key=lambda j: j.fire_at)
+        return f"{first.task_id} at {short_time(first.fire_at, self.now())}"

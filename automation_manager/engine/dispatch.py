@@ -1,0 +1,219 @@
+"""From firings to runs: catch-up, coalescing, the worker pool's callbacks and retries.
+
+The daemon's main thread calls :meth:`Dispatcher.fire` (a ``schedule`` job came due),
+:meth:`Dispatcher.catch_up` (at start) and :meth:`Dispatcher.run_due_retries`; the
+pool's workers call back :meth:`Dispatcher.perform` and friends.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from ..config import Workspace
+from ..enums import RunStatus, Trigger
+from ..home import Home
+from ..logs.records import redact
+from ..logs.writer import append_record
+from ..secrets import secret_values
+from .console import describe_finish, describe_start, short_time
+from .jobs import TaskJob
+from .outcomes import inflight_note, skipped_record
+from .planning import MISFIRE_AFTER, catch_up, schedulable
+from .pool import Ticket, WorkerPool
+from .retry import RetryQueue, retry_after_failure
+from .runner import Attempt, RunRequest, perform_run
+from .state import InflightRun, StateStore
+
+log = logging.getLogger("amgr.daemon")
+
+
+class Dispatcher:
+    """Turns due times into queued runs and finished runs into retries.
+
+    :param workspace: the current configuration (it changes on reload).
+    :param clock: the current aware time.
+    :param wake: wakes the main thread (a run finished, a retry was queued).
+    :param stopping: set once the daemon stops taking new runs.
+    """
+
+    def __init__(
+        self,
+        home: Home,
+        state: StateStore,
+        *,
+        workspace: Callable[[], Workspace],
+        clock: Callable[[], datetime],
+        wake: Callable[[], None],
+        stopping: threading.Event,
+    ) -> None:
+        self.home = home
+        self.state = state
+        self._workspace = workspace
+        self._clock = clock
+        self._stopping = stopping
+        self.retries: RetryQueue[Ticket] = RetryQueue()
+        self._lock = threading.Lock()
+        self.failures = 0
+        self.pool = WorkerPool(
+            size=workspace().config.max_concurrent_tasks,
+            run=self.perform,
+            append=lambda rec: append_record(home, rec),
+            state=state,
+            clock=clock,
+            inflight_for=self.inflight_for,
+            on_start=self.on_start,
+            on_finish=self.on_finish,
+            on_settled=wake,
+        )
+
+    def idle(self) -> bool:
+        """Nothing running, queued or waiting to retry."""
+        return self.pool.idle() and not len(self.retries)
+
+    # -- deciding what runs (main thread) -------------------------------------------------
+
+    def catch_up(self, now: datetime) -> int:
+        """Queue missed due times by misfire policy; returns how many runs were queued.
+
+        Tasks that miss nothing are marked decided up to ``now``; saved due times of tasks
+        no longer scheduled are forgotten (if they return, they start fresh).
+        """
+        ws = self._workspace()
+        wanted = {s.id for s in ws.tasks if schedulable(s)}
+        self.state.forget(set(self.state.all_last_due()) - wanted)
+        count = 0
+        for spec in ws.tasks:
+            if not schedulable(spec):
+                continue
+            assert spec.schedule is not None
+            missed = catch_up(spec.schedule, self.state.last_due(spec.id), now)
+            for due in missed:
+                self.pool.submit(Ticket(spec, Trigger.CATCH_UP, due))
+            count += len(missed)
+            if not missed:
+                self.state.advance(spec.id, now)
+        return count
+
+    def fire(self, job: TaskJob) -> None:
+        """A job's firing instant came: queue its run, or coalesce it."""
+        assert job.due is not None
+        spec, due, now = job.spec, job.due, self._clock()
+        if now - job.fire_at > MISFIRE_AFTER:
+            # The daemon slept through due times (suspend, clock jump): misfire policy.
+            assert spec.schedule is not None
+            missed = catch_up(spec.schedule, due - timedelta(microseconds=1), now)
+            job.skip_to(now)
+            log.warning(
+                "%s: woke %s late; %d missed due times run as catch-up (misfire %s)",
+                spec.id,
+                now - job.fire_at,
+                len(missed),
+                spec.schedule.misfire.value,
+            )
+            for when in missed:
+                self.pool.submit(Ticket(spec, Trigger.CATCH_UP, when))
+            self.state.advance(spec.id, now)
+            return
+        if self.pool.busy(spec.id):
+            reason = f"coalesced: the previous run of {spec.id} is still in progress"
+            record = skipped_record(
+                spec,
+                now=now,
+                trigger=Trigger.SCHEDULED,
+                scheduled_for=due,
+                reason=reason,
+                secrets=secret_values(self._workspace().config),
+            )
+            append_record(self.home, record)
+            self.state.advance(spec.id, due)
+            log.info("%-8s %s (due %s): %s", "skipped", spec.id, short_time(due), reason)
+            return
+        self.pool.submit(Ticket(spec, Trigger.SCHEDULED, due))
+
+    def run_due_retries(self) -> None:
+        """Queue the retries whose backoff is over (unless a newer run took their place)."""
+        for ticket in self.retries.pop_due():
+            spec = self._workspace().task(ticket.task_id)
+            if spec is None or not spec.enabled:
+                log.info("retry of %s dropped: the task is gone or disabled", ticket.task_id)
+                self._count_failure()
+            elif self.pool.busy(spec.id):
+                log.info("retry of %s dropped: a newer run is in progress", ticket.task_id)
+                self._count_failure()
+            else:
+                self.pool.submit(ticket.retry(spec))
+
+    def shutdown(self, grace_s: float, force: threading.Event) -> None:
+        """Stop the pool (grace, then interrupted records) and drop pending retries."""
+        if not self.pool.idle():
+            log.info(
+                "stopping: waiting up to %gs for running tasks (Ctrl-C again to stop now)",
+                grace_s,
+            )
+        for ticket in self.pool.shutdown(grace_s, force):
+            log.info(
+                "%s: queued run (due %s) not started; the next start's misfire policy decides",
+                ticket.task_id,
+                short_time(ticket.scheduled_for),
+            )
+        dropped = self.retries.clear()
+        if dropped:
+            log.info("%d pending retries dropped (their failures are recorded)", dropped)
+
+    # -- running (worker threads) -------------------------------------------------------
+
+    def perform(self, ticket: Ticket, record_id: str, cancel: threading.Event) -> Attempt:
+        """One attempt through the runner (admission, executor, record not yet appended)."""
+        req = RunRequest(
+            spec=ticket.spec,
+            trigger=ticket.trigger,
+            scheduled_for=ticket.scheduled_for,
+            attempt=ticket.attempt,
+            record_id=record_id,
+        )
+        return perform_run(self._workspace(), req, clock=self._clock, cancel=cancel)
+
+    def inflight_for(self, ticket: Ticket, record_id: str, now: datetime) -> InflightRun:
+        secrets = secret_values(self._workspace().config)
+        return inflight_note(
+            ticket.spec,
+            record_id=record_id,
+            pid=os.getpid(),
+            trigger=ticket.trigger,
+            attempt=ticket.attempt,
+            scheduled_for=ticket.scheduled_for,
+            started_at=now,
+            params=redact(ticket.spec.task.params(), secrets),
+        )
+
+    def on_start(self, ticket: Ticket) -> None:
+        due = ticket.scheduled_for
+        log.info("%s", describe_start(ticket.task_id, ticket.trigger, ticket.attempt, due))
+
+    def on_finish(self, ticket: Ticket, attempt: Attempt) -> None:
+        """Log the outcome; queue a retry of a transient failure; count final failures."""
+        record = attempt.record
+        note = ""
+        if record.status == RunStatus.FAILED:
+            ws = self._workspace()
+            spec = ws.task(ticket.task_id) or ticket.spec
+            delay = retry_after_failure(
+                ticket.attempt, attempt.retryable, attempt.retry_after, spec, ws.config
+            )
+            if delay is not None and not self._stopping.is_set():
+                self.retries.push(ticket, delay)
+                note = f"; attempt {ticket.attempt + 1} in {delay:.1f}s"
+            else:
+                self._count_failure()
+        elif record.status == RunStatus.INTERRUPTED:
+            self._count_failure()
+        line = describe_finish(record) + note
+        log.log(logging.WARNING if record.status == RunStatus.FAILED else logging.INFO, line)
+
+    def _count_failure(self) -> None:
+        with self._lock:
+            self.failures += 1

@@ -1,0 +1,328 @@
+"""The worker pool: a priority queue of runs and ``max_concurrent_tasks`` workers.
+
+- Higher ``priority`` first, then earlier due time, then arrival.
+- A task never runs twice at once: its runs wait in a per-task chain (catch-up under
+  ``misfire: all`` queues several, in order); only a chain's head is eligible.
+- ``timeout_s``: each attempt runs in its own thread; a worker waits at most the task's
+  timeout, then records ``failed`` with a timeout error, sets the run's ``cancel`` event
+  (cooperative executors stop) and moves on. A late result is discarded.
+- Exactly one record per attempt: the run's own, the timeout's or the shutdown's,
+  whichever comes first under the attempt's lock. Its in-flight file goes after it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..config import TaskSpec
+from ..enums import Trigger
+from ..logs.records import RunRecord, new_record_id
+from .outcomes import failed_record, interrupted_record, timeout_record
+from .runner import Attempt
+from .state import InflightRun, StateStore
+
+log = logging.getLogger("amgr.daemon")
+
+
+@dataclass
+class Ticket:
+    """A run waiting for a worker.
+
+    :param spec: the task as it was when the run was decided.
+    :param trigger: scheduled, catch-up or retry.
+    :param scheduled_for: the due time it runs for (kept across retries).
+    :param attempt: 1 for the run, 2… for its retries.
+    """
+
+    spec: TaskSpec
+    trigger: Trigger
+    scheduled_for: datetime | None
+    attempt: int = 1
+
+    @property
+    def task_id(self) -> str:
+        return self.spec.id
+
+    def retry(self, spec: TaskSpec) -> Ticket:
+        """The next attempt of this run."""
+        return Ticket(spec, Trigger.RETRY, self.scheduled_for, self.attempt + 1)
+
+
+@dataclass
+class Running:
+    """An attempt a worker started."""
+
+    ticket: Ticket
+    run: InflightRun
+    cancel: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    finished: bool = False
+
+
+RunFn = Callable[[Ticket, str, threading.Event], Attempt]
+"""``run(ticket, record_id, cancel) -> Attempt``: perform one attempt (no append)."""
+
+
+class WorkerPool:
+    """Runs tickets on worker threads. See the module docstring for the rules.
+
+    :param run: performs one attempt and returns its (unappended) record.
+    :param append: appends a record durably.
+    :param state: where in-flight runs and due times are noted.
+    :param inflight_for: builds the in-flight note of a ticket about to start.
+    :param on_start: called on the worker thread as an attempt starts.
+    :param on_finish: called after an attempt's record is appended (any thread).
+    :param on_settled: called once the attempt's worker slot and task are free again.
+    """
+
+    def __init__(
+        self,
+        *,
+        size: int,
+        run: RunFn,
+        append: Callable[[RunRecord], object],
+        state: StateStore,
+        clock: Callable[[], datetime],
+        inflight_for: Callable[[Ticket, str, datetime], InflightRun],
+        on_start: Callable[[Ticket], None] | None = None,
+        on_finish: Callable[[Ticket, Attempt], None] | None = None,
+        on_settled: Callable[[], None] | None = None,
+    ) -> None:
+        self._run = run
+        self._append = append
+        self._state = state
+        self._clock = clock
+        self._inflight_for = inflight_for
+        self._on_start = on_start
+        self._on_finish = on_finish
+        self._on_settled = on_settled
+        self._cond = threading.Condition()
+        self._ready: list[tuple[int, float, int, Ticket]] = []
+        self._chains: dict[str, deque[Ticket]] = {}
+        self._active: set[str] = set()
+        self._running: dict[str, Running] = {}
+        self._claimed = 0  # popped by a worker, not yet in _running
+        self._seq = itertools.count()
+        self._size = size
+        self._workers: list[threading.Thread] = []
+        self._closed = False
+
+    # -- submitting -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._cond:
+            self._spawn()
+
+    def submit(self, ticket: Ticket) -> bool:
+        """Queue ``ticket`` behind any run of the same task. False once shutting down."""
+        with self._cond:
+            if self._closed:
+                return False
+            chain = self._chains.setdefault(ticket.task_id, deque())
+            chain.append(ticket)
+            if len(chain) == 1 and ticket.task_id not in self._active:
+                self._push(ticket)
+            self._cond.notify()
+            return True
+
+    def busy(self, task_id: str) -> bool:
+        """Whether the task has a run going or waiting."""
+        with self._cond:
+            return task_id in self._active or bool(self._chains.get(task_id))
+
+    def idle(self) -> bool:
+        """Nothing running and nothing queued."""
+        with self._cond:
+            return not (self._active or self._ready or self._running or self._claimed)
+
+    def running(self) -> list[InflightRun]:
+        with self._cond:
+            return [r.run for r in self._running.values()]
+
+    def resize(self, size: int) -> None:
+        """Change the number of workers (extra workers leave after their current run)."""
+        with self._cond:
+            self._size = size
+            self._spawn()
+            self._cond.notify_all()
+
+    def _push(self, ticket: Ticket) -> None:
+        due = ticket.scheduled_for.timestamp() if ticket.scheduled_for else time.time()
+        heapq.heappush(self._ready, (-ticket.spec.task.priority, due, next(self._seq), ticket))
+
+    def _spawn(self) -> None:
+        self._workers = [w for w in self._workers if w.is_alive()]
+        while len(self._workers) < self._size and not self._closed:
+            worker = threading.Thread(
+                target=self._work, name=f"amgr-worker-{len(self._workers)}", daemon=True
+            )
+            self._workers.append(worker)
+            worker.start()
+
+    # -- working --------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        me = threading.current_thread()
+        while True:
+            with self._cond:
+                while not self._ready and not self._closed and self._fits(me):
+                    self._cond.wait()
+                if self._closed or not self._fits(me):
+                    if me in self._workers:
+                        self._workers.remove(me)
+                    return
+                ticket = heapq.heappop(self._ready)[3]
+                self._chains[ticket.task_id].popleft()
+                self._active.add(ticket.task_id)
+                self._claimed += 1
+            try:
+                self._execute(ticket)
+            except Exception:  # never lose a worker to a bug
+                log.exception("worker: unexpected error running %s", ticket.task_id)
+                self._release(ticket.task_id)
+
+    def _fits(self, me: threading.Thread) -> bool:
+        alive = [w for w in self._workers if w.is_alive()]
+        return me in alive[: self._size]
+
+    def _execute(self, ticket: Ticket) -> None:
+        now = self._clock()
+        record_id = new_record_id(now)
+        try:
+            run = self._inflight_for(ticket, record_id, now)
+        except BaseException:
+            with self._cond:
+                self._claimed -= 1
+            raise
+        running = Running(ticket, run)
+        with self._cond:
+            self._claimed -= 1
+            self._running[record_id] = running  # from here a shutdown accounts for it
+        problem: OSError | None = None
+        with running.lock:  # a shutdown that already recorded it: it never starts
+            if running.finished:
+                return
+            try:
+                self._state.add_inflight(run)
+            except OSError as exc:
+                problem = exc
+        if problem is not None:  # no durable note, no run: say why in its record
+            error = f"not started: cannot write its in-flight note ({problem})"
+            self._finalize(running, Attempt(failed_record(run, self._clock(), error)))
+            return
+        if ticket.scheduled_for is not None and ticket.trigger is not Trigger.RETRY:
+            self._state.advance(ticket.task_id, ticket.scheduled_for)
+        if self._on_start:
+            self._on_start(ticket)
+        timeout = ticket.spec.task.timeout_s
+        if timeout is None:
+            self._attempt(running)  # no timeout to enforce: run on this worker
+            return
+        thread = threading.Thread(
+            target=self._attempt, args=(running,), name=f"amgr-run-{ticket.task_id}", daemon=True
+        )
+        thread.start()
+        if not running.done.wait(timeout):
+            running.cancel.set()
+            record = timeout_record(run, self._clock(), timeout or 0.0)
+            if self._finalize(running, Attempt(record, retryable=True)):
+                log.warning(
+                    "task %s passed its timeout_s %s; its worker is freed and a late "
+                    "result will be discarded",
+                    ticket.task_id,
+                    timeout,
+                )
+
+    def _attempt(self, running: Running) -> None:
+        try:
+            result = self._run(running.ticket, running.run.record_id, running.cancel)
+        except BaseException as exc:  # perform_run catches Exception; this is belt and braces
+            record = failed_record(
+                running.run, self._clock(), f"internal error: {type(exc).__name__}: {exc}"
+            )
+            result = Attempt(record)
+        if not self._finalize(running, result):
+            log.info(
+                "task %s: a late result after its timeout or shutdown was discarded",
+                running.ticket.task_id,
+            )
+        running.done.set()
+
+    def _finalize(self, running: Running, attempt: Attempt) -> bool:
+        """Append the attempt's one record, unless another path already did."""
+        with running.lock:
+            if running.finished:
+                return False
+            running.finished = True
+            self._append(attempt.record)
+            self._state.remove_inflight(running.run.record_id)
+        if self._on_finish:  # before the release: a waiter never sees "idle" too early
+            try:
+                self._on_finish(running.ticket, attempt)
+            except Exception:
+                log.exception("worker: on_finish failed for %s", running.ticket.task_id)
+        with self._cond:
+            self._running.pop(running.run.record_id, None)
+        self._release(running.ticket.task_id)
+        return True
+
+    def _release(self, task_id: str) -> None:
+        with self._cond:
+            self._active.discard(task_id)
+            chain = self._chains.get(task_id)
+            if chain:
+                if not self._closed:
+                    self._push(chain[0])
+            else:
+                self._chains.pop(task_id, None)
+            self._cond.notify_all()
+        if self._on_settled:
+            self._on_settled()
+
+    # -- stopping -------------------------------------------------------------------------
+
+    def shutdown(self, grace_s: float, abort: threading.Event | None = None) -> list[Ticket]:
+        """Take no new runs; wait up to ``grace_s`` for running ones; record the rest interrupted.
+
+        :param abort: when set, stop waiting at once (a second Ctrl-C).
+        :returns: the tickets that were queued and never started (not recorded: their due
+            times were not marked run, so the next start's misfire policy decides).
+        """
+        with self._cond:
+            self._closed = True
+            dropped = [t for chain in self._chains.values() for t in chain]
+            self._chains.clear()
+            self._ready.clear()
+            self._cond.notify_all()
+        deadline = time.monotonic() + grace_s
+        while True:
+            with self._cond:
+                if not self._running and not self._claimed:
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0 or (abort is not None and abort.is_set()):
+                    break
+                self._cond.wait(min(left, 0.1))
+        with self._cond:
+            leftovers = list(self._running.values())
+        for running in leftovers:
+            running.cancel.set()
+            record = interrupted_record(
+                running.run,
+                self._clock(),
+                os.getpid(),
+                f"interrupted: the daemon stopped (pid {os.getpid()}) before this run finished "
+                f"(still running after shutdown_grace_s {grace_s:g})",
+            )
+            self._finalize(running, Attempt(record))
+        return dropped

@@ -1,0 +1,101 @@
+"""At start: record, exactly once, each run the last daemon left unfinished.
+
+A run's in-flight file is written before it starts and removed after its record is
+appended. A file found at start (the lock is ours, so its daemon is gone) means the run
+never finished: it gets one ``interrupted`` record — unless its record made it to the
+log just before the crash, which is checked by record id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime, timedelta
+
+from ..enums import Trigger
+from ..home import Home
+from ..logs.writer import append_record
+from .outcomes import interrupted_record
+from .state import InflightRun, StateStore
+
+log = logging.getLogger("amgr.daemon")
+
+TAIL_BYTES = 1 << 20
+"""How much of the newest log file :func:`recent_due_times` reads (thousands of records)."""
+
+
+def already_logged(home: Home, run: InflightRun, now: datetime) -> bool:
+    """Whether a record with the run's id is in the log (the crash came after the append)."""
+    needle = f'"id":"{run.record_id}"'
+    day = run.started_at.date()
+    last = max(now.date(), day)
+    while day <= last:
+        path = home.logs_dir / f"{day.isoformat()}.jsonl"
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                if any(needle in line for line in fh):
+                    return True
+        except FileNotFoundError:
+            pass
+        day += timedelta(days=1)
+    return False
+
+
+def recover_interrupted(home: Home, state: StateStore, now: datetime) -> list[InflightRun]:
+    """Record every leftover in-flight run as ``interrupted`` and remove its file.
+
+    Call only while holding the daemon lock, after ``state.load()``: each run's due time
+    counts as run (it is not caught up again). Returns the runs recorded.
+    """
+    recorded: list[InflightRun] = []
+    for run in state.inflight():
+        if run.scheduled_for is not None and run.trigger is not Trigger.RETRY:
+            state.advance(run.task_id, run.scheduled_for)  # it ran (partly): not "missed"
+        if not already_logged(home, run, now):
+            append_record(home, interrupted_record(run, now, run.pid))
+            recorded.append(run)
+            log.warning(
+                "%s interrupted: its run that started %s (pid %s) never finished; recorded it",
+                run.task_id,
+                run.started_at.isoformat(timespec="seconds"),
+                run.pid,
+            )
+        state.remove_inflight(run.record_id)
+    return recorded
+
+
+def recent_due_times(home: Home, *, tail_bytes: int = TAIL_BYTES) -> dict[str, datetime]:
+    """Latest ``scheduled_for`` per task among the newest log's last records.
+
+    Scheduled, catch-up and retry records count (a retry repeats its run's due time), so a
+    start after a crash never catches up a due time that already ran, even when
+    ``schedule.json`` had not been written yet. A torn line is skipped.
+    """
+    latest: dict[str, datetime] = {}
+    try:
+        files = sorted(p for p in home.logs_dir.glob("*.jsonl") if p.is_file())
+    except OSError:
+        return latest
+    if not files:
+        return latest
+    path = files[-1]
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            fh.seek(max(0, size - tail_bytes))
+            data = fh.read()
+    except OSError:
+        return latest
+    for line in data.splitlines():
+        try:
+            rec = json.loads(line)
+            task_id, due = rec["task_id"], rec.get("scheduled_for")
+            if not due or rec.get("trigger") == "manual":
+                continue
+            when = datetime.fromisoformat(due)
+        except (ValueError, KeyError, TypeError):
+            continue
+        if when.tzinfo is not None and (task_id not in latest or when > latest[task_id]):
+            latest[str(task_id)] = when
+    return latest

@@ -1,0 +1,223 @@
+"""maintenance: the built-in daily chores, ordinary tasks a user can disable.
+
+- ``archive_logs``: compress run logs older than ``log_retention_days`` into
+  ``.mp/automation/logs/archive/`` (``history`` still reads them).
+- ``pending_report``: content counts by status, and items waiting (``pending`` or
+  ``review``) for longer than ``older_than_h`` hours (default 24).
+- ``health_check``: free disk space (``min_free_mb``, default 200), a writable home, and
+  the LLM provider reachable (``offline`` needs nothing; a real server gets one cheap
+  ``GET /models``). Fails naming every problem. ``sleep_s`` (default 0) makes it wait
+  first, stopping early when cancelled: a harmless slow task for trying timeouts,
+  overlaps and clean stops.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import tempfile
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..errors import AuthError, TaskError, TransientError
+from .base import Outcome, RunContext
+
+DEFAULT_MIN_FREE_MB = 200
+DEFAULT_WAITING_H = 24.0
+PROVIDER_TIMEOUT_S = 5.0
+
+
+def _number(ctx: RunContext, key: str, default: float) -> float:
+    value = ctx.params.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TaskError(f"{key} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise TaskError(f"{key} must be a number, got {value!r}") from None
+    if number < 0:
+        raise TaskError(f"{key} must be 0 or more, got {value!r}")
+    return number
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def archive_logs(ctx: RunContext) -> Outcome:
+    """Archive logs older than ``log_retention_days``."""
+    try:
+        archive = importlib.import_module("automation_manager.logs.archive")
+    except ImportError:
+        raise TaskError(
+            "log archiving is not available in this build "
+            "(automation_manager.logs.archive is missing)"
+        ) from None
+    days = ctx.config.log_retention_days
+    done: Any = archive.archive_old_logs(ctx.home, days, ctx.now())
+    if isinstance(done, dict):
+        result = _jsonable(done)
+    elif isinstance(done, list | tuple | set):
+        result = {"archived": _jsonable(list(done)), "count": len(done)}
+    else:
+        result = {"archived": _jsonable(done)}
+    count = result.get("count", result.get("archived"))
+    result.setdefault(
+        "summary",
+        f"archived logs older than {days} days" + (f": {count}" if isinstance(count, int) else ""),
+    )
+    result["retention_days"] = days
+    return Outcome(result)
+
+
+def pending_report(ctx: RunContext) -> Outcome:
+    """Count content by status and list what has waited too long."""
+    from ..content import ContentStore
+    from ..enums import ContentStatus
+
+    hours = _number(ctx, "older_than_h", DEFAULT_WAITING_H)
+    now = ctx.now()
+    cutoff = now - timedelta(hours=hours)
+    counts: Counter[str] = Counter()
+    waiting: list[dict[str, Any]] = []
+    for item in ContentStore(ctx.home).items():
+        counts[item.status.value] += 1
+        if item.status not in (ContentStatus.PENDING, ContentStatus.REVIEW):
+            continue
+        since = item.created_at
+        for change in item.history:
+            if change.status is item.status:
+                since = change.at
+        if since <= cutoff:
+            waiting.append(
+                {
+                    "id": item.id,
+                    "kind": item.kind,
+                    "title": item.title,
+                    "status": item.status.value,
+                    "since": since.isoformat(),
+                }
+            )
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no content yet"
+    if waiting:
+        summary += f"; {len(waiting)} waiting more than {hours:g} h"
+    return Outcome(
+        {"summary": summary, "counts": dict(counts), "waiting": waiting, "older_than_h": hours}
+    )
+
+
+def _disk(ctx: RunContext, problems: list[str]) -> dict[str, Any]:
+    min_free = _number(ctx, "min_free_mb", DEFAULT_MIN_FREE_MB)
+    usage = shutil.disk_usage(ctx.home.root)
+    free_mb = usage.free / 1_048_576
+    if free_mb < min_free:
+        problems.append(
+            f"only {free_mb:.0f} MB free on {ctx.home.root} (min_free_mb "
+            f"{min_free:g}): free some space"
+        )
+    return {
+        "free_mb": round(free_mb, 1),
+        "total_mb": round(usage.total / 1_048_576, 1),
+        "min_free_mb": min_free,
+        "ok": free_mb >= min_free,
+    }
+
+
+def _writable(ctx: RunContext, problems: list[str]) -> dict[str, Any]:
+    folder: Path = ctx.home.mp
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".health-", dir=folder)
+        os.write(fd, b"ok")
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        problems.append(
+            f"cannot write in {folder}: {exc.strerror or exc}: check its permissions and free space"
+        )
+        return {"path": str(folder), "ok": False}
+    return {"path": str(folder), "ok": True}
+
+
+def _provider(ctx: RunContext, problems: list[str]) -> tuple[dict[str, Any], bool]:
+    """(check result, whether a failure here is transient)."""
+    from ..llm.provider import resolve_endpoint, resolve_provider
+
+    llm = ctx.config.llm
+    if resolve_provider(llm) == "offline":
+        return {"provider": "offline", "ok": True}, False
+    import httpx
+
+    endpoint = resolve_endpoint(llm)
+    url = endpoint.base_url.rstrip("/") + "/models"
+    headers = {"Authorization": f"Bearer {endpoint.api_key}"} if endpoint.api_key else {}
+    timeout = _number(ctx, "provider_timeout_s", PROVIDER_TIMEOUT_S)
+    info: dict[str, Any] = {"provider": "openai", "url": url, "ok": False}
+    try:
+        response = httpx.get(url, headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        problems.append(
+            f"LLM provider at {endpoint.base_url} unreachable: {type(exc).__name__}: {exc}"
+        )
+        return info, True
+    info["status_code"] = response.status_code
+    if response.status_code in (401, 403):
+        raise AuthError(
+            f"LLM provider at {endpoint.base_url} refused the key "
+            f"(HTTP {response.status_code}): check ${endpoint.key_env}"
+        )
+    if response.status_code >= 400:
+        problems.append(
+            f"LLM provider at {endpoint.base_url} answered HTTP "
+            f"{response.status_code} to GET /models"
+        )
+        return info, response.status_code == 429 or response.status_code >= 500
+    info["ok"] = True
+    return info, False
+
+
+def health_check(ctx: RunContext) -> Outcome:
+    """Disk, home and provider; fails naming every problem found."""
+    sleep_s = _number(ctx, "sleep_s", 0)
+    if sleep_s and ctx.cancel.wait(sleep_s):
+        raise TaskError("health check cancelled while waiting (sleep_s)")
+    problems: list[str] = []
+    checks: dict[str, Any] = {"disk": _disk(ctx, problems), "home": _writable(ctx, problems)}
+    checks["llm"], transient = _provider(ctx, problems)
+    if problems:
+        text = "health check failed: " + "; ".join(problems)
+        only_provider = len(problems) == 1 and not checks["llm"]["ok"]
+        raise TransientError(text) if transient and only_provider else TaskError(text)
+    summary = (
+        f"healthy: {checks['disk']['free_mb']:.0f} MB free, home writable, "
+        f"provider {checks['llm']['provider']}"
+    )
+    return Outcome({"summary": summary, "checks": checks}, provider=str(checks["llm"]["provider"]))
+
+
+RUNNERS = {
+    "archive_logs": archive_logs,
+    "pending_report": pending_report,
+    "health_check": health_check,
+}
+
+
+def run(ctx: RunContext) -> Outcome:
+    """Run the maintenance chore named by the task's type."""
+    runner = RUNNERS.get(ctx.spec.type)
+    if runner is None:
+        raise TaskError(
+            f"unknown maintenance type {ctx.spec.type!r}: use one of {', '.join(RUNNERS)}"
+        )
+    return runner(ctx)
