@@ -7,6 +7,7 @@ stays fast. Every deliberate error becomes one line on stderr and its exit code.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from typing import Any
 
