@@ -21,7 +21,8 @@ def is_safe_id(value: str) -> bool:
     return bool(SAFE_ID.match(value)) and ".." not in value
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or unlink inside ``path`` durable (best effort)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -58,7 +59,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> Non
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def atomic_write_text(path: Path, text: str, *, private: bool = False) -> None:

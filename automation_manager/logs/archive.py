@@ -11,12 +11,11 @@ the original), never neither.
 from __future__ import annotations
 
 import gzip
-import os
 import zlib
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from ..fsutil import atomic_write_bytes
+from ..fsutil import atomic_write_bytes, fsync_dir
 from ..home import Home
 from .index import build_index, index_path, load_index, save_index, stamp_of
 from .reader import decode_line, gunzip, log_files, open_day
@@ -82,7 +81,7 @@ def archive_file(home: Home, path: Path, day: date) -> Path:
             idx = build_index(merged, decode_line)
             save_index(index_path(home.logs_dir, target), stamp_of(target), idx)
     path.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     index_path(home.logs_dir, path).unlink(missing_ok=True)
     return target
 
@@ -96,16 +95,3 @@ def _read_archive(target: Path) -> bytes | None:
         raise OSError(
             f"{target}: the archive is damaged ({exc}); move it aside, then archive again"
         ) from exc
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
