@@ -19,7 +19,7 @@ from typing import Any
 from ..enums import TASK_TYPES, Category
 from ..errors import UsageError
 from ..home import Home
-from .index import FAILED, DayIndex
+from .index import FAILED, DayIndex, usage_sums
 from .reader import Day, iter_days
 
 TOP_ERRORS = 5
@@ -220,7 +220,7 @@ class Totals:
             chosen = bytearray(idx.rows)
             for i in rows:
                 chosen[i] = 1
-            usage = _usage_of(idx, chosen)
+            usage = enumerate(usage_sums(idx, chosen))
             errors = _errors_of(idx, chosen)
         for kind, (n, prompt, completion, cost) in usage:
             if not n:
@@ -287,27 +287,6 @@ class Totals:
         return [
             {"pattern": p, "count": g[0], "example": g[1], "last_seen": g[2]} for p, g in ranked
         ]
-
-
-def _usage_of(idx: DayIndex, chosen: bytearray) -> list[tuple[int, list[Any]]]:
-    """Per-kind usage sums of the chosen rows."""
-    sums = [[0, 0, 0, 0.0] for _ in idx.kinds]
-    kind = idx.col("kind")
-    cols = zip(
-        idx.col("usage_rows"),
-        idx.col("prompt"),
-        idx.col("completion"),
-        idx.col("cost"),
-        strict=True,
-    )
-    for row, prompt, completion, cost in cols:
-        if chosen[row]:
-            k = sums[kind[row]]
-            k[0] += 1
-            k[1] += prompt
-            k[2] += completion
-            k[3] += cost
-    return list(enumerate(sums))
 
 
 def _errors_of(idx: DayIndex, chosen: bytearray) -> list[list[Any]]:

@@ -260,9 +260,9 @@ def _columns(facts: list[_Fact], decoded: set[int], unreadable: int) -> DayIndex
     return idx
 
 
-def _aggregate(idx: DayIndex) -> None:
-    """The per-kind usage sums and per-message error counts of the whole file."""
-    idx.kind_usage = [[0, 0, 0, 0.0] for _ in idx.kinds]
+def usage_sums(idx: DayIndex, chosen: bytearray | None = None) -> list[list[Any]]:
+    """Per-kind ``[runs, prompt, completion, cost]`` of the rows with usage (``chosen`` ones)."""
+    sums: list[list[Any]] = [[0, 0, 0, 0.0] for _ in idx.kinds]
     kind = idx.col("kind")
     cols = zip(
         idx.col("usage_rows"),
@@ -272,11 +272,18 @@ def _aggregate(idx: DayIndex) -> None:
         strict=True,
     )
     for row, prompt, completion, cost in cols:
-        k = idx.kind_usage[kind[row]]
-        k[0] += 1
-        k[1] += prompt
-        k[2] += completion
-        k[3] += cost
+        if chosen is None or chosen[row]:
+            k = sums[kind[row]]
+            k[0] += 1
+            k[1] += prompt
+            k[2] += completion
+            k[3] += cost
+    return sums
+
+
+def _aggregate(idx: DayIndex) -> None:
+    """The per-kind usage sums and per-message error counts of the whole file."""
+    idx.kind_usage = usage_sums(idx)
     idx.error_stats = [[error_pattern(m), 0, ""] for m in idx.errors]
     for eid, key in zip(idx.col("error_ids"), idx.error_keys, strict=True):
         stat = idx.error_stats[eid]
