@@ -5,17 +5,19 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from automation_manager.config import load_workspace
 from automation_manager.config.defaults import default_config, default_schedules, default_tasks
 from automation_manager.engine.daemon import Daemon
-from automation_manager.engine.state import StateStore
+from automation_manager.engine.state import InflightRun, StateStore
 from automation_manager.home import Home
 from automation_manager.manager import AutomationManager
 
@@ -200,6 +202,49 @@ def test_a_broken_edit_keeps_the_last_good_configuration(tmp_path: Path, broken:
     daemon = Daemon(home, clock=lambda: NOW)
     daemon.setup()
     home.tasks_path.write_text(broken)
-    daemon._maybe_reload()
+    daemon.reload_if_changed()
     assert set(daemon.scheduler.task_jobs()) == {"a"}
     assert daemon.workspace.task("a") is not None
+
+
+class Hooks(http.server.BaseHTTPRequestHandler):
+    events: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        Hooks.events.append(json.loads(self.rfile.read(length)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_final_failure_and_an_interrupted_run_are_notified_once(tmp_path: Path) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hooks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Hooks.events = []
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        home = make_home(
+            tmp_path,
+            [{"id": "hc", "type": "health_check", "min_free_mb": 10**12, "schedule": "hourly"}],
+            notification_webhook={"url": url},
+        )
+        save_last_due(home, hc=NOW - timedelta(hours=2))
+        StateStore(home).add_inflight(
+            InflightRun(
+                record_id="r-left",
+                pid=4242,
+                task_id="hc",
+                category="maintenance",
+                type="health_check",
+                trigger="scheduled",
+                started_at=NOW,
+            )
+        )
+        assert Daemon(home, clock=lambda: NOW).run_once() == 1
+    finally:
+        server.shutdown()
+    keys = sorted(str(e.get("key")) for e in Hooks.events)
+    assert keys == ["interrupted:r-left", "task:hc"], Hooks.events

@@ -172,17 +172,16 @@ def test_health_check_sleep_stops_when_cancelled(home: Home) -> None:
     assert done.record.duration_ms < 5000
 
 
-def test_archive_logs_runs_the_archiver(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib
-    import sys
-    import types
-
-    calls: list[tuple[Any, ...]] = []
-    fake = types.ModuleType("automation_manager.logs.archive")
-    fake.archive_old_logs = lambda *a: calls.append(a) or ["2026-01-01.jsonl.gz"]  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "automation_manager.logs.archive", fake)
-    importlib.invalidate_caches()
+def test_archive_logs_compresses_logs_past_retention(home: Home) -> None:
+    home.logs_dir.mkdir(parents=True)
+    old = NOW.date() - timedelta(days=40)
+    recent = NOW.date() - timedelta(days=3)
+    for day in (old, recent):
+        (home.logs_dir / f"{day.isoformat()}.jsonl").write_text('{"id": "r"}\n')
     record = attempt(home, "archive_logs").record
     assert record.status is RunStatus.SUCCESS, record.error
     assert record.result["count"] == 1 and record.result["retention_days"] == 30
-    assert calls and calls[0][1] == 30 and calls[0][2] == NOW
+    assert record.result["archived"][0].startswith(old.isoformat())
+    assert not (home.logs_dir / f"{old.isoformat()}.jsonl").exists()
+    assert (home.logs_dir / f"{recent.isoformat()}.jsonl").exists()
+    assert list(home.archive_dir.iterdir())

@@ -56,8 +56,10 @@ def test_background_writer_writes_soon_and_on_stop(tmp_path: Path) -> None:
     state = StateStore(Home(tmp_path))
     state.start_writer()
     state.advance("a", NOW)
+    state.add_inflight(run())  # synced by the writer's helper thread
     state.stop_writer()
     assert StateStore(Home(tmp_path)).load() == {"a": NOW}
+    assert [r.record_id for r in StateStore(Home(tmp_path)).inflight()] == ["r1"]
 
 
 def test_unreadable_state_is_treated_as_empty(tmp_path: Path) -> None:
@@ -81,7 +83,7 @@ def test_a_leftover_run_is_recorded_interrupted_exactly_once(tmp_path: Path) -> 
     home = Home(tmp_path)
     state = StateStore(home)
     state.add_inflight(run())
-    assert [r.record_id for r in recover_interrupted(home, state, NOW)] == ["r1"]
+    assert [r.id for r in recover_interrupted(home, state, NOW)] == ["r1"]
     assert recover_interrupted(home, state, NOW) == []
     records = read_log(home)
     assert len(records) == 1

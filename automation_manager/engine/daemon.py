@@ -85,14 +85,14 @@ class Daemon:
         return self.ws
 
     def setup(self) -> None:
-        """Load the home and register every enabled task (first firing after now). No lock."""
+        """Load the home and register every enabled task (first firing after now).
+
+        Takes no lock and starts nothing: :meth:`run_forever` / :meth:`run_once` serve.
+        """
         self._signature = signature(self._files)
-        ws = self.workspace
+        self._use(load_workspace(self.home))
         self.state.load()
-        now = self.now()
-        for spec in ws.tasks:
-            if schedulable(spec):
-                self.scheduler.add(spec, now, self._fire)
+        self._register_all(self.now())
 
     @property
     def pool(self) -> WorkerPool | None:
@@ -137,7 +137,7 @@ class Daemon:
             ws = self.workspace
             configure_logging(ws.config.log_level)
             self.state.load()
-            recover_interrupted(self.home, self.state, self.now())
+            interrupted = recover_interrupted(self.home, self.state, self.now())
             for task_id, due in recent_due_times(self.home).items():
                 self.state.advance(task_id, due)
             self.state.start_writer()
@@ -149,6 +149,8 @@ class Daemon:
                 wake=self.waker.wake,
                 stopping=self._stop,
             )
+            for record in interrupted:
+                dispatch.notices.tell(record, final=True)
             dispatch.pool.start()
             with StopSignals(self._on_signal, self._on_force):
                 try:
@@ -207,7 +209,7 @@ class Daemon:
                 next_poll, reload_at = mono + POLL_S, mono
             if reload_at is not None and mono >= reload_at:
                 reload_at = None
-                self._maybe_reload()
+                self.reload_if_changed()
             timeout = self._until_next(self.now())
             if reload_at is not None:
                 timeout = min(timeout, reload_at - time.monotonic())
@@ -247,7 +249,8 @@ class Daemon:
 
     # -- reloading ------------------------------------------------------------------------
 
-    def _maybe_reload(self) -> None:
+    def reload_if_changed(self) -> None:
+        """Re-read the three files if they changed; a bad edit is logged and ignored."""
         current = signature(self._files)
         if current == self._signature:
             return

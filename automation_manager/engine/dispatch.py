@@ -1,4 +1,4 @@
-"""From firings to runs: catch-up, coalescing, the worker pool's callbacks and retries.
+"""From firings to runs: catch-up, coalescing, the pool's callbacks, retries, notifications.
 
 The daemon's main thread calls :meth:`Dispatcher.fire` (a ``schedule`` job came due),
 :meth:`Dispatcher.catch_up` (at start) and :meth:`Dispatcher.run_due_retries`; the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from ..config import Workspace
 from ..enums import RunStatus, Trigger
 from ..home import Home
-from ..logs.records import redact
+from ..logs.records import RunRecord, redact
 from ..logs.writer import append_record
 from ..secrets import secret_values
 from .console import describe_finish, describe_start, short_time
@@ -29,6 +30,50 @@ from .runner import Attempt, RunRequest, perform_run
 from .state import InflightRun, StateStore
 
 log = logging.getLogger("amgr.daemon")
+
+NOTICE_DRAIN_S = 15.0
+"""At stop, how long to wait for notifications of the last runs to go out."""
+
+
+class Notices:
+    """Hands finished runs to the notifier on its own thread.
+
+    A failure after its retries, an interrupted run or a budget skip opens an incident
+    (one message); the next success closes it. A slow mail server never holds a worker.
+    """
+
+    def __init__(self, workspace: Callable[[], Workspace]) -> None:
+        self._workspace = workspace
+        self._queue: queue.SimpleQueue[tuple[RunRecord, bool] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def tell(self, record: RunRecord, *, final: bool) -> None:
+        """Queue ``record`` (``final``: no retry follows it)."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="amgr-notify", daemon=True)
+                self._thread.start()
+        self._queue.put((record, final))
+
+    def close(self, timeout: float = NOTICE_DRAIN_S) -> None:
+        """Send what is queued (up to ``timeout``) and stop the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+
+    def _loop(self) -> None:
+        while (item := self._queue.get()) is not None:
+            record, final = item
+            try:
+                from ..notify import Notifier
+
+                ws = self._workspace()
+                Notifier(ws.home, ws.config).notify_run(record, final=final)
+            except Exception:  # a notification must never stop the daemon
+                log.exception("notify: could not handle run %s", record.id)
 
 
 class Dispatcher:
@@ -58,6 +103,7 @@ class Dispatcher:
         self.retries: RetryQueue[Ticket] = RetryQueue()
         self._lock = threading.Lock()
         self.failures = 0
+        self.notices = Notices(workspace)
         self.pool = WorkerPool(
             size=workspace().config.max_concurrent_tasks,
             run=self.perform,
@@ -163,6 +209,7 @@ class Dispatcher:
         dropped = self.retries.clear()
         if dropped:
             log.info("%d pending retries dropped (their failures are recorded)", dropped)
+        self.notices.close()
 
     # -- running (worker threads) -------------------------------------------------------
 
@@ -198,6 +245,7 @@ class Dispatcher:
         """Log the outcome; queue a retry of a transient failure; count final failures."""
         record = attempt.record
         note = ""
+        final = True
         if record.status == RunStatus.FAILED:
             ws = self._workspace()
             spec = ws.task(ticket.task_id) or ticket.spec
@@ -207,10 +255,12 @@ class Dispatcher:
             if delay is not None and not self._stopping.is_set():
                 self.retries.push(ticket, delay)
                 note = f"; attempt {ticket.attempt + 1} in {delay:.1f}s"
+                final = False
             else:
                 self._count_failure()
         elif record.status == RunStatus.INTERRUPTED:
             self._count_failure()
+        self.notices.tell(record, final=final)
         line = describe_finish(record) + note
         log.log(logging.WARNING if record.status == RunStatus.FAILED else logging.INFO, line)
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from ..enums import Trigger
 from ..home import Home
+from ..logs.records import RunRecord
 from ..logs.writer import append_record
 from .outcomes import interrupted_record
 from .state import InflightRun, StateStore
@@ -42,19 +43,20 @@ def already_logged(home: Home, run: InflightRun, now: datetime) -> bool:
     return False
 
 
-def recover_interrupted(home: Home, state: StateStore, now: datetime) -> list[InflightRun]:
+def recover_interrupted(home: Home, state: StateStore, now: datetime) -> list[RunRecord]:
     """Record every leftover in-flight run as ``interrupted`` and remove its file.
 
     Call only while holding the daemon lock, after ``state.load()``: each run's due time
-    counts as run (it is not caught up again). Returns the runs recorded.
+    counts as run (it is not caught up again). Returns the records written.
     """
-    recorded: list[InflightRun] = []
+    recorded: list[RunRecord] = []
     for run in state.inflight():
         if run.scheduled_for is not None and run.trigger is not Trigger.RETRY:
             state.advance(run.task_id, run.scheduled_for)  # it ran (partly): not "missed"
         if not already_logged(home, run, now):
-            append_record(home, interrupted_record(run, now, run.pid))
-            recorded.append(run)
+            record = interrupted_record(run, now, run.pid)
+            append_record(home, record)
+            recorded.append(record)
             log.warning(
                 "%s interrupted: its run that started %s (pid %s) never finished; recorded it",
                 run.task_id,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -80,6 +81,9 @@ class StateStore:
         self._writer: threading.Thread | None = None
         self._stopping = False
         self._stop_event = threading.Event()
+        self._inflight_ready = False
+        self._sync_queue: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self._syncer: threading.Thread | None = None
 
     # -- daemon.json ----------------------------------------------------------------------
 
@@ -174,6 +178,8 @@ class StateStore:
         self._stop_event.clear()
         self._writer = threading.Thread(target=self._write_loop, name="amgr-state", daemon=True)
         self._writer.start()
+        self._syncer = threading.Thread(target=self._sync_loop, name="amgr-sync", daemon=True)
+        self._syncer.start()
 
     def stop_writer(self) -> None:
         """Stop the background writer and flush what is left."""
@@ -184,7 +190,15 @@ class StateStore:
         if self._writer is not None:
             self._writer.join(timeout=5)
             self._writer = None
+        if self._syncer is not None:
+            self._sync_queue.put(None)
+            self._syncer.join(timeout=5)
+            self._syncer = None
         self.flush()
+
+    def _sync_loop(self) -> None:
+        while (fd := self._sync_queue.get()) is not None:
+            _datasync_and_close(fd)
 
     def _write_loop(self) -> None:
         while True:
@@ -203,23 +217,30 @@ class StateStore:
         return self.inflight_dir / f"{record_id}.json"
 
     def add_inflight(self, run: InflightRun) -> None:
-        """Durably note that ``run`` started (before it does).
+        """Note that ``run`` starts, before it does.
 
         The name is new (the record id), so no temp-and-rename is needed: one small
-        write and an ``fdatasync``, the cheapest durable write, because it sits between
-        a due instant and the run's start. A file torn by a power cut is reported and
-        dropped at the next start (:meth:`inflight`).
+        ``write``, which a killed process cannot undo. While the background writer runs,
+        the ``fdatasync`` that makes it survive a power cut too is done on that thread,
+        a moment after the run starts, instead of between the due instant and the
+        start. A file torn by a power cut is reported and dropped at the next start
+        (:meth:`inflight`).
         """
-        self.inflight_dir.mkdir(parents=True, exist_ok=True)
+        if not self._inflight_ready:
+            self.inflight_dir.mkdir(parents=True, exist_ok=True)
+            self._inflight_ready = True
         data = run.model_dump_json().encode("utf-8")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         fd = os.open(self.inflight_path(run.record_id), flags, 0o600)
         try:
             os.write(fd, data)
-            sync = getattr(os, "fdatasync", os.fsync)
-            sync(fd)
-        finally:
+        except BaseException:
             os.close(fd)
+            raise
+        if self._syncer is not None:
+            self._sync_queue.put(fd)
+        else:
+            _datasync_and_close(fd)
 
     def remove_inflight(self, record_id: str) -> None:
         """Forget a run whose record is appended (a lost unlink is harmless: the next
@@ -246,3 +267,12 @@ class StateStore:
                 path.unlink(missing_ok=True)
         runs.sort(key=lambda r: r.started_at)
         return runs
+
+
+def _datasync_and_close(fd: int) -> None:
+    try:
+        getattr(os, "fdatasync", os.fsync)(fd)
+    except OSError as exc:
+        log.error("state: cannot sync an in-flight note: %s", exc)
+    finally:
+        os.close(fd)

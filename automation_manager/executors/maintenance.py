@@ -13,12 +13,11 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import tempfile
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,42 +42,17 @@ def _number(ctx: RunContext, key: str, default: float) -> float:
     return number
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
 def archive_logs(ctx: RunContext) -> Outcome:
-    """Archive logs older than ``log_retention_days``."""
-    try:
-        archive = importlib.import_module("automation_manager.logs.archive")
-    except ImportError:
-        raise TaskError(
-            "log archiving is not available in this build "
-            "(automation_manager.logs.archive is missing)"
-        ) from None
+    """Archive logs older than ``log_retention_days`` (gzip; ``history`` still reads them)."""
+    from ..logs.archive import archive_old_logs
+
     days = ctx.config.log_retention_days
-    done: Any = archive.archive_old_logs(ctx.home, days, ctx.now())
-    if isinstance(done, dict):
-        result = _jsonable(done)
-    elif isinstance(done, list | tuple | set):
-        result = {"archived": _jsonable(list(done)), "count": len(done)}
-    else:
-        result = {"archived": _jsonable(done)}
-    count = result.get("count", result.get("archived"))
-    result.setdefault(
-        "summary",
-        f"archived logs older than {days} days" + (f": {count}" if isinstance(count, int) else ""),
+    done = archive_old_logs(ctx.home, days, ctx.now())
+    names = [path.name for path in done]
+    summary = f"archived {len(done)} log file{'s' if len(done) != 1 else ''} older than {days} days"
+    return Outcome(
+        {"summary": summary, "archived": names, "count": len(done), "retention_days": days}
     )
-    result["retention_days"] = days
-    return Outcome(result)
 
 
 def pending_report(ctx: RunContext) -> Outcome:
