@@ -136,6 +136,7 @@ class Daemon:
                 raise
             ws = self.workspace
             configure_logging(ws.config.log_level)
+            _prewarm_llm(ws)
             self.state.load()
             interrupted = recover_interrupted(self.home, self.state, self.now())
             for task_id, due in recent_due_times(self.home).items():
@@ -294,3 +295,16 @@ class Daemon:
             return "nothing"
         first = min(jobs, key=lambda j: j.fire_at)
         return f"{first.task_id} at {short_time(first.fire_at, self.now())}"
+
+
+def _prewarm_llm(ws: Workspace) -> None:
+    """Import ``openai`` on a side thread at start, so the first runs do not wait on it."""
+    from ..llm import prewarm
+
+    def warm() -> None:
+        try:
+            prewarm(ws.config.llm)
+        except Exception as exc:  # a provider problem shows up in the runs themselves
+            log.debug("LLM prewarm failed: %s", exc)
+
+    threading.Thread(target=warm, name="amgr-llm-prewarm", daemon=True).start()
