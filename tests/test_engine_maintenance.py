@@ -185,3 +185,35 @@ def test_archive_logs_compresses_logs_past_retention(home: Home) -> None:
     assert not (home.logs_dir / f"{old.isoformat()}.jsonl").exists()
     assert (home.logs_dir / f"{recent.isoformat()}.jsonl").exists()
     assert list(home.archive_dir.iterdir())
+
+
+def test_health_check_checks_every_platform_like_amgr_check(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_llm(home, provider="offline")
+    monkeypatch.setenv("HOOK_SECRET", "s3cret-value")
+    cfg = json.loads(home.config_path.read_text())
+    cfg["platforms"]["hook"] = {
+        "kind": "webhook",
+        "url": "http://127.0.0.1:9/hook",
+        "secret_env": "HOOK_SECRET",
+        "timeout_s": 1,
+    }
+    home.config_path.write_text(json.dumps(cfg))
+
+    done = attempt(home, "health_check")
+
+    assert done.record.status is RunStatus.FAILED
+    assert "hook" in done.record.error
+    assert done.retryable  # an unreachable receiver may come back
+    checks = json.loads((home.publish_dir / "checks.json").read_text())
+    assert checks["hook"]["ok"] is False and checks["site"]["ok"] is True
+    assert "s3cret-value" not in json.dumps(done.record.model_dump(mode="json"))
+
+
+def test_health_check_reports_platforms_when_healthy(home: Home) -> None:
+    set_llm(home, provider="offline")
+    record = attempt(home, "health_check").record
+    assert record.status is RunStatus.SUCCESS, record.error
+    assert set(record.result["checks"]["platforms"]) == {"site", "youtube", "twitter", "instagram"}
+    assert "4 platforms ok" in record.result["summary"]

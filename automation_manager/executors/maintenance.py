@@ -4,9 +4,11 @@
   ``.mp/automation/logs/archive/`` (``history`` still reads them).
 - ``pending_report``: content counts by status, and items waiting (``pending`` or
   ``review``) for longer than ``older_than_h`` hours (default 24).
-- ``health_check``: free disk space (``min_free_mb``, default 200), a writable home, and
-  the LLM provider reachable (``offline`` needs nothing; a real server gets one cheap
-  ``GET /models``). Fails naming every problem. ``sleep_s`` (default 0) makes it wait
+- ``health_check``: free disk space (``min_free_mb``, default 200), a writable home,
+  every configured platform's credentials and reachability (the same check as
+  ``amgr check``; a failure opens a credentials incident), and the LLM provider
+  reachable (``offline`` needs nothing; a real server gets one cheap ``GET /models``).
+  Fails naming every problem. ``sleep_s`` (default 0) makes it wait
   first, stopping early when cancelled: a harmless slow task for trying timeouts,
   overlaps and clean stops.
 """
@@ -161,6 +163,19 @@ def _provider(ctx: RunContext, problems: list[str]) -> tuple[dict[str, Any], boo
     return info, False
 
 
+def _platforms(ctx: RunContext, problems: list[str]) -> tuple[dict[str, Any], bool]:
+    """(each platform's check result, whether every failure among them is transient)."""
+    from ..publishers.health import check_platforms
+
+    results = check_platforms(ctx.workspace, now=ctx.clock)
+    transient = True
+    for result in results:
+        if not result.ok:
+            problems.append(f"{result.name}: {result.message}")
+            transient = transient and isinstance(result.error, TransientError)
+    return {r.name: r.to_json() for r in results}, transient
+
+
 def health_check(ctx: RunContext) -> Outcome:
     """Disk, home and provider; fails naming every problem found."""
     sleep_s = _number(ctx, "sleep_s", 0)
@@ -168,14 +183,17 @@ def health_check(ctx: RunContext) -> Outcome:
         raise TaskError("health check cancelled while waiting (sleep_s)")
     problems: list[str] = []
     checks: dict[str, Any] = {"disk": _disk(ctx, problems), "home": _writable(ctx, problems)}
-    checks["llm"], transient = _provider(ctx, problems)
+    checks["platforms"], platforms_transient = _platforms(ctx, problems)
+    checks["llm"], llm_transient = _provider(ctx, problems)
     if problems:
         text = "health check failed: " + "; ".join(problems)
-        only_provider = len(problems) == 1 and not checks["llm"]["ok"]
-        raise TransientError(text) if transient and only_provider else TaskError(text)
+        local_ok = checks["disk"]["ok"] and checks["home"]["ok"]
+        # Worth a retry only when everything that failed is remote and may come back.
+        retry = local_ok and platforms_transient and (checks["llm"]["ok"] or llm_transient)
+        raise TransientError(text) if retry else TaskError(text)
     summary = (
         f"healthy: {checks['disk']['free_mb']:.0f} MB free, home writable, "
-        f"provider {checks['llm']['provider']}"
+        f"{len(checks['platforms'])} platforms ok, provider {checks['llm']['provider']}"
     )
     return Outcome({"summary": summary, "checks": checks}, provider=str(checks["llm"]["provider"]))
 

@@ -72,10 +72,10 @@ def check_llm(ws: Workspace) -> CheckResult:
         return CheckResult("llm", "llm", False, str(exc))
 
 
-def run_checks(
+def check_platforms(
     ws: Workspace, *, now: Callable[[], datetime], sleep: Sleep | None = None
 ) -> list[CheckResult]:
-    """Check every configured platform, then the LLM provider; remember the results."""
+    """Check every configured platform (nothing posted); remember and notify the results."""
     from . import publisher_for
 
     env = PublishEnv(home=ws.home, now=now, sleep=sleep or _no_wait, attempts=2)
@@ -89,8 +89,14 @@ def run_checks(
             publisher.close()
         book.remember(result, now())
         results.append(result)
-    results.append(check_llm(ws))
     return results
+
+
+def run_checks(
+    ws: Workspace, *, now: Callable[[], datetime], sleep: Sleep | None = None
+) -> list[CheckResult]:
+    """Check every configured platform, then the LLM provider (``amgr check``)."""
+    return [*check_platforms(ws, now=now, sleep=sleep), check_llm(ws)]
 
 
 def _no_wait(seconds: float) -> None:
