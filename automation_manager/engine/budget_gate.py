@@ -7,9 +7,7 @@ from datetime import datetime
 from ..config import Workspace
 
 
-def check_llm_budget(
-    ws: Workspace, kind: str, now: datetime, chapters: int | None = None
-) -> None:
+def check_llm_budget(ws: Workspace, kind: str, now: datetime, chapters: int | None = None) -> None:
     """Raise SkipRun when today's spend plus 1.2 × this run's estimate passes the budget."""
     llm = ws.config.llm
     if llm.daily_budget_usd is None:
