@@ -9,4 +9,4 @@ PY="${PYTHON:-python3}"
 echo "== ruff check";         .venv/bin/ruff check automation_manager tests bench
 echo "== ruff format --check"; .venv/bin/ruff format --check automation_manager tests bench
 echo "== mypy";               .venv/bin/mypy automation_manager
-echo "== pytest";             .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+echo "== pytest";             .venv/bin/python -m pytest -p no:cacheprovider "$@"
