@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -110,3 +110,46 @@ def test_offline_and_unbudgeted_runs_are_never_skipped(monkeypatch: pytest.Monke
     check_budget(LLMConfig(daily_budget_usd=0.0), "ebook", 100.0)
     check_budget(openai_config(daily_budget_usd=None), "ebook", 100.0)
     check_budget(openai_config(daily_budget_usd=0.0), "sales_report", 100.0)
+
+
+def test_runs_in_flight_count_against_the_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two model runs admitted together must not pass the budget between them."""
+    import json
+
+    from click.testing import CliRunner
+
+    from automation_manager.cli import cli
+    from automation_manager.engine.state import InflightRun, StateStore
+    from automation_manager.enums import Trigger
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    home = tmp_path / "home"
+    assert CliRunner().invoke(cli, ["init", str(home)]).exit_code == 0
+    llm = {"provider": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "gpt-4o-mini"}
+    one_blog = estimate_cost(LLMConfig(**llm), "blog")  # type: ignore[arg-type]
+    cfg = json.loads((home / "config.json").read_text())
+    cfg["llm"] = {**llm, "daily_budget_usd": 1.5 * one_blog, "max_retries": 0}
+    (home / "config.json").write_text(json.dumps(cfg))
+    StateStore(Home(home)).add_inflight(
+        InflightRun(
+            record_id="r-other",
+            pid=1,
+            task_id="weekly-blog",
+            category="content_creation",
+            type="blog",
+            trigger=Trigger.SCHEDULED,
+            started_at=datetime.now(UTC),
+        )
+    )
+
+    result = CliRunner().invoke(
+        cli,
+        ["--home", str(home), "exec-now", "content_creation", "blog", "-p", "topic=x", "--json"],
+    )
+
+    record = json.loads(result.stdout)
+    assert record["status"] == RunStatus.SKIPPED, record
+    assert "daily_budget_usd" in record["error"]

@@ -77,7 +77,9 @@ def latest_status(ws: Workspace, task_id: str, now: datetime) -> str | None:
     return rec.get("status") if rec else None
 
 
-def admit(ws: Workspace, req: RunRequest, now: datetime, params: dict[str, Any]) -> None:
+def admit(
+    ws: Workspace, req: RunRequest, now: datetime, params: dict[str, Any], record_id: str
+) -> None:
     """Raise :class:`SkipRun` with the reason when the run must not start."""
     spec = req.spec
     if req.trigger is not Trigger.MANUAL:
@@ -95,7 +97,9 @@ def admit(ws: Workspace, req: RunRequest, now: datetime, params: dict[str, Any])
         from .budget_gate import check_llm_budget
 
         chapters = params.get("chapters") if spec.type == "ebook" else None
-        check_llm_budget(ws, spec.type, now, chapters if isinstance(chapters, int) else None)
+        check_llm_budget(
+            ws, spec.type, now, chapters if isinstance(chapters, int) else None, record_id
+        )
 
 
 def execute_run(
@@ -142,7 +146,7 @@ def perform_run(
     retryable = False
     retry_after: float | None = None
     try:
-        admit(ws, req, started, params)
+        admit(ws, req, started, params, record_id)
         outcome = executor_for(req.spec.category)(ctx)
         result = outcome.result
         provider = outcome.provider
