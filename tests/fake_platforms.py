@@ -502,3 +502,106 @@ def ledger_events(root: Any) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def run(home: Any, *args: str) -> Any:
+    """Run ``amgr --home HOME ARGS...`` in-process, exceptions caught; the click result."""
+    from click.testing import CliRunner
+
+    from automation_manager.cli import cli
+
+    return CliRunner().invoke(cli, ["--home", str(home), *args])
+
+
+def exec_json(home: Any, category: str, type_: str, *params: str) -> dict[str, Any]:
+    """``exec-now CATEGORY TYPE --json -p PARAM...``; its record, which must be a success."""
+    args = ["exec-now", category, type_, "--json"]
+    for p in params:
+        args += ["-p", p]
+    result = run(home, *args)
+    record: dict[str, Any] = json.loads(result.stdout)
+    assert record["status"] == "success", record
+    return record
+
+
+def edit_config(home: Any, **values: Any) -> None:
+    """Set top-level keys of the home's config.json."""
+    from pathlib import Path
+
+    path = Path(home) / "config.json"
+    data = json.loads(path.read_text())
+    data.update(values)
+    path.write_text(json.dumps(data, indent=2))
+
+
+# -- platform settings and secrets -----------------------------------------------------------
+
+WP_PASSWORD = "abcd efgh ijkl mnop"
+MASTODON_TOKEN = "masto-token-123"
+HOOK_SECRET = "hook-secret-xyz"
+
+
+def wordpress_config(url: str, **platform: Any) -> dict[str, Any]:
+    """A ``wordpress`` platform for a FakeWordPress at ``url`` (password in WP_APP_PASSWORD)."""
+    return {
+        "kind": "wordpress",
+        "url": url,
+        "user": "editor",
+        "password_env": "WP_APP_PASSWORD",
+        "timeout_s": 5,
+        **platform,
+    }
+
+
+def mastodon_config(url: str, **platform: Any) -> dict[str, Any]:
+    """A ``mastodon`` platform for a FakeMastodon at ``url`` (token in MASTODON_TOKEN)."""
+    return {
+        "kind": "mastodon",
+        "url": url,
+        "token_env": "MASTODON_TOKEN",
+        "timeout_s": 5,
+        **platform,
+    }
+
+
+def webhook_config(url: str, **platform: Any) -> dict[str, Any]:
+    """A ``webhook`` platform posting to a FakeWebhook at ``url`` (secret in AMGR_HOOK_SECRET)."""
+    return {
+        "kind": "webhook",
+        "url": f"{url}/hook",
+        "secret_env": "AMGR_HOOK_SECRET",
+        "timeout_s": 5,
+        **platform,
+    }
+
+
+def kill_mid_request(home: Any, server: FakeServer, route: str, env: dict[str, str]) -> None:
+    """Start ``exec-now publishing pending`` as a process and SIGKILL it once the server
+    has done the work of its ``route`` request but before it answers."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    release = server.stall(route)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "automation_manager",
+            "--home",
+            str(home),
+            "exec-now",
+            "publishing",
+            "pending",
+        ],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert server.stalled.wait(30), f"the {route} request never reached the server"
+        proc.send_signal(signal.SIGKILL)  # after the server did the work, before the answer
+        proc.wait(10)
+    finally:
+        release.set()

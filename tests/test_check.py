@@ -10,56 +10,35 @@ from typing import Any
 
 import pytest
 from fake_platforms import (
+    HOOK_SECRET,
+    MASTODON_TOKEN,
+    WP_PASSWORD,
     FakeMastodon,
-    FakeWebhook,
-    FakeWordPress,
     add_item,
     amgr,
     item_json,
+    mastodon_config,
     running,
+    webhook_config,
+    wordpress_config,
     write_home,
 )
 from openai_server import FakeOpenAI
 
-WP_PASSWORD = "abcd efgh ijkl mnop"
-TOKEN = "masto-token-123"
-SECRET = "hook-secret-xyz"
-
 
 @pytest.fixture
-def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any, Any]]:
-    monkeypatch.setenv("WP_APP_PASSWORD", WP_PASSWORD)
-    monkeypatch.setenv("MASTODON_TOKEN", TOKEN)
-    monkeypatch.setenv("AMGR_HOOK_SECRET", SECRET)
-    with (
-        running(FakeWordPress(password=WP_PASSWORD)) as wp,
-        running(FakeMastodon(token=TOKEN)) as masto,
-        running(FakeWebhook(secret=SECRET)) as hook,
-    ):
+def servers(
+    wp_password: None, mastodon_token: None, hook_secret: None, wp: Any, hook: Any
+) -> Iterator[tuple[Any, Any, Any]]:
+    with running(FakeMastodon(token=MASTODON_TOKEN)) as masto:
         yield wp, masto, hook
 
 
 def every_platform(wp: Any, masto: Any, hook: Any) -> dict[str, Any]:
     return {
-        "blog": {
-            "kind": "wordpress",
-            "url": wp.url,
-            "user": "editor",
-            "password_env": "WP_APP_PASSWORD",
-            "timeout_s": 5,
-        },
-        "masto": {
-            "kind": "mastodon",
-            "url": masto.url,
-            "token_env": "MASTODON_TOKEN",
-            "timeout_s": 5,
-        },
-        "hook": {
-            "kind": "webhook",
-            "url": f"{hook.url}/hook",
-            "secret_env": "AMGR_HOOK_SECRET",
-            "timeout_s": 5,
-        },
+        "blog": wordpress_config(wp.url),
+        "masto": mastodon_config(masto.url),
+        "hook": webhook_config(hook.url),
         "site": {"kind": "filesystem", "path": "site/content"},
         "youtube": {"kind": "outbox"},
     }
@@ -191,7 +170,7 @@ def test_failing_credentials_notify_once_and_recovery_once(
     tmp_path: Path, servers: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wp, masto, hook = servers
-    monkeypatch.setenv("AMGR_NOTIFY_SECRET", SECRET)
+    monkeypatch.setenv("AMGR_NOTIFY_SECRET", HOOK_SECRET)
     monkeypatch.setenv("WP_APP_PASSWORD", "revoked-password")
     home = write_home(
         tmp_path,

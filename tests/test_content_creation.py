@@ -8,30 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-
-from automation_manager.cli import cli
-
-
-def run(home: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--home", str(home), *args])
-
-
-def exec_json(home: Path, category: str, type_: str, *params: str) -> dict[str, Any]:
-    args = ["exec-now", category, type_, "--json"]
-    for p in params:
-        args += ["-p", p]
-    result = run(home, *args)
-    record: dict[str, Any] = json.loads(result.stdout)
-    assert record["status"] == "success", record
-    return record
-
-
-def edit_config(home: Path, **values: Any) -> None:
-    path = home / "config.json"
-    data = json.loads(path.read_text())
-    data.update(values)
-    path.write_text(json.dumps(data, indent=2))
+from fake_platforms import edit_config, exec_json, run
 
 
 def files_of(record: dict[str, Any]) -> dict[str, Path]:

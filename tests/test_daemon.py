@@ -50,6 +50,22 @@ def slow(task_id: str, seconds: float, **fields: Any) -> dict[str, Any]:
     } | fields
 
 
+def daemon_command(home: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "automation_manager", "--home", str(home), "run", *args]
+
+
+def run_daemon(home: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """``amgr --home HOME run ARGS...`` as a process, to the end; its output captured."""
+    return subprocess.run(
+        daemon_command(home, *args),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=check,
+    )
+
+
 class Daemon:
     """``python -m automation_manager --home HOME run`` with stderr captured to a file."""
 
@@ -57,7 +73,7 @@ class Daemon:
         self.home = home
         self.err_path = home / f"daemon-{time.monotonic_ns()}.err"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "automation_manager", "--home", str(home), "run", *args],
+            daemon_command(home, *args),
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=self.err_path.open("wb"),
@@ -144,13 +160,7 @@ def test_start_status_second_instance_and_sigterm(tmp_path: Path, daemons: list[
     assert status["daemon"]["pid"] == daemon.proc.pid
     assert [t["id"] for t in status["tasks"]] == ["tick"]
 
-    second = subprocess.run(
-        [sys.executable, "-m", "automation_manager", "--home", str(home), "run"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    second = run_daemon(home)
     assert second.returncode == 3
     assert f"pid {daemon.proc.pid}" in second.stderr
 
@@ -182,13 +192,7 @@ def test_kill_9_mid_run_then_restart_records_exactly_one_interrupted(
     assert [r for r in records(home) if r["status"] != "skipped"] == []
 
     # the stale lock of the killed daemon does not block; the run is recorded once
-    again = subprocess.run(
-        [sys.executable, "-m", "automation_manager", "--home", str(home), "run", "--once"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    again = run_daemon(home, "--once")
     assert again.returncode == 0, again.stderr
     interrupted = [r for r in records(home) if r["status"] == "interrupted"]
     assert len(interrupted) == 1
@@ -201,13 +205,7 @@ def test_kill_9_mid_run_then_restart_records_exactly_one_interrupted(
     assert inflight(home) == []
     assert "long interrupted" in again.stderr
 
-    subprocess.run(
-        [sys.executable, "-m", "automation_manager", "--home", str(home), "run", "--once"],
-        cwd=ROOT,
-        capture_output=True,
-        timeout=30,
-        check=True,
-    )
+    run_daemon(home, "--once", check=True)
     assert len([r for r in records(home) if r["status"] == "interrupted"]) == 1
 
 
@@ -305,13 +303,7 @@ def test_run_once_catches_up_and_exits_1_when_a_run_failed(tmp_path: Path) -> No
     (state / "schedule.json").write_text(
         json.dumps({"version": 1, "tasks": {"ok": {"last_due": last}, "bad": {"last_due": last}}})
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "automation_manager", "--home", str(home), "run", "--once"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = run_daemon(home, "--once")
     assert done.returncode == 1, done.stderr
     got = sorted((r["task_id"], r["trigger"], r["status"]) for r in records(home))
     assert got == [("bad", "catch-up", "failed")] * 3 + [("ok", "catch-up", "success")]
@@ -321,24 +313,12 @@ def test_run_once_catches_up_and_exits_1_when_a_run_failed(tmp_path: Path) -> No
 def test_a_fresh_install_runs_nothing_and_bad_config_exits_2(tmp_path: Path) -> None:
     home = tmp_path / "fresh"
     assert CliRunner().invoke(cli, ["init", str(home)]).exit_code == 0
-    done = subprocess.run(
-        [sys.executable, "-m", "automation_manager", "--home", str(home), "run", "--once"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = run_daemon(home, "--once")
     assert done.returncode == 0, done.stderr
     assert records(home) == []
 
     (home / "config.json").write_text('{"max_concurrent_tasks": "many"}')
-    bad = subprocess.run(
-        [sys.executable, "-m", "automation_manager", "--home", str(home), "run"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    bad = run_daemon(home)
     assert bad.returncode == 2
     assert "config.json: max_concurrent_tasks" in bad.stderr
     assert "Traceback" not in bad.stderr

@@ -60,12 +60,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     oc._working_mode.clear()
 
 
-@pytest.fixture
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
-
-
 class Client:
     """A client on the fake server with a recorded (never real) sleep."""
 

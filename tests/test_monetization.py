@@ -2,42 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
-from typing import Any
 
-from click.testing import CliRunner, Result
-
-from automation_manager.cli import cli
-
-
-def run(home: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--home", str(home), *args])
-
-
-def exec_json(home: Path, category: str, type_: str, *params: str) -> dict[str, Any]:
-    args = ["exec-now", category, type_, "--json"]
-    for p in params:
-        args += ["-p", p]
-    result = run(home, *args)
-    record: dict[str, Any] = json.loads(result.stdout)
-    assert record["status"] == "success", record
-    return record
-
-
-def edit_config(home: Path, **values: Any) -> None:
-    path = home / "config.json"
-    data = json.loads(path.read_text())
-    data.update(values)
-    path.write_text(json.dumps(data, indent=2))
-
-
-def item(home: Path, item_id: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        (home / ".mp" / "content" / item_id / "item.json").read_text()
-    )
-    return data
+from fake_platforms import edit_config, exec_json, item_json, run
 
 
 def make_ebook(home: Path, topic: str) -> str:
@@ -109,7 +77,7 @@ def test_bundle_needs_two_ebooks_then_bundles_them_once(home: Path) -> None:
     record = exec_json(home, "monetization", "bundle_creation")
     result = record["result"]
     assert result["items"] == 1 and result["bundle_id"] == result["content_id"]
-    bundle = item(home, result["content_id"])
+    bundle = item_json(home, result["content_id"])
     assert bundle["kind"] == "bundle" and bundle["status"] == "draft"  # not a post
     assert sorted(bundle["meta"]["ebook_ids"]) == sorted([first, second])
     assert 0 < bundle["meta"]["price_usd"] < bundle["meta"]["separate_total_usd"]
@@ -131,8 +99,8 @@ def test_ebook_promotion_covers_unpromoted_ebooks_once(home: Path) -> None:
     promo = Path(next(f for f in result["files"] if f.endswith(".md"))).read_text()
     for part in ("## Blurb", "## Launch email", "## Social posts", "## Landing page"):
         assert part in promo
-    assert item(home, ebook_id)["meta"]["promotion_id"] == result["content_id"]
-    assert item(home, result["content_id"])["status"] == "draft"  # material, not a post
+    assert item_json(home, ebook_id)["meta"]["promotion_id"] == result["content_id"]
+    assert item_json(home, result["content_id"])["status"] == "draft"  # material, not a post
 
     again = exec_json(home, "monetization", "ebook_promotion")["result"]
     assert again["items"] == 0 and "already have promotion copy" in again["reason"]
@@ -164,7 +132,7 @@ def test_affiliate_program_adds_terms_to_ebooks_that_lack_them(home: Path) -> No
     ebook_id = make_ebook(home, "focus")
     result = exec_json(home, "monetization", "affiliate_program")["result"]
     assert result["ebooks"] == [ebook_id]
-    stored = item(home, ebook_id)
+    stored = item_json(home, ebook_id)
     program = stored["meta"]["affiliate_program"]
     assert 1 <= program["commission_percent"] <= 90 and program["cookie_days"] >= 1
     terms = home / ".mp" / "content" / ebook_id / stored["files"]["affiliate_terms"]

@@ -3,41 +3,36 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_platforms import FakeMastodon, Reply, add_item, amgr, item_json, running, write_home
+from fake_platforms import (
+    MASTODON_TOKEN,
+    FakeMastodon,
+    Reply,
+    add_item,
+    amgr,
+    item_json,
+    kill_mid_request,
+    mastodon_config,
+    running,
+    write_home,
+)
 
 from automation_manager.publishers.mastodon import split_text, status_length
 
-TOKEN = "masto-token-123"
+pytestmark = pytest.mark.usefixtures("mastodon_token")
 
 
 @pytest.fixture
 def masto() -> Iterator[FakeMastodon]:
-    with running(FakeMastodon(token=TOKEN, max_characters=120)) as server:
+    with running(FakeMastodon(token=MASTODON_TOKEN, max_characters=120)) as server:
         yield server
 
 
-@pytest.fixture(autouse=True)
-def _token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MASTODON_TOKEN", TOKEN)
-
-
 def masto_home(tmp_path: Path, url: str, **platform: object) -> Path:
-    config = {
-        "kind": "mastodon",
-        "url": url,
-        "token_env": "MASTODON_TOKEN",
-        "visibility": "unlisted",
-        "timeout_s": 5,
-        **platform,
-    }
+    config = mastodon_config(url, **{"visibility": "unlisted", **platform})
     return write_home(tmp_path, {"masto": config})
 
 
@@ -153,28 +148,8 @@ def test_a_missing_token_says_which_variable_to_set(
 def test_killed_mid_thread_resumes_without_duplicates(tmp_path: Path, masto: FakeMastodon) -> None:
     home = masto_home(tmp_path, masto.url, timeout_s=30)
     item = social(home, ["Part one.", "Part two.", "Part three."])
-    release = masto.stall("POST /api/v1/statuses")  # the first status: created, unanswered
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "automation_manager",
-            "--home",
-            str(home),
-            "exec-now",
-            "publishing",
-            "pending",
-        ],
-        env={**os.environ, "MASTODON_TOKEN": TOKEN},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert masto.stalled.wait(30)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        release.set()
+    # the first status: created, unanswered
+    kill_mid_request(home, masto, "POST /api/v1/statuses", {"MASTODON_TOKEN": MASTODON_TOKEN})
     assert len(masto.statuses) == 1
 
     result = amgr(home, "exec-now", "publishing", "pending")

@@ -2,41 +2,27 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_platforms import FakeWebhook, add_item, amgr, item_json, running, write_home
+from fake_platforms import (
+    HOOK_SECRET,
+    FakeWebhook,
+    add_item,
+    amgr,
+    item_json,
+    kill_mid_request,
+    webhook_config,
+    write_home,
+)
 
 from automation_manager.signing import sign
 
-SECRET = "hook-secret-xyz"
-
-
-@pytest.fixture
-def hook() -> Iterator[FakeWebhook]:
-    with running(FakeWebhook(secret=SECRET)) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AMGR_HOOK_SECRET", SECRET)
+pytestmark = pytest.mark.usefixtures("hook_secret")
 
 
 def hook_home(tmp_path: Path, url: str, **platform: object) -> Path:
-    config = {
-        "kind": "webhook",
-        "url": f"{url}/hook",
-        "secret_env": "AMGR_HOOK_SECRET",
-        "timeout_s": 5,
-        **platform,
-    }
-    return write_home(tmp_path, {"hook": config})
+    return write_home(tmp_path, {"hook": webhook_config(url, **platform)})
 
 
 def test_the_item_is_delivered_signed(tmp_path: Path, hook: FakeWebhook) -> None:
@@ -49,7 +35,8 @@ def test_the_item_is_delivered_signed(tmp_path: Path, hook: FakeWebhook) -> None
     [request] = [r for r in hook.routed("POST /hook") if r.headers["x-amgr-event"] == "content"]
     headers = request.headers
     assert headers["x-amgr-event"] == "content"
-    assert headers["x-amgr-signature"] == sign(SECRET, headers["x-amgr-timestamp"], request.body)
+    signature = sign(HOOK_SECRET, headers["x-amgr-timestamp"], request.body)
+    assert headers["x-amgr-signature"] == signature
     body = request.json()
     assert body["item"]["id"] == item and body["item"]["kind"] == "blog"
     assert "Focus is a **team** habit." in body["markdown"]
@@ -94,28 +81,7 @@ def test_killed_after_delivery_redelivers_the_same_id(tmp_path: Path, hook: Fake
     home = hook_home(tmp_path, hook.url, timeout_s=30)
     item = add_item(home)
     assert amgr(home, "check").exit_code == 0  # so the stalled request is the delivery
-    release = hook.stall("POST /hook")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "automation_manager",
-            "--home",
-            str(home),
-            "exec-now",
-            "publishing",
-            "pending",
-        ],
-        env={**os.environ, "AMGR_HOOK_SECRET": SECRET},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert hook.stalled.wait(30)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        release.set()
+    kill_mid_request(home, hook, "POST /hook", {"AMGR_HOOK_SECRET": HOOK_SECRET})
 
     result = amgr(home, "exec-now", "publishing", "pending")
 

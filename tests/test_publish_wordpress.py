@@ -3,49 +3,28 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fake_platforms import (
+    WP_PASSWORD,
     FakeWordPress,
     Reply,
     add_item,
     amgr,
     item_json,
+    kill_mid_request,
     ledger_events,
     running,
+    wordpress_config,
     write_home,
 )
 
-PASSWORD = "abcd efgh ijkl mnop"
-
-
-@pytest.fixture
-def wp() -> Iterator[FakeWordPress]:
-    with running(FakeWordPress(password=PASSWORD)) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _password(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WP_APP_PASSWORD", PASSWORD)
+pytestmark = pytest.mark.usefixtures("wp_password")
 
 
 def blog_home(tmp_path: Path, url: str, **platform: object) -> Path:
-    config = {
-        "kind": "wordpress",
-        "url": url,
-        "user": "editor",
-        "password_env": "WP_APP_PASSWORD",
-        "timeout_s": 5,
-        **platform,
-    }
-    return write_home(tmp_path, {"blog": config})
+    return write_home(tmp_path, {"blog": wordpress_config(url, **platform)})
 
 
 def test_a_blog_post_is_published_with_html_tags_and_categories(
@@ -89,7 +68,7 @@ def test_a_second_run_never_sends_again(tmp_path: Path, wp: FakeWordPress) -> No
 
 @pytest.mark.parametrize("page_answer", [301, 404])
 def test_sites_without_pretty_permalinks_use_rest_route(tmp_path: Path, page_answer: int) -> None:
-    with running(FakeWordPress(password=PASSWORD, pretty=False, page_answer=page_answer)) as wp:
+    with running(FakeWordPress(password=WP_PASSWORD, pretty=False, page_answer=page_answer)) as wp:
         home = blog_home(tmp_path, wp.url)
         add_item(home)
         result = amgr(home, "exec-now", "publishing", "pending")
@@ -214,29 +193,8 @@ def test_killed_between_send_and_record_publishes_exactly_once(
 ) -> None:
     home = blog_home(tmp_path, wp.url, timeout_s=30)
     item = add_item(home)
-    release = wp.stall("POST posts")
-    env = {**os.environ, "WP_APP_PASSWORD": PASSWORD}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "automation_manager",
-            "--home",
-            str(home),
-            "exec-now",
-            "publishing",
-            "pending",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert wp.stalled.wait(30), "the post never reached the server"
-        proc.send_signal(signal.SIGKILL)  # after the server created it, before the answer
-        proc.wait(10)
-    finally:
-        release.set()
+    # killed after the server created the post, before the answer
+    kill_mid_request(home, wp, "POST posts", {"WP_APP_PASSWORD": WP_PASSWORD})
     assert len(wp.posts) == 1
     events = [e["event"] for e in ledger_events(home)]
     assert events[-1] == "intent"  # the outcome is unknown to amgr

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
+from fake_platforms import run
 
 from automation_manager.cli import cli
 
@@ -17,10 +18,6 @@ def home(tmp_path: Path) -> Path:
     result = CliRunner().invoke(cli, ["init", str(tmp_path / "home")])
     assert result.exit_code == 0, result.output
     return tmp_path / "home"
-
-
-def amgr(home: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--home", str(home), *args])
 
 
 def task_in_file(home: Path, task_id: str) -> dict[str, Any] | None:
@@ -33,7 +30,7 @@ def task_in_file(home: Path, task_id: str) -> dict[str, Any] | None:
 
 
 def test_list_shows_every_task_with_schedule_and_next_due(home: Path) -> None:
-    result = amgr(home, "tasks", "list", "--json")
+    result = run(home, "tasks", "list", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     rows = {r["id"]: r for r in data["tasks"]}
@@ -42,12 +39,12 @@ def test_list_shows_every_task_with_schedule_and_next_due(home: Path) -> None:
     assert rows["archive-logs"]["schedule"].startswith("every day at 09:00")
     assert rows["archive-logs"]["next_due"] is not None
     assert rows["monthly-ebook"]["enabled"] is False and rows["monthly-ebook"]["next_due"] is None
-    text = amgr(home, "tasks", "list")
+    text = run(home, "tasks", "list")
     assert text.exit_code == 0 and "health-check" in text.output
 
 
 def test_add_update_disable_enable_remove_round_trip(home: Path) -> None:
-    added = amgr(
+    added = run(
         home,
         "tasks",
         "add",
@@ -74,7 +71,7 @@ def test_add_update_disable_enable_remove_round_trip(home: Path) -> None:
     assert stored["priority"] == 4 and stored["words"] == 900 and stored["enabled"] is True
 
     assert (
-        amgr(
+        run(
             home,
             "tasks",
             "update",
@@ -92,18 +89,18 @@ def test_add_update_disable_enable_remove_round_trip(home: Path) -> None:
     assert stored is not None and stored["topic"] == "quiet evenings"
     assert stored["schedule"] == "weekly" and "words" not in stored
 
-    assert amgr(home, "tasks", "disable", task_id).exit_code == 0
+    assert run(home, "tasks", "disable", task_id).exit_code == 0
     assert task_in_file(home, task_id)["enabled"] is False  # type: ignore[index]
-    assert amgr(home, "tasks", "enable", task_id).exit_code == 0
+    assert run(home, "tasks", "enable", task_id).exit_code == 0
     assert task_in_file(home, task_id)["enabled"] is True  # type: ignore[index]
 
-    removed = amgr(home, "tasks", "remove", task_id)
+    removed = run(home, "tasks", "remove", task_id)
     assert removed.exit_code == 0 and task_id in removed.output
     assert task_in_file(home, task_id) is None
 
 
 def test_add_with_json_data_and_disabled(home: Path) -> None:
-    result = amgr(
+    result = run(
         home,
         "tasks",
         "add",
@@ -150,13 +147,13 @@ def test_add_with_json_data_and_disabled(home: Path) -> None:
 )
 def test_bad_input_exits_2_and_leaves_the_file_unchanged(home: Path, args: list[str]) -> None:
     before = (home / "tasks.json").read_bytes()
-    result = amgr(home, "tasks", *args)
+    result = run(home, "tasks", *args)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert (home / "tasks.json").read_bytes() == before
 
 
 def test_a_bad_schedule_message_names_the_field_and_the_fix(home: Path) -> None:
-    result = amgr(home, "tasks", "update", "daily-shorts", "--set", "schedule=fortnightly")
+    result = run(home, "tasks", "update", "daily-shorts", "--set", "schedule=fortnightly")
     assert "tasks.json: content_creation[0].schedule" in result.output
     assert "hourly" in result.output  # the valid presets are offered

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from fake_platforms import run
 
 from automation_manager.cli import cli
 
@@ -37,10 +38,6 @@ def edit_json(path: Path, change: Any) -> None:
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return init_home(tmp_path / "home")
-
-
-def run(home: Path, *args: str) -> Any:
-    return CliRunner().invoke(cli, ["--home", str(home), *args])
 
 
 def assert_rejected(home: Path, *fragments: str) -> str:
