@@ -26,7 +26,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.field}" if self.field else self.file
-        text = f"{where}: {self.message}"
+        text = f"{where}: {self.message}" if where else self.message
         if self.fix:
             text += f" — {self.fix}"
         return text
@@ -101,3 +101,15 @@ class AuthError(TaskError):
 
 class PublishUncertain(TransientError):
     """A send may or may not have reached the platform; reconcile before any resend."""
+
+
+class RunPaused(SkipRun):
+    """The user paused a multi-stage run; it stopped after its current item (``skipped``)."""
+
+
+class RunCancelled(SkipRun):
+    """The user cancelled a multi-stage run; it stopped after its current item (``skipped``).
+
+    Recorded as ``skipped``, not ``failed``: the user asked for it, so it is not a failure
+    to retry or to be alerted about.
+    """

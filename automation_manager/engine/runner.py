@@ -24,6 +24,7 @@ from ..executors import RunContext, executor_for
 from ..executors.base import ProgressFn
 from ..logs.records import RunRecord, new_record_id, redact
 from ..logs.writer import append_record
+from ..runs import MULTI_STAGE
 from ..secrets import mask, secret_values
 from .clock import Clock, system_clock
 from .quotas import check_quota
@@ -77,6 +78,16 @@ def latest_status(ws: Workspace, task_id: str, now: datetime) -> str | None:
     return rec.get("status") if rec else None
 
 
+def check_not_paused(ws: Workspace, task_id: str) -> None:
+    """Raise :class:`SkipRun` when the task's latest multi-stage run is paused."""
+    from ..runs.models import RunPhase
+    from ..runs.store import RunStore
+
+    latest = RunStore(ws.home).latest_for(task_id)
+    if latest is not None and latest.status is RunPhase.PAUSED:
+        raise SkipRun(f"previous run {latest.id} is paused: amgr runs resume {latest.id}")
+
+
 def admit(
     ws: Workspace, req: RunRequest, now: datetime, params: dict[str, Any], record_id: str
 ) -> None:
@@ -87,6 +98,8 @@ def admit(
             raise SkipRun("automation is disabled (config.json enabled: false)")
         if not spec.enabled:
             raise SkipRun(f"task {spec.id} is disabled")
+    if (spec.category.value, spec.type) in MULTI_STAGE:
+        check_not_paused(ws, spec.id)
     check_quota(ws, spec.category, spec.type, now)
     for dep in spec.task.depends_on:
         status = latest_status(ws, dep, now)
@@ -181,6 +194,6 @@ def perform_run(
         duration_ms=int((time.monotonic() - t0) * 1000),
         usage=ctx.usage if ctx.usage.calls else None,
         provider=provider,
-        run_id=req.run_id,
+        run_id=req.run_id or ctx.run_id,
     )
     return Attempt(record, retryable=retryable, retry_after=retry_after)

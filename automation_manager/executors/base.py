@@ -8,7 +8,8 @@ An executor is a function ``run(ctx: RunContext) -> Outcome`` per category; it r
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from ..logs.records import Usage
 if TYPE_CHECKING:
     from ..config import TaskSpec, Workspace
     from ..llm import LLMClient
+    from ..runs.tracker import RunTracker
 
 ProgressFn = Callable[[str, int, int], None]
 """``progress(label, done, total)``: called as a long run advances (ebook chapters, items)."""
@@ -37,6 +39,8 @@ class RunContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     _llm: LLMClient | None = None
     usage: Usage = field(default_factory=Usage)
+    run_id: str | None = None
+    """The multi-stage run this attempt works on (set by :meth:`multi_stage`)."""
 
     @property
     def config(self) -> Any:
@@ -65,6 +69,26 @@ class RunContext:
     def report(self, label: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(label, done, total)
+
+    @contextmanager
+    def multi_stage(self, *, start_new: bool = True) -> Iterator[RunTracker]:
+        """Work as a multi-stage run (``.mp/runs/<id>.json``), resuming the task's
+        interrupted or resumed run if there is one; see :mod:`automation_manager.runs`.
+
+        :param start_new: False: track nothing unless there is a run to continue.
+        """
+        from ..runs.tracker import track
+
+        with track(
+            self.workspace.home,
+            self.spec,
+            self.record_id,
+            self.clock,
+            self.cancel,
+            start_new=start_new,
+        ) as tracker:
+            self.run_id = tracker.id
+            yield tracker
 
 
 @dataclass

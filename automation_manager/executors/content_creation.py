@@ -113,13 +113,19 @@ def _ebook_shape(ctx: RunContext, brief: Brief) -> dict[str, Any]:
 
 
 def _ebook(ctx: RunContext) -> Outcome:
-    """Outline, then one call per chapter, each saved as it arrives; then the book."""
+    """Outline, then one call per chapter, each saved as it arrives; then the book.
+
+    A multi-stage run (outline → chapters → assemble): a pause or cancel from
+    ``amgr runs`` takes effect after the current chapter, and the saved chapters make
+    the next run continue where this one stopped.
+    """
     brief = Brief.from_params(ctx.params, "ebook")
     now = ctx.now()
     shape = _ebook_shape(ctx, brief)
     work = EbookWork(ctx.home, work_key(brief.topic, shape))
-    with work.claimed():
+    with work.claimed(), ctx.multi_stage() as run:
         work.start(shape, now)
+        run.stage("outline", 1)
         outline = work.load_outline(ebook.EbookOutline)
         if outline is None:
             outline = ctx.llm.generate(
@@ -130,7 +136,9 @@ def _ebook(ctx: RunContext) -> Outcome:
             )
             outline.chapters = outline.chapters[: ebook.chapters_of(brief)]
             work.save_outline(outline)
+        run.advance("outline", 1)
         total = len(outline.chapters)
+        run.stage("chapters", total)
         chapters: list[str] = []
         reused = 0
         for number in range(1, total + 1):
@@ -154,10 +162,14 @@ def _ebook(ctx: RunContext) -> Outcome:
             else:
                 reused += 1
             chapters.append(text)
+            run.advance("chapters", number)
             ctx.report(f"chapter {number}/{total}", number, total)
+            run.checkpoint()
+        run.stage("assemble", 1)
         rendered = ebook.render(outline, chapters, brief, generated_by(ctx, "ebook"), now)
         outcome = store_item(ctx, "ebook", brief, rendered, chapters=total, chapters_reused=reused)
         work.discard()
+        run.advance("assemble", 1)
     outcome.result["ebook_id"] = outcome.result["content_id"]
     if reused:
         outcome.result["summary"] += f" (resumed: {reused} chapters from an earlier run)"

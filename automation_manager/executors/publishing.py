@@ -47,18 +47,52 @@ def _limit(ctx: RunContext) -> int | None:
     return raw
 
 
+def _planned(ctx: RunContext, platform: str | None, item_id: str | None, limit: int | None) -> int:
+    """How many sends ``pending`` sets out to do: due or not, each (item, platform) pair."""
+    from ..enums import ContentStatus
+    from ..publishers.session import targets_of
+
+    platforms = dict(ctx.workspace.config.platforms)
+    pairs = 0
+    for item in ctx.store.items():
+        if item.status is not ContentStatus.PENDING or (item_id and item.id != item_id):
+            continue
+        names = targets_of(platforms, item)
+        if platform is not None:
+            names = [platform] if (platform in item.targets or not item.targets) else []
+        pairs += len(names)
+    return pairs if limit is None else min(pairs, limit)
+
+
 def run(ctx: RunContext) -> Outcome:
-    """Publish what is due; raise when a platform or an item failed (after the rest)."""
+    """Publish what is due; raise when a platform or an item failed (after the rest).
+
+    ``pending`` is a multi-stage run (stage ``publish``): a pause or cancel from
+    ``amgr runs`` takes effect after the current item; the ledger makes the next run
+    skip what was sent. A run with nothing to send keeps no run file.
+    """
     from ..publishers.session import PublishSession
 
     platform = _platform(ctx)
     item = ctx.params.get("item_id") or ctx.params.get("ebook_id")
-    session = PublishSession(ctx.workspace, now=ctx.now, cancel=ctx.cancel, progress=ctx.report)
-    report = session.run(
-        kind=None if ctx.spec.type == "pending" else ctx.spec.type,
-        platform=platform,
-        item_id=str(item) if item else None,
-        limit=_limit(ctx),
-    )
-    report.raise_if_failed()
+    item_id = str(item) if item else None
+    limit = _limit(ctx)
+    kind = None if ctx.spec.type == "pending" else ctx.spec.type
+    if kind is not None:
+        session = PublishSession(ctx.workspace, now=ctx.now, cancel=ctx.cancel, progress=ctx.report)
+        report = session.run(kind=kind, platform=platform, item_id=item_id, limit=limit)
+        report.raise_if_failed()
+        return Outcome(result=report.result())
+    planned = _planned(ctx, platform, item_id, limit)
+    with ctx.multi_stage(start_new=planned > 0) as tracker:
+        tracker.stage("publish", planned)
+
+        def progress(label: str, done: int, total: int) -> None:
+            ctx.report(label, done, total)
+            tracker.advance("publish")
+            tracker.checkpoint()
+
+        session = PublishSession(ctx.workspace, now=ctx.now, cancel=ctx.cancel, progress=progress)
+        report = session.run(platform=platform, item_id=item_id, limit=limit)
+        report.raise_if_failed()
     return Outcome(result=report.result())

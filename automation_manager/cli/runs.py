@@ -1,0 +1,134 @@
+"""``amgr runs list|show|pause|resume|cancel``: multi-stage runs and control of them.
+
+Thin: the rules live in :mod:`automation_manager.runs.store`; this module parses and
+renders. Pause and cancel take effect after the running item.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..runs.models import RunPhase, RunState
+from .output import manager, print_json, table
+
+if TYPE_CHECKING:
+    from ..runs.store import RunStore
+
+
+def _store(ctx: click.Context) -> RunStore:
+    from ..runs.store import RunStore
+
+    return RunStore(manager(ctx).workspace.home)
+
+
+def _view(state: RunState) -> dict[str, Any]:
+    count = state.progress()
+    return {**state.model_dump(mode="json"), "done": count.done, "planned": count.planned}
+
+
+@click.group("runs")
+def runs_group() -> None:
+    """Multi-stage runs (ebooks, publishing pending): progress, pause, resume, cancel.
+
+    \b
+    Examples:
+      amgr runs list --status running
+      amgr runs show RUN
+      amgr runs pause RUN     # stops after the current chapter or item
+      amgr runs resume RUN    # the task's next run continues it
+      amgr runs cancel RUN
+    """
+
+
+@runs_group.command("list")
+@click.option(
+    "--status", type=click.Choice([s.value for s in RunPhase]), help="Only runs with this status."
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.pass_context
+def list_cmd(ctx: click.Context, status: str | None, as_json: bool) -> None:
+    """Runs, oldest first: task, type, status, stage and done/planned."""
+    runs = [r for r in _store(ctx).all() if status is None or r.status.value == status]
+    if as_json:
+        print_json({"runs": [_view(r) for r in runs]})
+        return
+    if not runs:
+        click.echo("no runs" + (" match" if status else " yet"))
+        return
+    rows = [
+        [
+            r.id,
+            r.task_id,
+            f"{r.category} {r.type}",
+            r.status.value + (f" ({r.control.value} asked)" if r.control else ""),
+            r.stage or "-",
+            f"{r.progress().done}/{r.progress().planned}",
+            r.updated_at.isoformat(timespec="seconds"),
+        ]
+        for r in runs
+    ]
+    table(None, ["id", "task", "type", "status", "stage", "done", "updated"], rows)
+
+
+@runs_group.command("show")
+@click.argument("run_id", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.pass_context
+def show_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
+    """One run: every stage's counts, its attempts, and what was asked of it."""
+    state = _store(ctx).get(run_id)
+    if as_json:
+        print_json(_view(state))
+        return
+    click.echo(f"{state.id}  ({state.category} {state.type}, task {state.task_id})")
+    click.echo(f"  status:   {state.status.value}" + (f" — {state.reason}" if state.reason else ""))
+    if state.control:
+        click.echo(f"  asked:    {state.control.value} (takes effect after the current item)")
+    click.echo(f"  stage:    {state.where()}")
+    for name, count in state.stages.items():
+        click.echo(f"    {name:<10} {count.done}/{count.planned}")
+    click.echo(f"  started:  {state.started_at.isoformat(timespec='seconds')}")
+    click.echo(f"  updated:  {state.updated_at.isoformat(timespec='seconds')}")
+    click.echo(f"  attempts: {', '.join(state.attempts)}")
+
+
+def _say(state: RunState, asked: str) -> None:
+    if state.control is not None:
+        click.echo(f"run {state.id}: {asked} asked; it takes effect after the current item")
+    else:
+        click.echo(f"run {state.id}: {state.status.value}")
+
+
+@runs_group.command("pause")
+@click.argument("run_id", metavar="RUN")
+@click.pass_context
+def pause_cmd(ctx: click.Context, run_id: str) -> None:
+    """Pause a running run after its current item; scheduled runs of its task are skipped."""
+    state = _store(ctx).pause(run_id, manager(ctx).now())
+    _say(state, "pause")
+    if state.status is RunPhase.PAUSED:
+        click.echo(f"  continue it with: amgr runs resume {state.id}")
+
+
+@runs_group.command("resume")
+@click.argument("run_id", metavar="RUN")
+@click.pass_context
+def resume_cmd(ctx: click.Context, run_id: str) -> None:
+    """Let a paused run go on: the task's next run (scheduled or exec-now) continues it."""
+    state = _store(ctx).resume(run_id, manager(ctx).now())
+    click.echo(
+        f"run {state.id}: resumable at {state.where()}; the next run of task "
+        f"{state.task_id} continues it (or now: amgr exec-now {state.category} "
+        f"{state.type} --task {state.task_id})"
+    )
+
+
+@runs_group.command("cancel")
+@click.argument("run_id", metavar="RUN")
+@click.pass_context
+def cancel_cmd(ctx: click.Context, run_id: str) -> None:
+    """Cancel a running (after its current item) or paused run; it is not continued."""
+    state = _store(ctx).cancel(run_id, manager(ctx).now())
+    _say(state, "cancel")

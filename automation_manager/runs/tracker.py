@@ -1,0 +1,161 @@
+"""The executor's side of a multi-stage run: stages, counts and checkpoints.
+
+An executor opens a tracker with :func:`track` (through ``RunContext.multi_stage()``),
+declares each stage with its planned count, reports items as they finish, and calls
+:meth:`RunTracker.checkpoint` between items; that is where a pause or cancel the user
+asked for takes effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from filelock import FileLock, Timeout
+
+from ..errors import RunCancelled, RunPaused
+from ..home import Home
+from .models import Control, RunPhase, RunState, StageCount
+from .store import RunStore
+
+if TYPE_CHECKING:
+    import threading
+
+    from ..config import TaskSpec
+
+
+class RunTracker:
+    """One multi-stage run as its executor drives it.
+
+    :param store: where the run file lives.
+    :param run_id: the run's id (None: a run with nothing to do, tracked nowhere).
+    :param now: the run's clock.
+    """
+
+    def __init__(self, store: RunStore, run_id: str | None, now: Callable[[], datetime]) -> None:
+        self.store = store
+        self.id = run_id
+        self.now = now
+
+    def _update(self, change: Callable[[RunState], None]) -> RunState | None:
+        if self.id is None:
+            return None
+        return self.store.update(self.id, change, self.now())
+
+    def stage(self, name: str, planned: int) -> None:
+        """Enter stage ``name``; its planned count is kept from the first time it began."""
+
+        def change(state: RunState) -> None:
+            state.stage = name
+            state.stages.setdefault(name, StageCount(planned=planned))
+
+        self._update(change)
+
+    def advance(self, stage: str, done: int | None = None) -> None:
+        """One more item of ``stage`` finished (or exactly ``done`` items are finished)."""
+
+        def change(state: RunState) -> None:
+            count = state.stages.setdefault(stage, StageCount())
+            count.done = count.done + 1 if done is None else done
+
+        self._update(change)
+
+    def checkpoint(self) -> None:
+        """Between items: raise :class:`RunPaused` / :class:`RunCancelled` when asked to."""
+        if self.id is None:
+            return
+        state = self.store.get(self.id)
+        if state.control is None:
+            return
+        control = state.control
+
+        def change(s: RunState) -> None:
+            paused = control is Control.PAUSE
+            s.status = RunPhase.PAUSED if paused else RunPhase.CANCELLED
+            s.reason = "paused by user" if paused else "cancelled by user"
+            s.control = None
+
+        state = self._update(change) or state
+        where = state.where()
+        if control is Control.PAUSE:
+            raise RunPaused(f"paused by user at {where}: amgr runs resume {self.id}")
+        raise RunCancelled(f"cancelled by user at {where} (run {self.id})")
+
+    def finish(self, status: RunPhase, reason: str | None = None) -> None:
+        """Record how the run ended (a pending pause or cancel no longer applies)."""
+
+        def change(state: RunState) -> None:
+            state.status, state.reason, state.control = status, reason, None
+
+        self._update(change)
+
+
+def _attach(store: RunStore, task_id: str) -> tuple[RunState, FileLock] | None:
+    """The task's latest run when it is ``running`` and nobody works on it, claimed."""
+    latest = store.latest_for(task_id)
+    if latest is None or latest.status is not RunPhase.RUNNING:
+        return None
+    live = store.live_lock(latest.id)
+    try:
+        live.acquire(timeout=1)
+    except Timeout:
+        return None  # another process is working on it: this run is a new one
+    return latest, live
+
+
+@contextmanager
+def track(
+    home: Home,
+    spec: TaskSpec,
+    record_id: str,
+    now: Callable[[], datetime],
+    cancel: threading.Event,
+    *,
+    start_new: bool = True,
+) -> Iterator[RunTracker]:
+    """Continue the task's interrupted or resumed run, or start one named ``record_id``.
+
+    The run ends ``completed`` when the body returns and ``failed`` when it raises; a run
+    stopped by a daemon shutdown (``cancel`` set) stays ``running``, so the next run of
+    the task continues it.
+
+    :param start_new: False: when there is no run to continue, track nothing (a
+        ``publishing pending`` run with nothing to send leaves no run file).
+    """
+    store = RunStore(home)
+    found = _attach(store, spec.id)
+    if found is not None:
+        state, live = found
+        store.update(state.id, lambda s: s.attempts.append(record_id), now())
+    elif start_new:
+        live = store.live_lock(record_id)
+        live.acquire()
+        started = now()
+        state = RunState(
+            id=record_id,
+            task_id=spec.id,
+            category=spec.category.value,
+            type=spec.type,
+            attempts=[record_id],
+            started_at=started,
+            updated_at=started,
+        )
+        store.save(state)
+    else:
+        yield RunTracker(store, None, now)
+        return
+    tracker = RunTracker(store, state.id, now)
+    try:
+        yield tracker
+    except (RunPaused, RunCancelled):
+        raise
+    except BaseException as exc:
+        if not cancel.is_set():
+            tracker.finish(RunPhase.FAILED, str(exc) or type(exc).__name__)
+        raise
+    else:
+        tracker.finish(RunPhase.COMPLETED)
+    finally:
+        live.release()
