@@ -8,7 +8,7 @@ An executor is a function ``run(ctx: RunContext) -> Outcome`` per category; it r
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -97,3 +97,22 @@ class Outcome:
 
     result: dict[str, Any]
     provider: str | None = None
+
+
+Runner = Callable[[RunContext], Outcome]
+
+
+def dispatch(runners: Mapping[str, Runner], ctx: RunContext) -> Outcome:
+    """Run the function that ``runners`` has for the task's type.
+
+    The loader already refuses unknown types; this guards direct library use.
+    """
+    from ..errors import TaskError
+
+    runner = runners.get(ctx.spec.type)
+    if runner is None:
+        raise TaskError(
+            f"{ctx.spec.category.value} has no type {ctx.spec.type!r}: "
+            f"use one of {', '.join(runners)}"
+        )
+    return runner(ctx)

@@ -16,7 +16,7 @@ from ..content.kinds import blog, ebook, shorts, social
 from ..content.render import Rendered, result_of, save, status_for
 from ..enums import ContentStatus
 from ..errors import TaskError
-from .base import Outcome, RunContext
+from .base import Outcome, RunContext, dispatch
 
 
 def generated_by(ctx: RunContext, kind: str) -> str:
@@ -190,9 +190,4 @@ RUNNERS: dict[str, Callable[[RunContext], Outcome]] = {
 
 def run(ctx: RunContext) -> Outcome:
     """Make one content item of the task's type."""
-    runner = RUNNERS.get(ctx.spec.type)
-    if runner is None:
-        raise TaskError(
-            f"content_creation has no type {ctx.spec.type!r}: use one of {', '.join(RUNNERS)}"
-        )
-    return runner(ctx)
+    return dispatch(RUNNERS, ctx)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AuthError, TaskError, TransientError
-from .base import Outcome, RunContext
+from .base import Outcome, RunContext, dispatch
 
 DEFAULT_MIN_FREE_MB = 200
 DEFAULT_WAITING_H = 24.0
@@ -207,9 +207,4 @@ RUNNERS = {
 
 def run(ctx: RunContext) -> Outcome:
     """Run the maintenance chore named by the task's type."""
-    runner = RUNNERS.get(ctx.spec.type)
-    if runner is None:
-        raise TaskError(
-            f"unknown maintenance type {ctx.spec.type!r}: use one of {', '.join(RUNNERS)}"
-        )
-    return runner(ctx)
+    return dispatch(RUNNERS, ctx)

@@ -27,7 +27,7 @@ from ..content.sales import build_report, load_sales, period_window
 from ..enums import ContentStatus
 from ..errors import AmgrError, TaskError
 from ..fsutil import atomic_write_text
-from .base import Outcome, RunContext
+from .base import Outcome, RunContext, dispatch
 from .content_creation import generated_by, store_item
 
 MAKE_EBOOK = '`amgr exec-now content_creation ebook -p topic="..."`'
@@ -308,9 +308,4 @@ RUNNERS: dict[str, Callable[[RunContext], Outcome]] = {
 
 def run(ctx: RunContext) -> Outcome:
     """Run one monetization task of the task's type."""
-    runner = RUNNERS.get(ctx.spec.type)
-    if runner is None:
-        raise TaskError(
-            f"monetization has no type {ctx.spec.type!r}: use one of {', '.join(RUNNERS)}"
-        )
-    return runner(ctx)
+    return dispatch(RUNNERS, ctx)
