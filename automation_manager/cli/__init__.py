@@ -62,18 +62,12 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AmgrError as exc:
-            from ..secrets import mask
-
             message = str(exc)
-            try:
-                from ..config.models import Config  # noqa: F401  (secrets need a config)
-                from ..secrets import secret_values
+            ws = ctx.obj.get("workspace") if isinstance(ctx.obj, dict) else None
+            if ws is not None:
+                from ..secrets import mask, secret_values
 
-                ws = ctx.obj.get("workspace") if isinstance(ctx.obj, dict) else None
-                if ws is not None:
-                    message = mask(message, secret_values(ws.config))
-            except Exception:
-                pass
+                message = mask(message, secret_values(ws.config))
             click.echo(f"amgr: {message}" if "\n" not in message else message, err=True)
             ctx.exit(exc.exit_code)
 
