@@ -18,10 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from ..config import TaskSpec, Workspace
-from ..enums import Category, RunStatus, Trigger
+from ..enums import RunStatus, Trigger
 from ..errors import AmgrError, SkipRun
 from ..executors import RunContext, executor_for
 from ..executors.base import ProgressFn
+from ..llm.budget import calls_model
 from ..logs.records import RunRecord, new_record_id, redact
 from ..logs.writer import append_record
 from ..runs import MULTI_STAGE
@@ -30,16 +31,6 @@ from .clock import Clock, system_clock
 from .quotas import check_quota
 
 log = logging.getLogger(__name__)
-
-LLM_KINDS = {
-    Category.CONTENT_CREATION: {"shorts", "blog", "ebook", "social"},
-    Category.MONETIZATION: {
-        "affiliate_content",
-        "ebook_promotion",
-        "bundle_creation",
-        "affiliate_program",
-    },
-}
 
 
 @dataclass
@@ -106,7 +97,7 @@ def admit(
         if status != RunStatus.SUCCESS:
             got = "has never run" if status is None else f"last run was {status}"
             raise SkipRun(f"dependency {dep} not met: {got}")
-    if spec.type in LLM_KINDS.get(spec.category, set()):
+    if calls_model(spec.category, spec.type):
         from .budget_gate import check_llm_budget
 
         chapters = params.get("chapters") if spec.type == "ebook" else None
