@@ -39,6 +39,7 @@ class AutomationManager:
         self.home = Home.resolve(home)
         self._clock = clock
         self._workspace: Workspace | None = None
+        self._config_raw: dict[str, Any] | None = None
         # Accepted for compatibility with the seed's signature; amgr does not use them.
         self.google_credentials_path = google_credentials_path
         self.dropbox_token = dropbox_token
@@ -53,7 +54,9 @@ class AutomationManager:
         return self._workspace
 
     def reload(self) -> Workspace:
+        """Re-read the three files (drops unsaved changes to :attr:`config`)."""
         self._workspace = None
+        self._config_raw = None
         return self.workspace
 
     @property
@@ -66,8 +69,8 @@ class AutomationManager:
     @property
     def config(self) -> dict[str, Any]:
         """config.json as a dict (seed API: change it, then call :meth:`save_config`)."""
-        if not hasattr(self, "_config_raw"):
-            self._config_raw: dict[str, Any] = dict(self.workspace.raw.get(CONFIG_FILE) or {})
+        if self._config_raw is None:
+            self._config_raw = dict(self.workspace.raw.get(CONFIG_FILE) or {})
         return self._config_raw
 
     @property
