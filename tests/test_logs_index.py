@@ -107,3 +107,46 @@ def test_summary_is_the_same_from_a_kept_index(tmp_path: Path) -> None:
     failed = summarize(home, HistoryQuery(days=30, failed_only=True), now)
     assert failed["runs"] == fresh["by_status"]["failed"]
     assert failed["errors"][0]["pattern"] == "err <n>"
+
+
+def test_many_unindexed_days_built_in_worker_processes_give_the_same_answer(
+    tmp_path: Path,
+) -> None:
+    """With 8+ closed days lacking an index they are built in a process pool: same answer."""
+    from automation_manager.logs.reader import BUILD_IN_PROCESSES
+
+    home = Home(tmp_path)
+    start = datetime(2025, 3, 1, 9, tzinfo=BERLIN)
+    days = BUILD_IN_PROCESSES + 4
+    for i in range(days * 5):
+        status = "failed" if i % 5 == 0 else "success"
+        usage = Usage(prompt_tokens=100 + i, completion_tokens=50, cost_usd=0.001, calls=1)
+        append_record(
+            home,
+            record(
+                start + timedelta(hours=24 * (i // 5), minutes=i % 5),
+                f"r{i:04d}",
+                status=status,
+                duration_ms=11 * i,
+                usage=usage,
+                error=None if status == "success" else f"err {i}",
+            ),
+        )
+    now = start + timedelta(days=days + 1)
+    query = HistoryQuery(days=30)
+    cold_records = [r["id"] for r in query_records(home, query, now)]
+    built = list((home.logs_dir / ".index").glob("*.idx"))
+    assert len(built) >= BUILD_IN_PROCESSES
+    cold = summarize(home, query, now)
+    assert cold["runs"] == days * 5
+    assert cold["by_status"]["failed"] == days
+    for idx in built:  # rebuild everything in this process and compare
+        idx.unlink()
+    from automation_manager.logs import reader
+
+    reader.BUILD_IN_PROCESSES = 10**6
+    try:
+        assert summarize(home, query, now) == cold
+        assert [r["id"] for r in query_records(home, query, now)] == cold_records
+    finally:
+        reader.BUILD_IN_PROCESSES = BUILD_IN_PROCESSES

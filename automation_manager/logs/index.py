@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from operator import itemgetter
+from itertools import compress, count, islice
+from operator import itemgetter, le
 from pathlib import Path
 from typing import Any
 
@@ -47,22 +48,23 @@ _TAIL = re.compile(
 _INT32 = 2**31 - 1
 
 #: What one line contributes, as raw JSON text: its head (timestamp, task id,
-#: ``category","type":"type``, status), where it is, and its tail (error as a JSON value,
-#: duration, and prompt/completion/cost, None without usage).
+#: ``category","type":"type``, status), its tail (error as a JSON value, duration, and
+#: prompt/completion/cost, empty without usage), and where it is.
 _Fact = tuple[Any, ...]
 _FACT_FIELDS = (
     "key",
     "task",
     "kind",
     "status",
-    "start",
-    "end",
     "error",
     "duration",
     "prompt",
     "completion",
     "cost",
+    "start",
+    "end",
 )
+_START = _FACT_FIELDS.index("start")
 
 #: The columns, each one value per record (``rows`` of them) unless noted.
 COLUMNS: dict[str, str] = {
@@ -126,7 +128,7 @@ def build_index(data: bytes, decode: Callable[[bytes], dict[str, Any] | None]) -
             j = rfind(b',"error":', h.end(), e)
             t = tail_match(data, j, e) if j > 0 else None
             if t is not None:
-                append((*h.groups(), s, e, *t.groups()))
+                append((*h.groups(), *(g or b"" for g in t.groups()), s, e))
                 s = e + 1
                 continue
         line = data[s:e]
@@ -147,19 +149,23 @@ def _newest_first(facts: list[_Fact]) -> None:
     The timestamps of one file share their UTC offset except on a day the clocks change;
     only then are they compared as instants.
     """
-    offsets = {key[19:].lstrip(b".0123456789") for key in map(itemgetter(0), facts)}
+    keys = list(map(itemgetter(0), facts))
+    offsets = {key[19:].lstrip(b".0123456789") for key in set(keys)}
     if len(offsets) <= 1:
-        facts.sort(key=itemgetter(0, 4), reverse=True)
+        if all(map(le, keys, islice(keys, 1, None))):  # in log order: the usual case
+            facts.reverse()
+        else:
+            facts.sort(key=itemgetter(0, _START), reverse=True)
         return
 
     def instant(fact: _Fact) -> tuple[float, int]:
         try:
             when = datetime.fromisoformat(fact[0].decode())
         except ValueError:
-            return (float("-inf"), fact[4])
+            return (float("-inf"), fact[_START])
         if when.tzinfo is None:
             when = when.astimezone()
-        return (when.timestamp(), fact[4])
+        return (when.timestamp(), fact[_START])
 
     facts.sort(key=instant, reverse=True)
 
@@ -171,7 +177,7 @@ def _fact_of(rec: dict[str, Any], s: int, e: int) -> _Fact:
         return json.dumps(str(value), ensure_ascii=False)[1:-1].encode()
 
     usage = rec.get("usage")
-    u: list[bytes | None] = [None, None, None]
+    u = [b"", b"", b""]
     if isinstance(usage, dict):
         u = [str(_num(usage.get(k), t)).encode() for k, t in _USAGE_FIELDS]
     error = rec.get("error")
@@ -180,11 +186,11 @@ def _fact_of(rec: dict[str, Any], s: int, e: int) -> _Fact:
         raw(rec["task_id"]),
         raw(rec["category"]) + b'","type":"' + raw(rec["type"]),
         raw(rec["status"]),
-        s,
-        e,
         b"null" if error is None else json.dumps(str(error), ensure_ascii=False).encode(),
         str(_num(rec.get("duration_ms"), int)).encode(),
         *u,
+        s,
+        e,
     )
 
 
@@ -207,15 +213,12 @@ def _encode(
     values: Iterable[bytes], table: list[Any], convert: Callable[[bytes], Any]
 ) -> list[int]:
     """Each value as its index in ``table`` (filled with the converted distinct values)."""
-    codes: dict[bytes, int] = {}
-    out = []
-    for value in values:
-        code = codes.get(value)
-        if code is None:
-            code = codes[value] = len(table)
-            table.append(convert(value))
-        out.append(code)
-    return out
+    values = values if isinstance(values, list) else list(values)
+    codes: dict[bytes, int] = dict.fromkeys(values, 0)
+    for code, value in enumerate(codes, len(table)):
+        codes[value] = code
+        table.append(convert(value))
+    return list(map(codes.__getitem__, values))
 
 
 def _kind(raw: bytes) -> tuple[str, str]:
@@ -235,22 +238,26 @@ def _columns(facts: list[_Fact], decoded: set[int], unreadable: int) -> DayIndex
     cols["end"].extend(map(field_of["end"], facts))
     status = _encode(map(field_of["status"], facts), idx.statuses, bytes.decode)
     cols["status"].extend(status)
-    durations = [max(-_INT32, min(_INT32, int(d))) for d in map(field_of["duration"], facts)]
+    durations = list(map(int, map(field_of["duration"], facts)))
+    if durations and (max(durations) > _INT32 or min(durations) < -_INT32):
+        durations = [max(-_INT32, min(_INT32, d)) for d in durations]
     cols["duration"].extend(durations)
     cols["kind"].extend(_encode(map(field_of["kind"], facts), idx.kinds, _kind))
     cols["task"].extend(_encode(map(field_of["task"], facts), idx.tasks, _text))
-    used = [row for row, pt in enumerate(map(field_of["prompt"], facts)) if pt is not None]
+    used = list(compress(count(), map(field_of["prompt"], facts)))
+    with_usage = list(map(facts.__getitem__, used))
     cols["usage_rows"].extend(used)
-    cols["prompt"].extend(int(facts[row][8]) for row in used)
-    cols["completion"].extend(int(facts[row][9]) for row in used)
-    cols["cost"].extend(float(facts[row][10]) for row in used)
+    cols["prompt"].extend(map(int, map(field_of["prompt"], with_usage)))
+    cols["completion"].extend(map(int, map(field_of["completion"], with_usage)))
+    cols["cost"].extend(map(float, map(field_of["cost"], with_usage)))
     failed = {i for i, name in enumerate(idx.statuses) if name in FAILED}
     skipped = {i for i, name in enumerate(idx.statuses) if name == "skipped"}
     bad = [row for row, code in enumerate(status) if code in failed]
     cols["error_rows"].extend(bad)
-    cols["error_ids"].extend(_encode((facts[row][6] for row in bad), idx.errors, _error))
+    cols["error_ids"].extend(_encode([facts[row][4] for row in bad], idx.errors, _error))
     idx.error_keys = [_text(facts[row][0]) for row in bad]
-    cols["decoded_rows"].extend(row for row, f in enumerate(facts) if f[4] in decoded)
+    if decoded:
+        cols["decoded_rows"].extend(row for row, f in enumerate(facts) if f[_START] in decoded)
     cols["duration_sorted"].extend(
         sorted(d for d, code in zip(durations, status, strict=True) if code not in skipped)
     )

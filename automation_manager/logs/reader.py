@@ -8,12 +8,14 @@ because reading and decompressing release the GIL.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import islice
@@ -194,31 +196,73 @@ def iter_days(
     """
     today = now.date()
 
-    def open_one(f: LogFile) -> Day:
-        keys = keys_until is not None and f.day <= keys_until
-        return open_day(home, f, now.tzinfo, keys=keys, keep=f.day < today, data=data)
+    def needs_keys(f: LogFile) -> bool:
+        return keys_until is not None and f.day <= keys_until
 
     files = log_files(home, since)
-    if len(files) <= 2 or threads <= 0:
-        for f in files:
-            yield open_one(f)
-        return
-    from concurrent.futures import Future, ThreadPoolExecutor
+    building: dict[LogFile, Future[None]] = {}
 
-    pending: deque[Future[Day]] = deque()
-    todo = iter(files)
-    with ThreadPoolExecutor(threads, thread_name_prefix="amgr-log-reader") as pool:
-        try:
-            for f in islice(todo, depth):
-                pending.append(pool.submit(open_one, f))
-            while pending:
-                day = pending.popleft().result()
-                for f in islice(todo, 1):
+    def open_one(f: LogFile) -> Day:
+        built = building.get(f)
+        if built is not None:
+            with contextlib.suppress(Exception):  # else built here, as without the pool
+                built.result()
+        return open_day(home, f, now.tzinfo, keys=needs_keys(f), keep=f.day < today, data=data)
+
+    missing = [
+        f
+        for f in files
+        if f.day < today
+        and not f.legacy
+        and not needs_keys(f)
+        and not index_path(home.logs_dir, f.path).exists()
+    ]
+    with contextlib.ExitStack() as stack:
+        if len(missing) >= BUILD_IN_PROCESSES and (os.cpu_count() or 1) > 1:
+            # a cold start (no kept indexes yet, e.g. after an import): building them is
+            # CPU work, so it runs in processes, newest first, and is kept for next time
+            workers = min(2, os.cpu_count() or 1)
+            try:
+                builders = stack.enter_context(ProcessPoolExecutor(workers))
+                for f in missing:
+                    building[f] = builders.submit(build_kept_index, home.logs_dir, f)
+            except (OSError, RuntimeError, ValueError):
+                building.clear()  # no processes here: build them in threads instead
+        if len(files) <= 2 or threads <= 0:
+            for f in files:
+                yield open_one(f)
+            return
+        pending: deque[Future[Day]] = deque()
+        todo = iter(files)
+        with ThreadPoolExecutor(threads, thread_name_prefix="amgr-log-reader") as pool:
+            try:
+                for f in islice(todo, depth):
                     pending.append(pool.submit(open_one, f))
-                yield day
-        finally:
-            for future in pending:
-                future.cancel()
+                while pending:
+                    day = pending.popleft().result()
+                    for f in islice(todo, 1):
+                        pending.append(pool.submit(open_one, f))
+                    yield day
+            finally:
+                for future in pending:
+                    future.cancel()
+                for build in building.values():
+                    build.cancel()
+
+
+#: Build the missing indexes of closed days in worker processes from this many on.
+BUILD_IN_PROCESSES = 8
+
+
+def build_kept_index(logs_dir: Path, file: LogFile) -> None:
+    """Build and keep the index of ``file`` (a closed day's, not a legacy file)."""
+    stamp = stamp_of(file.path)
+    raw, unreadable = read_bytes(file)
+    if not raw:
+        return
+    idx = build_index(raw, decode_line)
+    idx.unreadable += unreadable
+    save_index(index_path(logs_dir, file.path), stamp, idx)
 
 
 def decode_line(line: bytes) -> dict[str, Any] | None:
