@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from .errors import AmgrError, AuthError
+
 if TYPE_CHECKING:
     from .config.models import Config
 
@@ -34,3 +36,18 @@ def mask(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         text = text.replace(secret, "***")
     return text
+
+
+def secret_from_env(
+    env_name: str, setting: str, what: str, *, error: type[AmgrError] = AuthError
+) -> str:
+    """The secret in environment variable ``env_name``, or ``error`` saying which variable
+    to export (``setting`` is the config.json field that names it; the value is never shown).
+    """
+    value = os.environ.get(env_name, "").strip()
+    if not value:
+        raise error(
+            f"{setting} names the environment variable {env_name}, which is not set: "
+            f"export {env_name}=<{what}> before running amgr"
+        )
+    return value

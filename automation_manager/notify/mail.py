@@ -7,11 +7,11 @@ The password is read from ``password_env`` at send time and never leaves this mo
 
 from __future__ import annotations
 
-import os
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import TYPE_CHECKING
 
+from ..secrets import secret_from_env
 from .notice import Notice, NotifyError
 
 if TYPE_CHECKING:
@@ -71,13 +71,9 @@ class EmailChannel:
         """The SMTP password, or None when no login is configured."""
         if not (self.smtp.user and self.smtp.password_env):
             return None
-        value = os.environ.get(self.smtp.password_env)
-        if not value:
-            raise NotifyError(
-                f"smtp.password_env names {self.smtp.password_env}, which is not set in "
-                "the environment — export it where amgr runs"
-            )
-        return value
+        return secret_from_env(
+            self.smtp.password_env, "smtp.password_env", "the SMTP password", error=NotifyError
+        )
 
     def send(self, notice: Notice) -> None:
         """Connect, secure, log in when configured, send, quit. Raises on any failure."""

@@ -8,12 +8,12 @@ seconds at send time) and ``X-Amgr-Signature: sha256=…``. Any 2xx is delivered
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .. import __version__
+from ..secrets import secret_from_env
 from ..signing import sign
 from .notice import Notice, NotifyError
 
@@ -39,13 +39,12 @@ class WebhookChannel:
         """The signing secret, or None when ``secret_env`` is not configured."""
         if not self.config.secret_env:
             return None
-        value = os.environ.get(self.config.secret_env)
-        if not value:
-            raise NotifyError(
-                f"notification_webhook.secret_env names {self.config.secret_env}, which is "
-                "not set in the environment — export it where amgr runs"
-            )
-        return value
+        return secret_from_env(
+            self.config.secret_env,
+            "notification_webhook.secret_env",
+            "the shared webhook secret",
+            error=NotifyError,
+        )
 
     def request(self, notice: Notice, *, timestamp: str) -> tuple[bytes, dict[str, str]]:
         """The body and headers for ``notice`` signed at ``timestamp`` (no network)."""

@@ -124,20 +124,3 @@ class Publisher(ABC):
         """``"blog (wordpress https://example.com)"``."""
         where = getattr(self.config, "url", None) or getattr(self.config, "path", None)
         return f"{self.name} ({self.kind}{' ' + where if where else ''})"
-
-
-def secret_from_env(env_name: str, setting: str, what: str) -> str:
-    """The secret in environment variable ``env_name``, or an :class:`AuthError` saying
-    which variable to set (``setting`` is the config.json field that names it).
-    """
-    import os
-
-    from ..errors import AuthError
-
-    value = os.environ.get(env_name, "").strip()
-    if not value:
-        raise AuthError(
-            f"{setting} names the environment variable {env_name}, which is not set: "
-            f"export {env_name}=<{what}> before running amgr"
-        )
-    return value

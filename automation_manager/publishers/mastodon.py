@@ -17,7 +17,8 @@ from typing import Any
 
 from ..config.platforms import MastodonPlatform
 from ..content.thread import split_thread
-from .base import Parts, Publisher, Receipt, secret_from_env
+from ..secrets import secret_from_env
+from .base import Parts, Publisher, Receipt
 from .http import PlatformHttp
 from .ledger import stable_id
 from .post import Post

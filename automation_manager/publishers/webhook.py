@@ -18,8 +18,9 @@ from typing import Any
 import httpx
 
 from ..config.platforms import WebhookPlatform
+from ..secrets import secret_from_env
 from ..signing import sign
-from .base import Parts, Publisher, Receipt, secret_from_env
+from .base import Parts, Publisher, Receipt
 from .http import PlatformHttp
 from .ledger import stable_id
 from .post import TEXT_TYPES, Post, render_html

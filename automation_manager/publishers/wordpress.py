@@ -19,7 +19,8 @@ import httpx
 
 from ..config.platforms import WordPressPlatform
 from ..errors import AuthError, TaskError
-from .base import Parts, Publisher, Receipt, secret_from_env
+from ..secrets import secret_from_env
+from .base import Parts, Publisher, Receipt
 from .http import PlatformHttp, platform_message
 from .ledger import Pair
 from .post import Post, render_html
