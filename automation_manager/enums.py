@@ -25,12 +25,6 @@ TASK_TYPES: dict[Category, tuple[str, ...]] = {
     Category.MAINTENANCE: ("archive_logs", "pending_report", "health_check"),
 }
 
-USER_CATEGORIES: tuple[Category, ...] = (
-    Category.CONTENT_CREATION,
-    Category.PUBLISHING,
-    Category.MONETIZATION,
-)
-
 
 class RunStatus(StrEnum):
     SUCCESS = "success"

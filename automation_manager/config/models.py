@@ -6,15 +6,18 @@ Secrets are never inline: a field ending in ``_env`` names the environment varia
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .platforms import PlatformConfig, normalize_platforms
-
-HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+from .platforms import (
+    CONTENT_KINDS,
+    HHMM,
+    ContentKind,
+    PlatformConfig,
+    check_env_name,
+    normalize_platforms,
+)
 
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     # USD per million tokens (input, output), public list prices.
@@ -28,21 +31,8 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
 }
 
 
-ContentType = Literal["shorts", "blog", "ebook", "social"]
-CONTENT_TYPES: tuple[ContentType, ...] = ("shorts", "blog", "ebook", "social")
-
-
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
-
-
-def check_env_name(value: str | None) -> str | None:
-    if value is not None and not ENV_NAME.match(value):
-        raise ValueError(
-            "must be the NAME of an environment variable (letters, digits, _), "
-            "not the secret itself"
-        )
-    return value
 
 
 class Price(Strict):
@@ -138,7 +128,7 @@ class Config(Strict):
     enabled: bool = True
     max_daily_content: Annotated[int, Field(ge=0)] = 5
     max_daily_ebooks: Annotated[int, Field(ge=0)] = 2
-    content_types: list[ContentType] = Field(default_factory=lambda: list(CONTENT_TYPES))
+    content_types: list[ContentKind] = Field(default_factory=lambda: list(CONTENT_KINDS))
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
     monetization_methods: list[str] = Field(
         default_factory=lambda: ["affiliate", "digital_product", "ebook_sales"]

@@ -18,9 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-CONTENT_KINDS = ("shorts", "blog", "ebook", "social")
-
 ContentKind = Literal["shorts", "blog", "ebook", "social"]
+CONTENT_KINDS: tuple[ContentKind, ...] = ("shorts", "blog", "ebook", "social")
 
 # What a seed-style outbox takes by its name; any other name takes every kind.
 _OUTBOX_ACCEPTS: dict[str, tuple[str, ...]] = {
@@ -40,7 +39,8 @@ _KIND_ACCEPTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _env(value: str | None) -> str | None:
+def check_env_name(value: str | None) -> str | None:
+    """Refuse a secret pasted where the NAME of its environment variable belongs."""
     if value is not None and not ENV_NAME.match(value):
         raise ValueError(
             "must be the NAME of an environment variable (letters, digits, _), "
@@ -183,7 +183,7 @@ class WebhookPlatform(_PlatformBase):
     secret_env: str | None = None
     timeout_s: Annotated[float, Field(gt=0)] = 30.0
 
-    _e = field_validator("secret_env")(_env)
+    _e = field_validator("secret_env")(check_env_name)
 
 
 class WordPressPlatform(_PlatformBase):
@@ -197,7 +197,7 @@ class WordPressPlatform(_PlatformBase):
     tags: list[str] = Field(default_factory=list)
     timeout_s: Annotated[float, Field(gt=0)] = 30.0
 
-    _e = field_validator("password_env")(_env)
+    _e = field_validator("password_env")(check_env_name)
 
 
 class MastodonPlatform(_PlatformBase):
@@ -207,7 +207,7 @@ class MastodonPlatform(_PlatformBase):
     visibility: Literal["public", "unlisted", "private", "direct"] = "public"
     timeout_s: Annotated[float, Field(gt=0)] = 30.0
 
-    _e = field_validator("token_env")(_env)
+    _e = field_validator("token_env")(check_env_name)
 
 
 PlatformConfig = Annotated[

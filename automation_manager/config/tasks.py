@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..enums import TASK_TYPES, Category
+from ..enums import Category
 from ..fsutil import is_safe_id
 
 ID_FIX = "use letters, digits, '.', '_' or '-' only (no '/', '\\' or '..'), e.g. \"daily-blog\""
@@ -84,7 +84,3 @@ class SchedulesFile(BaseModel):
 
     def lookup(self, category: Category, type_: str) -> str | dict[str, Any] | None:
         return dict(getattr(self, category.value)).get(type_)
-
-
-def valid_types(category: Category) -> tuple[str, ...]:
-    return TASK_TYPES[category]
