@@ -198,3 +198,13 @@ def test_exec_now_unknown_category_and_type(home: Path) -> None:
     result = run(home, "exec-now", "content_creation", "podcast")
     assert result.exit_code == 2
     assert "shorts, blog, ebook, social" in result.stderr
+
+
+def test_a_platform_problem_names_the_field_as_written(home: Path) -> None:
+    edit_json(
+        home / "config.json",
+        lambda d: d["platforms"]["site"].update(
+            window={"mode": "slots", "days": ["funday"], "times": ["09:00"]}
+        ),
+    )
+    assert_rejected(home, "config.json: platforms.site.window.days", "funday")

@@ -15,9 +15,11 @@ from pydantic import BaseModel, ValidationError
 
 from ..enums import TASK_TYPES, Category
 from ..errors import ConfigError, Problem
+from ..fsutil import is_safe_id
 from ..home import CONFIG_FILE, SCHEDULES_FILE, TASKS_FILE, Home
 from .defaults import DEFAULT_SCHEDULES
 from .models import Config
+from .platforms import PLATFORM_KINDS, WINDOW_MODES
 from .tasks import SchedulesFile, Task, TasksFile
 
 if TYPE_CHECKING:
@@ -138,10 +140,6 @@ _FIXES = {
 }
 
 
-_UNION_TAGS = {"outbox", "filesystem", "webhook", "wordpress", "mastodon"}
-_WINDOW_TAGS = {"immediate", "slots", "stagger"}
-
-
 def _path(loc: tuple[int | str, ...]) -> str:
     """``('platforms', 'site', 'filesystem', 'path')`` → ``platforms.site.path``.
 
@@ -151,8 +149,8 @@ def _path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for i, part in enumerate(loc):
         prev = loc[i - 1] if i else None
-        if (part in _UNION_TAGS and i == 2 and loc[0] == "platforms") or (
-            part in _WINDOW_TAGS and prev == "window"
+        if (part in PLATFORM_KINDS and i == 2 and loc[0] == "platforms") or (
+            part in WINDOW_MODES and prev == "window"
         ):
             continue
         if isinstance(part, int):
@@ -389,8 +387,6 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
                 )
     if config is not None:
         for name in config.platforms:
-            from ..fsutil import is_safe_id
-
             if not is_safe_id(name):
                 problems.append(
                     Problem(

@@ -220,6 +220,7 @@ AnyPlatform = (
 )
 
 PLATFORM_KINDS = ("outbox", "filesystem", "webhook", "wordpress", "mastodon")
+WINDOW_MODES = ("immediate", "slots", "stagger")
 
 
 def normalize_platforms(value: Any) -> Any:
