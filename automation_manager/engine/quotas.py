@@ -5,36 +5,18 @@ Counted from today's run log, so they survive restarts and hold across processes
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from ..config import Workspace
 from ..enums import Category, RunStatus
 from ..errors import SkipRun
-
-
-def todays_records(ws: Workspace, now: datetime) -> list[dict[str, object]]:
-    """Every readable record in today's log file (a torn line is skipped)."""
-    path = ws.home.logs_dir / f"{now.date().isoformat()}.jsonl"
-    out: list[dict[str, object]] = []
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    rec = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(rec, dict):
-                    out.append(rec)
-    except FileNotFoundError:
-        pass
-    return out
+from ..logs.reader import day_records
 
 
 def content_made_today(ws: Workspace, now: datetime) -> tuple[int, int]:
     """(content items, ebooks) made by successful content-creation runs today."""
     content = ebooks = 0
-    for rec in todays_records(ws, now):
+    for rec in day_records(ws.home, now.date()):
         if (
             rec.get("category") != Category.CONTENT_CREATION
             or rec.get("status") != RunStatus.SUCCESS

@@ -8,7 +8,6 @@ request is sent. Never imports ``openai``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -103,18 +102,11 @@ def spent_today(home: Home, day_start: datetime) -> float:
     Reads ``.mp/automation/logs/<date of day_start>.jsonl``; a torn or unreadable line
     (a crash mid-append) is skipped, never fatal.
     """
-    path = home.logs_dir / f"{day_start.date().isoformat()}.jsonl"
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except FileNotFoundError:
-        return 0.0
+    from ..logs.reader import day_records
+
     total = 0.0
-    for line in lines:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        usage = record.get("usage") if isinstance(record, dict) else None
+    for record in day_records(home, day_start.date()):
+        usage = record.get("usage")
         if isinstance(usage, dict):
             cost = usage.get("cost_usd")
             if isinstance(cost, int | float) and not isinstance(cost, bool):

@@ -273,6 +273,20 @@ def decode_line(line: bytes) -> dict[str, Any] | None:
         return None
 
 
+def day_records(home: Home, day: date) -> list[dict[str, Any]]:
+    """Every readable record of one day's live log (``YYYY-MM-DD.jsonl``), in log order.
+
+    A torn or unreadable line (a crash mid-append) is skipped, never fatal; a missing file
+    is an empty day. Used where a check needs today's runs (quotas, budget).
+    """
+    path = home.logs_dir / f"{day.isoformat()}.jsonl"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    return [rec for rec in map(decode_line, data.splitlines()) if rec is not None]
+
+
 def normalize_record(obj: Any, tz: tzinfo | None = None) -> dict[str, Any] | None:
     """A decoded line in the record shape (status from ``success`` when missing), or None."""
     if not isinstance(obj, dict):
