@@ -35,10 +35,14 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> None:
+def atomic_write_bytes(
+    path: Path, data: bytes, *, private: bool = False, durable: bool = True
+) -> None:
     """Write ``data`` to ``path`` via a temp file in the same folder, fsync, rename.
 
     :param private: create the file 0600 (for files that may hold private data).
+    :param durable: fsync the file and its folder. Only a cache that checks what it
+        reads back (and can rebuild it) may skip that.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -46,7 +50,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> Non
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         if private:
             os.chmod(tmp, 0o600)
         else:
@@ -59,7 +64,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> Non
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def atomic_write_text(path: Path, text: str, *, private: bool = False) -> None:

@@ -68,9 +68,15 @@ def test_lines_in_place_and_decoded_lines_give_the_same_columns() -> None:
     ]
     written = "\n".join(r.to_line() for r in odd).encode()
     spaced = "\n".join(json.dumps(r.model_dump(mode="json")) for r in odd).encode()
-    a, b = build_index(written, decode_line), build_index(spaced, decode_line)
-    assert len(b.col("decoded_rows")) == 3  # not the writer's compact shape: all decoded
-    for idx in (a, b):
+    # a hand-made line that needs normalizing: no status (only success), a float duration
+    shapes = [r.model_dump(mode="json") for r in odd]
+    del shapes[1]["status"]
+    shapes[1]["duration_ms"] = 1500.0
+    loose = "\n".join(json.dumps(x, indent=None) for x in shapes).encode()
+    a, b, c = (build_index(x, decode_line) for x in (written, spaced, loose))
+    assert len(a.col("decoded_rows")) == len(b.col("decoded_rows")) == 0  # bytes kept as is
+    assert list(c.col("decoded_rows")) == [1]  # only the line needing a fix is re-encoded
+    for idx in (a, b, c):
         assert idx.rows == 3 and idx.unreadable == 0
         assert [idx.statuses[c] for c in idx.col("status")] == ["interrupted", "success", "failed"]
         assert idx.tasks[idx.col("task")[2]] == 'with "quote"'
@@ -150,3 +156,94 @@ def test_many_unindexed_days_built_in_worker_processes_give_the_same_answer(
         assert [r["id"] for r in query_records(home, query, now)] == cold_records
     finally:
         reader.BUILD_IN_PROCESSES = BUILD_IN_PROCESSES
+
+
+def test_a_big_closed_day_is_printed_byte_for_byte_newest_first(
+    home: Path, tmp_path: Path
+) -> None:
+    """A day's file over MAP_FROM is mapped, not copied; --json prints each line as written
+    (through writev to a real file), newest first, and the kept index gives the same."""
+    import subprocess
+    import sys
+
+    from automation_manager.logs.reader import MAP_FROM
+
+    logs = Home(home)
+    start = datetime(2025, 3, 3, 9, tzinfo=BERLIN)
+    n = 0
+    path = logs.logs_dir / "2025-03-03.jsonl"
+    while not path.exists() or path.stat().st_size < 2 * MAP_FROM:
+        append_record(
+            logs, record(start + timedelta(seconds=n), f"b{n:04d}", params={"x": "y" * 500})
+        )
+        n += 1
+    lines = path.read_bytes().splitlines()
+    out = tmp_path / "out.json"
+    cmd = [sys.executable, "-m", "automation_manager", "--home", str(home), "history"]
+    for _ in ("cold", "warm"):
+        with out.open("wb") as fh:
+            subprocess.run([*cmd, "--days", "3650", "--json"], stdout=fh, check=True)
+        printed = out.read_bytes()
+        body = printed[printed.index(b"[\n") + 2 : printed.index(b"\n],\n")]
+        assert body.split(b",\n") == lines[::-1]
+        assert json.loads(printed)["summary"]["runs"] == n
+    assert (logs.logs_dir / ".index" / "2025-03-03.jsonl.idx").exists()
+
+
+def test_blank_hand_made_and_torn_lines_in_one_file(tmp_path: Path) -> None:
+    """Odd lines send the file down the line-by-line path: each line is judged alone."""
+    home = Home(tmp_path)
+    when = datetime(2025, 3, 3, 9, tzinfo=BERLIN)
+    good = [record(when + timedelta(minutes=i), f"g{i}").to_line() for i in range(3)]
+    hand = {
+        "timestamp": (when + timedelta(minutes=5)).isoformat(),
+        "task_id": "h",
+        "category": "publishing",
+        "type": "social",
+        "success": False,
+    }
+    data = "\n".join([good[0], "", good[1], json.dumps(hand), "   ", good[2], '{"id": "torn'])
+    idx = build_index(data.encode(), decode_line)
+    assert (idx.rows, idx.unreadable) == (4, 1)
+    assert [idx.tasks[t] for t in idx.col("task")] == ["h", "t", "t", "t"]
+    assert list(idx.col("decoded_rows")) == [0]  # only the hand-made line is re-encoded
+    assert [idx.statuses[s] for s in idx.col("status")] == [
+        "failed",
+        "success",
+        "success",
+        "success",
+    ]
+    home.logs_dir.mkdir(parents=True)
+    (home.logs_dir / "2025-03-03.jsonl").write_text(data)
+    now = when + timedelta(days=2)
+    got = list(query_records(home, HistoryQuery(days=3), now))
+    assert [r.get("id") for r in got] == [None, "g2", "g1", "g0"]
+    assert got[0]["status"] == "failed"
+    assert summarize(home, HistoryQuery(days=3), now)["unreadable_lines"] == 1
+
+
+def test_a_damaged_kept_index_is_caught_by_its_checksum_and_rebuilt(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    start = datetime(2025, 3, 3, 9, tzinfo=BERLIN)
+    for i in range(30):
+        status = "failed" if i % 3 == 0 else "success"
+        append_record(
+            home,
+            record(
+                start + timedelta(minutes=i),
+                f"r{i}",
+                status=status,
+                duration_ms=i,
+                error=None if status == "success" else "x",
+            ),
+        )
+    now = start + timedelta(days=2)
+    query = HistoryQuery(days=3)
+    fresh = summarize(home, query, now)
+    (kept,) = (home.logs_dir / ".index").iterdir()
+    blob = bytearray(kept.read_bytes())
+    blob[-9] ^= 0xFF  # same length, same header: only the checksum can tell
+    kept.write_bytes(bytes(blob))
+    assert summarize(home, query, now) == fresh
+    assert kept.read_bytes() != bytes(blob)  # built again and kept
+    assert fresh["errors"][0]["last_seen"] == (start + timedelta(minutes=27)).isoformat()

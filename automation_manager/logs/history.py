@@ -19,7 +19,7 @@ from typing import Any
 from ..enums import TASK_TYPES, Category
 from ..errors import UsageError
 from ..home import Home
-from .index import FAILED, DayIndex, usage_sums
+from .index import FAILED, DayIndex, code_mask, usage_sums
 from .reader import Day, iter_days
 
 TOP_ERRORS = 5
@@ -98,7 +98,7 @@ class HistoryScan:
         self.now = now
         self.since = query.window(now)
         self.data = data
-        self.totals = Totals()
+        self.totals = Totals(now.tzinfo)
 
     def __iter__(self) -> Iterator[tuple[Day, Sequence[int] | None]]:
         since_day = self.since.date()
@@ -138,8 +138,8 @@ class HistoryScan:
             task = idx.col("task")
             rows = [i for i in _all(idx, rows) if task[i] == wanted]
         if boundary and idx.keys is not None:
-            keys, since, tz = idx.keys, self.since, self.now.tzinfo
-            rows = [i for i in _all(idx, rows) if _at_or_after(keys[i], since, tz)]
+            keys, since = idx.keys, self.since
+            rows = [i for i in _all(idx, rows) if keys[i] >= since]
         return rows
 
     def summary(self) -> dict[str, Any]:
@@ -162,21 +162,7 @@ def _rows_with_status(idx: DayIndex, wanted: Iterable[str]) -> Sequence[int] | N
     codes = [i for i, s in enumerate(idx.statuses) if s in wanted]
     if len(codes) == len(idx.statuses):
         return None
-    table = bytearray(256)
-    for code in codes:
-        table[code] = 1
-    mask = idx.col("status").tobytes().translate(table)
-    return list(compress(range(idx.rows), mask))
-
-
-def _at_or_after(key: bytes, since: datetime, tz: tzinfo | None) -> bool:
-    try:
-        ts = datetime.fromisoformat(key.decode())
-    except ValueError:
-        return False
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=tz)
-    return ts >= since
+    return list(compress(range(idx.rows), code_mask(idx.col("status").tobytes(), codes)))
 
 
 class Totals:
@@ -185,7 +171,8 @@ class Totals:
     A whole file adds its index's own sums; a selection of rows adds row by row.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tz: tzinfo | None = None) -> None:
+        self.tz = tz  # for the times shown (last_seen)
         self.files = 0
         self.unreadable = 0
         self.by_status: Counter[str] = Counter()
@@ -285,21 +272,27 @@ class Totals:
         """The most common errors, similar messages grouped (numbers and ids taken out)."""
         ranked = sorted(self.patterns.items(), key=lambda kv: (-kv[1][0], kv[0]))[:top]
         return [
-            {"pattern": p, "count": g[0], "example": g[1], "last_seen": g[2]} for p, g in ranked
+            {
+                "pattern": p,
+                "count": g[0],
+                "example": g[1],
+                "last_seen": datetime.fromtimestamp(g[2], self.tz).isoformat(),
+            }
+            for p, g in ranked
         ]
 
 
 def _errors_of(idx: DayIndex, chosen: bytearray) -> list[list[Any]]:
     """Per-message ``[pattern, count, newest]`` of the chosen rows."""
-    stats = [[pattern, 0, ""] for pattern, _, _ in idx.error_stats]
-    for row, eid, key in zip(
-        idx.col("error_rows"), idx.col("error_ids"), idx.error_keys, strict=True
+    stats = [[pattern, 0, float("-inf")] for pattern, _, _ in idx.error_stats]
+    for row, eid, at in zip(
+        idx.col("error_rows"), idx.col("error_ids"), idx.col("error_at"), strict=True
     ):
         if chosen[row]:
             stat = stats[eid]
             stat[1] += 1
-            if key > stat[2]:
-                stat[2] = key
+            if at > stat[2]:
+                stat[2] = at
     return stats
 
 

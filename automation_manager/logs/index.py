@@ -1,70 +1,69 @@
 """A day's run log as columns: what ``history`` needs of each record, newest first.
 
-Building an index reads every line once. A line of amgr's own writer is read in place
-with two anchored patterns (its start up to ``params``, its end from ``error``), which
-also proves the line complete; any other line is decoded with :func:`json.loads`, and a
-line that is not a record (a torn last line) is counted as unreadable. The index of a
-closed day is kept under ``.mp/automation/logs/.index/`` and used while its log file
-keeps the same size and modification time, so a query over a year of logs reads a few
-bytes per record instead of decoding it.
+Building an index reads every line once. The whole file is decoded in one call by
+msgspec into the few fields ``history`` uses, typed; a line that decodes so is a
+complete record whose bytes can be printed as they are. Any other line is decoded with
+:func:`json.loads` and normalized (and re-encoded on output), and a line that is not a
+record at all (a torn last line) is counted as unreadable. The index of a closed day is
+kept under ``.mp/automation/logs/.index/`` and used while its log file keeps the same
+size and modification time, so a query over a year of logs reads a few bytes per record
+instead of decoding it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import mmap
 import os
 import re
 import sys
+import zlib
 from array import array
-from collections.abc import Callable, Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from itertools import compress, count, islice
-from operator import itemgetter, le
+from itertools import compress, count, islice, repeat
+from operator import add, attrgetter, itemgetter, le
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
+
+import msgspec
 
 from ..fsutil import atomic_write_bytes
 
-VERSION = 2
+VERSION = 4
 _MAGIC = b"AMGRIDX\n"
 #: Statuses whose error message counts as an error pattern.
 FAILED = frozenset({"failed", "interrupted"})
 NO_ERROR = "failed (no error recorded)"
-
-_HEAD = re.compile(
-    rb'\{"id":"[^"\\]*","timestamp":"([^"\\]+)","task_id":"([^"\\]*)",'
-    rb'"category":"([^"\\]*","type":"[^"\\]*)","trigger":"[^"\\]*","attempt":\d+,'
-    rb'"scheduled_for":(?:null|"[^"\\]*"),"status":"(\w+)","success":(?:true|false),"params":'
-)
-_TAIL = re.compile(
-    rb',"error":(null|"(?:[^"\\]|\\.)*"),"duration_ms":(-?\d+),"usage":(?:null|\{'
-    rb'"prompt_tokens":(\d+),"completion_tokens":(\d+),"cost_usd":([-+.eE\d]+)(?:,[^{}]*)?\}),'
-    rb'"provider":(?:null|"[^"\\]*"),"run_id":(?:null|"[^"\\]*")'
-    rb'(?:,"\w+":(?:null|true|false|-?[.eE\d]+|"[^"\\]*"))*\}'
-)
 _INT32 = 2**31 - 1
 
-#: What one line contributes, as raw JSON text: its head (timestamp, task id,
-#: ``category","type":"type``, status), its tail (error as a JSON value, duration, and
-#: prompt/completion/cost, empty without usage), and where it is.
-_Fact = tuple[Any, ...]
-_FACT_FIELDS = (
-    "key",
-    "task",
-    "kind",
-    "status",
-    "error",
-    "duration",
-    "prompt",
-    "completion",
-    "cost",
-    "start",
-    "end",
-)
-_START = _FACT_FIELDS.index("start")
+
+class _Usage(msgspec.Struct, gc=False):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class _Line(msgspec.Struct, gc=False):
+    """What ``history`` reads of a record. A line that decodes into it strictly (every
+    required field present with its type) needs no normalizing: its bytes are the record."""
+
+    timestamp: Annotated[datetime, msgspec.Meta(tz=True)]
+    task_id: str
+    category: str
+    type: str
+    status: str
+    success: bool
+    error: str | None = None
+    duration_ms: int = 0
+    usage: _Usage | None = None
+
+
+_decoder = msgspec.json.Decoder(_Line)
 
 #: The columns, each one value per record (``rows`` of them) unless noted.
 COLUMNS: dict[str, str] = {
@@ -80,7 +79,8 @@ COLUMNS: dict[str, str] = {
     "cost": "d",
     "error_rows": "I",  # failed/interrupted rows, and their message (index into ``errors``)
     "error_ids": "I",
-    "decoded_rows": "I",  # rows not in the writer's own shape: re-encode them for output
+    "error_at": "d",  # and their start time (seconds since the epoch)
+    "decoded_rows": "I",  # rows not in the record's own shape: re-encode them for output
     "duration_sorted": "i",  # durations of the rows that ran (not skipped), ascending
 }
 
@@ -95,102 +95,108 @@ class DayIndex:
     kinds: list[tuple[str, str]] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # distinct messages of failed runs
-    error_keys: list[str] = field(default_factory=list)  # timestamp of each error row
     #: per kind: [runs with usage, prompt tokens, completion tokens, cost]
     kind_usage: list[list[Any]] = field(default_factory=list)
-    #: per distinct message: [pattern, count, newest timestamp]
+    #: per distinct message: [pattern, count, newest start (seconds since the epoch)]
     error_stats: list[list[Any]] = field(default_factory=list)
     columns: dict[str, array[Any]] = field(default_factory=dict)
-    #: timestamps as written, per row; only when built in this process (not stored)
-    keys: list[bytes] | None = None
+    #: start times (aware), per row; only when built in this process (not stored)
+    keys: list[datetime] | None = None
 
     def col(self, name: str) -> array[Any]:
         """One column (see :data:`COLUMNS`)."""
         return self.columns[name]
 
 
-def build_index(data: bytes, decode: Callable[[bytes], dict[str, Any] | None]) -> DayIndex:
+#: A log file's bytes: read, or mapped into memory.
+Blob = bytes | mmap.mmap
+
+
+def build_index(data: Blob, decode: Callable[[bytes], dict[str, Any] | None]) -> DayIndex:
     """Index JSON-lines ``data``; ``decode`` turns a line not in amgr's shape into a record."""
-    facts: list[_Fact] = []
-    decoded: set[int] = set()
+    ends = _line_ends(data)
+    if not ends:
+        return _columns([], [], [], [], unreadable=0)
+    try:
+        recs: list[_Line | None] = list(_decoder.decode_lines(data))
+    except msgspec.DecodeError:
+        recs = []
+    if len(recs) != len(ends):  # some line is odd (torn, blank, hand-made): find which
+        recs = [_strict(data[s:e]) for s, e in zip(_starts(ends), ends, strict=True)]
+    if None not in recs:
+        lines: list[_Line] = recs  # type: ignore[assignment]  # no None in it
+        starts = _starts(ends)
+        return _columns(lines, starts, ends, [], unreadable=0)
+    lines, starts, stops, decoded = [], [], [], []
     unreadable = 0
-    append = facts.append
-    find, rfind = data.find, data.rfind
-    head_match, tail_match = _HEAD.match, _TAIL.fullmatch
-    n = len(data)
     s = 0
-    while s < n:
+    for rec, e in zip(recs, ends, strict=True):
+        line = data[s:e]
+        if rec is None and line.strip():
+            rec = _line_of(decode(line))
+            if rec is None:
+                unreadable += 1
+            else:
+                decoded.append(len(lines))
+        if rec is not None:
+            lines.append(rec)
+            starts.append(s)
+            stops.append(e)
+        s = e + 1
+    return _columns(lines, starts, stops, decoded, unreadable)
+
+
+def _starts(ends: list[int]) -> list[int]:
+    """Where each line starts: just after the previous one's newline."""
+    return [0, *map(add, islice(ends, len(ends) - 1), repeat(1))]
+
+
+def _line_ends(data: Blob) -> list[int]:
+    """Where each line of ``data`` ends (the last one may lack its newline)."""
+    ends: list[int] = []
+    add_end, find = ends.append, data.find
+    s = 0
+    while True:
         e = find(b"\n", s)
         if e < 0:
-            e = n
-        h = head_match(data, s, e)
-        if h is not None:
-            j = rfind(b',"error":', h.end(), e)
-            t = tail_match(data, j, e) if j > 0 else None
-            if t is not None:
-                append((*h.groups(), *(g or b"" for g in t.groups()), s, e))
-                s = e + 1
-                continue
-        line = data[s:e]
-        rec = decode(line) if line.strip() else None
-        if rec is not None:
-            append(_fact_of(rec, s, e))
-            decoded.add(s)
-        elif line.strip():
-            unreadable += 1
+            break
+        add_end(e)
         s = e + 1
-    _newest_first(facts)
-    return _columns(facts, decoded, unreadable)
+    if s < len(data):
+        add_end(len(data))
+    return ends
 
 
-def _newest_first(facts: list[_Fact]) -> None:
-    """Sort by start time, newest first; equal times keep log order, later line first.
-
-    The timestamps of one file share their UTC offset except on a day the clocks change;
-    only then are they compared as instants.
-    """
-    keys = list(map(itemgetter(0), facts))
-    offsets = {key[19:].lstrip(b".0123456789") for key in set(keys)}
-    if len(offsets) <= 1:
-        if all(map(le, keys, islice(keys, 1, None))):  # in log order: the usual case
-            facts.reverse()
-        else:
-            facts.sort(key=itemgetter(0, _START), reverse=True)
-        return
-
-    def instant(fact: _Fact) -> tuple[float, int]:
-        try:
-            when = datetime.fromisoformat(fact[0].decode())
-        except ValueError:
-            return (float("-inf"), fact[_START])
-        if when.tzinfo is None:
-            when = when.astimezone()
-        return (when.timestamp(), fact[_START])
-
-    facts.sort(key=instant, reverse=True)
+def _strict(line: bytes) -> _Line | None:
+    """``line`` decoded strictly into :class:`_Line`, or None (then decoded the slow way)."""
+    try:
+        return _decoder.decode(line)
+    except msgspec.DecodeError:
+        return None
 
 
-def _fact_of(rec: dict[str, Any], s: int, e: int) -> _Fact:
-    """A decoded record as the same raw fields the in-place reading captures."""
-
-    def raw(value: Any) -> bytes:
-        return json.dumps(str(value), ensure_ascii=False)[1:-1].encode()
-
+def _line_of(rec: dict[str, Any] | None) -> _Line | None:
+    """A normalized record (see ``reader.normalize_record``) as a :class:`_Line`."""
+    if rec is None:
+        return None
+    try:
+        when = datetime.fromisoformat(str(rec["timestamp"]))
+    except ValueError:
+        return None
     usage = rec.get("usage")
-    u = [b"", b"", b""]
-    if isinstance(usage, dict):
-        u = [str(_num(usage.get(k), t)).encode() for k, t in _USAGE_FIELDS]
     error = rec.get("error")
-    return (
-        raw(rec["timestamp"]),
-        raw(rec["task_id"]),
-        raw(rec["category"]) + b'","type":"' + raw(rec["type"]),
-        raw(rec["status"]),
-        b"null" if error is None else json.dumps(str(error), ensure_ascii=False).encode(),
-        str(_num(rec.get("duration_ms"), int)).encode(),
-        *u,
-        s,
-        e,
+    return _Line(
+        timestamp=when if when.tzinfo is not None else when.astimezone(),
+        task_id=str(rec["task_id"]),
+        category=str(rec["category"]),
+        type=str(rec["type"]),
+        status=str(rec["status"]),
+        success=bool(rec.get("success")),
+        error=None if error is None else str(error),
+        duration_ms=_num(rec.get("duration_ms"), int),
+        usage=_Usage(*(_num(usage.get(k), t) for k, t in _USAGE_FIELDS))
+        if isinstance(usage, dict)
+        else None,
     )
 
 
@@ -202,101 +208,134 @@ def _num(value: Any, kind: type[int] | type[float]) -> Any:
     return kind(value) if ok else kind()
 
 
-def _text(raw: bytes) -> str:
-    """A JSON string's content (without quotes) as text."""
-    if b"\\" not in raw:
-        return raw.decode("utf-8", errors="replace")
-    return str(json.loads(b'"' + raw + b'"'))
+def _newest_first(keys: list[datetime], starts: list[int]) -> list[int] | None:
+    """The row order: newest start first (as instants, so a day the clocks go back sorts
+    right); equal times keep log order, later line first. None means the lines' own
+    order reversed: the usual case, as records are appended as runs start."""
+    if all(map(le, keys, islice(keys, 1, None))):
+        return None
+    return sorted(range(len(keys)), key=lambda i: (keys[i], starts[i]), reverse=True)
 
 
-def _encode(
-    values: Iterable[bytes], table: list[Any], convert: Callable[[bytes], Any]
-) -> list[int]:
-    """Each value as its index in ``table`` (filled with the converted distinct values)."""
+_T = TypeVar("_T")
+
+
+def _ordered(values: list[_T], order: list[int] | None) -> list[_T]:
+    if order is None:
+        return values[::-1]
+    return list(map(values.__getitem__, order))
+
+
+def _encode(values: Iterable[Any], table: list[Any]) -> list[int]:
+    """Each value as its index in ``table`` (extended with the distinct values)."""
     values = values if isinstance(values, list) else list(values)
-    codes: dict[bytes, int] = dict.fromkeys(values, 0)
+    codes: dict[Any, int] = dict.fromkeys(values, 0)
     for code, value in enumerate(codes, len(table)):
         codes[value] = code
-        table.append(convert(value))
+        table.append(value)
     return list(map(codes.__getitem__, values))
 
 
-def _kind(raw: bytes) -> tuple[str, str]:
-    category, _, type_ = raw.partition(b'","type":"')
-    return _text(category), _text(type_)
+def code_mask(codes: bytes, wanted: Iterable[int]) -> bytes:
+    """``codes`` (one byte a row) as 1 where the code is ``wanted``, else 0."""
+    table = bytearray(256)
+    for code in wanted:
+        table[code] = 1
+    return codes.translate(table)
 
 
-def _error(raw: bytes) -> str:
-    return NO_ERROR if raw == b"null" else _text(raw[1:-1]) or NO_ERROR
-
-
-def _columns(facts: list[_Fact], decoded: set[int], unreadable: int) -> DayIndex:
-    idx = DayIndex(rows=len(facts), unreadable=unreadable)
+def _columns(
+    lines: list[_Line],
+    starts: list[int],
+    stops: list[int],
+    decoded: Sequence[int],
+    unreadable: int,
+) -> DayIndex:
+    idx = DayIndex(rows=len(lines), unreadable=unreadable)
     cols: dict[str, array[Any]] = {name: array(code) for name, code in COLUMNS.items()}
-    field_of = {name: itemgetter(i) for i, name in enumerate(_FACT_FIELDS)}
-    cols["start"].extend(map(field_of["start"], facts))
-    cols["end"].extend(map(field_of["end"], facts))
-    status = _encode(map(field_of["status"], facts), idx.statuses, bytes.decode)
-    cols["status"].extend(status)
-    durations = list(map(int, map(field_of["duration"], facts)))
+    order = _newest_first(list(map(attrgetter("timestamp"), lines)), starts)
+    facts = _ordered(lines, order)
+    cols["start"].extend(_ordered(starts, order))
+    cols["end"].extend(_ordered(stops, order))
+    # status, kind and task as one key first: a day has few distinct combinations
+    combos: list[tuple[str, str, str, str]] = []
+    rows = _encode(map(attrgetter("status", "category", "type", "task_id"), facts), combos)
+    for name, table, part in (
+        ("status", idx.statuses, itemgetter(0)),
+        ("kind", idx.kinds, itemgetter(1, 2)),
+        ("task", idx.tasks, itemgetter(3)),
+    ):
+        code_of = _encode(list(map(part, combos)), table)
+        cols[name].extend(map(code_of.__getitem__, rows))
+    status = cols["status"].tobytes()
+    durations = list(map(attrgetter("duration_ms"), facts))
     if durations and (max(durations) > _INT32 or min(durations) < -_INT32):
         durations = [max(-_INT32, min(_INT32, d)) for d in durations]
     cols["duration"].extend(durations)
-    cols["kind"].extend(_encode(map(field_of["kind"], facts), idx.kinds, _kind))
-    cols["task"].extend(_encode(map(field_of["task"], facts), idx.tasks, _text))
-    used = list(compress(count(), map(field_of["prompt"], facts)))
-    with_usage = list(map(facts.__getitem__, used))
-    cols["usage_rows"].extend(used)
-    cols["prompt"].extend(map(int, map(field_of["prompt"], with_usage)))
-    cols["completion"].extend(map(int, map(field_of["completion"], with_usage)))
-    cols["cost"].extend(map(float, map(field_of["cost"], with_usage)))
-    failed = {i for i, name in enumerate(idx.statuses) if name in FAILED}
-    skipped = {i for i, name in enumerate(idx.statuses) if name == "skipped"}
-    bad = [row for row, code in enumerate(status) if code in failed]
+    usages = list(map(attrgetter("usage"), facts))
+    cols["usage_rows"].extend(compress(count(), usages))
+    with_usage = list(compress(usages, usages))
+    cols["prompt"].extend(map(attrgetter("prompt_tokens"), with_usage))
+    cols["completion"].extend(map(attrgetter("completion_tokens"), with_usage))
+    cols["cost"].extend(map(attrgetter("cost_usd"), with_usage))
+    failed = [i for i, name in enumerate(idx.statuses) if name in FAILED]
+    ran = [i for i, name in enumerate(idx.statuses) if name != "skipped"]
+    bad = list(compress(count(), code_mask(status, failed)))
     cols["error_rows"].extend(bad)
-    cols["error_ids"].extend(_encode([facts[row][4] for row in bad], idx.errors, _error))
-    idx.error_keys = [_text(facts[row][0]) for row in bad]
+    bad_lines = list(map(facts.__getitem__, bad))
+    cols["error_ids"].extend(_encode([line.error or NO_ERROR for line in bad_lines], idx.errors))
+    cols["error_at"].extend([line.timestamp.timestamp() for line in bad_lines])
     if decoded:
-        cols["decoded_rows"].extend(row for row, f in enumerate(facts) if f[_START] in decoded)
-    cols["duration_sorted"].extend(
-        sorted(d for d, code in zip(durations, status, strict=True) if code not in skipped)
-    )
+        if order is None:
+            last = len(lines) - 1
+            rows = sorted(last - i for i in decoded)
+        else:
+            where = dict(zip(order, count()))
+            rows = sorted(map(where.__getitem__, decoded))
+        cols["decoded_rows"].extend(rows)
+    cols["duration_sorted"].extend(sorted(compress(durations, code_mask(status, ran))))
     idx.columns = cols
-    idx.keys = list(map(field_of["key"], facts))
+    idx.keys = list(map(attrgetter("timestamp"), facts))
     _aggregate(idx)
     return idx
 
 
 def usage_sums(idx: DayIndex, chosen: bytearray | None = None) -> list[list[Any]]:
     """Per-kind ``[runs, prompt, completion, cost]`` of the rows with usage (``chosen`` ones)."""
+    rows: Sequence[int] = idx.col("usage_rows")
+    values: list[Sequence[Any]] = [idx.col("prompt"), idx.col("completion"), idx.col("cost")]
+    if chosen is not None:
+        keep = list(map(chosen.__getitem__, rows))
+        rows = list(compress(rows, keep))
+        values = [list(compress(v, keep)) for v in values]
+    kinds = list(map(idx.col("kind").__getitem__, rows))
+    # group the rows by kind, keeping their order (so sums add up as row by row would)
+    order = sorted(range(len(kinds)), key=kinds.__getitem__)
+    kinds = list(map(kinds.__getitem__, order))
+    prompt, completion, cost = (list(map(v.__getitem__, order)) for v in values)
     sums: list[list[Any]] = [[0, 0, 0, 0.0] for _ in idx.kinds]
-    kind = idx.col("kind")
-    cols = zip(
-        idx.col("usage_rows"),
-        idx.col("prompt"),
-        idx.col("completion"),
-        idx.col("cost"),
-        strict=True,
-    )
-    for row, prompt, completion, cost in cols:
-        if chosen is None or chosen[row]:
-            k = sums[kind[row]]
-            k[0] += 1
-            k[1] += prompt
-            k[2] += completion
-            k[3] += cost
+    lo = 0
+    while lo < len(kinds):
+        hi = bisect_right(kinds, kinds[lo], lo)
+        sums[kinds[lo]] = [
+            hi - lo,
+            sum(prompt[lo:hi]),
+            sum(completion[lo:hi]),
+            sum(cost[lo:hi], 0.0),
+        ]
+        lo = hi
     return sums
 
 
 def _aggregate(idx: DayIndex) -> None:
     """The per-kind usage sums and per-message error counts of the whole file."""
     idx.kind_usage = usage_sums(idx)
-    idx.error_stats = [[error_pattern(m), 0, ""] for m in idx.errors]
-    for eid, key in zip(idx.col("error_ids"), idx.error_keys, strict=True):
+    idx.error_stats = [[error_pattern(m), 0, 0.0] for m in idx.errors]
+    for eid, at in zip(idx.col("error_ids"), idx.col("error_at"), strict=True):
         stat = idx.error_stats[eid]
         stat[1] += 1
-        if key > stat[2]:
-            stat[2] = key
+        if at > stat[2]:
+            stat[2] = at
 
 
 # -- kept on disk ------------------------------------------------------------------------
@@ -333,15 +372,16 @@ def save_index(path: Path, stamp: tuple[int, int] | None, idx: DayIndex) -> None
         "kinds": idx.kinds,
         "tasks": idx.tasks,
         "errors": idx.errors,
-        "error_keys": idx.error_keys,
         "kind_usage": idx.kind_usage,
         "error_stats": idx.error_stats,
         "columns": [[name, len(idx.columns[name])] for name in COLUMNS],
     }
-    parts = [_MAGIC, json.dumps(header, ensure_ascii=False).encode(), b"\n"]
-    parts += [idx.columns[name].tobytes() for name in COLUMNS]
+    body = b"".join(idx.columns[name].tobytes() for name in COLUMNS)
+    header["crc32"] = zlib.crc32(body)
+    blob = b"".join((_MAGIC, json.dumps(header, ensure_ascii=False).encode(), b"\n", body))
     with contextlib.suppress(OSError):  # a cache: without it, queries are only slower
-        atomic_write_bytes(path, b"".join(parts), private=True)
+        # not fsynced: after a crash a torn or zeroed index fails its checks and is rebuilt
+        atomic_write_bytes(path, blob, private=True, durable=False)
 
 
 def load_index(path: Path, source: Path) -> DayIndex | None:
@@ -353,6 +393,8 @@ def load_index(path: Path, source: Path) -> DayIndex | None:
     if not blob.startswith(_MAGIC):
         return None
     nl = blob.find(b"\n", len(_MAGIC))
+    if nl < 0:
+        return None
     try:
         header = json.loads(blob[len(_MAGIC) : nl])
     except ValueError:
@@ -364,6 +406,8 @@ def load_index(path: Path, source: Path) -> DayIndex | None:
         or (header.get("size"), header.get("mtime_ns")) != stamp_of(source)
     ):
         return None
+    if header.get("crc32") != zlib.crc32(memoryview(blob)[nl + 1 :]):
+        return None
     try:
         idx = DayIndex(
             rows=header["rows"],
@@ -372,7 +416,6 @@ def load_index(path: Path, source: Path) -> DayIndex | None:
             kinds=[(c, t) for c, t in header["kinds"]],
             tasks=header["tasks"],
             errors=header["errors"],
-            error_keys=header["error_keys"],
             kind_usage=header["kind_usage"],
             error_stats=header["error_stats"],
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mmap
 import os
 import re
 import zlib
@@ -24,7 +25,7 @@ from typing import Any
 
 from ..errors import AmgrError
 from ..home import Home
-from .index import DayIndex, build_index, index_path, load_index, save_index, stamp_of
+from .index import Blob, DayIndex, build_index, index_path, load_index, save_index, stamp_of
 from .records import redact
 
 _NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(jsonl|json)(\.gz)?$")
@@ -50,18 +51,18 @@ class Day:
     file: LogFile
     index: DayIndex
     tz: tzinfo | None = None
-    _data: bytes | None = None
+    _data: Blob | None = None
     _decoded: set[int] | None = field(default=None, repr=False)
 
     @property
-    def data(self) -> bytes:
+    def data(self) -> Blob:
         """The file's records as JSON lines (decompressed; legacy files converted).
 
         :raises AmgrError: when the file no longer holds what its index describes (it
             was archived or replaced while being read).
         """
         if self._data is None:
-            data, _ = read_bytes(self.file, self.tz)
+            data, _ = read_blob(self.file, self.tz)
             if len(data) < max(self.index.col("end"), default=0):
                 raise AmgrError(f"{self.file.path}: changed while being read; run again")
             self._data = data
@@ -137,6 +138,27 @@ def read_bytes(file: LogFile, tz: tzinfo | None = None) -> tuple[bytes, int]:
     return data, 0
 
 
+def read_blob(file: LogFile, tz: tzinfo | None = None) -> tuple[Blob, int]:
+    """As :func:`read_bytes`, but a large plain day's file is mapped into memory instead
+    of copied (``history`` reads a year of them). amgr never truncates a log file, and
+    one moved or deleted meanwhile stays readable while mapped."""
+    if file.compressed or file.legacy:
+        return read_bytes(file, tz)
+    try:
+        with open(file.path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size < MAP_FROM:
+                return fh.read(), 0
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ), 0
+    except FileNotFoundError:
+        return b"", 0
+    except (OSError, ValueError):
+        return read_bytes(file, tz)
+
+
+#: Files from this size on are mapped (see :func:`read_blob`), smaller ones read.
+MAP_FROM = 64 * 1024
+
+
 def gunzip(data: bytes) -> bytes:
     """Decompress gzip ``data`` (every member), faster than :func:`gzip.decompress`.
 
@@ -153,13 +175,21 @@ def gunzip(data: bytes) -> bytes:
 
 
 def open_day(
-    home: Home, file: LogFile, tz: tzinfo | None, *, keys: bool, keep: bool, data: bool
+    home: Home,
+    file: LogFile,
+    tz: tzinfo | None,
+    *,
+    keys: bool,
+    keep: bool,
+    data: bool,
+    mapped: bool = False,
 ) -> Day:
     """A :class:`Day` for ``file``, from its kept index when that is current.
 
     :param keys: the index must have each row's timestamp (built now, not loaded).
     :param keep: keep a newly built index on disk (for a day whose file is closed).
     :param data: read the file's bytes now rather than on first use.
+    :param mapped: read the file with :func:`read_blob`.
     """
     where = index_path(home.logs_dir, file.path)
     kept = None if file.legacy else load_index(where, file.path)
@@ -169,7 +199,7 @@ def open_day(
             _ = day.data
         return day
     stamp = stamp_of(file.path)
-    raw, unreadable = read_bytes(file, tz)
+    raw, unreadable = read_blob(file, tz) if mapped else read_bytes(file, tz)
     idx = build_index(raw, decode_line)
     idx.unreadable += unreadable
     if keep and kept is None and not file.legacy and raw:
@@ -207,7 +237,15 @@ def iter_days(
         if built is not None:
             with contextlib.suppress(Exception):  # else built here, as without the pool
                 built.result()
-        return open_day(home, f, now.tzinfo, keys=needs_keys(f), keep=f.day < today, data=data)
+        return open_day(
+            home,
+            f,
+            now.tzinfo,
+            keys=needs_keys(f),
+            keep=f.day < today,
+            data=data,
+            mapped=True,
+        )
 
     missing = [
         f
@@ -257,7 +295,7 @@ BUILD_IN_PROCESSES = 8
 def build_kept_index(logs_dir: Path, file: LogFile) -> None:
     """Build and keep the index of ``file`` (a closed day's, not a legacy file)."""
     stamp = stamp_of(file.path)
-    raw, unreadable = read_bytes(file)
+    raw, unreadable = read_blob(file)
     if not raw:
         return
     idx = build_index(raw, decode_line)
