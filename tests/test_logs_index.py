@@ -158,9 +158,7 @@ def test_many_unindexed_days_built_in_worker_processes_give_the_same_answer(
         reader.BUILD_IN_PROCESSES = BUILD_IN_PROCESSES
 
 
-def test_a_big_closed_day_is_printed_byte_for_byte_newest_first(
-    home: Path, tmp_path: Path
-) -> None:
+def test_a_big_closed_day_is_printed_byte_for_byte_newest_first(home: Path, tmp_path: Path) -> None:
     """A day's file over MAP_FROM is mapped, not copied; --json prints each line as written
     (through writev to a real file), newest first, and the kept index gives the same."""
     import subprocess
