@@ -9,9 +9,10 @@ into the daily files of a temp home, then times, as subprocesses:
 
 first with every day a live ``.jsonl`` file, then after ``archive_old_logs`` has gzipped
 all but the last 30 days (the layout the daemon leaves with the default
-``log_retention_days``). Each command runs once cold (no kept column index for the live
-files: the first query after an upgrade or a bulk import) and ``--repeat`` times warm
-(closed days indexed, the steady state). Prints wall time (median) and peak RSS.
+``log_retention_days``). Each command runs ``--repeat`` times cold (no kept column index
+for the live files, deleted before each run: the first query after an upgrade or a bulk
+import) and ``--repeat`` times warm (closed days indexed, the steady state). Prints wall
+time (median, with the fastest and slowest run) and peak RSS.
 Targets (issue 3): under 3 s and under 300 MiB each. Run from the repository root::
 
     .venv/bin/python bench/history_scale.py
@@ -218,8 +219,8 @@ def measure(cmd: list[str], stdout: str) -> tuple[float, float]:
 
 
 def run_suite(home: Path, amgr: str, repeat: int, label: str) -> list[dict[str, object]]:
-    """Each command once cold (no kept index: the first query after an upgrade or a bulk
-    import) and ``repeat`` times warm (the steady state: closed days are indexed)."""
+    """Each command ``repeat`` times cold (no kept index: the first query after an upgrade
+    or a bulk import) and ``repeat`` times warm (the steady state: closed days indexed)."""
     results = []
     index_dir = home / ".mp" / "automation" / "logs" / ".index"
     for name, args, where in (
@@ -228,15 +229,21 @@ def run_suite(home: Path, amgr: str, repeat: int, label: str) -> list[dict[str, 
     ):
         cmd = [amgr, "--home", str(home), "history", *args]
         for state in ("cold", "warm"):
-            if state == "cold":
-                kept = [p for p in index_dir.glob("*.idx") if ".gz." not in p.name]
-                for p in kept:  # archives keep the index written when they were made
-                    p.unlink()
-            runs = [measure(cmd, where) for _ in range(1 if state == "cold" else repeat)]
+            runs = []
+            for _ in range(repeat):
+                if state == "cold":
+                    kept = [p for p in index_dir.glob("*.idx") if ".gz." not in p.name]
+                    for p in kept:  # archives keep the index written when they were made
+                        p.unlink()
+                runs.append(measure(cmd, where))
             wall = statistics.median(w for w, _ in runs)
             rss = max(r for _, r in runs)
             ok = "ok" if wall < 3.0 and rss < 300 else "OVER TARGET"
-            print(f"  [{label}, {state}] amgr {name:<40} {wall:6.2f} s  {rss:6.1f} MiB  {ok}")
+            spread = f"({min(w for w, _ in runs):.2f}–{max(w for w, _ in runs):.2f})"
+            print(
+                f"  [{label}, {state}] amgr {name:<40} {wall:6.2f} s {spread:>13}"
+                f"  {rss:6.1f} MiB  {ok}"
+            )
             results.append(
                 {
                     "layout": label,
@@ -254,7 +261,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--repeat", type=int, default=3, help="runs per command (median wall)")
+    ap.add_argument("--repeat", type=int, default=5, help="runs per command (median wall)")
     ap.add_argument("--keep", metavar="DIR", help="write the home here and keep it")
     ap.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = ap.parse_args()
