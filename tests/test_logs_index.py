@@ -245,3 +245,15 @@ def test_a_damaged_kept_index_is_caught_by_its_checksum_and_rebuilt(tmp_path: Pa
     assert summarize(home, query, now) == fresh
     assert kept.read_bytes() != bytes(blob)  # built again and kept
     assert fresh["errors"][0]["last_seen"] == (start + timedelta(minutes=27)).isoformat()
+
+
+def test_a_type_this_version_does_not_know_is_still_read(tmp_path: Path) -> None:
+    """A record of a task type from another amgr version is decoded the slow way, not lost."""
+    when = datetime(2025, 3, 3, 9, tzinfo=BERLIN)
+    known = record(when, "k1").to_line()
+    other = record(when + timedelta(minutes=1), "u1").model_dump(mode="json")
+    other["type"] = "podcast"
+    idx = build_index(f"{known}\n{json.dumps(other)}\n".encode(), decode_line)
+    assert (idx.rows, idx.unreadable) == (2, 0)
+    assert idx.kinds[idx.col("kind")[0]] == ("content_creation", "podcast")
+    assert list(idx.col("decoded_rows")) == [0]

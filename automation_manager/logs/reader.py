@@ -9,6 +9,7 @@ because reading and decompressing release the GIL.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import mmap
 import os
@@ -261,7 +262,8 @@ def iter_days(
             # CPU work, so it runs in processes, newest first, and is kept for next time
             workers = min(2, os.cpu_count() or 1)
             try:
-                builders = stack.enter_context(ProcessPoolExecutor(workers))
+                # the workers only build indexes, which make no reference cycles
+                builders = stack.enter_context(ProcessPoolExecutor(workers, initializer=gc.disable))
                 for f in missing:
                     building[f] = builders.submit(build_kept_index, home.logs_dir, f)
             except (OSError, RuntimeError, ValueError):
