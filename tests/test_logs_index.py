@@ -257,3 +257,20 @@ def test_a_type_this_version_does_not_know_is_still_read(tmp_path: Path) -> None
     assert (idx.rows, idx.unreadable) == (2, 0)
     assert idx.kinds[idx.col("kind")[0]] == ("content_creation", "podcast")
     assert list(idx.col("decoded_rows")) == [0]
+
+
+def test_two_records_on_one_line_never_shift_the_others(tmp_path: Path) -> None:
+    """msgspec reads values, not lines: two glued records on one line and one record over
+    two lines add up to as many values as lines; each line must still be judged alone."""
+    when = datetime(2025, 3, 3, 9, tzinfo=BERLIN)
+    a, b, c, d = (record(when + timedelta(minutes=i), f"x{i}").to_line() for i in range(4))
+    split_c = c.replace(',"task_id"', ',\n"task_id"')
+    data = f"{a}{b}\n{split_c}\n{d}\n".encode()  # 4 lines (c over two), 4 values
+    assert data.count(b"\n") == 4
+    idx = build_index(data, decode_line)
+    # the glued line and both halves of c are not records; a's and d's lines are fine
+    assert idx.rows + idx.unreadable == 4
+    rows = [bytes(data[s:e]) for s, e in zip(idx.col("start"), idx.col("end"), strict=True)]
+    for line in rows:
+        assert json.loads(line)["id"] in {"x0", "x1", "x2", "x3"}
+    assert d.encode() in rows

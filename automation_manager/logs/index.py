@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from itertools import compress, count, islice, repeat
-from operator import add, attrgetter, itemgetter, le
+from operator import add, attrgetter, itemgetter, le, sub
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, TypeVar
 
@@ -130,15 +130,16 @@ def build_index(data: Blob, decode: Callable[[bytes], dict[str, Any] | None]) ->
     ends = _line_ends(data)
     if not ends:
         return _columns([], [], [], [], unreadable=0)
+    starts = _starts(ends)
     try:
         recs: list[_Line | None] = list(_decoder.decode_lines(data))
     except msgspec.DecodeError:
         recs = []
-    if len(recs) != len(ends):  # some line is odd (torn, blank, hand-made): find which
-        recs = [_strict(data[s:e]) for s, e in zip(_starts(ends), ends, strict=True)]
+    if len(recs) != len(ends) or not _one_object_a_line(data, starts, ends):
+        # some line is odd (torn, blank, hand-made): judge each line alone
+        recs = [_strict(data[s:e]) for s, e in zip(starts, ends, strict=True)]
     if None not in recs:
         lines: list[_Line] = recs  # type: ignore[assignment]  # no None in it
-        starts = _starts(ends)
         return _columns(lines, starts, ends, [], unreadable=0)
     lines, starts, stops, decoded = [], [], [], []
     unreadable = 0
@@ -162,6 +163,16 @@ def build_index(data: Blob, decode: Callable[[bytes], dict[str, Any] | None]) ->
 def _starts(ends: list[int]) -> list[int]:
     """Where each line starts: just after the previous one's newline."""
     return [0, *map(add, islice(ends, len(ends) - 1), repeat(1))]
+
+
+def _one_object_a_line(data: Blob, starts: list[int], ends: list[int]) -> bool:
+    """Whether each line starts with ``{`` and ends with ``}``. msgspec reads a stream of
+    values, not lines: with as many values as lines, this proves one value a line (a
+    value cannot run on into a line that starts with ``{`` and still end with ``}``
+    there, as JSON strings hold no raw newline)."""
+    firsts = set(map(data.__getitem__, starts))
+    lasts = set(map(data.__getitem__, map(sub, ends, repeat(1))))
+    return firsts == {0x7B} and lasts == {0x7D}
 
 
 def _line_ends(data: Blob) -> list[int]:
