@@ -74,8 +74,9 @@ ERRORS = [
 ]
 
 
-def record_line(rnd: random.Random, ts: datetime, seq: int) -> str:
-    """One record as ``RunRecord.to_line()`` writes it (same keys, order and format)."""
+def record_line(rnd: random.Random, ts: datetime, seq: int) -> tuple[str, int]:
+    """One record as ``RunRecord.to_line()`` writes it (same keys, order and format), and
+    its duration in ms."""
     category, type_, llm_share = KINDS[seq % len(KINDS)]
     topic = TOPICS[seq % len(TOPICS)]
     roll = rnd.random()
@@ -113,6 +114,7 @@ def record_line(rnd: random.Random, ts: datetime, seq: int) -> str:
             "provider": "openai" if usage else "offline",
         }
     scheduled = ts.replace(second=0, microsecond=0)
+    duration_ms = 0 if status == "skipped" else int(rnd.lognormvariate(8.5, 1.2))
     rec = {
         "id": f"r{int(ts.timestamp() * 1000):012x}{seq % 0xFFFF:04x}{rnd.getrandbits(16):04x}",
         "timestamp": ts.isoformat(),
@@ -134,12 +136,12 @@ def record_line(rnd: random.Random, ts: datetime, seq: int) -> str:
         },
         "result": result,
         "error": error,
-        "duration_ms": 0 if status == "skipped" else int(rnd.lognormvariate(8.5, 1.2)),
+        "duration_ms": duration_ms,
         "usage": usage,
         "provider": "openai" if usage else "offline",
         "run_id": None,
     }
-    return json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(rec, ensure_ascii=False, separators=(",", ":")), duration_ms
 
 
 def check_format(line: str) -> None:
@@ -153,7 +155,9 @@ def check_format(line: str) -> None:
 
 def write_home(home: Path, records: int, days: int, now: datetime, seed: int = 7) -> int:
     """``amgr init`` a home and fill its log with ``records`` runs over the ``days`` days
-    before ``now``, oldest first, one file per local day; returns bytes written."""
+    before ``now``, one file per local day of the start; returns bytes written. As the
+    real writer appends a record when its attempt ends, lines are in order of end time, so
+    a run that outlasts the start of the next one comes after it."""
     subprocess.run(
         [sys.executable, "-m", "automation_manager", "init", str(home)],
         check=True,
@@ -169,12 +173,13 @@ def write_home(home: Path, records: int, days: int, now: datetime, seed: int = 7
     step = days * 86_400 / records
     size = 0
     day: date | None = None
-    lines: list[str] = []
+    lines: list[tuple[datetime, str]] = []
 
     def flush() -> None:
         nonlocal size
         if day is not None and lines:
-            text = "\n".join(lines) + "\n"
+            lines.sort(key=lambda end_line: end_line[0])
+            text = "\n".join(line for _, line in lines) + "\n"
             (logs / f"{day.isoformat()}.jsonl").write_text(text, encoding="utf-8")
             size += len(text)
 
@@ -183,9 +188,10 @@ def write_home(home: Path, records: int, days: int, now: datetime, seed: int = 7
         if ts.date() != day:
             flush()
             day, lines = ts.date(), []
-        lines.append(record_line(rnd, ts, seq))
+        line, duration_ms = record_line(rnd, ts, seq)
+        lines.append((ts + timedelta(milliseconds=duration_ms), line))
         if seq == 0:
-            check_format(lines[0])
+            check_format(line)
     flush()
     return size
 

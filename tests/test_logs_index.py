@@ -274,3 +274,15 @@ def test_two_records_on_one_line_never_shift_the_others(tmp_path: Path) -> None:
     for line in rows:
         assert json.loads(line)["id"] in {"x0", "x1", "x2", "x3"}
     assert d.encode() in rows
+
+
+def test_lines_out_of_start_order_are_sorted_and_ties_keep_later_lines_first() -> None:
+    """The writer appends when a run ends, so a long run's line comes after later starts."""
+    t = datetime(2025, 3, 3, 9, tzinfo=BERLIN)
+    order = [(t, "a"), (t + timedelta(minutes=5), "b"), (t, "c"), (t + timedelta(minutes=1), "d")]
+    data = "\n".join(record(when, rid).to_line() for when, rid in order).encode()
+    idx = build_index(data, decode_line)
+    ids = [
+        json.loads(data[s:e])["id"] for s, e in zip(idx.col("start"), idx.col("end"), strict=True)
+    ]
+    assert ids == ["b", "d", "c", "a"]

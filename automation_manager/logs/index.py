@@ -232,13 +232,14 @@ def _num(value: Any, kind: type[int] | type[float]) -> Any:
     return kind(value) if ok else kind()
 
 
-def _newest_first(keys: list[datetime], starts: list[int]) -> list[int] | None:
+def _newest_first(keys: list[datetime]) -> list[int] | None:
     """The row order: newest start first (as instants, so a day the clocks go back sorts
     right); equal times keep log order, later line first. None means the lines' own
     order reversed: the usual case, as records are appended as runs start."""
     if all(map(le, keys, islice(keys, 1, None))):
         return None
-    return sorted(range(len(keys)), key=lambda i: (keys[i], starts[i]), reverse=True)
+    # a stable sort of the rows from the last line back keeps later lines first on ties
+    return sorted(range(len(keys) - 1, -1, -1), key=keys.__getitem__, reverse=True)
 
 
 _T = TypeVar("_T")
@@ -284,7 +285,7 @@ def _columns(
 ) -> DayIndex:
     idx = DayIndex(rows=len(lines), unreadable=unreadable)
     cols: dict[str, array[Any]] = {name: array(code) for name, code in COLUMNS.items()}
-    order = _newest_first(list(map(attrgetter("timestamp"), lines)), starts)
+    order = _newest_first(list(map(attrgetter("timestamp"), lines)))
     facts = _ordered(lines, order)
     _fill(cols["start"], _ordered(starts, order))
     _fill(cols["end"], _ordered(stops, order))
