@@ -285,7 +285,8 @@ def _columns(
 ) -> DayIndex:
     idx = DayIndex(rows=len(lines), unreadable=unreadable)
     cols: dict[str, array[Any]] = {name: array(code) for name, code in COLUMNS.items()}
-    order = _newest_first(list(map(attrgetter("timestamp"), lines)))
+    keys = list(map(attrgetter("timestamp"), lines))
+    order = _newest_first(keys)
     facts = _ordered(lines, order)
     _fill(cols["start"], _ordered(starts, order))
     _fill(cols["end"], _ordered(stops, order))
@@ -327,7 +328,7 @@ def _columns(
         _fill(cols["decoded_rows"], rows)
     _fill(cols["duration_sorted"], sorted(compress(durations, code_mask(status, ran))))
     idx.columns = cols
-    idx.keys = list(map(attrgetter("timestamp"), facts))
+    idx.keys = _ordered(keys, order)
     _aggregate(idx)
     return idx
 
