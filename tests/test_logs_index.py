@@ -286,3 +286,80 @@ def test_lines_out_of_start_order_are_sorted_and_ties_keep_later_lines_first() -
         json.loads(data[s:e])["id"] for s, e in zip(idx.col("start"), idx.col("end"), strict=True)
     ]
     assert ids == ["b", "d", "c", "a"]
+
+
+def _reference(data: bytes) -> tuple[list[dict[str, Any]], int]:
+    """What every line says when decoded alone with json.loads, newest first."""
+    recs: list[tuple[datetime, int, dict[str, Any]]] = []
+    unreadable = 0
+    for i, line in enumerate(data.split(b"\n")):
+        rec = decode_line(line) if line.strip() else None
+        if rec is None:
+            unreadable += bool(line.strip())
+            continue
+        when = datetime.fromisoformat(rec["timestamp"])
+        recs.append((when if when.tzinfo else when.astimezone(), i, rec))
+    recs.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    return [r for _, _, r in recs], unreadable
+
+
+def test_the_index_agrees_with_decoding_each_line_alone() -> None:
+    """Random files of good, reordered, spaced, hand-made, blank, torn and glued lines:
+    the index has the same records, in the same order, with the same columns."""
+    import random
+
+    rnd = random.Random(20261123)
+    base = datetime(2025, 3, 30, 0, 30, tzinfo=BERLIN)  # a day the clocks go forward
+    for _ in range(60):
+        lines: list[str] = []
+        for i in range(rnd.randint(0, 30)):
+            when = base + timedelta(minutes=rnd.choice([0, 7, 50, 90, 180]) * rnd.random())
+            status = rnd.choice(["success", "failed", "skipped", "interrupted"])
+            usage = Usage(prompt_tokens=i, completion_tokens=2 * i, cost_usd=i / 1000, calls=1)
+            rec = record(
+                when,
+                f"id{i}",
+                task_id=rnd.choice(["a", "b", 'q"uote']),
+                status=status,
+                duration_ms=rnd.randint(0, 10**6),
+                error=None if status == "success" else rnd.choice(["x 1", "x 2", "other"]),
+                usage=usage if rnd.random() < 0.4 else None,
+            )
+            obj = rec.model_dump(mode="json")
+            shape = rnd.random()
+            if shape < 0.5:
+                lines.append(rec.to_line())
+            elif shape < 0.6:
+                lines.append(json.dumps(dict(reversed(obj.items()))))  # other key order
+            elif shape < 0.67:
+                del obj["status"]  # needs normalizing
+                lines.append(json.dumps(obj))
+            elif shape < 0.72:
+                obj["type"] = "future_type"
+                lines.append(json.dumps(obj))
+            elif shape < 0.77:
+                obj["timestamp"] = when.replace(tzinfo=None).isoformat()  # naive
+                lines.append(json.dumps(obj))
+            elif shape < 0.82:
+                lines.append(rnd.choice(["", "   ", "[1, 2]", "not json"]))
+            elif shape < 0.87 and lines:
+                lines[-1] += rec.to_line()  # glued to the line before
+            else:
+                lines.append(rec.to_line())
+        if lines and rnd.random() < 0.3:
+            lines[-1] = lines[-1][: rnd.randint(0, len(lines[-1]))]  # torn last line
+        data = "\n".join(lines).encode() + (b"\n" if rnd.random() < 0.5 else b"")
+        want, unreadable = _reference(data)
+        idx = build_index(data, decode_line)
+        assert (idx.rows, idx.unreadable) == (len(want), unreadable)
+        got = [
+            decode_line(data[s:e]) for s, e in zip(idx.col("start"), idx.col("end"), strict=True)
+        ]
+        assert got == want
+        assert [idx.statuses[c] for c in idx.col("status")] == [r["status"] for r in want]
+        assert [idx.tasks[c] for c in idx.col("task")] == [r["task_id"] for r in want]
+        assert [idx.kinds[c] for c in idx.col("kind")] == [(r["category"], r["type"]) for r in want]
+        assert list(idx.col("duration")) == [r.get("duration_ms", 0) for r in want]
+        used = [i for i, r in enumerate(want) if r.get("usage")]
+        assert list(idx.col("usage_rows")) == used
+        assert list(idx.col("prompt")) == [want[i]["usage"]["prompt_tokens"] for i in used]
