@@ -209,6 +209,15 @@ def test_csv_has_a_header_and_one_flat_row_per_record(home: Path) -> None:
     assert rows[1]["success"] == "true"
 
 
+def test_csv_limit_keeps_the_newest_rows_across_days(home: Path) -> None:
+    newest = [plant(home, timedelta(days=d, minutes=5)) for d in (0, 1, 2)]
+    for args, want in ((["--limit", "2"], 2), (["--limit", "0"], 0), ([], 3)):
+        result = run(home, "--csv", *args)
+        assert result.exit_code == 0
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert [r["id"] for r in rows] == [r.id for r in newest][:want]
+
+
 def test_summary_adds_up_planted_runs(home: Path) -> None:
     for i, ms in enumerate(range(100, 1100, 100)):  # ten runs: 100 ms .. 1000 ms
         plant(

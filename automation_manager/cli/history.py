@@ -187,18 +187,27 @@ class _RecordSink:
 
 
 def _write_csv(scan: HistoryScan, limit: int | None) -> None:
+    """A header row, then one row per record, written a day at a time (one write each,
+    even where ``PYTHONUNBUFFERED`` makes every write to stdout a system call)."""
     import csv
+    import io
 
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    chunk = io.StringIO()
+    writer = csv.writer(chunk, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     left = -1 if limit is None else limit
     for day, rows in scan:  # no summary in CSV: stop at the limit
-        for row in range(day.index.rows) if rows is None else rows:
-            if left == 0:
-                sys.stdout.flush()
-                return
-            left -= 1
-            writer.writerow(_csv_row(day.record(row)))
+        chosen = range(day.index.rows) if rows is None else rows
+        if left >= 0:
+            chosen = chosen[:left]
+            left -= len(chosen)
+        writer.writerows(_csv_row(day.record(row)) for row in chosen)
+        sys.stdout.write(chunk.getvalue())
+        chunk.seek(0)
+        chunk.truncate()
+        if left == 0:
+            break
+    sys.stdout.write(chunk.getvalue())
     sys.stdout.flush()
 
 
