@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
 
 
@@ -12,18 +13,30 @@ class Category(StrEnum):
     MAINTENANCE = "maintenance"
 
 
-TASK_TYPES: dict[Category, tuple[str, ...]] = {
-    Category.CONTENT_CREATION: ("shorts", "blog", "ebook", "social"),
-    Category.PUBLISHING: ("pending", "shorts", "blog", "ebook", "social"),
-    Category.MONETIZATION: (
-        "affiliate_content",
-        "ebook_promotion",
-        "bundle_creation",
-        "affiliate_program",
-        "sales_report",
-    ),
-    Category.MAINTENANCE: ("archive_logs", "pending_report", "health_check"),
-}
+class _TypeNames(Mapping[Category, tuple[str, ...]]):
+    """Each category's type names, read from the task-type registry on first use.
+
+    A view, not a table: :mod:`automation_manager.tasktypes` is the one place that
+    lists types. It is imported lazily because it imports this module.
+    """
+
+    def __getitem__(self, category: Category) -> tuple[str, ...]:
+        from .tasktypes import REGISTRY
+
+        names = REGISTRY.names(category)
+        if not names:
+            raise KeyError(category)
+        return names
+
+    def __iter__(self) -> Iterator[Category]:
+        return iter(Category)
+
+    def __len__(self) -> int:
+        return len(Category)
+
+
+TASK_TYPES: Mapping[Category, tuple[str, ...]] = _TypeNames()
+"""Compatibility view over the registry: prefer ``REGISTRY.names(category)``."""
 
 
 class RunStatus(StrEnum):

@@ -16,7 +16,7 @@ from ..content.kinds import blog, ebook, shorts, social
 from ..content.render import Rendered, result_of, save, status_for
 from ..enums import ContentStatus
 from ..errors import TaskError
-from .base import Outcome, RunContext, dispatch
+from .base import Outcome, RunContext, Runner, dispatch
 
 
 def generated_by(ctx: RunContext, kind: str) -> str:
@@ -180,7 +180,7 @@ def _offline_chapter(brief: Brief, outline: ebook.EbookOutline, number: int) -> 
     return lambda: ebook.offline_chapter(brief, outline, number)
 
 
-RUNNERS: dict[str, Callable[[RunContext], Outcome]] = {
+RUNNERS: dict[str, Runner] = {
     "shorts": _shorts,
     "blog": _blog,
     "ebook": _ebook,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AuthError, TaskError, TransientError
-from .base import Outcome, RunContext, dispatch
+from .base import Outcome, RunContext, Runner, dispatch
 
 DEFAULT_MIN_FREE_MB = 200
 DEFAULT_WAITING_H = 24.0
@@ -198,7 +198,7 @@ def health_check(ctx: RunContext) -> Outcome:
     return Outcome({"summary": summary, "checks": checks}, provider=str(checks["llm"]["provider"]))
 
 
-RUNNERS = {
+RUNNERS: dict[str, Runner] = {
     "archive_logs": archive_logs,
     "pending_report": pending_report,
     "health_check": health_check,

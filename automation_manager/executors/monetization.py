@@ -27,7 +27,7 @@ from ..content.sales import build_report, load_sales, period_window
 from ..enums import ContentStatus
 from ..errors import AmgrError, TaskError
 from ..fsutil import atomic_write_text
-from .base import Outcome, RunContext, dispatch
+from .base import Outcome, RunContext, Runner, dispatch
 from .content_creation import generated_by, store_item
 
 MAKE_EBOOK = '`amgr exec-now content_creation ebook -p topic="..."`'
@@ -297,7 +297,7 @@ def _sales_report(ctx: RunContext) -> Outcome:
     )
 
 
-RUNNERS: dict[str, Callable[[RunContext], Outcome]] = {
+RUNNERS: dict[str, Runner] = {
     "affiliate_content": _affiliate_content,
     "ebook_promotion": _ebook_promotion,
     "bundle_creation": _bundle_creation,

@@ -1,18 +1,20 @@
 """The daily model budget: what a run is expected to cost, what today has cost, and the gate.
 
-The estimate comes from a per-type table of expected tokens and the model's price; the
-spend comes from the ``usage.cost_usd`` of today's run records. A run that would pass
+The estimate comes from the task type's expected tokens (the registry) and the model's
+price; the spend comes from the ``usage.cost_usd`` of today's run records. A run that would pass
 ``llm.daily_budget_usd`` (with a 1.2 safety factor on its estimate) is skipped before any
 request is sent. Never imports ``openai``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..enums import Category
 from ..errors import SkipRun
+from ..tasktypes import REGISTRY, Expected, TaskType
 from .provider import resolve_provider
 
 if TYPE_CHECKING:
@@ -23,77 +25,64 @@ SAFETY = 1.2
 """Estimates are multiplied by this before they are compared with what is left."""
 
 
-@dataclass(frozen=True)
-class Expected:
-    """Tokens a typical run of one type uses, summed over its calls."""
-
-    prompt_tokens: int
-    completion_tokens: int
-    calls: int = 1
-
-    def __add__(self, other: Expected) -> Expected:
-        return Expected(
-            self.prompt_tokens + other.prompt_tokens,
-            self.completion_tokens + other.completion_tokens,
-            self.calls + other.calls,
-        )
-
-    def __mul__(self, times: int) -> Expected:
-        return Expected(
-            self.prompt_tokens * times, self.completion_tokens * times, self.calls * times
-        )
-
-
-EBOOK_OUTLINE = Expected(800, 1_500)
-EBOOK_CHAPTER = Expected(1_500, 3_000)
-EBOOK_CHAPTERS = 8
-
 EXPECTED: dict[str, Expected] = {
-    "blog": Expected(1_500, 2_500),
-    "shorts": Expected(800, 1_200),
-    "social": Expected(600, 800),
-    "affiliate_content": Expected(1_500, 2_500),
-    "ebook_promotion": Expected(800, 1_000),
-    "bundle_creation": Expected(800, 800),
-    "affiliate_program": Expected(600, 600),
+    t.name: tokens.fixed
+    for t in REGISTRY
+    if (tokens := t.tokens) is not None and tokens.each is None
 }
+"""View over the registry: expected tokens of the single-call model types, by name."""
 
 MODEL_TYPES: dict[str, frozenset[str]] = {
-    "content_creation": frozenset({"shorts", "blog", "ebook", "social"}),
-    "monetization": frozenset(
-        {"affiliate_content", "ebook_promotion", "bundle_creation", "affiliate_program"}
-    ),
+    c.value: frozenset(t.name for t in REGISTRY.types(c) if t.calls_model)
+    for c in Category
+    if any(t.calls_model for t in REGISTRY.types(c))
 }
-"""The (category, type) pairs whose runs call the model and so are budget-checked."""
+"""View over the registry: the (category, type) pairs whose runs call the model and so
+are budget-checked. Prefer ``REGISTRY.get(category, type).calls_model``."""
 
 
 def calls_model(category: str, kind: str) -> bool:
     """Whether a run of ``category``/``kind`` calls the model (publishing never does)."""
-    return kind in MODEL_TYPES.get(str(category), frozenset())
+    found = REGISTRY.find(category, kind)
+    return found is not None and found.calls_model
 
 
 def expected_tokens(kind: str, *, chapters: int | None = None) -> Expected | None:
     """The expected tokens of one run of ``kind``; ``None`` for types that call no model.
 
-    An ebook is an outline plus one call per chapter (``chapters``, default 8).
+    An ebook is an outline plus one call per chapter (``chapters``, default 8). Prefer
+    ``REGISTRY.get(category, type).expected_tokens(params)``.
     """
-    if kind == "ebook":
-        return EBOOK_OUTLINE + EBOOK_CHAPTER * (chapters or EBOOK_CHAPTERS)
-    return EXPECTED.get(kind)
+    found = REGISTRY.model_type(kind)
+    if found is None:
+        return None
+    return found.expected_tokens({} if chapters is None else {"chapters": chapters})
+
+
+def run_cost(config: LLMConfig, kind: TaskType, params: Mapping[str, Any] | None = None) -> float:
+    """USD one run of ``kind`` with task fields ``params`` is expected to cost.
+
+    0 for types that call no model and for models without a known price (local servers).
+    """
+    expected = kind.expected_tokens(params)
+    price = config.price_for(config.model_for(kind.name))
+    if expected is None or price is None:
+        return 0.0
+    return (
+        expected.prompt_tokens * price.input + expected.completion_tokens * price.output
+    ) / 1_000_000
 
 
 def estimate_cost(config: LLMConfig, kind: str, *, chapters: int | None = None) -> float:
     """USD a run of ``kind`` is expected to cost with the model configured for it.
 
     0 for types that call no model and for models without a known price (local servers).
+    Prefer :func:`run_cost`, which takes the task's type and fields.
     """
-    expected = expected_tokens(kind, chapters=chapters)
-    price = config.price_for(config.model_for(kind))
-    if expected is None or price is None:
+    found = REGISTRY.model_type(kind)
+    if found is None:
         return 0.0
-    return (
-        expected.prompt_tokens * price.input + expected.completion_tokens * price.output
-    ) / 1_000_000
+    return run_cost(config, found, {} if chapters is None else {"chapters": chapters})
 
 
 def spent_today(home: Home, day_start: datetime) -> float:

@@ -7,11 +7,11 @@ and asks for pause, resume or cancel through :class:`~.store.RunStore`.
 
 from __future__ import annotations
 
+from ..tasktypes import REGISTRY
 from .models import Control, RunPhase, RunState, StageCount
 
-MULTI_STAGE: frozenset[tuple[str, str]] = frozenset(
-    {("content_creation", "ebook"), ("publishing", "pending")}
-)
-"""The (category, type) pairs whose runs keep a run file."""
+MULTI_STAGE: frozenset[tuple[str, str]] = frozenset(t.key for t in REGISTRY if t.multi_stage)
+"""The (category, type) pairs whose runs keep a run file: a view over the registry
+(prefer ``REGISTRY.get(category, type).multi_stage``)."""
 
 __all__ = ["MULTI_STAGE", "Control", "RunPhase", "RunState", "StageCount"]
