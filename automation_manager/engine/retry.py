@@ -15,14 +15,13 @@ import itertools
 import random
 import threading
 import time
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from ..backoff import Jitter, backoff_delay
 from ..config import Config, TaskSpec
 
 T = TypeVar("T")
-
-JITTER_LOW = 0.5
-"""A delay is spread over ``[JITTER_LOW, 1] × backoff`` so retries of many tasks do not align."""
 
 
 def max_retries(spec: TaskSpec, config: Config) -> int:
@@ -38,22 +37,33 @@ def retry_delay(
     cap_s: float,
     spread: float | None = None,
     retry_after: float | None = None,
+    rng: Callable[[], float] = random.random,
 ) -> float:
     """Seconds to wait after attempt ``failed_attempt`` (1 = the first run) failed.
 
-    Exponential backoff ``base × 2^(n-1)``, capped at ``cap_s``, times ``spread`` (a
-    random factor in ``[JITTER_LOW, 1]`` when None). A server's ``retry_after`` is a floor.
+    :func:`~automation_manager.backoff.backoff_delay` with equal jitter: ``base × 2^(n-1)``
+    capped at ``cap_s``, spread over half to all of it so retries of many tasks do not
+    align. A server's ``retry_after`` is a floor: the run's own calls already waited out
+    the short ones, so the engine keeps backing off.
 
-    :param spread: the jitter factor; pass one in tests for a fixed answer.
+    :param spread: a fixed jitter factor in ``[0.5, 1]`` instead of a random one (tests).
+    :param rng: the random source when ``spread`` is None.
     """
-    if spread is None:
-        spread = random.uniform(JITTER_LOW, 1.0)
-    exponent = min(max(failed_attempt - 1, 0), 62)
-    backoff = min(cap_s, base_s * float(2**exponent))
-    delay = backoff * spread
-    if retry_after is not None and retry_after > delay:
-        delay = min(retry_after, max(cap_s, retry_after))
-    return max(delay, 0.0)
+    if spread is not None:
+        rng = _fixed(2 * spread - 1)  # equal jitter's half + half × u = spread
+    return backoff_delay(
+        failed_attempt,
+        base_s=base_s,
+        cap_s=cap_s,
+        jitter=Jitter.EQUAL,
+        rng=rng,
+        retry_after=retry_after,
+        at_least_retry_after=True,
+    )
+
+
+def _fixed(value: float) -> Callable[[], float]:
+    return lambda: value
 
 
 def should_retry(failed_attempt: int, retryable: bool, limit: int) -> bool:

@@ -1,12 +1,18 @@
-"""Retry timing for model calls: pure functions of the attempt and the server's hints."""
+"""Retry timing for model calls: the client's bounds over the one backoff.
+
+``parse_retry_after`` is re-exported from :mod:`automation_manager.backoff`, which owns
+the formula and the header reader for every retry amgr makes.
+"""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+
+from ..backoff import Jitter, backoff_delay, parse_retry_after
+
+__all__ = ["Backoff", "parse_retry_after"]
 
 
 @dataclass(frozen=True)
@@ -24,31 +30,21 @@ class Backoff:
     max_s: float = 30.0
     retry_after_cap_s: float = 60.0
 
-    def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
+    def delay(
+        self,
+        attempt: int,
+        rng: Callable[[], float] = random.random,
+        retry_after: float | None = None,
+    ) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based): half to full of
-        ``base × 2^(attempt-1)``, capped at ``max_s``."""
-        raw = min(self.max_s, self.base_s * (2 ** max(0, attempt - 1)))
-        return float(raw * (0.5 + 0.5 * rng()))
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` (or ``retry-after-ms``-style seconds) header value.
-
-    Accepts delta-seconds (``"2"``, ``"1.5"``) and HTTP dates; ``None`` when absent or
-    unreadable. Negative values become 0.
-    """
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    now = now or datetime.now(UTC)
-    return max(0.0, (when - now).total_seconds())
+        ``base × 2^(attempt-1)``, capped at ``max_s`` (equal jitter); a server's
+        ``retry_after`` replaces it. See :func:`~automation_manager.backoff.backoff_delay`.
+        """
+        return backoff_delay(
+            attempt,
+            base_s=self.base_s,
+            cap_s=self.max_s,
+            jitter=Jitter.EQUAL,
+            rng=rng,
+            retry_after=retry_after,
+        )

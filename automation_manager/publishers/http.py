@@ -13,15 +13,15 @@ One :class:`PlatformHttp` per platform wraps an ``httpx.Client``:
 
 from __future__ import annotations
 
-import email.utils
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from .. import __version__
+from ..backoff import Jitter, backoff_delay, parse_retry_after
 from ..errors import AuthError, PublishUncertain, TaskError, TransientError
 from .base import Sleep
 
@@ -38,26 +38,25 @@ class RetryPolicy:
     max_delay_s: float = 30.0
     max_retry_after_s: float = 120.0
     """A ``Retry-After`` longer than this is not waited out within the run."""
+    jitter: Jitter = Jitter.NONE
+    """None by default: one run sends to one platform in sequence, so there is no herd of
+    clients to spread, and the waits stay predictable in logs and tests."""
 
-    def backoff(self, attempt: int) -> float:
-        """Delay before retry number ``attempt`` (1-based): 1, 2, 4, … capped."""
-        return float(min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)))
+    def backoff(self, attempt: int, retry_after: float | None = None) -> float:
+        """Delay before retry number ``attempt`` (1-based): 1, 2, 4, … capped; a server's
+        ``retry_after`` replaces it (:func:`~automation_manager.backoff.backoff_delay`)."""
+        return backoff_delay(
+            attempt,
+            base_s=self.base_delay_s,
+            cap_s=self.max_delay_s,
+            jitter=self.jitter,
+            retry_after=retry_after,
+        )
 
 
 def retry_after(response: httpx.Response, now: datetime | None = None) -> float | None:
     """Seconds a ``Retry-After`` header asks for (delta seconds or an HTTP date)."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return parse_retry_after(response.headers.get("retry-after"), now)
 
 
 def platform_message(response: httpx.Response) -> str:
@@ -133,7 +132,7 @@ class PlatformHttp:
         maybe_sent = False
         for attempt in range(1, policy.attempts + 1):
             if failure is not None:
-                self.sleep(failure.retry_after or policy.backoff(attempt - 1))
+                self.sleep(policy.backoff(attempt - 1, failure.retry_after))
             try:
                 response = self.client.request(method, url, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
