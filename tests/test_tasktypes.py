@@ -14,10 +14,13 @@ import pytest
 
 from automation_manager.config.models import LLMConfig
 from automation_manager.enums import TASK_TYPES, Category
+from automation_manager.errors import SkipRun
 from automation_manager.executors import content_creation, maintenance, monetization, publishing
 from automation_manager.llm.budget import (
     Expected,
     calls_model,
+    check_budget,
+    check_run_budget,
     estimate_cost,
     expected_tokens,
     run_cost,
@@ -149,6 +152,19 @@ def test_run_cost_is_the_registry_estimate_times_the_price() -> None:
     assert estimate_cost(config, "ebook", chapters=4) == run_cost(config, ebook, {"chapters": 4})
     assert run_cost(config, REGISTRY.get("publishing", "ebook"), {"chapters": 4}) == 0.0
     assert run_cost(config, REGISTRY.get("monetization", "sales_report")) == 0.0
+
+
+def test_the_budget_gate_estimates_an_ebook_by_its_chapters() -> None:
+    config = LLMConfig.model_validate({"provider": "openai", "daily_budget_usd": 0.05})
+    ebook = REGISTRY.get("content_creation", "ebook")
+    assert 1.2 * run_cost(config, ebook, {"chapters": 1}) < 0.05
+    assert 1.2 * run_cost(config, ebook, {"chapters": 30}) > 0.05
+    check_run_budget(config, ebook, {"chapters": 1}, 0.0)
+    with pytest.raises(SkipRun, match=r"daily_budget_usd 0\.05 would be exceeded"):
+        check_run_budget(config, ebook, {"chapters": 30}, 0.0)
+    with pytest.raises(SkipRun, match=r"daily_budget_usd 0\.05 would be exceeded"):
+        check_budget(config, "ebook", 0.0, chapters=30)
+    check_run_budget(config, REGISTRY.get("publishing", "ebook"), {"chapters": 30}, 0.0)
 
 
 def test_quota_flags_say_which_runs_count_toward_the_daily_limits() -> None:

@@ -115,6 +115,20 @@ def check_budget(
 ) -> None:
     """Raise :class:`~automation_manager.errors.SkipRun` when this run would pass the budget.
 
+    The same gate as :func:`check_run_budget` for a caller that knows only the type's
+    name; a name that calls no model is never checked.
+    """
+    found = REGISTRY.model_type(kind)
+    if found is not None:
+        check_run_budget(config, found, {} if chapters is None else {"chapters": chapters}, spent)
+
+
+def check_run_budget(
+    config: LLMConfig, kind: TaskType, params: Mapping[str, Any] | None, spent: float
+) -> None:
+    """Raise :class:`~automation_manager.errors.SkipRun` when a run of ``kind`` with task
+    fields ``params`` would pass the budget.
+
     :param spent: USD already spent today (see :func:`spent_today`), plus anything the
         caller knows is in flight.
     No check for the offline provider, without ``llm.daily_budget_usd``, or for a run
@@ -123,7 +137,7 @@ def check_budget(
     budget = config.daily_budget_usd
     if budget is None or resolve_provider(config) == "offline":
         return
-    estimate = estimate_cost(config, kind, chapters=chapters)
+    estimate = run_cost(config, kind, params)
     if estimate <= 0:
         return
     if spent + SAFETY * estimate <= budget:
