@@ -86,6 +86,7 @@ BRIEF: dict[str, str] = {
 PUBLISH: dict[str, str] = {
     "max_items": "send at most this many items in one run (default: max_items_per_run)",
     "item_id": "send just this content item",
+    "ebook_id": "send just this item (the seed's name for item_id)",
 }
 PER_EBOOK = {"ebook_id": "just this ebook (default: every ebook without one yet)"}
 
@@ -125,7 +126,6 @@ def _entry(
 def _publish_kind(kind: str) -> TaskType:
     fields = {"platform": "the platform to send to (a name in config.json platforms)"}
     fields |= PUBLISH
-    fields["ebook_id"] = "send just this item (the seed's name for item_id)"
     return _entry(
         PUB,
         kind,
