@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from automation_manager.cli import cli
 from automation_manager.config.models import LLMConfig
 from automation_manager.enums import TASK_TYPES, Category
 from automation_manager.errors import SkipRun
@@ -26,7 +28,7 @@ from automation_manager.llm.budget import (
     run_cost,
 )
 from automation_manager.runs import MULTI_STAGE
-from automation_manager.tasktypes import REGISTRY, UnknownTaskType
+from automation_manager.tasktypes import REGISTRY, TaskType, UnknownTaskType
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -173,7 +175,7 @@ def test_quota_flags_say_which_runs_count_toward_the_daily_limits() -> None:
     assert [t.key for t in REGISTRY if t.ebook_quota] == [("content_creation", "ebook")]
 
 
-def test_required_fields_are_documented_and_match_what_runs_refuse_without() -> None:
+def test_required_fields_are_documented_and_named() -> None:
     for kind in REGISTRY:
         assert set(kind.required) <= set(kind.fields), kind.key
         for name, doc in kind.fields.items():
@@ -185,6 +187,14 @@ def test_required_fields_are_documented_and_match_what_runs_refuse_without() -> 
     assert REGISTRY.get("monetization", "affiliate_content").required == ("topic",)
     assert REGISTRY.get("publishing", "pending").required == ()
     assert "chapters" in REGISTRY.get("content_creation", "ebook").fields
+
+
+@pytest.mark.parametrize("kind", [t for t in REGISTRY if t.required], ids=lambda t: " ".join(t.key))
+def test_a_run_without_a_required_field_fails_naming_it(home: Path, kind: TaskType) -> None:
+    result = CliRunner().invoke(cli, ["--home", str(home), "exec-now", *kind.key])
+    assert result.exit_code == 1, result.output
+    assert f"failed: {kind.category} {kind.name}" in result.output
+    assert all(f'"{name}"' in result.output for name in kind.required), result.output
 
 
 def readme_fields() -> dict[str, set[str]]:
