@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from .. import __version__
 from ..config import Workspace, load_workspace
-from ..errors import ConfigError
+from ..errors import AmgrError, ConfigError
 from ..home import Home
 from .clock import Clock
 from .console import configure_logging, short_time
@@ -32,7 +32,7 @@ from .jobs import TaskJob, TaskScheduler
 from .lock import DaemonLock
 from .planning import schedulable
 from .pool import WorkerPool
-from .recovery import recent_due_times, recover_interrupted
+from .recovery import recent_due_times
 from .signals import StopSignals
 from .state import DaemonInfo, StateStore
 from .watch import POLL_S, FileWatcher, Waker, signature
@@ -127,7 +127,7 @@ class Daemon:
                 mode="once" if once else "run",
                 version=__version__,
             )
-            self.state.write_daemon(info)
+            _write_daemon_info(self.state, info)
             try:
                 self._signature = signature(self._files)
                 self._use(load_workspace(self.home))
@@ -138,10 +138,6 @@ class Daemon:
             configure_logging(ws.config.log_level)
             _prewarm_llm(ws)
             self.state.load()
-            interrupted = recover_interrupted(self.home, self.state, self.now())
-            for task_id, due in recent_due_times(self.home).items():
-                self.state.advance(task_id, due)
-            self.state.start_writer()
             dispatch = self.dispatch = Dispatcher(
                 self.home,
                 self.state,
@@ -150,8 +146,10 @@ class Daemon:
                 wake=self.waker.wake,
                 stopping=self._stop,
             )
-            for record in interrupted:
-                dispatch.notices.tell(record, final=True)
+            dispatch.recorder.recover(self.now())
+            for task_id, due in recent_due_times(self.home).items():
+                self.state.advance(task_id, due)
+            self.state.start_writer()
             dispatch.pool.start()
             with StopSignals(self._on_signal, self._on_force):
                 try:
@@ -159,7 +157,7 @@ class Daemon:
                     caught = dispatch.catch_up(now)
                     self._register_all(now)
                     info.ready_at = datetime.now().astimezone()
-                    self.state.write_daemon(info)
+                    _write_daemon_info(self.state, info)
                     log.info(
                         "amgr %s: pid %s, %d tasks scheduled, %d catch-up runs%s",
                         "run --once" if once else "run",
@@ -175,7 +173,9 @@ class Daemon:
                 finally:
                     dispatch.shutdown(self.workspace.config.shutdown_grace_s, self._force)
                     log.info("stopped")
-            return (1 if dispatch.failures else 0) if once else 0
+            if not once:
+                return 0
+            return 1 if dispatch.failures or dispatch.unrecorded() else 0
         finally:
             self.state.stop_writer()
             self.state.clear_daemon(pid)
@@ -234,7 +234,7 @@ class Daemon:
         nxt = self.scheduler.next_fire_at() if schedule else None
         if nxt is not None:
             candidates.append((nxt - now).total_seconds())
-        retry = self.dispatch.retries.next_in() if self.dispatch else None
+        retry = self.dispatch.next_in() if self.dispatch else None
         if retry is not None:
             candidates.append(retry)
         return max(min(candidates), 0.0)
@@ -308,3 +308,16 @@ def _prewarm_llm(ws: Workspace) -> None:
             log.debug("LLM prewarm failed: %s", exc)
 
     threading.Thread(target=warm, name="amgr-llm-prewarm", daemon=True).start()
+
+
+def _write_daemon_info(state: StateStore, info: DaemonInfo) -> None:
+    """Say who holds the home; a full disk is logged, not fatal (the lock still holds)."""
+    try:
+        state.write_daemon(info)
+    except (OSError, AmgrError) as exc:
+        log.error(
+            "cannot write %s (%s): the disk under %s may be full; running anyway",
+            state.daemon_path,
+            getattr(exc, "strerror", None) or exc,
+            state.root,
+        )

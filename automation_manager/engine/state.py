@@ -59,6 +59,10 @@ class InflightRun(BaseModel):
     started_at: datetime
     timeout_s: float | None = None
     params: dict[str, Any] = {}
+    token: str | None = None
+    """The writer's process identity (:func:`~automation_manager.procs.own_token`)."""
+    owner: str = "daemon"
+    """``daemon`` or ``exec-now``: who said it started (named in its interrupted record)."""
 
 
 class StateStore:
