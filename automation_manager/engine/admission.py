@@ -19,6 +19,7 @@ runs due at once against a quota of 2 see each other's reservations.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +32,6 @@ from ..statedb import StateDB
 from ..statedb.feed import LogRewritten, catch_up, rebuild
 
 if TYPE_CHECKING:
-    import sqlite3
     from pathlib import Path
 
     from ..config import TaskSpec, Workspace
@@ -145,6 +145,26 @@ class Admission:
         estimate = _estimate(ws, spec, params) if calls_model(spec.category, spec.type) else 0.0
         content = 1 if spec.category is Category.CONTENT_CREATION else 0
         ebooks = 1 if content and spec.type == "ebook" else 0
+        try:
+            self._reserve(ws, spec, trigger, params, record_id, now, estimate, content, ebooks)
+        except sqlite3.Error as exc:
+            raise SkipRun(
+                f"not started: the state database under {self.home.state_dir} cannot be "
+                f"written ({exc}); free disk space there"
+            ) from None
+
+    def _reserve(
+        self,
+        ws: Workspace,
+        spec: TaskSpec,
+        trigger: Trigger,
+        params: dict[str, Any],
+        record_id: str,
+        now: datetime,
+        estimate: float,
+        content: int,
+        ebooks: int,
+    ) -> None:
         day = now.date().isoformat()
         with self._lock:
             db = self._open()

@@ -7,6 +7,7 @@ pure functions the daemon uses (:mod:`.planning`).
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -112,7 +113,10 @@ def status_report(ws: Workspace, now: datetime) -> dict[str, Any]:
                 "stale": not is_alive(run.pid, run.token),
             }
         )
-    today = Admission(ws.home).today(now)
+    try:
+        today = Admission(ws.home).today(now)
+    except sqlite3.Error:  # an unwritable state (full disk): count from the log alone
+        today = Admission(ws.home, path=":memory:").today(now)
     return {
         "home": str(ws.home.root),
         "now": now.isoformat(),
