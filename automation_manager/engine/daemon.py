@@ -175,7 +175,8 @@ class Daemon:
                     log.info("stopped")
             if not once:
                 return 0
-            return 1 if dispatch.failures or dispatch.unrecorded() else 0
+            unrecorded = dispatch.unrecorded()
+            return 1 if dispatch.failures or unrecorded else 0
         finally:
             self.state.stop_writer()
             self.state.clear_daemon(pid)

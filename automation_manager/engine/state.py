@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..enums import Trigger
+from ..errors import AmgrError
 from ..fsutil import atomic_write_json, atomic_write_text
 from ..home import Home
 
@@ -81,6 +82,7 @@ class StateStore:
         self._lock = threading.Lock()
         self._last_due: dict[str, datetime] = {}
         self._dirty = False
+        self._write_failing = False
         self._changed = threading.Condition(self._lock)
         self._writer: threading.Thread | None = None
         self._stopping = False
@@ -169,10 +171,16 @@ class StateStore:
         try:
             text = json.dumps({"version": STATE_VERSION, "tasks": snapshot}, indent=1)
             atomic_write_text(self.schedule_path, text + "\n")
-        except OSError as exc:
+        except (OSError, AmgrError) as exc:
             with self._lock:
                 self._dirty = True
-            log.error("state: cannot write %s: %s", self.schedule_path, exc)
+                first, self._write_failing = not self._write_failing, True
+            if first:  # once, not at every change while the disk stays full
+                log.error("state: cannot write %s: %s", self.schedule_path, exc)
+        else:
+            if self._write_failing:
+                self._write_failing = False
+                log.info("state: %s is written again", self.schedule_path)
 
     def start_writer(self) -> None:
         """Write changes in the background, as soon as they happen (coalesced)."""
