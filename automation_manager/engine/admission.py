@@ -29,7 +29,7 @@ from ..enums import Category, RunStatus, Trigger
 from ..errors import SkipRun
 from ..procs import is_alive, own_token
 from ..statedb import StateDB
-from ..statedb.feed import LogRewritten, catch_up, rebuild
+from ..statedb.feed import LogRewritten, catch_up, follow_day, rebuild
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -103,11 +103,17 @@ class Admission:
             self._db = db
         return self._db
 
-    def _current(self, conn: sqlite3.Connection, now: datetime, *extra: datetime) -> None:
-        """Apply the log's new records; a log rewritten by hand rebuilds the state."""
+    def _current(
+        self, conn: sqlite3.Connection, now: datetime, only: datetime | None = None
+    ) -> None:
+        """Apply the log's new records (``only``: just that instant's day file); a log
+        rewritten by hand rebuilds the state."""
         assert self._db is not None
         try:
-            catch_up(conn, self.home, now.date(), tuple(d.date() for d in extra))
+            if only is not None:
+                follow_day(conn, self.home, only.date())
+            else:
+                catch_up(conn, self.home, now.date())
         except LogRewritten as exc:
             log.warning("state: %s; rebuilding it from the run log", exc)
             self._db.reset()
@@ -219,7 +225,7 @@ class Admission:
         with self._lock:
             db = self._open()
             with db.transaction() as conn:
-                self._current(conn, now, record.timestamp)
+                self._current(conn, now, only=record.timestamp)
                 conn.execute("DELETE FROM reservations WHERE record_id = ?", (record.id,))
 
     def release(self, record_id: str) -> None:

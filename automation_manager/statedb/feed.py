@@ -43,7 +43,13 @@ def catch_up(conn: sqlite3.Connection, home: Home, today: date, also: tuple[date
     :raises LogRewritten: a followed file lost bytes that were already counted.
     """
     days = {today - timedelta(days=back) for back in range(FEED_DAYS + 1)} | set(also)
-    return sum(_follow(conn, home, f"{day.isoformat()}.jsonl", strict=True) for day in sorted(days))
+    base = str(home.logs_dir)
+    return sum(_follow(conn, base, f"{day.isoformat()}.jsonl", strict=True) for day in sorted(days))
+
+
+def follow_day(conn: sqlite3.Connection, home: Home, day: date) -> int:
+    """Apply what is new in one day file (a record just appended there)."""
+    return _follow(conn, str(home.logs_dir), f"{day.isoformat()}.jsonl", strict=True)
 
 
 def rebuild(conn: sqlite3.Connection, home: Home) -> int:
@@ -52,11 +58,12 @@ def rebuild(conn: sqlite3.Connection, home: Home) -> int:
         names = sorted(p.name for p in home.logs_dir.glob("????-??-??.jsonl") if p.is_file())
     except OSError:
         names = []
-    return sum(_follow(conn, home, name) for name in names)
+    base = str(home.logs_dir)
+    return sum(_follow(conn, base, name) for name in names)
 
 
-def _follow(conn: sqlite3.Connection, home: Home, name: str, *, strict: bool = False) -> int:
-    path = home.logs_dir / name
+def _follow(conn: sqlite3.Connection, base: str, name: str, *, strict: bool = False) -> int:
+    path = os.path.join(base, name)
     row = conn.execute("SELECT offset FROM log_cursor WHERE file = ?", (name,)).fetchone()
     offset = int(row[0]) if row else 0
     try:
@@ -77,7 +84,7 @@ def _follow(conn: sqlite3.Connection, home: Home, name: str, *, strict: bool = F
             return 0
         count = 0
         end = offset
-        for line, line_end in _lines(fd, offset, size, path.name):
+        for line, line_end in _lines(fd, offset, size, name):
             end = line_end
             if line is not None and _apply_line(conn, name[:10], line):
                 count += 1
