@@ -161,3 +161,31 @@ def test_run_once_on_a_full_disk_ends_with_exit_1_and_says_why(small_disk: Path)
     )
     assert again.returncode == 0, again.stderr
     assert all(line.endswith(b"\n") for line in lines(home))
+
+
+def test_the_daemon_starts_on_a_full_disk_and_says_so(small_disk: Path) -> None:
+    home = make_home(
+        small_disk / "home",
+        [{"id": "tick", "type": "pending_report", "schedule": {"interval": "1s"}}],
+    )
+    filler = fill(small_disk)
+    err_path = small_disk.parent / "start.err"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "automation_manager", "--home", str(home), "run"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=err_path.open("wb"),
+    )
+    try:
+        wait_for(lambda: "disk full under" in err_path.read_text(), 20, err_path.read_text)
+        assert proc.poll() is None, err_path.read_text()
+        filler.unlink()
+        wait_for(lambda: "disk space is back" in err_path.read_text(), 20, err_path.read_text)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    stderr = err_path.read_text()
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr
+    assert "may be full" in stderr  # daemon.json could not be written: said, not fatal
+    assert lines(home) and all(line.endswith(b"\n") for line in lines(home))
