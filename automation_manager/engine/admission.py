@@ -97,7 +97,7 @@ class Admission:
             db = StateDB(self.home, self._path)
             if db.fresh:
                 with db.transaction() as conn:
-                    count = rebuild(conn, self.home)
+                    count = rebuild(conn, self.home, datetime.now().astimezone().date())
                 if count:
                     log.info("state: rebuilt from %d records of the run log", count)
             self._db = db
@@ -117,7 +117,7 @@ class Admission:
         except LogRewritten as exc:
             log.warning("state: %s; rebuilding it from the run log", exc)
             self._db.reset()
-            rebuild(conn, self.home)
+            rebuild(conn, self.home, now.date())
 
     def close(self) -> None:
         with self._lock:

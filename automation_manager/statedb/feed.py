@@ -4,8 +4,7 @@ Each day file has a cursor: the bytes of it already applied. :func:`catch_up` ap
 the whole lines written since (by this process or any other), so the counts admission
 reads are exactly the log's, whoever wrote it. A record is applied once: a line is only
 consumed when it ends in a newline, and the cursor moves in the same transaction as the
-counts. :func:`rebuild` applies every day file from the start (a missing or damaged
-database).
+counts. :func:`rebuild` starts over (a missing or damaged database).
 """
 
 from __future__ import annotations
@@ -52,14 +51,15 @@ def follow_day(conn: sqlite3.Connection, home: Home, day: date) -> int:
     return _follow(conn, str(home.logs_dir), f"{day.isoformat()}.jsonl", strict=True)
 
 
-def rebuild(conn: sqlite3.Connection, home: Home) -> int:
-    """Apply every ``YYYY-MM-DD.jsonl`` of the log from its start (call in a transaction)."""
-    try:
-        names = sorted(p.name for p in home.logs_dir.glob("????-??-??.jsonl") if p.is_file())
-    except OSError:
-        names = []
-    base = str(home.logs_dir)
-    return sum(_follow(conn, base, name) for name in names)
+def rebuild(conn: sqlite3.Connection, home: Home, today: date) -> int:
+    """Build the state from the log (call in a transaction, on empty tables).
+
+    Only the followed day files are read: the counts admission needs are today's, and a
+    task's last status older than them is looked up on first use (see
+    :meth:`~automation_manager.engine.admission.Admission.last_status`), so a home with
+    a year of logs is rebuilt in milliseconds.
+    """
+    return catch_up(conn, home, today)
 
 
 def _follow(conn: sqlite3.Connection, base: str, name: str, *, strict: bool = False) -> int:
