@@ -82,6 +82,16 @@ def lines(home: Path) -> list[bytes]:
     return out
 
 
+def start_daemon(home: Path, err_path: Path) -> subprocess.Popen[bytes]:
+    """``amgr run`` on ``home``, its stderr to ``err_path`` (off the small disk)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "automation_manager", "--home", str(home), "run"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=err_path.open("wb"),
+    )
+
+
 def wait_for(check: Any, timeout: float, why: Any = lambda: "") -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -98,12 +108,7 @@ def test_the_daemon_waits_out_a_full_disk_and_writes_every_record_after(
         [{"id": "tick", "type": "pending_report", "schedule": {"interval": "1s"}}],
     )
     err_path = small_disk.parent / "daemon.err"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "automation_manager", "--home", str(home), "run"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=err_path.open("wb"),
-    )
+    proc = start_daemon(home, err_path)
     try:
         wait_for(lambda: len(lines(home)) >= 2, 20, err_path.read_text)
         filler = fill(small_disk)
@@ -170,12 +175,7 @@ def test_the_daemon_starts_on_a_full_disk_and_says_so(small_disk: Path) -> None:
     )
     filler = fill(small_disk)
     err_path = small_disk.parent / "start.err"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "automation_manager", "--home", str(home), "run"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=err_path.open("wb"),
-    )
+    proc = start_daemon(home, err_path)
     try:
         wait_for(lambda: "disk full under" in err_path.read_text(), 20, err_path.read_text)
         assert proc.poll() is None, err_path.read_text()

@@ -77,6 +77,19 @@ class DayState:
         return self.ebooks + self.reserved_ebooks
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """What one run asks to reserve."""
+
+    record_id: str
+    spec: TaskSpec
+    params: dict[str, Any]
+    now: datetime
+    estimate: float
+    content: int
+    ebooks: int
+
+
 class Admission:
     """The admission state of one home (thread-safe; one connection per instance).
 
@@ -151,26 +164,18 @@ class Admission:
         estimate = _estimate(ws, spec, params) if calls_model(spec.category, spec.type) else 0.0
         content = 1 if spec.category is Category.CONTENT_CREATION else 0
         ebooks = 1 if content and spec.type == "ebook" else 0
+        claim = _Claim(record_id, spec, params, now, estimate, content, ebooks)
         try:
-            self._reserve(ws, spec, trigger, params, record_id, now, estimate, content, ebooks)
+            self._reserve(ws, claim)
         except sqlite3.Error as exc:
             raise SkipRun(
                 f"not started: the state database under {self.home.state_dir} cannot be "
                 f"written ({exc}); free disk space there"
             ) from None
 
-    def _reserve(
-        self,
-        ws: Workspace,
-        spec: TaskSpec,
-        trigger: Trigger,
-        params: dict[str, Any],
-        record_id: str,
-        now: datetime,
-        estimate: float,
-        content: int,
-        ebooks: int,
-    ) -> None:
+    def _reserve(self, ws: Workspace, claim: _Claim) -> None:
+        spec, params, now, record_id = claim.spec, claim.params, claim.now, claim.record_id
+        estimate, content, ebooks = claim.estimate, claim.content, claim.ebooks
         day = now.date().isoformat()
         with self._lock:
             db = self._open()
