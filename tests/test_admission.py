@@ -190,7 +190,7 @@ def test_the_state_is_rebuilt_from_the_log_when_missing_or_damaged(tmp_path: Pat
         home = make_home(tmp_path / "h", server, max_daily_content=2)
         for _ in range(2):
             code, out, err = finish(amgr(home, *blog()))
-            assert json.loads(out)["status"] == "success", err
+            assert code == 0 and json.loads(out)["status"] == "success", err
         db = home / ".mp" / "state" / "amgr.db"
         assert db.exists() and (db.stat().st_mode & 0o777) == 0o600
         for damage in ("delete", "garbage"):
@@ -200,7 +200,7 @@ def test_the_state_is_rebuilt_from_the_log_when_missing_or_damaged(tmp_path: Pat
                 db.write_bytes(b"this is not a database" * 100)
             code, out, err = finish(amgr(home, *blog()))
             rec = json.loads(out)
-            assert rec["status"] == "skipped", (damage, rec, err)
+            assert code == 0 and rec["status"] == "skipped", (damage, rec, err)
             assert "max_daily_content reached: 2 of 2" in rec["error"]
         status = json.loads(finish(amgr(home, "status", "--json"))[1])
     assert status["quota"]["content"] == {"used": 2, "limit": 2}
