@@ -146,10 +146,17 @@ class SecretRegistry:
 
 
 def _cover(forms: tuple[str, ...]) -> tuple[bytes, ...]:
-    """The forms that contain no other form: masking them hides every form."""
+    """The forms that contain no other form: masking them hides every form.
+
+    For bytes that are JSON (``history --json``): a form ending in an odd number of
+    backslashes is left to its JSON-escaped form, since masking it would cut an escape in
+    two. (This mask is the last line of defence: records are scrubbed before they are
+    serialized, so it only meets a secret that slipped through, e.g. in an old record.)
+    """
     kept: list[str] = []
     for form in sorted(forms, key=len):
-        if not any(k in form for k in kept):
+        odd = (len(form) - len(form.rstrip("\\"))) % 2 == 1
+        if not odd and not any(k in form for k in kept):
             kept.append(form)
     return tuple(f.encode("utf-8", "surrogateescape") for f in kept)
 

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
@@ -25,6 +29,10 @@ from fake_platforms import (
     write_home,
 )
 from test_notify import Mailbox, free_port, start_smtp
+
+from automation_manager.enums import RunStatus
+from automation_manager.logs.records import RunRecord, new_record_id
+from automation_manager.secrets import REGISTRY
 
 USER = "editor"
 WP_SECRET = "abcd efgh/ijkl+mnop\r"
@@ -206,8 +214,6 @@ def test_an_env_name_that_is_not_a_secret_is_refused_at_use(
 def test_a_bearer_token_is_masked_with_and_without_its_prefix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from automation_manager.secrets import REGISTRY
-
     token = "tok-9f8e7d6c5b\r"
     monkeypatch.setenv("MASTODON_TOKEN", token)
     home = write_home(
@@ -219,3 +225,63 @@ def test_a_bearer_token_is_masked_with_and_without_its_prefix(
     text = REGISTRY.mask(f"Authorization: Bearer {token.strip()} / {quote(token)}")
 
     assert text == "Authorization: *** / ***"
+
+
+def test_a_record_an_older_amgr_wrote_with_a_secret_is_masked_in_every_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WP_APP_PASSWORD", CRLF_SECRET)
+    home = write_home(tmp_path / "home", {"blog": wordpress_config("http://127.0.0.1:9")})
+    now = datetime.now(UTC)
+    basic = base64.b64encode(f"{USER}:{CRLF_SECRET.strip()}".encode()).decode()
+    old = RunRecord(
+        id=new_record_id(now),
+        timestamp=now,
+        task_id="old-publish",
+        category="publishing",
+        type="pending",
+        status=RunStatus.FAILED,
+        success=False,
+        error=f"blog: 401: Authorization: Basic {basic}; password {CRLF_SECRET.strip()}",
+        result={"echo": quote_plus(CRLF_SECRET)},
+    )
+    logs = home / ".mp" / "automation" / "logs"
+    logs.mkdir(parents=True)
+    (logs / f"{now.date().isoformat()}.jsonl").write_text(old.to_line() + "\n")
+
+    shown = outputs(home, ("history",), ("history", "--json"), ("history", "--csv"))
+
+    [record] = json.loads(shown["history --json"])["records"]  # still valid JSON
+    assert record["task_id"] == "old-publish" and "***" in record["error"]
+    assert "old-publish" in shown["history --csv"] and "***" in shown["history --csv"]
+    for command, text in shown.items():
+        assert leaks(text, CRLF_SECRET) == [], command
+
+
+def test_the_daemon_logs_and_records_no_secret(tmp_path: Path, echo_wp: EchoingWordPress) -> None:
+    schedule = {"interval": "1h", "misfire": "once"}
+    tasks = {"publishing": [{"id": "pub", "type": "pending", "schedule": schedule}]}
+    home = write_home(
+        tmp_path / "home", {"blog": wordpress_config(echo_wp.url)}, tasks=tasks, log_level="debug"
+    )
+    add_item(home)
+    last = (datetime.now(UTC) - timedelta(hours=3)).isoformat()  # so --once catches up
+    state = home / ".mp" / "state"
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "schedule.json").write_text(
+        json.dumps({"version": 1, "tasks": {"pub": {"last_due": last}}})
+    )
+    env = {**os.environ, "WP_APP_PASSWORD": CRLF_SECRET, "PYTHONUNBUFFERED": "1"}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "automation_manager", "--home", str(home), "run", "--once"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+
+    assert echo_wp.requests, done.stderr.decode()  # the server was asked, and echoed
+    assert b"pub" in done.stderr and b"***" in done.stderr, done.stderr.decode()
+    assert leaks(done.stdout + done.stderr, CRLF_SECRET) == []
+    for path in files_under(home):
+        assert leaks(path.read_bytes(), CRLF_SECRET) == [], path

@@ -63,7 +63,8 @@ def retry_after(response: httpx.Response, now: datetime | None = None) -> float 
 
 def platform_message(response: httpx.Response) -> str:
     """The platform's own explanation of an error response, on one short line, with
-    every secret masked (a server may echo the credentials it was sent)."""
+    every secret masked before it is cut or joined (a server may echo the credentials
+    it was sent)."""
     try:
         data: Any = response.json()
     except ValueError:
@@ -72,10 +73,10 @@ def platform_message(response: httpx.Response) -> str:
         for key in ("message", "error_description", "error", "detail", "errors"):
             value = data.get(key)
             if value:
-                text = value if isinstance(value, str) else str(value)
-                return mask(" ".join(text.split())[:300])
-    text = re.sub(r"<[^>]+>", " ", response.text or "")
-    return mask(" ".join(text.split())[:200] or response.reason_phrase)
+                text = mask(value if isinstance(value, str) else str(value))
+                return " ".join(text.split())[:300]
+    text = re.sub(r"<[^>]+>", " ", mask(response.text or ""))
+    return " ".join(text.split())[:200] or response.reason_phrase
 
 
 class PlatformHttp:
