@@ -82,6 +82,7 @@ class SecretRegistry:
         self._seen: set[tuple[str, str | None]] = set()
         self._forms: set[str] = set()
         self._sorted: tuple[str, ...] = ()
+        self._cover: tuple[str, ...] = ()
         self._bytes: tuple[bytes, ...] = ()
 
     def register(self, value: str, *, user: str | None = None) -> None:
@@ -100,7 +101,11 @@ class SecretRegistry:
             if forms - self._forms:
                 self._forms |= {f for f in forms if len(f) >= MIN_SECRET_LEN}
                 self._sorted = tuple(sorted(self._forms, key=lambda f: (-len(f), f)))
-                self._bytes = _cover(self._sorted)
+                self._cover = _cover(self._sorted)
+                self._bytes = tuple(
+                    f.encode("utf-8", "surrogateescape")
+                    for f in _cover(self._sorted, json_safe=True)
+                )
 
     def register_config(self, config: Config) -> None:
         """Register the current value of every variable ``config`` names as a secret."""
@@ -120,6 +125,8 @@ class SecretRegistry:
         more = tuple(e for e in extra if len(e) >= MIN_SECRET_LEN and e not in self._forms)
         if more:
             forms = tuple(sorted({*forms, *more}, key=lambda f: (-len(f), f)))
+        elif not any(form in text for form in self._cover):
+            return text  # the common case, in a few scans instead of one per form
         for form in forms:
             if form in text:
                 text = text.replace(form, MASKED)
@@ -128,8 +135,8 @@ class SecretRegistry:
     def mask_bytes(self, data: bytes) -> bytes:
         """``data`` (UTF-8) with every registered form masked; the cheap minimal set of
         forms is used, so an echoed longer form may keep a harmless prefix (``Bearer ***``)."""
-        for form in self._bytes:
-            if form in data:
+        if any(form in data for form in self._bytes):
+            for form in self._bytes:
                 data = data.replace(form, MASKED.encode())
         return data
 
@@ -145,20 +152,20 @@ class SecretRegistry:
         return data
 
 
-def _cover(forms: tuple[str, ...]) -> tuple[bytes, ...]:
-    """The forms that contain no other form: masking them hides every form.
+def _cover(forms: tuple[str, ...], *, json_safe: bool = False) -> tuple[str, ...]:
+    """The forms that contain no other form: finding none of them means finding no form.
 
-    For bytes that are JSON (``history --json``): a form ending in an odd number of
-    backslashes is left to its JSON-escaped form, since masking it would cut an escape in
-    two. (This mask is the last line of defence: records are scrubbed before they are
-    serialized, so it only meets a secret that slipped through, e.g. in an old record.)
+    :param json_safe: for JSON bytes (``history --json``), leave a form ending in an odd
+        number of backslashes to its JSON-escaped form: masking it would cut an escape in
+        two. (That mask is the last line of defence: records are scrubbed before they are
+        serialized, so it only meets a secret that slipped through.)
     """
     kept: list[str] = []
     for form in sorted(forms, key=len):
         odd = (len(form) - len(form.rstrip("\\"))) % 2 == 1
-        if not odd and not any(k in form for k in kept):
+        if not (json_safe and odd) and not any(k in form for k in kept):
             kept.append(form)
-    return tuple(f.encode("utf-8", "surrogateescape") for f in kept)
+    return tuple(kept)
 
 
 REGISTRY = SecretRegistry()
