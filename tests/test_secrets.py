@@ -286,3 +286,19 @@ def test_the_daemon_logs_and_records_no_secret(tmp_path: Path, echo_wp: EchoingW
     assert leaks(done.stdout + done.stderr, CRLF_SECRET) == []
     for path in files_under(home):
         assert leaks(path.read_bytes(), CRLF_SECRET) == [], path
+
+
+def test_every_form_of_a_secret_read_with_its_user_is_masked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from automation_manager.secrets import mask, secret_from_env
+
+    secret = ' p@ss "w0rd"\\+/é \r'
+    monkeypatch.setenv("AMGR_TEST_FORMS", secret)
+
+    used = secret_from_env("AMGR_TEST_FORMS", "smtp.password_env", "a password", user="me")
+
+    assert used == secret.strip()
+    plain = base64.b64encode(f"\0me\0{used}".encode()).decode()
+    for form in [*forms(secret, user="me"), f"Bearer {used}", plain]:
+        assert mask(f"<{form}>") == "<***>", form
