@@ -154,8 +154,8 @@ class MaskedText(io.TextIOBase):
 def masked_output() -> Iterator[None]:
     """Wrap ``sys.stdout`` and ``sys.stderr`` in :class:`MaskedText` for the duration."""
     saved = sys.stdout, sys.stderr
-    if isinstance(sys.stdout, MaskedText):  # already inside (a nested invoke)
-        yield
+    if isinstance(sys.stdout, MaskedText) or sys.stdout is None or sys.stderr is None:
+        yield  # already masked (a nested invoke), or no streams to print to at all
         return
     sys.stdout, sys.stderr = MaskedText(sys.stdout), MaskedText(sys.stderr)
     try:
