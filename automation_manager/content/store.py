@@ -21,6 +21,7 @@ from ..enums import ContentStatus
 from ..errors import ConfigError, Problem
 from ..fsutil import atomic_write_bytes, atomic_write_json, is_safe_id
 from ..home import Home
+from ..secrets import REGISTRY
 
 
 def slugify(text: str, max_len: int = 60) -> str:
@@ -124,7 +125,10 @@ class ContentStore:
         return item
 
     def save(self, item: ContentItem) -> None:
-        atomic_write_json(self.folder(item.id) / "item.json", item.model_dump(mode="json"))
+        """Write ``item.json``, private and masked: it keeps each platform's answer
+        (``published``) and error message (``errors``)."""
+        data = REGISTRY.scrub(item.model_dump(mode="json"))
+        atomic_write_json(self.folder(item.id) / "item.json", data, private=True)
 
     def get(self, item_id: str) -> ContentItem:
         path = self.folder(item_id) / "item.json"

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ..fsutil import atomic_write_json
 from ..home import Home
+from ..secrets import REGISTRY
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,8 @@ class IncidentStore:
             prune(state, now)
             result = change(state)
             if state.model_dump(mode="json") != before:
-                atomic_write_json(self.path, state.model_dump(mode="json"), private=True)
+                data = REGISTRY.scrub(state.model_dump(mode="json"))
+                atomic_write_json(self.path, data, private=True)
             return result
 
     @contextmanager

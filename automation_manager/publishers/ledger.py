@@ -31,6 +31,7 @@ from filelock import FileLock, Timeout
 
 from ..fsutil import append_line
 from ..home import Home
+from ..secrets import REGISTRY
 
 LEDGER_FILE = "ledger.jsonl"
 _BUCKETS = 64
@@ -178,7 +179,8 @@ class Ledger:
             "platform": platform,
             **{k: v for k, v in data.items() if v is not None},
         }
-        append_line(self.path, json.dumps(line, ensure_ascii=False, default=str), private=True)
+        text = json.dumps(REGISTRY.scrub(line), ensure_ascii=False, default=str)
+        append_line(self.path, text, private=True)
 
     @contextmanager
     def claim(self, item_id: str, platform: str, timeout: float = 300.0) -> Iterator[Pair]:

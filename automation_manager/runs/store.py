@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from ..errors import UsageError
 from ..fsutil import atomic_write_json, is_safe_id
 from ..home import Home
+from ..secrets import REGISTRY
 from .models import Control, RunPhase, RunState
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,8 @@ class RunStore:
 
     def save(self, state: RunState) -> None:
         """Write a new run file (an existing one is changed with :meth:`update`)."""
-        atomic_write_json(self.path(state.id), state.model_dump(mode="json"))
+        data = REGISTRY.scrub(state.model_dump(mode="json"))
+        atomic_write_json(self.path(state.id), data, private=True)
 
     def update(self, run_id: str, change: Callable[[RunState], None], now: datetime) -> RunState:
         """Apply ``change`` to the stored run under its state lock and write it back."""
