@@ -29,6 +29,7 @@ from ..errors import AmgrError
 from ..logs.records import RunRecord, redact
 from ..logs.writer import append_record
 from ..procs import is_alive, own_token
+from ..secrets import REGISTRY
 from .admission import Admission
 from .outcomes import interrupted_record
 from .state import InflightRun, StateStore
@@ -113,14 +114,14 @@ class Recorder:
         return True
 
     def masked(self, record: RunRecord) -> RunRecord:
-        """``record`` with secret-looking keys and every secret value replaced by ``***``."""
-        secrets = self._secrets()
-        update: dict[str, object] = {"params": redact(record.params, secrets)}
-        if record.result is not None:
-            update["result"] = redact(record.result, secrets)
-        if record.error:
-            update["error"] = redact(record.error, secrets)
-        return record.model_copy(update=update)
+        """``record`` with secret-looking keys in ``params``/``result`` and every form of
+        every registered secret, anywhere in it, replaced by ``***``."""
+        secrets = self._secrets()  # registers the current configuration's secrets
+        data = record.model_dump(mode="json")
+        data["params"] = redact(data["params"], secrets)
+        if data.get("result") is not None:
+            data["result"] = redact(data["result"], secrets)
+        return RunRecord.model_validate(REGISTRY.scrub(data))
 
     def flush_waiting(self) -> int:
         """Write the records that wait for disk space, oldest first. Returns how many."""
