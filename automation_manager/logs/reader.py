@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import gzip
 import json
 import mmap
 import os
@@ -27,6 +28,7 @@ from typing import Any
 from ..errors import AmgrError
 from ..home import Home
 from .index import Blob, DayIndex, build_index, index_path, load_index, save_index, stamp_of
+from .lines import line_blocks, warn_long_line
 from .records import redact
 
 _NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(jsonl|json)(\.gz)?$")
@@ -203,6 +205,8 @@ def open_day(
     raw, unreadable = read_blob(file, tz) if mapped else read_bytes(file, tz)
     idx = build_index(raw, decode_line)
     idx.unreadable += unreadable
+    for number in idx.long_lines:
+        warn_long_line(file.path, number)
     if keep and kept is None and not file.legacy and raw:
         save_index(where, stamp, idx)
     return Day(file, idx, tz, raw)
@@ -321,10 +325,16 @@ def day_records(home: Home, day: date) -> list[dict[str, Any]]:
     """
     path = home.logs_dir / f"{day.isoformat()}.jsonl"
     try:
-        data = path.read_bytes()
+        fh = open(path, "rb")  # noqa: SIM115  # closed below
     except FileNotFoundError:
         return []
-    return [rec for rec in map(decode_line, data.splitlines()) if rec is not None]
+    with fh:
+        return [
+            rec
+            for block in line_blocks(fh, path)
+            for rec in map(decode_line, block.splitlines())
+            if rec is not None
+        ]
 
 
 def normalize_record(obj: Any, tz: tzinfo | None = None) -> dict[str, Any] | None:
@@ -443,17 +453,26 @@ def latest_record_for(
     """
     needle = json.dumps(task_id, ensure_ascii=False).encode()
     for file in log_files(home, now.date() - timedelta(days=days)):
-        data, _ = read_bytes(file, now.tzinfo)
-        if needle not in data:
-            continue
-        best = _latest_in(_candidates(data, needle), task_id)
+        best = _latest_in(_candidates(file, needle, now.tzinfo), task_id)
         if best is not None:
             return best
     return None
 
 
-def _candidates(data: bytes, needle: bytes) -> Iterable[bytes]:
-    return (line for line in data.splitlines() if needle in line)
+def _candidates(file: LogFile, needle: bytes, tz: tzinfo | None) -> list[bytes]:
+    """The lines of ``file`` that hold ``needle``, read a block at a time (bounded)."""
+    if file.legacy:  # one JSON array, rewritten whole by the seed: read it whole
+        data, _ = read_bytes(file, tz)
+        return [line for line in data.splitlines() if needle in line]
+    found: list[bytes] = []
+    try:
+        with gzip.open(file.path, "rb") if file.compressed else open(file.path, "rb") as fh:
+            for block in line_blocks(fh, file.path):
+                if needle in block:
+                    found.extend(line for line in block.splitlines() if needle in line)
+    except (OSError, EOFError, zlib.error):
+        pass  # vanished (archived meanwhile) or a damaged archive: what was read counts
+    return found
 
 
 def _latest_in(lines: Iterable[bytes], task_id: str) -> dict[str, Any] | None:
