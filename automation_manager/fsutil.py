@@ -279,7 +279,8 @@ def append_line(path: Path, line: str, *, private: bool = False) -> None:
                 raise _refuse_link(path, dfd, path.name) from None
             raise _storage_error("append to", path, exc) from exc
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        with contextlib.suppress(OSError):  # no flock (some network filesystems)
+            fcntl.flock(fd, fcntl.LOCK_EX)
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             payload = b"\n" + payload

@@ -35,7 +35,7 @@ import msgspec
 
 from ..enums import TASK_TYPES, Category, RunStatus
 from ..fsutil import atomic_write_bytes
-from .lines import MAX_LINE
+from .lines import MAX_LINE, line_ends
 
 VERSION = 4
 _MAGIC = b"AMGRIDX\n"
@@ -130,7 +130,7 @@ Blob = bytes | mmap.mmap
 
 def build_index(data: Blob, decode: Callable[[bytes], dict[str, Any] | None]) -> DayIndex:
     """Index JSON-lines ``data``; ``decode`` turns a line not in amgr's shape into a record."""
-    ends = _line_ends(data)
+    ends = line_ends(data)
     if not ends:
         return _columns([], [], [], [], unreadable=0)
     starts = _starts(ends)
@@ -213,45 +213,6 @@ def _one_object_a_line(data: Blob, starts: list[int], ends: list[int]) -> bool:
     firsts = set(map(data.__getitem__, starts))
     lasts = set(map(data.__getitem__, map(sub, ends, repeat(1))))
     return firsts == {0x7B} and lasts == {0x7D}
-
-
-#: A stretch without a newline searched at a time (see :func:`_line_ends`).
-_SCAN = 4 << 20
-
-
-def _line_ends(data: Blob) -> list[int]:
-    """Where each line of ``data`` ends (the last one may lack its newline).
-
-    Newlines are searched at most :data:`_SCAN` bytes at a time; in a mapped file the
-    pages of a stretch searched without finding one are let go at once, so a line of
-    hundreds of MiB (skipped later as too long) never becomes resident memory.
-    """
-    ends: list[int] = []
-    add_end, find = ends.append, data.find
-    size = len(data)
-    pos = 0
-    while True:
-        e = find(b"\n", pos, pos + _SCAN)
-        if e >= 0:
-            add_end(e)
-            pos = e + 1
-            continue
-        if pos + _SCAN >= size:
-            break
-        _let_go(data, pos, pos + _SCAN)
-        pos += _SCAN
-    last = ends[-1] + 1 if ends else 0
-    if last < size:
-        add_end(size)
-    return ends
-
-
-def _let_go(data: Blob, start: int, stop: int) -> None:
-    """Drop the mapped pages of ``data[start:stop]`` from memory (read again if needed)."""
-    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
-        start -= start % mmap.PAGESIZE
-        with contextlib.suppress(OSError, ValueError):
-            data.madvise(mmap.MADV_DONTNEED, start, min(stop, len(data)) - start)
 
 
 def _strict(line: bytes) -> _Line | None:

@@ -9,7 +9,9 @@ checks, ``history``) use several times its size in memory. So lines over
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import mmap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -89,3 +91,42 @@ def line_blocks(
             parts, held = [chunk[pos:]], len(chunk) - pos
     if parts and not skipping:
         yield b"".join(parts)
+
+
+#: A stretch without a newline searched at a time (see :func:`line_ends`).
+_SCAN = 4 << 20
+
+
+def line_ends(data: bytes | mmap.mmap) -> list[int]:
+    """Where each line of ``data`` ends (the last one may lack its newline).
+
+    Newlines are searched at most :data:`_SCAN` bytes at a time; in a mapped file the
+    pages of a stretch searched without finding one are let go at once, so a line of
+    hundreds of MiB (skipped later as too long) never becomes resident memory.
+    """
+    ends: list[int] = []
+    add_end, find = ends.append, data.find
+    size = len(data)
+    pos = 0
+    while True:
+        e = find(b"\n", pos, pos + _SCAN)
+        if e >= 0:
+            add_end(e)
+            pos = e + 1
+            continue
+        if pos + _SCAN >= size:
+            break
+        _let_go(data, pos, pos + _SCAN)
+        pos += _SCAN
+    last = ends[-1] + 1 if ends else 0
+    if last < size:
+        add_end(size)
+    return ends
+
+
+def _let_go(data: bytes | mmap.mmap, start: int, stop: int) -> None:
+    """Drop the mapped pages of ``data[start:stop]`` from memory (read again if needed)."""
+    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        start -= start % mmap.PAGESIZE
+        with contextlib.suppress(OSError, ValueError):
+            data.madvise(mmap.MADV_DONTNEED, start, min(stop, len(data)) - start)
