@@ -7,6 +7,7 @@ and otherwise, or in addition, an injected writer that fails with ENOSPC mid-lin
 from __future__ import annotations
 
 import errno
+import gzip
 import json
 import os
 import random
@@ -345,11 +346,15 @@ def test_line_blocks_give_every_line_but_the_too_long_ones(
     data = b"\n".join(lines) + rng.choice([b"", b"\n"])
     path = tmp_path / "log.jsonl"
     path.write_bytes(data)
+    skipped: list[int] = []
     with path.open("rb") as fh:
-        got = b"".join(line_blocks(fh, path, limit=limit, block=block)).splitlines()
+        blocks = list(line_blocks(fh, path, limit=limit, block=block, skipped=skipped))
+    assert all(b.endswith(b"\n") for b in blocks[:-1])
+    got = b"".join(blocks).splitlines()
     expected = data.splitlines()
     assert got == [ln for ln in expected if len(ln) <= limit]
     long = [n for n, ln in enumerate(expected, 1) if len(ln) > limit]
+    assert skipped == long
     warned = [r.getMessage() for r in caplog.records if "is longer than" in r.getMessage()]
     assert len(warned) == len(long)
     for n, message in zip(long, warned, strict=True):
@@ -395,3 +400,24 @@ def test_a_100_mb_line_does_not_make_commands_use_600_mb(home: Path) -> None:
             ids = [r["id"] for r in json.loads(out)["records"]]
             assert ids == ["after", good["id"]]
             assert json.loads(out)["summary"]["unreadable_lines"] == 1
+
+
+def test_a_100_mb_line_in_an_archive_is_skipped_without_holding_it(home: Path) -> None:
+    ran = amgr(home, "exec-now", "maintenance", "pending_report", "--json")
+    assert ran.exit_code == 0, ran.output
+    good = json.loads(ran.output)
+    logs = home / ".mp" / "automation" / "logs"
+    live = next(logs.glob("*.jsonl"))
+    huge = dict(good, id="huge", error="e" * (100 << 20))
+    lines = [live.read_bytes(), json.dumps(huge).encode() + b"\n", b'{"id":"after"}\n']
+    live.unlink()
+    (logs / "archive").mkdir()
+    day = (datetime.now(UTC) - timedelta(days=40)).date()
+    archive = logs / "archive" / f"{day.isoformat()}.jsonl.gz"
+    archive.write_bytes(gzip.compress(b"".join(lines), compresslevel=1))
+    code, out, err, peak = peak_rss_mb(home, "history", "--days", "3650", "--json")
+    assert code == 0, err
+    assert peak < 150, f"history peaked at {peak:.0f} MB"
+    assert f"{archive}: line 2 is longer than 16 MiB" in err
+    assert [r["id"] for r in json.loads(out)["records"]] == [good["id"]]
+    assert json.loads(out)["summary"]["unreadable_lines"] == 2  # the huge one, the stub

@@ -49,13 +49,21 @@ def warn_long_line(path: Path, number: int) -> None:
 
 
 def line_blocks(
-    fh: Readable, path: Path, *, limit: int = MAX_LINE, block: int = BLOCK
+    fh: Readable,
+    path: Path,
+    *,
+    limit: int = MAX_LINE,
+    block: int = BLOCK,
+    skipped: list[int] | None = None,
 ) -> Iterator[bytes]:
     """The complete lines of ``fh``, many at a time, holding at most ``limit`` +
     ``block`` bytes: each piece is whole lines (the file's last one may lack its
     newline). A line longer than ``limit`` bytes is skipped, with one warning naming
     ``path`` and the line (see :data:`MAX_LINE`).
+
+    :param skipped: gets the number of each line skipped.
     """
+    skipped = [] if skipped is None else skipped
     block = min(block, limit)
     parts: list[bytes] = []  # the line read so far, when it runs on past a block
     held = 0  # its length
@@ -71,6 +79,7 @@ def line_blocks(
                     held += len(chunk)
                     if held > limit:
                         warn_long_line(path, number)
+                        skipped.append(number)
                         parts, held, skipping = [], 0, True
                 continue
             if not skipping and held + nl <= limit:
@@ -78,6 +87,7 @@ def line_blocks(
                 yield b"".join(parts)
             elif not skipping:
                 warn_long_line(path, number)
+                skipped.append(number)
             parts, held, skipping = [], 0, False
             number += 1
             pos = nl + 1

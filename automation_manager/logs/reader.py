@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import gzip
+import io
 import json
 import mmap
 import os
@@ -126,19 +127,23 @@ def read_bytes(file: LogFile, tz: tzinfo | None = None) -> tuple[bytes, int]:
     """A file's records as JSON lines, and how many entries could not be read.
 
     A file that vanished (archived meanwhile) reads as empty; a damaged archive as one
-    unreadable line.
+    unreadable line; each line a big archive loses as too long (see
+    :func:`gunzip_records`) counts as one.
     """
+    skipped = 0
     try:
         data = file.path.read_bytes()
-        if file.compressed:
+        if file.compressed and file.legacy:  # one JSON array: never cut into lines
             data = gunzip(data)
+        elif file.compressed:
+            data, skipped = gunzip_records(data, file.path)
     except FileNotFoundError:
         return b"", 0
     except (OSError, EOFError, zlib.error):
         return b"", 1
     if file.legacy:
         return legacy_to_lines(data, tz)
-    return data, 0
+    return data, skipped
 
 
 def read_blob(file: LogFile, tz: tzinfo | None = None) -> tuple[Blob, int]:
@@ -167,12 +172,46 @@ def gunzip(data: bytes) -> bytes:
 
     :raises EOFError: when the data ends inside a member (a truncated archive).
     """
+    out = _gunzip_upto(data, None)
+    assert out is not None  # no budget: never None
+    return out
+
+
+#: An archive decompressing to more than this is read through
+#: :func:`~automation_manager.logs.lines.line_blocks` (see :func:`gunzip_records`).
+ONE_SHOT = 16 << 20
+
+
+def gunzip_records(data: bytes, path: Path) -> tuple[bytes, int]:
+    """As :func:`gunzip` for an archive of records, at full speed up to :data:`ONE_SHOT`
+    bytes; a bigger one is decompressed a block at a time with its lines over
+    ``MAX_LINE`` left out (one warning each), so one huge line is never held.
+    Returns the lines and how many were left out."""
+    out = _gunzip_upto(data, ONE_SHOT)
+    if out is not None:
+        return out, 0
+    skipped: list[int] = []
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+        return b"".join(line_blocks(fh, path, skipped=skipped)), len(skipped)
+
+
+def _gunzip_upto(data: bytes, budget: int | None) -> bytes | None:
+    """Every member of ``data`` decompressed, or None once that passes ``budget`` bytes."""
     parts = []
+    total = 0
     while data:
         member = zlib.decompressobj(wbits=31)
-        parts.append(member.decompress(data))
+        if budget is None:
+            part = member.decompress(data)
+        else:
+            room = max(1, budget - total)
+            part = member.decompress(data, room)
+            if not member.eof and (member.unconsumed_tail or len(part) >= room):
+                return None
         if not member.eof:
             raise EOFError("compressed data ended before the end of the archive")
+        parts.append(part)
+        total += len(part)
         data = member.unused_data
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
@@ -461,17 +500,19 @@ def latest_record_for(
 
 def _candidates(file: LogFile, needle: bytes, tz: tzinfo | None) -> list[bytes]:
     """The lines of ``file`` that hold ``needle``, read a block at a time (bounded)."""
-    if file.legacy:  # one JSON array, rewritten whole by the seed: read it whole
+    if file.legacy or file.compressed:
+        # a legacy file is one JSON array (read whole); an archive is decompressed at
+        # once when small, else without its long lines (see gunzip_records)
         data, _ = read_bytes(file, tz)
-        return [line for line in data.splitlines() if needle in line]
+        return [line for line in data.splitlines() if needle in line] if needle in data else []
     found: list[bytes] = []
     try:
-        with gzip.open(file.path, "rb") if file.compressed else open(file.path, "rb") as fh:
+        with open(file.path, "rb") as fh:
             for block in line_blocks(fh, file.path):
                 if needle in block:
                     found.extend(line for line in block.splitlines() if needle in line)
-    except (OSError, EOFError, zlib.error):
-        pass  # vanished (archived meanwhile) or a damaged archive: what was read counts
+    except OSError:
+        pass  # vanished (archived meanwhile): what was read counts
     return found
 
 
