@@ -182,9 +182,10 @@ def _in_dir(folder: Path) -> Iterator[int]:
         os.close(fd)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    """Write every byte of ``data``, looping over short writes; a write that makes no
-    progress is an error (``EIO``), never a silent loss."""
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to ``fd``, looping over short writes; a write that
+    makes no progress is an error (``EIO``), never a silent loss. For writers that
+    manage their own file (an in-flight note created ``O_EXCL``)."""
     view = memoryview(data)
     while view:
         n = raw_write(fd, view)
@@ -217,7 +218,7 @@ def atomic_write_bytes(
             raise _storage_error("write", path, exc) from exc
         try:
             try:
-                _write_all(fd, data)
+                write_all(fd, data)
                 if durable:
                     raw_fsync(fd)
                 os.fchmod(fd, 0o600 if private else _mode_of(path.name, dfd))
@@ -285,7 +286,7 @@ def append_line(path: Path, line: str, *, private: bool = False) -> None:
         if size and os.pread(fd, 1, size - 1) != b"\n":
             payload = b"\n" + payload
         try:
-            _write_all(fd, payload)
+            write_all(fd, payload)
             raw_fsync(fd)
         except BaseException as exc:
             _take_back(fd, size)
