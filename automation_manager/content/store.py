@@ -105,7 +105,6 @@ class ContentStore:
         """
         item_id = self.new_id(kind, title, now)
         folder = self.folder(item_id)
-        folder.mkdir(parents=True, exist_ok=True)
         rel: dict[str, str] = {}
         for role, (name, data) in files.items():
             payload = data.encode("utf-8") if isinstance(data, str) else data
