@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from ..enums import ContentStatus
 from ..errors import ConfigError, Problem
-from ..fsutil import atomic_write_bytes, atomic_write_json, is_safe_id
+from ..fsutil import atomic_write_bytes, atomic_write_json, ensure_dir, is_safe_id
 from ..home import Home
 from ..secrets import REGISTRY
 
@@ -70,7 +70,7 @@ class ContentStore:
         self.root = home.content_dir
 
     def _lock(self) -> FileLock:
-        self.home.locks_dir.mkdir(parents=True, exist_ok=True)
+        ensure_dir(self.home.locks_dir)
         return FileLock(str(self.home.locks_dir / "content.lock"), timeout=30)
 
     def folder(self, item_id: str) -> Path:

@@ -13,6 +13,7 @@ import os
 from filelock import FileLock, Timeout
 
 from ..errors import LockHeldError
+from ..fsutil import ensure_dir
 from ..home import Home
 from ..procs import is_alive
 from .state import StateStore
@@ -36,7 +37,7 @@ class DaemonLock:
 
         :raises LockHeldError: another live process holds it (exit code 3), naming its pid.
         """
-        self.home.locks_dir.mkdir(parents=True, exist_ok=True)
+        ensure_dir(self.home.locks_dir)
         try:
             self._lock.acquire()
         except Timeout:

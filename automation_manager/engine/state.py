@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..enums import Trigger
 from ..errors import AmgrError
-from ..fsutil import atomic_write_json, atomic_write_text
+from ..fsutil import atomic_write_json, atomic_write_text, ensure_dir, write_all
 from ..home import Home
 
 log = logging.getLogger("amgr.daemon")
@@ -239,13 +239,13 @@ class StateStore:
         (:meth:`inflight`).
         """
         if not self._inflight_ready:
-            self.inflight_dir.mkdir(parents=True, exist_ok=True)
+            ensure_dir(self.inflight_dir)
             self._inflight_ready = True
         data = run.model_dump_json().encode("utf-8")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         fd = os.open(self.inflight_path(run.record_id), flags, 0o600)
         try:
-            os.write(fd, data)
+            write_all(fd, data)
         except BaseException:
             os.close(fd)
             raise

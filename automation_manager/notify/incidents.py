@@ -21,7 +21,7 @@ from typing import TypeVar
 from filelock import FileLock
 from pydantic import BaseModel, Field, ValidationError
 
-from ..fsutil import atomic_write_json
+from ..fsutil import atomic_write_json, ensure_dir
 from ..home import Home
 from ..secrets import REGISTRY
 
@@ -142,7 +142,7 @@ class IncidentStore:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self.home.locks_dir.mkdir(parents=True, exist_ok=True)
+        ensure_dir(self.home.locks_dir)
         with _thread_lock, FileLock(str(self.home.locks_dir / LOCK_FILE), timeout=LOCK_TIMEOUT_S):
             yield
 

@@ -21,6 +21,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..fsutil import ensure_dir
 from ..home import Home
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class StateDB:
     def _open(self) -> sqlite3.Connection:
         memory = self.path == ":memory:"
         if not memory:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            ensure_dir(Path(self.path).parent)
         try:
             conn = self._connect()
             version = self._migrate(conn)
