@@ -11,6 +11,7 @@ import sys
 from datetime import datetime
 
 from ..enums import Trigger
+from ..errors import ConfigError
 from ..logs.records import RunRecord
 
 LEVELS = {
@@ -72,3 +73,21 @@ def describe_finish(record: RunRecord) -> str:
         first = record.error.splitlines()[0]
         text += f": {first[:200]}"
     return text
+
+
+def reload_failure(exc: Exception) -> str:
+    """Why a reload failed: a ConfigError's problems, else the exception and where to look.
+
+    Anything may fail while reading an edit (a RecursionError from deep nesting, a
+    ValueError from a huge integer, an OSError); the person reading the log needs the
+    message and the files to check, not a traceback.
+    """
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    text = str(exc)
+    if len(text) > 500:
+        text = text[:500] + "…"
+    return (
+        f"{type(exc).__name__} while reloading: {text} — check the last edit to "
+        "config.json, tasks.json or schedules.json"
+    )

@@ -8,8 +8,19 @@ firings to the :class:`~.pool.WorkerPool`. The flow of a start:
 2. record runs the last daemon left in flight as ``interrupted``;
 3. catch up due times missed while down, by each task's misfire policy;
 4. register one ``schedule`` job per enabled task (first due time after now);
-5. fire on time, reload edits, retry transient failures, until SIGINT/SIGTERM;
+5. fire on time, reload edits (and on SIGHUP), retry transient failures, follow
+   wall-clock jumps, until SIGINT/SIGTERM;
 6. stop: no new runs, ``shutdown_grace_s`` for running ones, the rest ``interrupted``.
+
+Time: firings are planned on the wall clock. Each loop turn compares how far the wall
+clock moved with how far the monotonic clock did (:class:`~.planning.JumpDetector`).
+A backward jump re-plans the interval tasks by the jump (see :mod:`.jobs`), so they do
+not stall for its length; a forward jump, a suspend or a SIGSTOP leaves firings late,
+and a firing later than :data:`~.planning.MISFIRE_AFTER` follows its task's misfire
+policy (``Dispatcher.fire``).
+
+A reload never breaks the daemon: whatever goes wrong (a bad edit, a missing file, a
+value that only fails once planned, a bug), the last good configuration keeps running.
 """
 
 from __future__ import annotations
@@ -18,19 +29,20 @@ import logging
 import os
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .. import __version__
-from ..config import Workspace, load_workspace
+from ..config import TaskSpec, Workspace, load_workspace
 from ..errors import ConfigError
 from ..home import Home
 from .clock import Clock
-from .console import configure_logging, short_time
+from .console import configure_logging, reload_failure, short_time
 from .dispatch import Dispatcher
 from .jobs import TaskJob, TaskScheduler
 from .lock import DaemonLock
-from .planning import schedulable
+from .planning import JumpDetector, plan_problems, schedulable
 from .pool import WorkerPool
 from .recovery import recent_due_times, recover_interrupted
 from .signals import StopSignals
@@ -67,7 +79,11 @@ class Daemon:
         self._stop = threading.Event()
         self._force = threading.Event()
         self._signature = signature(self._files)
+        self._present: list[Path] = []
         self._tz: ZoneInfo | None = None
+        self._once = False
+        self._hup = threading.Event()
+        self._jumps = JumpDetector()
 
     # -- public API ---------------------------------------------------------------------
 
@@ -104,11 +120,13 @@ class Daemon:
         self.waker.wake()
 
     def run_forever(self) -> int:
-        """Serve until SIGINT/SIGTERM or :meth:`stop`. Returns the exit code (0)."""
+        """Serve until SIGINT/SIGTERM or :meth:`stop`; SIGHUP reloads. Returns the exit code (0)."""
+        self._once = False
         return self._serve(once=False)
 
     def run_once(self) -> int:
         """Catch up, run what is due now, wait for it. Exit code 0, or 1 if a run failed."""
+        self._once = True
         return self._serve(once=True)
 
     # -- serving ----------------------------------------------------------------------------
@@ -153,7 +171,7 @@ class Daemon:
             for record in interrupted:
                 dispatch.notices.tell(record, final=True)
             dispatch.pool.start()
-            with StopSignals(self._on_signal, self._on_force):
+            with StopSignals(self._on_signal, self._on_force, self._on_reload):
                 try:
                     now = self.now()
                     caught = dispatch.catch_up(now)
@@ -184,8 +202,10 @@ class Daemon:
             lock.release()
 
     def _use(self, ws: Workspace) -> None:
-        self.ws = ws
-        self._tz = ZoneInfo(ws.timezone_name)
+        tz = ZoneInfo(ws.timezone_name)
+        self.ws, self._tz = ws, tz
+        # The files this configuration was read from: if one vanishes, keep this one.
+        self._present = [path for path in self._files if path.exists()]
 
     def _fire(self, job: TaskJob) -> None:
         assert self.dispatch is not None, "the daemon is not serving"
@@ -201,10 +221,15 @@ class Daemon:
         assert self.watcher is not None and self.dispatch is not None
         reload_at: float | None = None
         next_poll = time.monotonic() + POLL_S
+        self._jumps = JumpDetector()
         while not self._stop.is_set():
             now = self.now()
+            self._follow_clock(now)
             self.scheduler.run_pending(now)
             self.dispatch.run_due_retries()
+            if self._hup.is_set():
+                self._hup.clear()
+                self.reload_if_changed(force=True)
             mono = time.monotonic()
             if self.watcher.polling and mono >= next_poll:
                 next_poll, reload_at = mono + POLL_S, mono
@@ -244,32 +269,104 @@ class Daemon:
         self.stop()
 
     def _on_force(self, name: str) -> None:
-        log.info("received %s again: not waiting for running tasks", name)
+        count = len(self.pool.running()) if self.pool is not None else 0
+        if count:
+            tasks = "task" if count == 1 else "tasks"
+            log.warning(
+                "received %s again: not waiting for %d running %s; recording %s as interrupted",
+                name,
+                count,
+                tasks,
+                "it" if count == 1 else "them",
+            )
+        else:
+            log.info("received %s again: no task is running; stopping now", name)
         self._force.set()
         self.stop()
 
+    def _on_reload(self, name: str) -> None:
+        if self._once:
+            log.info("received %s: ignored (run --once does not reload)", name)
+            return
+        log.info("received %s: reloading the configuration", name)
+        self._hup.set()
+        self.waker.wake()
+
+    def _follow_clock(self, now: datetime) -> None:
+        """Re-plan interval tasks after a backward wall-clock jump; log any jump."""
+        jump = self._jumps.observe(now, time.monotonic())
+        if jump < timedelta(0):
+            moved = self.scheduler.follow_clock_back(jump)
+            log.warning(
+                "the wall clock went back %s: %d interval tasks re-planned by as much "
+                "(tasks on local times keep their times)",
+                -jump,
+                len(moved),
+            )
+        elif jump > timedelta(0):
+            log.warning(
+                "the wall clock went forward %s (set, or the machine slept): due times "
+                "it skipped follow each task's misfire policy",
+                jump,
+            )
+
     # -- reloading ------------------------------------------------------------------------
 
-    def reload_if_changed(self) -> None:
-        """Re-read the three files if they changed; a bad edit is logged and ignored."""
+    def reload_if_changed(self, *, force: bool = False) -> bool:
+        """Re-read the three files if they changed (always with ``force``: SIGHUP).
+
+        Never raises: a reload that fails for any reason (a bad edit, an unreadable or
+        missing file, a value that only fails once planned, a bug in amgr) is logged and
+        the last good configuration keeps running. A file the running configuration was
+        read from that is now missing (an editor that deletes and recreates, a ``mv``) is
+        not read as "no tasks": nothing changes, saved due times included, until it is
+        back. Returns whether a new configuration was applied.
+        """
         current = signature(self._files)
-        if current == self._signature:
-            return
+        if current == self._signature and not force:
+            return False
         self._signature = current
+        previous, applying = self.ws, False
         try:
+            if self.watcher is not None:
+                self.watcher.refresh()  # a link may point elsewhere now
+            gone = [path for path in self._present if not path.exists()]
+            for path in gone:
+                log.warning("%s missing: keeping the last good configuration", path.name)
+            if gone:
+                return False
             ws = load_workspace(self.home)
-        except ConfigError as exc:
-            log.error("reload failed; still running the last good configuration:\n%s", exc)
-            return
-        self.apply(ws, self.now())
+            applying = True
+            self.apply(ws, self.now())
+            return True
+        except Exception as exc:
+            log.error(
+                "reload failed; still running the last good configuration:\n%s", reload_failure(exc)
+            )
+            log.debug("reload failure", exc_info=True)
+            # apply's ConfigError comes before any change; anything else may have come
+            # halfway through: register the last good configuration again.
+            if applying and previous is not None and not isinstance(exc, ConfigError):
+                try:
+                    self._use(previous)
+                    self._register_all(self.now())
+                except Exception:
+                    log.exception("could not register the last good configuration again")
+            return False
 
     def apply(self, ws: Workspace, now: datetime) -> tuple[int, int, int]:
         """Switch to a new configuration: re-register changed schedules, drop removed tasks.
 
         A new (or newly enabled) task starts fresh: its first firing is its first due
-        time after ``now``. Returns (added, changed, removed).
+        time after ``now``. Every new schedule is planned once before anything changes,
+        so one that cannot be (an interval past the year 9999) fails here, not later in
+        the loop. Returns (added, changed, removed).
+
+        :raises ConfigError: when a schedule cannot be planned (nothing was changed).
         """
+        ZoneInfo(ws.timezone_name)  # an unknown zone fails before anything changes
         wanted = [s for s in ws.tasks if schedulable(s)]
+        self._check_plans(wanted, now)
         synced = self.scheduler.sync(wanted, now, self._fire)
         self.state.forget(synced.removed | {s.id for s in ws.tasks if not s.enabled})
         for task_id in synced.fresh:
@@ -288,6 +385,17 @@ class Daemon:
         )
         self.waker.wake()
         return len(synced.added), len(synced.changed), len(synced.removed)
+
+    def _check_plans(self, specs: list[TaskSpec], now: datetime) -> None:
+        """Plan the first firing of each new or changed schedule; raise if one cannot be."""
+        fresh = [
+            spec
+            for spec in specs
+            if (job := self.scheduler.job(spec.id)) is None or job.schedule != spec.schedule
+        ]
+        problems = plan_problems(fresh, now)
+        if problems:
+            raise ConfigError(problems)
 
     def _next_text(self) -> str:
         jobs = self.scheduler.task_jobs().values()
