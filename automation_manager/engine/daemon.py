@@ -37,6 +37,7 @@ from .. import __version__
 from ..config import TaskSpec, Workspace, load_workspace
 from ..errors import ConfigError
 from ..home import Home
+from ..scheduling import format_duration
 from .clock import Clock
 from .console import configure_logging, reload_failure, short_time
 from .dispatch import Dispatcher
@@ -295,19 +296,20 @@ class Daemon:
     def _follow_clock(self, now: datetime) -> None:
         """Re-plan interval tasks after a backward wall-clock jump; log any jump."""
         jump = self._jumps.observe(now, time.monotonic())
+        size = format_duration(timedelta(seconds=round(abs(jump.total_seconds()), 1)))
         if jump < timedelta(0):
             moved = self.scheduler.follow_clock_back(jump)
             log.warning(
                 "the wall clock went back %s: %d interval tasks re-planned by as much "
                 "(tasks on local times keep their times)",
-                -jump,
+                size,
                 len(moved),
             )
         elif jump > timedelta(0):
             log.warning(
                 "the wall clock went forward %s (set, or the machine slept): due times "
                 "it skipped follow each task's misfire policy",
-                jump,
+                size,
             )
 
     # -- reloading ------------------------------------------------------------------------
