@@ -21,7 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_daemon import Daemon, daemons, every_second, inflight, make_home, records, slow, wait_for
+from test_daemon import (
+    Daemon,
+    daemons,
+    every_second,
+    inflight,
+    make_home,
+    records,
+    run_daemon,
+    slow,
+    wait_for,
+)
 
 from automation_manager.engine.daemon import Daemon as EngineDaemon
 from automation_manager.home import Home
@@ -197,6 +207,17 @@ def test_a_missing_file_keeps_the_last_good_configuration_and_its_saved_due_time
                 }
             ),
         ),
+        (
+            "a jitter past the year 9999",
+            json.dumps(
+                {
+                    "maintenance": [
+                        every_second("a"),
+                        every_second("j", schedule={"interval": "1s", "jitter": "9999999d"}),
+                    ]
+                }
+            ),
+        ),
         ("a 5000-deep array", '{"maintenance": ' + "[" * 5000 + "]" * 5000 + "}"),
         (
             "a 5000-digit integer",
@@ -221,6 +242,18 @@ def test_a_reload_that_fails_for_any_reason_keeps_the_daemon_running(
     write_tasks(home / "tasks.json", [every_second("a"), every_second("b")])
     wait_for(lambda: "reloaded:" in daemon.stderr, 2, lambda: daemon.stderr)
     assert daemon.stop() == 0
+
+
+def test_a_daemon_started_on_a_schedule_past_the_year_9999_exits_2_naming_it(
+    tmp_path: Path,
+) -> None:
+    huge = every_second("huge", schedule={"interval": "99999999d"})
+    home = make_home(tmp_path / "h", [every_second("a"), huge])
+    done = run_daemon(home)
+    assert done.returncode == 2, done.stderr
+    assert "tasks.json: maintenance[1].schedule: task huge:" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (home / ".mp" / "state" / "daemon.json").exists()
 
 
 class Clock:

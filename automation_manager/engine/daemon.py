@@ -37,9 +37,8 @@ from .. import __version__
 from ..config import TaskSpec, Workspace, load_workspace
 from ..errors import ConfigError
 from ..home import Home
-from ..scheduling import format_duration
 from .clock import Clock
-from .console import configure_logging, reload_failure, short_time
+from .console import clock_jump, configure_logging, forced_stop, reload_failure, short_time
 from .dispatch import Dispatcher
 from .jobs import TaskJob, TaskScheduler
 from .lock import DaemonLock
@@ -213,10 +212,12 @@ class Daemon:
         self.dispatch.fire(job)
 
     def _register_all(self, now: datetime) -> None:
+        """Register every schedulable task afresh (ConfigError, no change, if one cannot be)."""
+        specs = [spec for spec in self.workspace.tasks if schedulable(spec)]
+        _raise_problems(specs, now)
         self.scheduler.clear()
-        for spec in self.workspace.tasks:
-            if schedulable(spec):
-                self.scheduler.add(spec, now, self._fire)
+        for spec in specs:
+            self.scheduler.add(spec, now, self._fire)
 
     def _loop(self) -> None:
         assert self.watcher is not None and self.dispatch is not None
@@ -270,18 +271,8 @@ class Daemon:
         self.stop()
 
     def _on_force(self, name: str) -> None:
-        count = len(self.pool.running()) if self.pool is not None else 0
-        if count:
-            tasks = "task" if count == 1 else "tasks"
-            log.warning(
-                "received %s again: not waiting for %d running %s; recording %s as interrupted",
-                name,
-                count,
-                tasks,
-                "it" if count == 1 else "them",
-            )
-        else:
-            log.info("received %s again: no task is running; stopping now", name)
+        running = len(self.pool.running()) if self.pool is not None else 0
+        log.log(logging.WARNING if running else logging.INFO, "%s", forced_stop(name, running))
         self._force.set()
         self.stop()
 
@@ -296,21 +287,9 @@ class Daemon:
     def _follow_clock(self, now: datetime) -> None:
         """Re-plan interval tasks after a backward wall-clock jump; log any jump."""
         jump = self._jumps.observe(now, time.monotonic())
-        size = format_duration(timedelta(seconds=round(abs(jump.total_seconds()), 1)))
-        if jump < timedelta(0):
-            moved = self.scheduler.follow_clock_back(jump)
-            log.warning(
-                "the wall clock went back %s: %d interval tasks re-planned by as much "
-                "(tasks on local times keep their times)",
-                size,
-                len(moved),
-            )
-        elif jump > timedelta(0):
-            log.warning(
-                "the wall clock went forward %s (set, or the machine slept): due times "
-                "it skipped follow each task's misfire policy",
-                size,
-            )
+        if jump:
+            moved = self.scheduler.follow_clock_back(jump) if jump < timedelta(0) else []
+            log.warning("%s", clock_jump(jump, len(moved)))
 
     # -- reloading ------------------------------------------------------------------------
 
@@ -368,7 +347,14 @@ class Daemon:
         """
         ZoneInfo(ws.timezone_name)  # an unknown zone fails before anything changes
         wanted = [s for s in ws.tasks if schedulable(s)]
-        self._check_plans(wanted, now)
+        _raise_problems(
+            [
+                s
+                for s in wanted
+                if (job := self.scheduler.job(s.id)) is None or job.schedule != s.schedule
+            ],
+            now,
+        )
         synced = self.scheduler.sync(wanted, now, self._fire)
         self.state.forget(synced.removed | {s.id for s in ws.tasks if not s.enabled})
         for task_id in synced.fresh:
@@ -388,23 +374,19 @@ class Daemon:
         self.waker.wake()
         return len(synced.added), len(synced.changed), len(synced.removed)
 
-    def _check_plans(self, specs: list[TaskSpec], now: datetime) -> None:
-        """Plan the first firing of each new or changed schedule; raise if one cannot be."""
-        fresh = [
-            spec
-            for spec in specs
-            if (job := self.scheduler.job(spec.id)) is None or job.schedule != spec.schedule
-        ]
-        problems = plan_problems(fresh, now)
-        if problems:
-            raise ConfigError(problems)
-
     def _next_text(self) -> str:
         jobs = self.scheduler.task_jobs().values()
         if not jobs:
             return "nothing"
         first = min(jobs, key=lambda j: j.fire_at)
         return f"{first.task_id} at {short_time(first.fire_at, self.now())}"
+
+
+def _raise_problems(specs: list[TaskSpec], now: datetime) -> None:
+    """Plan ``specs`` once (:func:`~.planning.plan_problems`); ConfigError if one cannot be."""
+    problems = plan_problems(specs, now)
+    if problems:
+        raise ConfigError(problems)
 
 
 def _prewarm_llm(ws: Workspace) -> None:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from ..config import TaskSpec
 from ..errors import Problem
-from ..home import TASKS_FILE
+from ..home import SCHEDULES_FILE, TASKS_FILE
 from ..scheduling import Schedule, due_times, jitter_offset, missed_due_times
 
 MISFIRE_AFTER = timedelta(seconds=2)
@@ -76,22 +76,30 @@ def plan_problems(specs: Iterable[TaskSpec], now: datetime) -> list[Problem]:
     """A problem for each task whose first firing after ``now`` cannot be computed.
 
     A schedule that validates may still not plan: an interval or jitter so long that the
-    next due time is past the year 9999. Planning it once, before a configuration is
-    used, turns that into a message instead of a crash in the daemon's loop.
+    next due time is past the year 9999. Planning the next two firings (each at its
+    latest jitter) before a configuration is used turns that into a message instead of
+    a crash in the daemon's loop.
     """
     problems: list[Problem] = []
     for spec in specs:
         if spec.schedule is None:
             continue
         try:
-            next_firing(spec.schedule, spec.id, now)
+            first = spec.schedule.next_due(now)
+            # the latest each of the next two firings may start; past 9999 this raises
+            for due in (first, spec.schedule.next_due(first)):
+                due + spec.schedule.jitter
         except (OverflowError, ValueError) as exc:
+            file, where = TASKS_FILE, f"{spec.category.value}[{spec.index}].schedule"
+            if spec.task.schedule is None:  # the category's entry in schedules.json
+                file, where = SCHEDULES_FILE, f"{spec.category.value}.{spec.type}"
             problems.append(
                 Problem(
-                    TASKS_FILE,
-                    f"{spec.id}.schedule",
-                    f"its next due time after {now:%Y-%m-%d %H:%M} cannot be computed ({exc})",
-                    "use a shorter interval, jitter or grace",
+                    file,
+                    where,
+                    f"task {spec.id}: its next due time after {now:%Y-%m-%d %H:%M} cannot "
+                    f"be computed ({exc})",
+                    "use a shorter interval or jitter",
                 )
             )
     return problems
