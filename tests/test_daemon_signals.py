@@ -70,6 +70,26 @@ def test_sighup_reloads_the_configuration_instead_of_killing_the_daemon(
     assert daemon.stop() == 0
 
 
+def test_sighup_during_run_once_is_logged_and_the_run_still_finishes(
+    tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    task = slow("s", 1.5, schedule={"interval": "1h", "misfire": "once"})
+    home = make_home(tmp_path / "h", [task])
+    state = home / ".mp" / "state"
+    state.mkdir(parents=True)
+    last = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    (state / "schedule.json").write_text(
+        json.dumps({"version": 1, "tasks": {"s": {"last_due": last}}})
+    )
+    daemon = Daemon(home, "--once")
+    daemons.append(daemon)
+    wait_for(lambda: bool(inflight(home)), 10, lambda: daemon.stderr)
+    daemon.proc.send_signal(signal.SIGHUP)
+    assert daemon.proc.wait(10) == 0
+    assert "received SIGHUP: ignored (run --once does not reload)" in daemon.stderr
+    assert [(r["trigger"], r["status"]) for r in records(home)] == [("catch-up", "success")]
+
+
 def test_sigstop_then_sigcont_follows_each_tasks_misfire_policy(
     tmp_path: Path, daemons: list[Daemon]
 ) -> None:

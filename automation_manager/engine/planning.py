@@ -14,6 +14,7 @@ from ..config import TaskSpec
 from ..errors import Problem
 from ..home import SCHEDULES_FILE, TASKS_FILE
 from ..scheduling import Schedule, due_times, jitter_offset, missed_due_times
+from ..scheduling.triggers import IntervalTrigger
 
 MISFIRE_AFTER = timedelta(seconds=2)
 """A running daemon that finds a firing this late (the process was stopped with
@@ -73,23 +74,27 @@ def catch_up(schedule: Schedule, last_due: datetime | None, now: datetime) -> li
 
 
 def plan_problems(specs: Iterable[TaskSpec], now: datetime) -> list[Problem]:
-    """A problem for each task whose first firing after ``now`` cannot be computed.
+    """A problem for each task whose next firings after ``now`` cannot be computed.
 
-    A schedule that validates may still not plan: an interval or jitter so long that the
-    next due time is past the year 9999. Planning the next two firings (each at its
-    latest jitter) before a configuration is used turns that into a message instead of
-    a crash in the daemon's loop.
+    A schedule that validates may still not plan: an interval or jitter so long that a
+    due time is past the year 9999. Checking the latest instant the next two firings may
+    start (two intervals plus the jitter, from ``now``) before a configuration is used
+    turns that into a message instead of a crash in the daemon's loop. O(1) per task:
+    10,000 tasks are checked in milliseconds. Local-time forms (daily, cron, ...) are
+    due within a few years at most and need no check.
     """
     problems: list[Problem] = []
     for spec in specs:
-        if spec.schedule is None:
+        schedule = spec.schedule
+        if schedule is None:
             continue
+        trigger = schedule.trigger
         try:
-            first = spec.schedule.next_due(now)
-            # the latest each of the next two firings may start; past 9999 this raises
-            for due in (first, spec.schedule.next_due(first)):
-                due + spec.schedule.jitter
-        except (OverflowError, ValueError) as exc:
+            reach = schedule.jitter
+            if isinstance(trigger, IntervalTrigger):
+                reach += 2 * trigger.every
+            now + reach  # raises OverflowError past the year 9999
+        except OverflowError as exc:
             file, where = TASKS_FILE, f"{spec.category.value}[{spec.index}].schedule"
             if spec.task.schedule is None:  # the category's entry in schedules.json
                 file, where = SCHEDULES_FILE, f"{spec.category.value}.{spec.type}"
@@ -97,8 +102,8 @@ def plan_problems(specs: Iterable[TaskSpec], now: datetime) -> list[Problem]:
                 Problem(
                     file,
                     where,
-                    f"task {spec.id}: its next due time after {now:%Y-%m-%d %H:%M} cannot "
-                    f"be computed ({exc})",
+                    f"task {spec.id}: its interval or jitter reaches past the year 9999 "
+                    f"from {now:%Y-%m-%d} ({exc})",
                     "use a shorter interval or jitter",
                 )
             )
