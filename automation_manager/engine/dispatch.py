@@ -135,7 +135,8 @@ class Dispatcher:
         """
         ws = self._workspace()
         wanted = {s.id for s in ws.tasks if schedulable(s)}
-        self.state.forget(set(self.state.all_last_due()) - wanted)
+        if self.home.tasks_path.exists():  # a missing tasks.json is no reason to forget
+            self.state.forget(set(self.state.all_last_due()) - wanted)
         count = 0
         for spec in ws.tasks:
             if not schedulable(spec):

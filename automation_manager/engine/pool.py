@@ -319,6 +319,12 @@ class WorkerPool:
                 self._cond.wait(min(left, 0.1))
         with self._cond:
             leftovers = list(self._running.values())
+        forced = abort is not None and abort.is_set()
+        why = (
+            "a second stop signal ended the wait"
+            if forced
+            else f"still running after shutdown_grace_s {grace_s:g}"
+        )
         for running in leftovers:
             running.cancel.set()
             record = interrupted_record(
@@ -326,7 +332,7 @@ class WorkerPool:
                 self._clock(),
                 os.getpid(),
                 f"interrupted: the daemon stopped (pid {os.getpid()}) before this run finished "
-                f"(still running after shutdown_grace_s {grace_s:g})",
+                f"({why})",
             )
             self._finalize(running, Attempt(record))
         return dropped
