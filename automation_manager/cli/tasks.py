@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from ..config.jsonsafe import parse_json
 from ..errors import UsageError
 from .output import is_tty, manager, print_json, table
 
@@ -19,7 +20,7 @@ from .output import is_tty, manager, print_json, table
 def _value(text: str) -> Any:
     """A JSON value (5, true, [..], {..}, "x") when it parses as one, else the text itself."""
     try:
-        return json.loads(text)
+        return parse_json(text, "--set")
     except ValueError:
         return text
 
@@ -44,7 +45,7 @@ def _schedule(text: str | None) -> Any:
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
-            return json.loads(stripped)
+            return parse_json(stripped, "--schedule")
         except json.JSONDecodeError as exc:
             raise UsageError(
                 f"--schedule: not valid JSON ({exc.msg} at column {exc.colno}); "

@@ -1,0 +1,242 @@
+"""JSON that cannot hurt amgr: bounded on the way in, checked whole before any model sees it.
+
+Python's ``json`` accepts what later breaks: a 5000-deep list (RecursionError), a
+5000-digit integer (the int-digits ValueError), ``NaN`` and ``1e999``. :func:`parse_json`
+refuses those while parsing, :func:`check_json_value` walks a parsed value (from a file
+or from an edit on the command line) without recursion and reports every string, number,
+key, list or depth past :mod:`.limits` as a :class:`Problem`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import stat
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, Problem
+from .limits import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_INT_DIGITS,
+    MAX_ITEMS,
+    MAX_KEY,
+    MAX_NUMBER,
+    MAX_TEXT,
+    text_problem,
+)
+
+MAX_PROBLEMS = 20
+"""Problems reported per document: enough to fix a file, few enough to read."""
+_NUMBER_FIX = f"use a number between -{MAX_NUMBER} and {MAX_NUMBER} (2^53)"
+
+
+class _Refused(Exception):
+    """Raised from inside ``json.loads`` hooks; carries (what, fix, the literal)."""
+
+    def __init__(self, what: str, fix: str, literal: str) -> None:
+        super().__init__(what)
+        self.what, self.fix, self.literal = what, fix, literal
+
+
+def _int(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+        raise _Refused(f"a number with {len(literal.lstrip('-'))} digits", _NUMBER_FIX, literal)
+    return int(literal)
+
+
+def _float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _Refused(f"the number {literal[:40]} is too large", _NUMBER_FIX, literal)
+    return value
+
+
+def _constant(literal: str) -> float:
+    raise _Refused(f"{literal} is not JSON", "write a number, or null", literal)
+
+
+def _where(text: str, pos: int) -> str:
+    line = text.count("\n", 0, pos) + 1
+    return f"line {line}, column {pos - (text.rfind(chr(10), 0, pos) + 1) + 1}"
+
+
+def _structure(text: str, limit: int) -> tuple[int, bool]:
+    """Scan ``text`` outside strings: (offset of the first bracket opening level
+    ``limit + 1``, or -1; whether a string, object or list is still open at the end)."""
+    depth, in_string, escaped = 0, False, False
+    for pos, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            depth += 1
+            if depth > limit:
+                return pos, True
+        elif ch in "}]":
+            depth -= 1
+    return -1, in_string or depth > 0
+
+
+def parse_json(text: str, source: str) -> Any:
+    """Parse ``text`` as strict JSON within the bounds of :mod:`.limits`.
+
+    :param source: the file name or option (``--set``) to name in a problem.
+    :raises ConfigError: on nesting past ``MAX_DEPTH`` that Python cannot even parse,
+        an integer longer than ``MAX_INT_DIGITS`` digits, ``1e999``, ``NaN`` or
+        ``Infinity``; the problem names the line and column.
+    :raises json.JSONDecodeError: on a syntax error (the caller words that one).
+    """
+    try:
+        value = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
+    except RecursionError:
+        where = _where(text, max(_structure(text, MAX_DEPTH)[0], 0))
+        raise ConfigError(
+            Problem(
+                source,
+                where,
+                f"lists or objects nested far more than {MAX_DEPTH} levels deep",
+                f"nest at most {MAX_DEPTH} levels",
+            )
+        ) from None
+    except _Refused as exc:
+        where = _where(text, max(text.find(exc.literal), 0))
+        raise ConfigError(Problem(source, where, exc.what, exc.fix)) from None
+    return value
+
+
+def _shown(number: float) -> str:
+    """A number for a message; a huge int is described (``str()`` of it may even fail)."""
+    if isinstance(number, int) and number.bit_length() > 64:
+        return f"a number of about {int(number.bit_length() * 0.30103)} digits"
+    return str(number)
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def value_problems(name: str, value: Any) -> list[Problem]:
+    """Every part of ``value`` past the bounds, as problems of file ``name``.
+
+    Walks with an explicit stack, so a value nested thousands deep (built in Python, or
+    read before this check existed) is reported, not a RecursionError. Stops after
+    ``MAX_PROBLEMS``.
+    """
+    problems: list[Problem] = []
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack and len(problems) < MAX_PROBLEMS:
+        item, path, depth = stack.pop()
+        where = path if len(path) <= 80 else path[:77] + "..."
+        where = where or "(the whole file)"
+        if isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                problems.append(
+                    Problem(
+                        name,
+                        where,
+                        f"nested more than {MAX_DEPTH} levels deep",
+                        f"nest lists and objects at most {MAX_DEPTH} levels",
+                    )
+                )
+                continue
+            if len(item) > MAX_ITEMS:
+                problems.append(
+                    Problem(
+                        name,
+                        where,
+                        f"has {len(item)} entries, more than the limit of {MAX_ITEMS}",
+                        f"keep at most {MAX_ITEMS} entries",
+                    )
+                )
+                continue
+            if isinstance(item, list):
+                entries: list[tuple[Any, str]] = [(v, _join(path, i)) for i, v in enumerate(item)]
+            else:
+                entries = []
+                for key, v in item.items():
+                    if not isinstance(key, str):
+                        key = str(key)
+                    problem = text_problem(key, MAX_KEY, single_line=True)
+                    if problem is not None:
+                        shown = json.dumps(key[:40])
+                        problems.append(Problem(name, _join(path, shown), f"the key {problem}"))
+                        continue
+                    entries.append((v, _join(path, key)))
+            stack.extend((v, p, depth + 1) for v, p in reversed(entries))
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int | float):
+            if not math.isfinite(item) or abs(item) > MAX_NUMBER:
+                what = f"{_shown(item)} is " + (
+                    "out of range" if math.isfinite(item) else "not a finite number"
+                )
+                problems.append(Problem(name, where, what, _NUMBER_FIX))
+        elif isinstance(item, str):
+            problem = text_problem(item, MAX_TEXT, single_line=False)
+            if problem is not None:
+                what, _, fix = problem.partition(" — ")
+                problems.append(Problem(name, where, what, fix))
+        else:
+            problems.append(
+                Problem(name, where, f"a {type(item).__name__} is not a JSON value", "")
+            )
+    return problems
+
+
+def read_json_file(path: Path, name: str, problems: list[Problem]) -> Any:
+    """Parse one file within the bounds of :mod:`.limits`; on a problem add it, return None.
+
+    Malformed JSON is reported with its line and column; a file too large, too deeply
+    nested or holding a number too long to convert is refused before anything reads it.
+    """
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO would block every command; a device could be endless.
+            problems.append(Problem(name, "", "is not a regular file", "make it a plain file"))
+            return None
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            problems.append(
+                Problem(
+                    name,
+                    "",
+                    f"is larger than the limit of {MAX_FILE_BYTES} bytes (4 MiB)",
+                    "keep it under 4 MiB: a config this size is a mistake or a paste",
+                )
+            )
+            return None
+        text = data.decode("utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(name, "", f"cannot read the file ({exc})", "check its permissions"))
+        return None
+    try:
+        return parse_json(text, name)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        return None
+    except json.JSONDecodeError as exc:
+        fix = "fix the JSON syntax there"
+        if exc.pos >= len(text.rstrip()) or _structure(text, len(text))[1]:
+            fix = "the file ends too early (truncated?): close every { [ and string"
+        elif "delimiter" in exc.msg:
+            fix = "a comma or colon is missing, or there is a trailing comma"
+        problems.append(
+            Problem(
+                name, f"line {exc.lineno}, column {exc.colno}", f"malformed JSON: {exc.msg}", fix
+            )
+        )
+        return None
