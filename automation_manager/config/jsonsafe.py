@@ -24,6 +24,7 @@ from .limits import (
     MAX_KEY,
     MAX_NUMBER,
     MAX_TEXT,
+    NOT_IN_TEXT,
     text_problem,
 )
 
@@ -125,71 +126,87 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
+_Link = tuple[Any, ...]
+"""A path as a linked list, ``(key, parent)`` or ``()``: built per node at no cost, spelt
+out (``content_creation[0].schedule``) only for a node with a problem."""
+
+
+def _spelt(link: _Link) -> str:
+    keys: list[str | int] = []
+    while link:
+        key, link = link
+        keys.append(key)
+    path = ""
+    for key in reversed(keys):
+        path = _join(path, key)
+    if len(path) > 80:
+        path = path[:77] + "..."
+    return path or "(the whole file)"
+
+
+def _node_problem(item: Any, depth: int) -> tuple[str, str] | None:
+    """(what, fix) when this one node is past a bound, else None."""
+    if isinstance(item, dict | list):
+        if depth >= MAX_DEPTH:
+            return (
+                f"nested more than {MAX_DEPTH} levels deep",
+                f"nest lists and objects at most {MAX_DEPTH} levels",
+            )
+        if len(item) > MAX_ITEMS:
+            return (
+                f"has {len(item)} entries, more than the limit of {MAX_ITEMS}",
+                f"keep at most {MAX_ITEMS} entries",
+            )
+        return None
+    if isinstance(item, bool) or item is None:
+        return None
+    if isinstance(item, int | float):
+        if math.isfinite(item) and abs(item) <= MAX_NUMBER:
+            return None
+        kind = "out of range" if math.isfinite(item) else "not a finite number"
+        return f"{_shown(item)} is {kind}", _NUMBER_FIX
+    if isinstance(item, str):
+        problem = text_problem(item, MAX_TEXT, single_line=False)
+        if problem is None:
+            return None
+        what, _, fix = problem.partition(" — ")
+        return what, fix
+    return f"a {type(item).__name__} is not a JSON value", "use a string, number, list or object"
+
+
 def value_problems(name: str, value: Any) -> list[Problem]:
     """Every part of ``value`` past the bounds, as problems of file ``name``.
 
     Walks with an explicit stack, so a value nested thousands deep (built in Python, or
     read before this check existed) is reported, not a RecursionError. Stops after
-    ``MAX_PROBLEMS``.
+    ``MAX_PROBLEMS``. Runs on every load (the daemon reloads often), so a node costs a
+    few type checks and, for a string, one regex search.
     """
     problems: list[Problem] = []
-    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    stack: list[tuple[Any, _Link, int]] = [(value, (), 0)]
     while stack and len(problems) < MAX_PROBLEMS:
-        item, path, depth = stack.pop()
-        where = path if len(path) <= 80 else path[:77] + "..."
-        where = where or "(the whole file)"
-        if isinstance(item, dict | list):
-            if depth >= MAX_DEPTH:
-                problems.append(
-                    Problem(
-                        name,
-                        where,
-                        f"nested more than {MAX_DEPTH} levels deep",
-                        f"nest lists and objects at most {MAX_DEPTH} levels",
-                    )
-                )
-                continue
-            if len(item) > MAX_ITEMS:
-                problems.append(
-                    Problem(
-                        name,
-                        where,
-                        f"has {len(item)} entries, more than the limit of {MAX_ITEMS}",
-                        f"keep at most {MAX_ITEMS} entries",
-                    )
-                )
-                continue
-            if isinstance(item, list):
-                entries: list[tuple[Any, str]] = [(v, _join(path, i)) for i, v in enumerate(item)]
-            else:
-                entries = []
-                for key, v in item.items():
-                    if not isinstance(key, str):
-                        key = str(key)
-                    problem = text_problem(key, MAX_KEY, single_line=True)
-                    if problem is not None:
-                        shown = json.dumps(key[:40])
-                        problems.append(Problem(name, _join(path, shown), f"the key {problem}"))
-                        continue
-                    entries.append((v, _join(path, key)))
-            stack.extend((v, p, depth + 1) for v, p in reversed(entries))
-        elif isinstance(item, bool) or item is None:
+        item, link, depth = stack.pop()
+        kind = type(item)
+        if kind is str and len(item) <= MAX_TEXT and not NOT_IN_TEXT.search(item):
+            continue  # the common case, checked inline
+        if kind is bool or item is None or (kind is int and -MAX_NUMBER <= item <= MAX_NUMBER):
             continue
-        elif isinstance(item, int | float):
-            if not math.isfinite(item) or abs(item) > MAX_NUMBER:
-                what = f"{_shown(item)} is " + (
-                    "out of range" if math.isfinite(item) else "not a finite number"
-                )
-                problems.append(Problem(name, where, what, _NUMBER_FIX))
-        elif isinstance(item, str):
-            problem = text_problem(item, MAX_TEXT, single_line=False)
-            if problem is not None:
-                what, _, fix = problem.partition(" — ")
-                problems.append(Problem(name, where, what, fix))
-        else:
-            problems.append(
-                Problem(name, where, f"a {type(item).__name__} is not a JSON value", "")
-            )
+        found = _node_problem(item, depth)
+        if found is not None:
+            problems.append(Problem(name, _spelt(link), *found))
+            continue
+        if isinstance(item, list):
+            stack.extend((v, (i, link), depth + 1) for i, v in enumerate(item))
+        elif isinstance(item, dict):
+            for key, v in item.items():
+                key = key if isinstance(key, str) else str(key)
+                problem = text_problem(key, MAX_KEY, single_line=True)
+                if problem is not None:
+                    where = _spelt((json.dumps(key[:40]), link))
+                    problems.append(Problem(name, where, f"the key {problem}"))
+                else:
+                    stack.append((v, (key, link), depth + 1))
+    problems.sort(key=lambda p: p.field)  # the stack pops the last key first
     return problems
 
 

@@ -64,7 +64,7 @@ MAX_PRICE_USD = 100_000
 
 # Characters no output amgr writes can hold: C0 controls (XML 1.0, the EPUB, refuses
 # them; a CR or LF in a header splits it) and lone surrogates (not encodable as UTF-8).
-_NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _NOT_IN_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
@@ -86,7 +86,7 @@ def text_problem(value: str, limit: int, *, single_line: bool) -> str | None:
             f"is {len(value)} characters long, more than the limit of {limit} — "
             f"shorten it to {limit} characters or fewer"
         )
-    bad = (_NOT_IN_LINE if single_line else _NOT_IN_TEXT).search(value)
+    bad = (_NOT_IN_LINE if single_line else NOT_IN_TEXT).search(value)
     if bad is None:
         return None
     found = f"holds the control character {_char_name(bad.group())} at position {bad.start()}"
