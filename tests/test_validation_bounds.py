@@ -23,6 +23,7 @@ from automation_manager.config import limits
 from automation_manager.scheduling.cron import MAX_CRON_LENGTH
 from automation_manager.scheduling.durations import MAX_DURATION
 from automation_manager.scheduling.spec import MAX_TIMES
+from automation_manager.scheduling.zones import MAX_ZONE_NAME
 
 __all__ = ["daemons"]  # the fixture, shared with test_daemon.py
 
@@ -253,6 +254,16 @@ def test_text_fields_refuse_control_characters_and_overlong_values(
     assert f"tasks.json: content_creation[0].{field}: " in message and fragment in message
 
 
+def test_a_zone_name_of_hundreds_of_parts_is_refused_not_a_recursion(home: Path) -> None:
+    zone = "Europe/" * 300 + "Berlin"  # zoneinfo imports a package per part
+    edit(home, "config.json", lambda d: d.update(timezone="Europe/" * 17 + "Berlin"))
+    assert "config.json: timezone: unknown time zone" in refused(home, "validate")
+    edit(home, "config.json", lambda d: d.update(timezone="UTC"))
+    schedule = json.dumps({"every": "day", "timezone": zone})
+    message = refused(home, *add_blog(home, "--schedule", schedule))
+    assert f"schedule.timezone: a time zone name of {len(zone)} characters" in message
+
+
 def test_long_text_keeps_tabs_and_newlines(home: Path) -> None:
     text = "line one\n\tindented\r\nline three"
     edit(home, "tasks.json", lambda d: d["content_creation"][0].update(description=text))
@@ -284,6 +295,16 @@ def test_long_text_keeps_tabs_and_newlines(home: Path) -> None:
             "notification_webhook.secret_env",
             lambda d, n: d.update(notification_webhook={"url": "http://x", "secret_env": n}),
         ),
+        (
+            "platforms.hook.secret_env",
+            lambda d, n: d["platforms"].update(
+                hook={"kind": "webhook", "url": "http://x", "secret_env": n}
+            ),
+        ),
+        (
+            "smtp.password_env",
+            lambda d, n: d.update(smtp={"host": "h", "from": "a@b.c", "password_env": n}),
+        ),
     ],
 )
 def test_an_env_setting_naming_a_system_variable_is_refused(
@@ -309,7 +330,8 @@ def test_readme_limits_section_states_every_bound() -> None:
     numbers = {
         f"{v:,}" for k, v in vars(limits).items() if k.startswith("MAX_") and k != "MAX_NUMBER"
     }
-    numbers |= {str(MAX_TIMES), str(MAX_CRON_LENGTH), f"{MAX_DURATION.days} d", "2^53"}
+    numbers |= {str(MAX_TIMES), str(MAX_CRON_LENGTH), str(MAX_ZONE_NAME), "2^53"}
+    numbers.add(f"{MAX_DURATION.days} d")
     text = re.sub(r"\s+", " ", section)
     missing = sorted(n for n in numbers if n not in text)
     assert not missing, f"README Limits does not state: {missing}"
@@ -321,7 +343,7 @@ _DURATIONS = ["99999999d", "367d", "366d", "1e9", "-5m", "0s", "0.4s", "1s", "15
 _STRINGS = [
     *_DURATIONS, "", "x" * 301, "t" * 300, "a\x00b", "\ud800", "tab\there", "line\nfeed",
     "HOME", "LC_ALL", "MY_SECRET", "25:00", "09:00", "mon", "Europe/Berlin", "Mars/Base",
-    "../../etc", "é" * 129, "0 9 * * 1-5", "* * 31 2 *", "@yearly", "y" * 10_001,
+    "../../etc", "Europe/" * 300, "é" * 129, "0 9 * * 1-5", "* * 31 2 *", "@yearly", "y" * 10_001,
 ]  # fmt: skip
 _NUMBERS = [0, -1, 1, 31, 32, 2**53, 2**53 + 1, 10**17, 1e308, -1e308, 0.5, 86_401, 604_801]
 _OTHER: list[Any] = [True, False, None, [], {}, [1, "a"], {"a": 1}]

@@ -54,8 +54,12 @@ def _float(literal: str) -> float:
     return value
 
 
+class _Constant(Exception):
+    """``NaN``, ``Infinity`` or ``-Infinity``: Python reads them, JSON has no such thing."""
+
+
 def _constant(literal: str) -> float:
-    raise _Refused(f"{literal} is not JSON", "write a number, or null", literal)
+    raise _Constant(literal)
 
 
 def _where(text: str, pos: int) -> str:
@@ -91,9 +95,10 @@ def parse_json(text: str, source: str) -> Any:
 
     :param source: the file name or option (``--set``) to name in a problem.
     :raises ConfigError: on nesting past ``MAX_DEPTH`` that Python cannot even parse,
-        an integer longer than ``MAX_INT_DIGITS`` digits, ``1e999``, ``NaN`` or
-        ``Infinity``; the problem names the line and column.
-    :raises json.JSONDecodeError: on a syntax error (the caller words that one).
+        an integer longer than ``MAX_INT_DIGITS`` digits or ``1e999``; the problem names
+        the line and column.
+    :raises json.JSONDecodeError: on a syntax error, ``NaN`` and ``Infinity`` included
+        (the caller words that one).
     """
     try:
         value = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
@@ -107,6 +112,11 @@ def parse_json(text: str, source: str) -> Any:
                 f"nest at most {MAX_DEPTH} levels",
             )
         ) from None
+    except _Constant as exc:
+        # A syntax error like any other: ``--set topic=NaN`` stays the text "NaN".
+        literal = str(exc)
+        message = f"{literal} is not JSON (write a number or null)"
+        raise json.JSONDecodeError(message, text, max(text.find(literal), 0)) from None
     except _Refused as exc:
         where = _where(text, max(text.find(exc.literal), 0))
         raise ConfigError(Problem(source, where, exc.what, exc.fix)) from None

@@ -170,15 +170,13 @@ class Config(Strict):
     def _tz(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        from ..scheduling.zones import is_zone
 
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
+        if not is_zone(value):
             raise ValueError(
                 f"unknown time zone {value!r}: use an IANA name such as "
                 '"Europe/Berlin", "America/New_York" or "UTC"'
-            ) from None
+            )
         return value
 
     @field_validator("platforms", mode="before")
