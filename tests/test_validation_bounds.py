@@ -71,8 +71,9 @@ def edit(home: Path, name: str, change: Callable[[Any], None]) -> None:
     [
         ({"interval": "99999999d"}, ["schedule.interval", "'99999999d'", "366d"]),
         ({"interval": "1h", "jitter": "9999999d"}, ["schedule.jitter", "366d"]),
-        ({"interval": "1h", "jitter": "1h"}, ["schedule.jitter", "shorter than 1h"]),
-        ({"every": "day", "jitter": "25h"}, ["schedule.jitter", "shorter than 1d"]),
+        ({"interval": "1h", "jitter": "1h1s"}, ["schedule.jitter", "at most 1h"]),
+        ({"every": "day", "jitter": "25h"}, ["schedule.jitter", "period (1d)"]),
+        ({"every": "hour", "jitter": "61m"}, ["schedule.jitter", "period (1h)"]),
         ({"every": "day", "grace": "400d"}, ["schedule.grace", "366d"]),
         ({"every": "month", "day": 32}, ["schedule.day", "1..31"]),
         ({"every": "month", "day": 10**30}, ["--schedule", "digits"]),
@@ -92,7 +93,7 @@ def test_tasks_add_refuses_a_schedule_past_its_bounds(
 
 def test_the_largest_allowed_values_validate_and_plan_400_days(home: Path) -> None:
     longest = f"{MAX_DURATION.days}d"
-    schedule = {"interval": longest, "jitter": "365d", "grace": longest, "misfire": "all"}
+    schedule = {"interval": longest, "jitter": longest, "grace": longest, "misfire": "all"}
     added = run(home, *add_blog(home, "--schedule", json.dumps(schedule), "--id", "edge"))
     assert added.exit_code == 0, added.output
     monthly = {"every": "month", "day": 31, "at": [f"{h:02d}:00" for h in range(24)]}
