@@ -24,6 +24,7 @@ from .limits import (
     MAX_KEY,
     MAX_NUMBER,
     MAX_TEXT,
+    NOT_IN_LINE,
     NOT_IN_TEXT,
     text_problem,
 )
@@ -210,12 +211,11 @@ def value_problems(name: str, value: Any) -> list[Problem]:
         elif isinstance(item, dict):
             for key, v in item.items():
                 key = key if isinstance(key, str) else str(key)
-                problem = text_problem(key, MAX_KEY, single_line=True)
-                if problem is not None:
-                    where = _spelt((json.dumps(key[:40]), link))
-                    problems.append(Problem(name, where, f"the key {problem}"))
-                else:
+                if len(key) <= MAX_KEY and not NOT_IN_LINE.search(key):
                     stack.append((v, (key, link), depth + 1))
+                else:
+                    what = f"the key {text_problem(key, MAX_KEY, single_line=True)}"
+                    problems.append(Problem(name, _spelt((json.dumps(key[:40]), link)), what))
     problems.sort(key=lambda p: p.field)  # the stack pops the last key first
     return problems
 

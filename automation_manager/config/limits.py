@@ -65,7 +65,7 @@ MAX_PRICE_USD = 100_000
 # Characters no output amgr writes can hold: C0 controls (XML 1.0, the EPUB, refuses
 # them; a CR or LF in a header splits it) and lone surrogates (not encodable as UTF-8).
 NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
-_NOT_IN_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+NOT_IN_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def _char_name(char: str) -> str:
@@ -86,17 +86,21 @@ def text_problem(value: str, limit: int, *, single_line: bool) -> str | None:
             f"is {len(value)} characters long, more than the limit of {limit} — "
             f"shorten it to {limit} characters or fewer"
         )
-    bad = (_NOT_IN_LINE if single_line else NOT_IN_TEXT).search(value)
+    bad = (NOT_IN_LINE if single_line else NOT_IN_TEXT).search(value)
     if bad is None:
         return None
     found = f"holds the control character {_char_name(bad.group())} at position {bad.start()}"
     if single_line:
-        return f"{found}; this field is one line of plain text — remove it"
+        return f"{found}; it must be one line of plain text — remove it"
     return f"{found}, which no output format can hold — remove it (tab and newline are fine)"
 
 
 def _checker(limit: int, single_line: bool) -> Callable[[str], str]:
+    refused = NOT_IN_LINE if single_line else NOT_IN_TEXT
+
     def check(value: str) -> str:
+        if len(value) <= limit and not refused.search(value):
+            return value  # the common case, without building a message
         problem = text_problem(value, limit, single_line=single_line)
         if problem is not None:
             raise ValueError(problem)
