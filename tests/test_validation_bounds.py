@@ -317,9 +317,11 @@ def test_an_env_setting_naming_a_system_variable_is_refused(
     assert "OPENAI_API_KEY" in message  # the fix names a real secret's variable
 
 
-def test_an_env_setting_naming_a_secret_variable_validates(home: Path) -> None:
-    edit(home, "config.json", lambda d: d["llm"].update(api_key_env="MY_HOME_LLM_KEY"))
-    assert run(home, "validate").exit_code == 0
+@pytest.mark.parametrize("name", ["MY_HOME_LLM_KEY", "AMGR_HOMEPAGE_TOKEN", "PYTHONANYWHERE_TOKEN"])
+def test_an_env_setting_naming_a_secret_variable_validates(home: Path, name: str) -> None:
+    edit(home, "config.json", lambda d: d["llm"].update(api_key_env=name))
+    result = run(home, "validate")
+    assert result.exit_code == 0, result.output
 
 
 # --- the README lists every limit -------------------------------------------------------
