@@ -2,6 +2,11 @@
 
 Every problem is collected (not just the first) and reported as
 ``FILE: field.path: what is wrong — how to fix it``. Loading never writes.
+
+Each file (or an edit's replacement for it) is first walked against the bounds of
+:mod:`.limits`: nesting, numbers, text length and characters. A file that fails is not
+given to its model, so nothing past a bound reaches pydantic, the scheduler or an
+output, and every problem, whatever the input, is a :class:`ConfigError` (exit 2).
 """
 
 from __future__ import annotations
@@ -92,8 +97,6 @@ _FIXES = {
     "greater_than_equal": "use a larger value",
     "greater_than": "use a larger value",
     "less_than_equal": "use a smaller value",
-    "string_too_long": "shorten it",
-    "too_long": "remove entries",
 }
 
 
