@@ -6,7 +6,7 @@ import math
 import re
 from datetime import timedelta
 
-from .errors import ScheduleSpecError
+from .errors import ScheduleSpecError, quoted
 
 _FIX = (
     'write a number with a unit s, m, h or d, e.g. "30s", "15m", "1h30m", "2d" '
@@ -51,7 +51,7 @@ def parse_duration(
             unsigned = stripped.removeprefix("-").strip()
             match = _DURATION_RE.match(unsigned)
             if not unsigned or match is None:
-                raise ScheduleSpecError(field, f"{_shown(text)} is not a duration", _FIX)
+                raise ScheduleSpecError(field, f"{quoted(text, 40)} is not a duration", _FIX)
             sign = -1.0 if stripped.startswith("-") else 1.0
             seconds = sign * sum(
                 float(part) * unit
@@ -59,25 +59,19 @@ def parse_duration(
                 if part is not None
             )
     if not math.isfinite(seconds):
-        raise ScheduleSpecError(field, f"{_shown(text)} is not a finite duration", _FIX)
+        raise ScheduleSpecError(field, f"{quoted(text, 40)} is not a finite duration", _FIX)
     if seconds < 0:
         raise ScheduleSpecError(
-            field, f"{_shown(text)} is negative; a duration must be 0 or more", _FIX
+            field, f"{quoted(text, 40)} is negative; a duration must be 0 or more", _FIX
         )
     if seconds > maximum.total_seconds():
         limit = format_duration(maximum)
         raise ScheduleSpecError(
             field,
-            f"{_shown(text)} is longer than the limit of {limit}",
+            f"{quoted(text, 40)} is longer than the limit of {limit}",
             f"use a duration of at most {limit}",
         )
     return timedelta(seconds=seconds)
-
-
-def _shown(text: str | int | float) -> str:
-    """The value for a message: quoted, cut short if long."""
-    shown = repr(text)
-    return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 def format_duration(value: timedelta) -> str:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from ..enums import MisfirePolicy
 from .cron import CronTrigger
 from .durations import format_duration, parse_duration
-from .errors import ScheduleSpecError
+from .errors import ScheduleSpecError, quoted
 from .model import Schedule
 from .triggers import (
     DailyTrigger,
@@ -256,7 +256,7 @@ def parse_times(value: object, field: str) -> tuple[time, ...]:
     if not isinstance(value, list | tuple) or not value:
         raise ScheduleSpecError(
             field,
-            f"expected a time or a non-empty list of times, got {_shown(value)}",
+            f"expected a time or a non-empty list of times, got {quoted(value)}",
             f'e.g. "09:00" or ["09:00", "18:30"]; {TIME_FIX}',
         )
     if len(value) > MAX_TIMES:
@@ -274,7 +274,7 @@ def parse_weekdays(value: object, field: str) -> tuple[int, ...]:
     if not isinstance(items, list | tuple) or not items:
         raise ScheduleSpecError(
             field,
-            f"expected a weekday or a non-empty list of weekdays, got {_shown(value)}",
+            f"expected a weekday or a non-empty list of weekdays, got {quoted(value)}",
             DAYS_FIX,
         )
     if len(items) > len(WEEKDAYS):
@@ -328,12 +328,6 @@ def _jitter(item: object, trigger: Trigger) -> timedelta:
             f"use a jitter of at most {limit}, e.g. a tenth of it",
         )
     return jitter
-
-
-def _shown(value: object) -> str:
-    """A value for a message: its repr, cut short."""
-    shown = repr(value)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def _duration(item: object, field: str) -> timedelta:
