@@ -206,6 +206,7 @@ def test_a_task_field_nested_900_deep_names_its_path(home: Path) -> None:
 def test_set_and_schedule_values_are_bounded_on_the_command_line(home: Path) -> None:
     assert "--set: line 1" in refused(home, *add_blog("--set", f"x={_deep(5000)}"))
     assert "--set: line 1" in refused(home, *add_blog("--set", "x=" + "1" * 5000))
+    assert "--json-data: line 1" in refused(home, *add_blog("--json-data", _deep(5000)))
     message = refused(home, "tasks", "update", "daily-shorts", "--set", f"x={_deep(100)}")
     assert "tasks.json: content_creation[0].x" in message
     assert "--schedule" in refused(home, *add_blog("--schedule", '{"interval": NaN}'))

@@ -17,10 +17,13 @@ from ..errors import UsageError
 from .output import is_tty, manager, print_json, table
 
 
-def _value(text: str) -> Any:
-    """A JSON value (5, true, [..], {..}, "x") when it parses as one, else the text itself."""
+def _value(text: str, option: str = "--set") -> Any:
+    """A JSON value (5, true, [..], {..}, "x") when it parses as one, else the text itself.
+
+    :raises ConfigError: naming ``option`` for JSON past the bounds (5000 deep, 5000 digits).
+    """
     try:
-        return parse_json(text, "--set")
+        return parse_json(text, option)
     except ValueError:
         return text
 
@@ -183,7 +186,7 @@ def add_cmd(
     edits.category_of(category)
     data: dict[str, Any] = {}
     if json_data:
-        parsed = _value(json_data)
+        parsed = _value(json_data, "--json-data")
         if not isinstance(parsed, dict):
             raise UsageError(
                 '--json-data: expected a JSON object, e.g. \'{"topic": "focus", "chapters": 5}\''
