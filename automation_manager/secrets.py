@@ -40,18 +40,31 @@ MIN_SECRET_LEN = 4
 
 NOT_SECRETS = frozenset(
     {
-        "HOME", "PATH", "USER", "LOGNAME", "USERNAME", "SHELL", "PWD", "OLDPWD", "TERM",
-        "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP", "HOSTNAME", "EDITOR", "VISUAL",
-        "PAGER", "MAIL", "DISPLAY", "SHLVL", "COLUMNS", "LINES", "PYTHONPATH",
-        "VIRTUAL_ENV", "AMGR_HOME", "OPENAI_BASE_URL", "SSL_CERT_FILE", "NO_COLOR",
+        "HOME", "PATH", "USER", "USERNAME", "LOGNAME", "SHELL", "PWD", "OLDPWD", "LANG",
+        "LANGUAGE", "TERM", "TMPDIR", "TMP", "TEMP", "HOSTNAME", "HOST", "MAIL", "EDITOR",
+        "VISUAL", "PAGER", "DISPLAY", "TZ", "SHLVL", "UID", "EUID", "IFS", "PS1", "PS2",
+        "COLUMNS", "LINES", "_", "AMGR_HOME", "AMGR_DEBUG", "OPENAI_BASE_URL", "NO_COLOR",
+        "SSL_CERT_FILE", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP",
+        "PYTHONUNBUFFERED", "PYTHONIOENCODING", "PYTHONDONTWRITEBYTECODE", "SSH_AUTH_SOCK",
+        "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY", "DBUS_SESSION_BUS_ADDRESS",
+        "INVOCATION_ID", "JOURNAL_STREAM", "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID",
+        "RUNTIME_DIRECTORY", "STATE_DIRECTORY", "CACHE_DIRECTORY", "LOGS_DIRECTORY",
+        "CONFIGURATION_DIRECTORY",
     }
 )  # fmt: skip
-"""Variables that hold system settings, never a secret (with ``LC_*`` and ``XDG_*``)."""
+"""Variables every process has or that hold paths and settings, never a secret."""
+NOT_SECRET_PREFIXES = ("LC_", "XDG_", "LD_")
 
 
 def is_secret_name(name: str) -> bool:
-    """False for a variable that holds a system setting (``HOME``, ``LC_ALL``, ...)."""
-    return name not in NOT_SECRETS and not name.startswith(("LC_", "XDG_"))
+    """False for a variable that holds a system setting (``HOME``, ``LC_ALL``, ...).
+
+    Names are compared upper-cased: ``Path`` is ``PATH`` on Windows, and a lower-case
+    ``home`` is a mistake worth the same message. The validator (config) and the reader
+    (:func:`secret_from_env`) both ask this.
+    """
+    upper = name.upper()
+    return upper not in NOT_SECRETS and not upper.startswith(NOT_SECRET_PREFIXES)
 
 
 def _variants(value: str) -> set[str]:

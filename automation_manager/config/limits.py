@@ -123,30 +123,3 @@ Name = Annotated[str, line(MAX_NAME)]
 Url = Annotated[str, line(MAX_URL)]
 Topic = Annotated[str, line(MAX_TOPIC)]
 Description = Annotated[str, text(MAX_DESCRIPTION)]
-
-# --- *_env settings ---------------------------------------------------------------------
-NOT_SECRET_ENV = frozenset(
-    {
-        "HOME", "PATH", "USER", "USERNAME", "LOGNAME", "SHELL", "PWD", "OLDPWD", "LANG",
-        "LANGUAGE", "TERM", "TMPDIR", "TMP", "TEMP", "HOSTNAME", "HOST", "MAIL", "EDITOR",
-        "VISUAL", "PAGER", "DISPLAY", "TZ", "SHLVL", "UID", "EUID", "IFS", "PS1", "PS2",
-        "COLUMNS", "LINES", "_", "AMGR_HOME", "AMGR_DEBUG", "OPENAI_BASE_URL",
-        "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUNBUFFERED",
-        "PYTHONIOENCODING", "PYTHONDONTWRITEBYTECODE", "SSH_AUTH_SOCK", "SSH_CONNECTION",
-        "SSH_CLIENT", "SSH_TTY", "DBUS_SESSION_BUS_ADDRESS", "INVOCATION_ID",
-        "JOURNAL_STREAM", "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "RUNTIME_DIRECTORY",
-        "STATE_DIRECTORY", "CACHE_DIRECTORY", "LOGS_DIRECTORY", "CONFIGURATION_DIRECTORY",
-    }
-)  # fmt: skip
-"""Variables every process has or that hold paths and settings, never a secret."""
-NOT_SECRET_ENV_PREFIXES = ("LC_", "XDG_", "LD_")
-
-
-def not_a_secret(name: str) -> bool:
-    """True when the variable ``name`` is one the system sets, not one holding a secret.
-
-    Names are compared upper-cased: ``Path`` is ``PATH`` on Windows, and a lower-case
-    ``home`` is a mistake worth the same message.
-    """
-    upper = name.upper()
-    return upper in NOT_SECRET_ENV or upper.startswith(NOT_SECRET_ENV_PREFIXES)

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..secrets import is_secret_name
 from .limits import (
     MAX_DAILY_LIMIT,
     MAX_NAME,
@@ -23,7 +24,6 @@ from .limits import (
     Name,
     Url,
     line,
-    not_a_secret,
 )
 from .limits import MAX_HTTP_TIMEOUT_S as _HTTP
 
@@ -64,7 +64,7 @@ def check_env_name(value: str | None) -> str | None:
             "must be the NAME of an environment variable (letters, digits, _), "
             "not the secret itself"
         )
-    if not_a_secret(value):
+    if not is_secret_name(value):
         raise ValueError(
             f"{value} is set by the system, it does not hold a secret — name the variable "
             "you export the secret in, e.g. OPENAI_API_KEY, WP_APP_PASSWORD, MASTODON_TOKEN"
