@@ -6,6 +6,8 @@ what is wrong and how to fix it. The CLI maps each class to an exit code.
 
 from __future__ import annotations
 
+import errno as errnos
+import os
 from dataclasses import dataclass
 
 
@@ -62,6 +64,51 @@ class LockHeldError(AmgrError):
         self.pid = pid
         who = f"pid {pid}" if pid else "another process"
         super().__init__(f"another amgr daemon ({who}) already runs on {home}")
+
+
+class StorageError(AmgrError, OSError):
+    """A write under the home could not complete: a full disk, an I/O error, a path that
+    leaves the home. Exit code 1.
+
+    Also an :class:`OSError`, so code that already handles a failed write (and reads
+    ``.errno`` / ``.strerror``) keeps doing so. Whatever was being appended was rolled
+    back: the file ends with its last good line.
+
+    :param message: one line naming the file and the cause.
+    :param path: the file or folder that could not be written.
+    :param errno: the system's error number (``ENOSPC``, ``EIO``, ...), None if none.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, path: str | os.PathLike[str], errno: int | None) -> None:
+        super().__init__(errno, os.strerror(errno) if errno is not None else message)
+        self.message = message
+        self.path = os.fspath(path)
+        self.filename = self.path
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[object, ...]:  # picklable across worker processes
+        return (_storage_error, (type(self), self.message, self.path, self.errno))
+
+    @property
+    def disk_full(self) -> bool:
+        """True when the disk (or the user's quota) is full: retrying after space is
+        freed will work, unlike an I/O error or an unsafe path."""
+        return self.errno in (errnos.ENOSPC, errnos.EDQUOT)
+
+
+def _storage_error(
+    cls: type[StorageError], message: str, path: str, errno: int | None
+) -> StorageError:
+    return cls(message, path=path, errno=errno)
+
+
+class UnsafePathError(StorageError):
+    """A write under ``.mp/`` would follow a symlink (or ``..``) out of the home's state
+    folder; amgr refuses instead of writing somewhere else. Exit code 1."""
 
 
 class TaskError(AmgrError):

@@ -9,6 +9,9 @@ from pathlib import Path
 CONFIG_FILE = "config.json"
 TASKS_FILE = "tasks.json"
 SCHEDULES_FILE = "schedules.json"
+#: The folder of everything amgr writes in a home. Nothing below it is ever written
+#: through a symlink (see :mod:`automation_manager.fsutil`).
+STATE_DIR = ".mp"
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class Home:
 
     @property
     def mp(self) -> Path:
-        return self.root / ".mp"
+        return self.root / STATE_DIR
 
     @property
     def logs_dir(self) -> Path:

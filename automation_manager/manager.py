@@ -182,15 +182,25 @@ class AutomationManager:
         overrides: dict[str, Any] | None = None,
         progress: ProgressFn | None = None,
     ) -> RunRecord:
-        """Run one task now in this thread and return its (already logged) record."""
-        from .notify import Notifier
+        """Run one task now in this thread and return its (already logged) record.
 
+        Admitted and recorded exactly like a daemon's run (see :func:`execute_run`).
+        """
         ws = self.workspace
         req = RunRequest(spec=spec, trigger=trigger, overrides=overrides or {})
-        record = execute_run(ws, req, clock=self._clock, progress=progress)
-        # A manual run has no retries: a failure is final and worth one message per incident.
-        Notifier(ws.home, ws.config).notify_run(record, final=True)
-        return record
+        recorder = self._recorder(ws)
+        return execute_run(ws, req, recorder=recorder, clock=self._clock, progress=progress)
+
+    def _recorder(self, ws: Workspace) -> Any:
+        """A recorder whose records notify (a manual run has no retries: a failure is
+        final and worth one message per incident)."""
+        from .engine.runner import command_recorder
+        from .notify import Notifier
+
+        notifier = Notifier(ws.home, ws.config)
+        return command_recorder(
+            ws, self.clock, notify=lambda record, final: notifier.notify_run(record, final=final)
+        )
 
     def execute_task_now(self, task_type: str, task_data: dict[str, Any] | str) -> dict[str, Any]:
         """Run a task of category ``task_type`` now (a dict, or a stored task's id).
@@ -212,30 +222,28 @@ class AutomationManager:
     def log_task_result(
         self, task_category: str, task: dict[str, Any], result: dict[str, Any]
     ) -> dict[str, Any]:
-        """Append a record for a run made outside the engine (seed API)."""
-        from .enums import RunStatus
-        from .logs.records import new_record_id, redact
-        from .logs.writer import append_record
-        from .secrets import secret_values
+        """Append a record for a run made outside the engine (seed API).
+
+        :raises RecordNotWritten: the disk refused it.
+        """
+        from .engine.outcomes import handed_record
+        from .engine.recorder import RecordNotWritten
+        from .engine.runner import command_recorder
 
         cat = edits.category_of(task_category)
-        now = self.now()
-        ok = bool(result.get("success", "error" not in result))
-        record = RunRecord(
-            id=new_record_id(now),
-            timestamp=now,
+        ws = self.workspace
+        record = handed_record(
+            now=self.now(),
             task_id=str(task.get("id") or f"adhoc-{cat.value}-{task.get('type')}"),
             category=cat.value,
-            type=str(task.get("type", "")),
-            trigger=Trigger.MANUAL,
-            status=RunStatus.SUCCESS if ok else RunStatus.FAILED,
-            success=ok,
-            params=redact(dict(task), secret_values(self.workspace.config)),
+            type_=str(task.get("type", "")),
+            task=task,
             result=result,
-            error=None if ok else str(result.get("error", "failed")),
         )
-        append_record(self.home, record)
-        return record.model_dump(mode="json")
+        recorder = command_recorder(ws, self.clock)
+        if not recorder.write(record):
+            raise RecordNotWritten(f"disk full under {ws.home.mp}: the record was not written")
+        return recorder.masked(record).model_dump(mode="json")
 
     def get_task_history(
         self, days: int = 7, category: str | None = None, success_only: bool = False

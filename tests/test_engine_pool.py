@@ -26,7 +26,10 @@ def spec(task_id: str, priority: int = 0, timeout_s: float | None = None) -> Tas
 
 
 class Harness:
-    """A pool whose runs sleep ``durations[task_id]`` seconds (cooperatively) and succeed."""
+    """A pool whose runs sleep ``durations[task_id]`` seconds (cooperatively) and succeed.
+
+    It is the pool's RunHost: it notes, performs and records each attempt itself.
+    """
 
     def __init__(self, tmp: Path, size: int = 1, durations: dict[str, float] | None = None):
         self.state = StateStore(Home(tmp))
@@ -35,16 +38,24 @@ class Harness:
         self.started: list[str] = []
         self.finished: list[tuple[str, str]] = []
         self.gate = threading.Event()
-        self.pool = WorkerPool(
-            size=size,
-            run=self.run,
-            append=self.records.append,
-            state=self.state,
-            clock=lambda: datetime.now(UTC),
-            inflight_for=self.note,
-            on_start=lambda t: self.started.append(t.task_id),
-            on_finish=lambda t, a: self.finished.append((t.task_id, a.record.status.value)),
-        )
+        self.pool = WorkerPool(size=size, host=self, clock=lambda: datetime.now(UTC))
+
+    def begin(self, ticket: Ticket, run: InflightRun) -> None:
+        self.state.add_inflight(run)
+        if ticket.scheduled_for is not None and ticket.trigger is not Trigger.RETRY:
+            self.state.advance(ticket.task_id, ticket.scheduled_for)
+        self.started.append(ticket.task_id)
+
+    def perform(self, ticket: Ticket, record_id: str, cancel: threading.Event) -> Attempt:
+        return self.run(ticket, record_id, cancel)
+
+    def finish(self, ticket: Ticket, attempt: Attempt) -> None:
+        self.records.append(attempt.record)
+        self.state.remove_inflight(attempt.record.id)
+        self.finished.append((ticket.task_id, attempt.record.status.value))
+
+    def settled(self) -> None:
+        pass
 
     def note(self, ticket: Ticket, record_id: str, now: datetime) -> InflightRun:
         return inflight_note(

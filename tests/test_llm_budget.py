@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -121,7 +121,6 @@ def test_runs_in_flight_count_against_the_budget(
     from click.testing import CliRunner
 
     from automation_manager.cli import cli
-    from automation_manager.engine.state import InflightRun, StateStore
     from automation_manager.enums import Trigger
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
@@ -133,16 +132,19 @@ def test_runs_in_flight_count_against_the_budget(
     cfg = json.loads((home / "config.json").read_text())
     cfg["llm"] = {**llm, "daily_budget_usd": 1.5 * one_blog, "max_retries": 0}
     (home / "config.json").write_text(json.dumps(cfg))
-    StateStore(Home(home)).add_inflight(
-        InflightRun(
-            record_id="r-other",
-            pid=1,
-            task_id="weekly-blog",
-            category="content_creation",
-            type="blog",
-            trigger=Trigger.SCHEDULED,
-            started_at=datetime.now(UTC),
-        )
+    # Another run of a model type is in progress (admitted, not yet recorded): it holds
+    # its estimate.
+    from automation_manager.config import load_workspace
+    from automation_manager.engine.admission import Admission
+
+    ws = load_workspace(Home(home))
+    Admission(Home(home)).admit(
+        ws,
+        ws.task("weekly-blog") or ws.tasks[0],
+        trigger=Trigger.SCHEDULED,
+        params={},
+        record_id="r-other",
+        now=datetime.now().astimezone(),
     )
 
     result = CliRunner().invoke(

@@ -59,17 +59,21 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except AmgrError as exc:
-            message = str(exc)
-            ws = ctx.obj.get("workspace") if isinstance(ctx.obj, dict) else None
-            if ws is not None:
-                from ..secrets import mask, secret_values
+        """Run the subcommand with stdout and stderr masking every secret."""
+        from .output import masked_output
 
-                message = mask(message, secret_values(ws.config))
-            click.echo(f"amgr: {message}" if "\n" not in message else message, err=True)
-            ctx.exit(exc.exit_code)
+        with masked_output():
+            try:
+                return super().invoke(ctx)
+            except AmgrError as exc:
+                message = str(exc)
+                ws = ctx.obj.get("workspace") if isinstance(ctx.obj, dict) else None
+                if ws is not None:
+                    from ..secrets import mask, secret_values
+
+                    message = mask(message, secret_values(ws.config))
+                click.echo(f"amgr: {message}" if "\n" not in message else message, err=True)
+                ctx.exit(exc.exit_code)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,8 +106,10 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("AMGR_DEBUG"):
             raise
+        from ..secrets import mask
+
         click.echo(
-            f"amgr: internal error: {type(exc).__name__}: {exc}\n"
+            f"amgr: internal error: {type(exc).__name__}: {mask(str(exc))}\n"
             "  (a bug in amgr: rerun with AMGR_DEBUG=1 for the traceback and report it)",
             err=True,
         )

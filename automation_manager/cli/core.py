@@ -61,7 +61,10 @@ def validate_cmd(ctx: click.Context) -> None:
 
 
 def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
-    """``-p key=value`` pairs; a value that is valid JSON (5, true, [..]) is taken as such."""
+    """``-p key=value`` pairs; a value that is valid JSON (5, true, [..]) is taken as such,
+    within the same bounds as the files (depth, integer size, length)."""
+    from ..config.jsonsafe import parse_json
+
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -71,9 +74,9 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
                 f'-p {pair!r}: expected KEY=VALUE, e.g. -p topic="morning routines" -p chapters=5'
             )
         try:
-            parsed = json.loads(value)
+            parsed = parse_json(value, f"-p {key}")
             out[key] = parsed if not isinstance(parsed, dict) else value
-        except ValueError:
+        except json.JSONDecodeError:
             out[key] = value
     return out
 

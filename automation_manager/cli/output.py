@@ -1,13 +1,24 @@
-"""Rendering helpers: rich on a TTY, plain text when piped, one JSON document with --json."""
+"""Rendering helpers: rich on a TTY, plain text when piped, one JSON document with --json.
+
+Everything the CLI prints goes through :func:`masked_output`: stdout and stderr (click,
+rich, the daemon's log lines, ``history --csv``) are wrapped so every secret in the
+registry is masked on its way out.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
 
 import click
+
+from ..secrets import REGISTRY
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -36,6 +47,7 @@ def manager(ctx: click.Context) -> AutomationManager:
     obj = ctx.find_root().obj
     if obj.get("manager") is None:
         mgr = AutomationManager(obj.get("home"))
+        REGISTRY.register_config(mgr.workspace.config)  # masked from the first line out
         obj["workspace"] = mgr.workspace
         obj["manager"] = mgr
     result: AutomationManager = obj["manager"]
@@ -59,3 +71,97 @@ def table(title: str | None, columns: list[str], rows: list[list[str]]) -> None:
         click.echo("\t".join(columns))
         for row in rows:
             click.echo("\t".join(row))
+
+
+class MaskedBytes(io.RawIOBase):
+    """A binary stdout that masks every registered secret in what is written to it.
+
+    Its file descriptor is the real one: ``history --json`` sends the records' stored
+    bytes with a zero-copy ``writev`` (scanning a year of records for secrets would cost
+    seconds; each record was scrubbed when it was written), and the rest through here.
+    """
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        raw = bytes(data)
+        self.inner.write(REGISTRY.mask_bytes(raw) if REGISTRY.forms else raw)
+        return len(raw)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+
+class MaskedText(io.TextIOBase):
+    """A text stream that masks every registered secret before writing to ``inner``.
+
+    Looks like the stream it wraps (encoding, ``isatty``, ``fileno``) so click and rich
+    write to it as they would to the terminal, instead of around it.
+    """
+
+    def __init__(self, inner: IO[str]) -> None:
+        super().__init__()
+        self.inner = inner
+        binary = getattr(inner, "buffer", None)
+        self._buffer = MaskedBytes(binary) if binary is not None else None
+
+    @property
+    def buffer(self) -> MaskedBytes:
+        if self._buffer is None:
+            raise AttributeError("buffer")
+        return self._buffer
+
+    # typeshed calls these attributes; io makes them read-only properties.
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.inner, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self.inner, "errors", None) or "strict"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self.inner.write(REGISTRY.mask(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+
+@contextmanager
+def masked_output() -> Iterator[None]:
+    """Wrap ``sys.stdout`` and ``sys.stderr`` in :class:`MaskedText` for the duration."""
+    saved = sys.stdout, sys.stderr
+    if isinstance(sys.stdout, MaskedText) or sys.stdout is None or sys.stderr is None:
+        yield  # already masked (a nested invoke), or no streams to print to at all
+        return
+    sys.stdout, sys.stderr = MaskedText(sys.stdout), MaskedText(sys.stderr)
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        sys.stdout, sys.stderr = saved

@@ -12,14 +12,18 @@ from typing import Any
 
 import click
 
+from ..config.jsonsafe import parse_json
 from ..errors import UsageError
 from .output import is_tty, manager, print_json, table
 
 
-def _value(text: str) -> Any:
-    """A JSON value (5, true, [..], {..}, "x") when it parses as one, else the text itself."""
+def _value(text: str, option: str = "--set") -> Any:
+    """A JSON value (5, true, [..], {..}, "x") when it parses as one, else the text itself.
+
+    :raises ConfigError: naming ``option`` for JSON past the bounds (5000 deep, 5000 digits).
+    """
     try:
-        return json.loads(text)
+        return parse_json(text, option)
     except ValueError:
         return text
 
@@ -44,7 +48,7 @@ def _schedule(text: str | None) -> Any:
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
-            return json.loads(stripped)
+            return parse_json(stripped, "--schedule")
         except json.JSONDecodeError as exc:
             raise UsageError(
                 f"--schedule: not valid JSON ({exc.msg} at column {exc.colno}); "
@@ -182,7 +186,7 @@ def add_cmd(
     edits.category_of(category)
     data: dict[str, Any] = {}
     if json_data:
-        parsed = _value(json_data)
+        parsed = _value(json_data, "--json-data")
         if not isinstance(parsed, dict):
             raise UsageError(
                 '--json-data: expected a JSON object, e.g. \'{"topic": "focus", "chapters": 5}\''

@@ -16,7 +16,8 @@ from ..enums import Category
 from ..errors import ConfigError, Problem
 from ..fsutil import atomic_write_json
 from ..home import CONFIG_FILE, TASKS_FILE, Home
-from .loader import derived_id, load_workspace, read_json_file
+from .jsonsafe import read_json_file
+from .loader import derived_id, load_workspace
 
 R = TypeVar("R")
 

@@ -2,13 +2,17 @@
 
 Every problem is collected (not just the first) and reported as
 ``FILE: field.path: what is wrong — how to fix it``. Loading never writes.
+
+Each file (or an edit's replacement for it) is first walked against the bounds of
+:mod:`.limits`: nesting, numbers, text length and characters. A file that fails is not
+given to its model, so nothing past a bound reaches pydantic, the scheduler or an
+output, and every problem, whatever the input, is a :class:`ConfigError` (exit 2).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -18,6 +22,7 @@ from ..errors import ConfigError, Problem
 from ..fsutil import is_safe_id
 from ..home import CONFIG_FILE, SCHEDULES_FILE, TASKS_FILE, Home
 from .defaults import DEFAULT_SCHEDULES
+from .jsonsafe import read_json_file, value_problems
 from .models import Config
 from .platforms import PLATFORM_KINDS, WINDOW_MODES
 from .tasks import SchedulesFile, Task, TasksFile
@@ -73,51 +78,6 @@ class Workspace:
 def derived_id(category: Category, type_: str, index: int) -> str:
     """Id of a task written without one: stable while the task keeps its place."""
     return f"{category.value}-{type_}-{index}"
-
-
-def read_json_file(path: Path, name: str, problems: list[Problem]) -> Any:
-    """Parse one file; on malformed JSON add a problem with line and column and return None."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(name, "", f"cannot read the file ({exc})", "check its permissions"))
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        fix = "fix the JSON syntax there"
-        if exc.pos >= len(text.rstrip()) or _unclosed(text):
-            fix = "the file ends too early (truncated?): close every { [ and string"
-        elif "delimiter" in exc.msg:
-            fix = "a comma or colon is missing, or there is a trailing comma"
-        problems.append(
-            Problem(
-                name, f"line {exc.lineno}, column {exc.colno}", f"malformed JSON: {exc.msg}", fix
-            )
-        )
-        return None
-
-
-def _unclosed(text: str) -> bool:
-    """True when a string, object or list is still open at the end of ``text``."""
-    depth, in_string, escaped = 0, False, False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "{[":
-            depth += 1
-        elif ch in "}]":
-            depth -= 1
-    return in_string or depth > 0
 
 
 _FIXES = {
@@ -262,10 +222,17 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
             )
         )
     raw: dict[str, Any] = {}
+    unusable: set[str] = set()
     for name, path in paths.items():
+        before = len(problems)
         raw[name] = overrides[name] if name in overrides else read_json_file(path, name, problems)
+        problems.extend(value_problems(name, raw[name]))
+        if len(problems) > before:
+            unusable.add(name)
 
     def model_of(name: str, model: type[BaseModel], default: dict[str, Any]) -> Any:
+        if name in unusable:
+            return None  # unreadable, or a value a model could choke on
         data = raw[name]
         if data is None:
             data = default

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from . import limits as L
+from .limits import Description, Name, Url, line
 from .platforms import (
     CONTENT_KINDS,
     HHMM,
@@ -38,21 +40,21 @@ class Strict(BaseModel):
 class Price(Strict):
     """USD per million tokens."""
 
-    input: Annotated[float, Field(ge=0)]
-    output: Annotated[float, Field(ge=0)]
+    input: Annotated[float, Field(ge=0, le=L.MAX_PRICE_USD)]
+    output: Annotated[float, Field(ge=0, le=L.MAX_PRICE_USD)]
 
 
 class LLMConfig(Strict):
     """The ``llm`` section: which OpenAI-compatible server, which models, what it may cost."""
 
     provider: Literal["auto", "offline", "openai"] = "auto"
-    base_url: str | None = None
+    base_url: Url | None = None
     api_key_env: str = "OPENAI_API_KEY"
-    model: str | dict[str, str] = "gpt-4o-mini"
-    timeout_s: Annotated[float, Field(gt=0)] = 120.0
+    model: Name | dict[Name, Name] = "gpt-4o-mini"
+    timeout_s: Annotated[float, Field(gt=0, le=L.MAX_LLM_TIMEOUT_S)] = 120.0
     max_retries: Annotated[int, Field(ge=0, le=20)] = 3
-    prices: dict[str, Price] = Field(default_factory=dict)
-    daily_budget_usd: Annotated[float, Field(ge=0)] | None = None
+    prices: dict[Name, Price] = Field(default_factory=dict)
+    daily_budget_usd: Annotated[float, Field(ge=0, le=L.MAX_BUDGET_USD)] | None = None
     temperature: Annotated[float, Field(ge=0, le=2)] | None = None
     structured_output: Literal["auto", "json_schema", "json_object", "text"] = "auto"
 
@@ -82,20 +84,20 @@ class LLMConfig(Strict):
 
 
 class AffiliateLink(Strict):
-    name: str
-    url: str
-    description: str = ""
-    keywords: list[str] = Field(default_factory=list)
+    name: Annotated[str, line(200)]
+    url: Url
+    description: Description = ""
+    keywords: list[Name] = Field(default_factory=list)
 
 
 class SmtpConfig(Strict):
-    host: str
+    host: Annotated[str, line(253)]
     port: Annotated[int, Field(ge=1, le=65535)] = 587
     security: Literal["starttls", "ssl", "none"] = "starttls"
-    user: str | None = None
+    user: Name | None = None
     password_env: str | None = None
-    from_: str = Field(alias="from")
-    timeout_s: Annotated[float, Field(gt=0)] = 30.0
+    from_: Annotated[str, line(320)] = Field(alias="from")
+    timeout_s: Annotated[float, Field(gt=0, le=L.MAX_HTTP_TIMEOUT_S)] = 30.0
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -115,9 +117,9 @@ class SmtpConfig(Strict):
 
 
 class NotifyWebhook(Strict):
-    url: str
+    url: Url
     secret_env: str | None = None
-    timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    timeout_s: Annotated[float, Field(gt=0, le=L.MAX_HTTP_TIMEOUT_S)] = 10.0
 
     _check_env = field_validator("secret_env")(check_env_name)
 
@@ -126,26 +128,26 @@ class Config(Strict):
     """config.json."""
 
     enabled: bool = True
-    max_daily_content: Annotated[int, Field(ge=0)] = 5
-    max_daily_ebooks: Annotated[int, Field(ge=0)] = 2
+    max_daily_content: Annotated[int, Field(ge=0, le=L.MAX_DAILY_CONTENT)] = 5
+    max_daily_ebooks: Annotated[int, Field(ge=0, le=L.MAX_DAILY_EBOOKS)] = 2
     content_types: list[ContentKind] = Field(default_factory=lambda: list(CONTENT_KINDS))
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
-    monetization_methods: list[str] = Field(
+    monetization_methods: list[Name] = Field(
         default_factory=lambda: ["affiliate", "digital_product", "ebook_sales"]
     )
-    notification_email: str = ""
+    notification_email: Annotated[str, line(320)] = ""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    timezone: str | None = None
+    timezone: Name | None = None
     default_time: str = "09:00"
     max_concurrent_tasks: Annotated[int, Field(ge=1, le=64)] = 3
     max_retries: Annotated[int, Field(ge=0, le=20)] = 3
-    retry_base_delay_s: Annotated[float, Field(ge=0)] = 30.0
-    retry_max_delay_s: Annotated[float, Field(ge=0)] = 900.0
-    log_retention_days: Annotated[int, Field(ge=1)] = 30
-    shutdown_grace_s: Annotated[float, Field(ge=0)] = 30.0
+    retry_base_delay_s: Annotated[float, Field(ge=0, le=L.MAX_RETRY_BASE_DELAY_S)] = 30.0
+    retry_max_delay_s: Annotated[float, Field(ge=0, le=L.MAX_RETRY_MAX_DELAY_S)] = 900.0
+    log_retention_days: Annotated[int, Field(ge=1, le=L.MAX_LOG_RETENTION_DAYS)] = 30
+    shutdown_grace_s: Annotated[float, Field(ge=0, le=L.MAX_SHUTDOWN_GRACE_S)] = 30.0
     auto_approve: bool = True
-    max_items_per_run: Annotated[int, Field(ge=1)] | None = None
-    bundle_min_ebooks: Annotated[int, Field(ge=2)] = 2
+    max_items_per_run: Annotated[int, Field(ge=1, le=L.MAX_ITEMS_PER_RUN)] | None = None
+    bundle_min_ebooks: Annotated[int, Field(ge=2, le=L.MAX_BUNDLE_MIN_EBOOKS)] = 2
     affiliate_links: list[AffiliateLink] = Field(default_factory=list)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     smtp: SmtpConfig | None = None
@@ -168,15 +170,13 @@ class Config(Strict):
     def _tz(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        from ..scheduling.zones import is_zone
 
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        if not is_zone(value):
             raise ValueError(
                 f"unknown time zone {value!r}: use an IANA name such as "
                 '"Europe/Berlin", "America/New_York" or "UTC"'
-            ) from None
+            )
         return value
 
     @field_validator("platforms", mode="before")

@@ -15,9 +15,23 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..secrets import is_secret_name
+from .limits import (
+    MAX_DAILY_LIMIT,
+    MAX_NAME,
+    MAX_PATH,
+    MAX_PLATFORM_CONCURRENT,
+    Name,
+    Url,
+    line,
+)
+from .limits import MAX_HTTP_TIMEOUT_S as _HTTP
+
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_SLOTS = 100
+"""Publishing slots a day (``window.times``)."""
 ContentKind = Literal["shorts", "blog", "ebook", "social"]
 CONTENT_KINDS: tuple[ContentKind, ...] = ("shorts", "blog", "ebook", "social")
 
@@ -40,11 +54,20 @@ _KIND_ACCEPTS: dict[str, tuple[str, ...]] = {
 
 
 def check_env_name(value: str | None) -> str | None:
-    """Refuse a secret pasted where the NAME of its environment variable belongs."""
-    if value is not None and not ENV_NAME.match(value):
+    """Refuse a secret pasted where the NAME of its environment variable belongs, and a
+    name the system sets (``HOME``, ``PATH``, ``LC_ALL``...): its value would be sent as
+    the credential, and masked everywhere amgr writes, as if it were one."""
+    if value is None:
+        return None
+    if len(value) > MAX_NAME or not ENV_NAME.match(value):
         raise ValueError(
             "must be the NAME of an environment variable (letters, digits, _), "
             "not the secret itself"
+        )
+    if not is_secret_name(value):
+        raise ValueError(
+            f"{value} is set by the system, it does not hold a secret — name the variable "
+            "you export the secret in, e.g. OPENAI_API_KEY, WP_APP_PASSWORD, MASTODON_TOKEN"
         )
     return value
 
@@ -63,7 +86,16 @@ def _duration(value: str | None) -> str | None:
     return value
 
 
+def _within_a_day(value: str) -> str:
+    from ..scheduling import parse_duration
+
+    parse_duration(value, maximum=timedelta(days=1))
+    return value
+
+
 def _weekdays(value: list[str]) -> list[str]:
+    if len(value) > len(WEEKDAYS):
+        raise ValueError(f"lists {len(value)} days; a week has 7: name each day once")
     out = []
     for day in value:
         short = day.strip().lower()[:3]
@@ -99,6 +131,8 @@ class SlotsWindow(_Strict):
     def _times(cls, value: list[str]) -> list[str]:
         if not value:
             raise ValueError('needs at least one time, e.g. ["09:00", "17:00"]')
+        if len(value) > MAX_SLOTS:
+            raise ValueError(f"lists {len(value)} times; at most {MAX_SLOTS} slots a day")
         return sorted({_hhmm(t) for t in value})
 
 
@@ -112,7 +146,7 @@ class StaggerWindow(_Strict):
     days: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
 
     _t = field_validator("start", "end")(_hhmm)
-    _e = field_validator("every")(_duration)
+    _e = field_validator("every")(_within_a_day)
     _d = field_validator("days")(_weekdays)
 
     @model_validator(mode="after")
@@ -133,10 +167,10 @@ Window = Annotated[ImmediateWindow | SlotsWindow | StaggerWindow, Field(discrimi
 
 class _PlatformBase(_Strict):
     window: Window = Field(default_factory=ImmediateWindow)
-    daily_limit: Annotated[int, Field(ge=1)] | None = None
-    max_concurrent: Annotated[int, Field(ge=1)] = 1
+    daily_limit: Annotated[int, Field(ge=1, le=MAX_DAILY_LIMIT)] | None = None
+    max_concurrent: Annotated[int, Field(ge=1, le=MAX_PLATFORM_CONCURRENT)] = 1
     min_gap: str | None = None
-    timezone: str | None = None
+    timezone: Name | None = None
     accepts: list[ContentKind] | None = None
     """Content kinds sent here by ``publishing pending``; default depends on the kind."""
 
@@ -173,39 +207,39 @@ class OutboxPlatform(_PlatformBase):
 
 class FilesystemPlatform(_PlatformBase):
     kind: Literal["filesystem"]
-    path: str
+    path: Annotated[str, line(MAX_PATH)]
     """Folder for the Markdown files; relative paths are under the home folder."""
 
 
 class WebhookPlatform(_PlatformBase):
     kind: Literal["webhook"]
-    url: str
+    url: Url
     secret_env: str | None = None
-    timeout_s: Annotated[float, Field(gt=0)] = 30.0
+    timeout_s: Annotated[float, Field(gt=0, le=_HTTP)] = 30.0
 
     _e = field_validator("secret_env")(check_env_name)
 
 
 class WordPressPlatform(_PlatformBase):
     kind: Literal["wordpress"]
-    url: str
-    user: str
+    url: Url
+    user: Name
     password_env: str
     status: Literal["publish", "draft", "future"] = "publish"
     """``future``: sent right away with the window's planned time as the post's date."""
-    categories: list[str] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-    timeout_s: Annotated[float, Field(gt=0)] = 30.0
+    categories: list[Name] = Field(default_factory=list)
+    tags: list[Name] = Field(default_factory=list)
+    timeout_s: Annotated[float, Field(gt=0, le=_HTTP)] = 30.0
 
     _e = field_validator("password_env")(check_env_name)
 
 
 class MastodonPlatform(_PlatformBase):
     kind: Literal["mastodon"]
-    url: str
+    url: Url
     token_env: str
     visibility: Literal["public", "unlisted", "private", "direct"] = "public"
-    timeout_s: Annotated[float, Field(gt=0)] = 30.0
+    timeout_s: Annotated[float, Field(gt=0, le=_HTTP)] = 30.0
 
     _e = field_validator("token_env")(check_env_name)
 

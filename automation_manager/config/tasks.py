@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..enums import Category
 from ..fsutil import is_safe_id
+from . import limits as L
+from .limits import Description, Name, Topic
 
 ID_FIX = "use letters, digits, '.', '_' or '-' only (no '/', '\\' or '..'), e.g. \"daily-blog\""
 
@@ -17,17 +19,17 @@ class Task(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str
+    type: Name
     id: str | None = None
-    topic: str | None = None
-    platform: str | None = None
+    topic: Topic | None = None
+    platform: Name | None = None
     schedule: str | dict[str, Any] | None = None
     enabled: bool = True
-    priority: int = 0
-    depends_on: list[str] = Field(default_factory=list)
-    timeout_s: Annotated[float, Field(gt=0)] | None = None
+    priority: Annotated[int, Field(ge=-L.MAX_PRIORITY, le=L.MAX_PRIORITY)] = 0
+    depends_on: list[Name] = Field(default_factory=list)
+    timeout_s: Annotated[float, Field(gt=0, le=L.MAX_TASK_TIMEOUT_S)] | None = None
     max_retries: Annotated[int, Field(ge=0, le=20)] | None = None
-    description: str | None = None
+    description: Description | None = None
 
     @field_validator("id")
     @classmethod

@@ -18,11 +18,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from filelock import FileLock, Timeout
+from filelock import Timeout
 from pydantic import BaseModel, ValidationError
 
 from ..errors import TransientError
-from ..fsutil import atomic_write_json, atomic_write_text
+from ..fsutil import RemovableLock, atomic_write_json, atomic_write_text, ensure_dir
 from ..home import Home
 from .store import slugify
 
@@ -51,8 +51,9 @@ class EbookWork:
     @contextmanager
     def claimed(self) -> Iterator[EbookWork]:
         """Hold this ebook for one run; a second run of the same ebook fails transiently."""
-        self.home.locks_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.home.locks_dir / f"{self.key}.lock"), timeout=0)
+        ensure_dir(self.home.locks_dir)
+        # removed when the run ends: one ebook key per topic and shape would pile up
+        lock = RemovableLock(str(self.home.locks_dir / f"{self.key}.lock"), timeout=0)
         try:
             lock.acquire()
         except Timeout:

@@ -19,8 +19,9 @@ from pydantic import BaseModel, Field
 
 from ..enums import ContentStatus
 from ..errors import ConfigError, Problem
-from ..fsutil import atomic_write_bytes, atomic_write_json, is_safe_id
+from ..fsutil import atomic_write_bytes, atomic_write_json, ensure_dir, is_safe_id
 from ..home import Home
+from ..secrets import REGISTRY
 
 
 def slugify(text: str, max_len: int = 60) -> str:
@@ -69,7 +70,7 @@ class ContentStore:
         self.root = home.content_dir
 
     def _lock(self) -> FileLock:
-        self.home.locks_dir.mkdir(parents=True, exist_ok=True)
+        ensure_dir(self.home.locks_dir)
         return FileLock(str(self.home.locks_dir / "content.lock"), timeout=30)
 
     def folder(self, item_id: str) -> Path:
@@ -104,7 +105,6 @@ class ContentStore:
         """
         item_id = self.new_id(kind, title, now)
         folder = self.folder(item_id)
-        folder.mkdir(parents=True, exist_ok=True)
         rel: dict[str, str] = {}
         for role, (name, data) in files.items():
             payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -124,7 +124,10 @@ class ContentStore:
         return item
 
     def save(self, item: ContentItem) -> None:
-        atomic_write_json(self.folder(item.id) / "item.json", item.model_dump(mode="json"))
+        """Write ``item.json``, private and masked: it keeps each platform's answer
+        (``published``) and error message (``errors``)."""
+        data = REGISTRY.scrub(item.model_dump(mode="json"))
+        atomic_write_json(self.folder(item.id) / "item.json", data, private=True)
 
     def get(self, item_id: str) -> ContentItem:
         path = self.folder(item_id) / "item.json"

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..enums import Trigger
+from ..errors import ConfigError
 from ..logs.records import RunRecord
+from ..scheduling import format_duration
 
 LEVELS = {
     "debug": logging.DEBUG,
@@ -72,3 +74,46 @@ def describe_finish(record: RunRecord) -> str:
         first = record.error.splitlines()[0]
         text += f": {first[:200]}"
     return text
+
+
+def reload_failure(exc: Exception) -> str:
+    """Why a reload failed: a ConfigError's problems, else the exception and where to look.
+
+    Anything may fail while reading an edit (a RecursionError from deep nesting, a
+    ValueError from a huge integer, an OSError); the person reading the log needs the
+    message and the files to check, not a traceback.
+    """
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    text = str(exc)
+    if len(text) > 500:
+        text = text[:500] + "…"
+    return (
+        f"{type(exc).__name__} while reloading: {text} — check the last edit to "
+        "config.json, tasks.json or schedules.json"
+    )
+
+
+def forced_stop(signal_name: str, running: int) -> str:
+    """What a second SIGTERM/SIGINT does, with the number of runs it abandons."""
+    if not running:
+        return f"received {signal_name} again: no task is running; stopping now"
+    tasks, them = ("task", "it") if running == 1 else ("tasks", "them")
+    return (
+        f"received {signal_name} again: not waiting for {running} running {tasks}; "
+        f"recording {them} as interrupted"
+    )
+
+
+def clock_jump(jump: timedelta, moved: int) -> str:
+    """A wall-clock jump and what the daemon does about it (``jump`` < 0: it went back)."""
+    size = format_duration(timedelta(seconds=round(abs(jump.total_seconds()), 1)))
+    if jump < timedelta(0):
+        return (
+            f"the wall clock went back {size}: {moved} interval tasks re-planned by as much "
+            "(tasks on local times keep their times)"
+        )
+    return (
+        f"the wall clock went forward {size} (set, or the machine slept): due times it "
+        "skipped follow each task's misfire policy"
+    )

@@ -8,8 +8,19 @@ firings to the :class:`~.pool.WorkerPool`. The flow of a start:
 2. record runs the last daemon left in flight as ``interrupted``;
 3. catch up due times missed while down, by each task's misfire policy;
 4. register one ``schedule`` job per enabled task (first due time after now);
-5. fire on time, reload edits, retry transient failures, until SIGINT/SIGTERM;
+5. fire on time, reload edits (and on SIGHUP), retry transient failures, follow
+   wall-clock jumps, until SIGINT/SIGTERM;
 6. stop: no new runs, ``shutdown_grace_s`` for running ones, the rest ``interrupted``.
+
+Time: firings are planned on the wall clock. Each loop turn compares how far the wall
+clock moved with how far the monotonic clock did (:class:`~.planning.JumpDetector`).
+A backward jump re-plans the interval tasks by the jump (see :mod:`.jobs`), so they do
+not stall for its length; a forward jump, a suspend or a SIGSTOP leaves firings late,
+and a firing later than :data:`~.planning.MISFIRE_AFTER` follows its task's misfire
+policy (``Dispatcher.fire``).
+
+A reload never breaks the daemon: whatever goes wrong (a bad edit, a missing file, a
+value that only fails once planned, a bug), the last good configuration keeps running.
 """
 
 from __future__ import annotations
@@ -18,21 +29,22 @@ import logging
 import os
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .. import __version__
-from ..config import Workspace, load_workspace
-from ..errors import ConfigError
+from ..config import TaskSpec, Workspace, load_workspace
+from ..errors import AmgrError, ConfigError
 from ..home import Home
 from .clock import Clock
-from .console import configure_logging, short_time
+from .console import clock_jump, configure_logging, forced_stop, reload_failure, short_time
 from .dispatch import Dispatcher
 from .jobs import TaskJob, TaskScheduler
 from .lock import DaemonLock
-from .planning import schedulable
+from .planning import JumpDetector, plan_problems, schedulable
 from .pool import WorkerPool
-from .recovery import recent_due_times, recover_interrupted
+from .recovery import recent_due_times
 from .signals import StopSignals
 from .state import DaemonInfo, StateStore
 from .watch import POLL_S, FileWatcher, Waker, signature
@@ -67,7 +79,11 @@ class Daemon:
         self._stop = threading.Event()
         self._force = threading.Event()
         self._signature = signature(self._files)
+        self._present: list[Path] = []
         self._tz: ZoneInfo | None = None
+        self._once = False
+        self._hup = threading.Event()
+        self._jumps = JumpDetector()
 
     # -- public API ---------------------------------------------------------------------
 
@@ -104,11 +120,13 @@ class Daemon:
         self.waker.wake()
 
     def run_forever(self) -> int:
-        """Serve until SIGINT/SIGTERM or :meth:`stop`. Returns the exit code (0)."""
+        """Serve until SIGINT/SIGTERM or :meth:`stop`; SIGHUP reloads. Returns the exit code (0)."""
+        self._once = False
         return self._serve(once=False)
 
     def run_once(self) -> int:
         """Catch up, run what is due now, wait for it. Exit code 0, or 1 if a run failed."""
+        self._once = True
         return self._serve(once=True)
 
     # -- serving ----------------------------------------------------------------------------
@@ -120,6 +138,10 @@ class Daemon:
         if self.waker.closed:
             self.waker = Waker()
         self.watcher = FileWatcher(self._files)
+        # Signals are ours from the start: a SIGHUP or SIGTERM during start-up is handled
+        # (a stop or a reload once serving), never the default kill.
+        signals = StopSignals(self._on_signal, self._on_force, self._on_reload)
+        signals.__enter__()
         try:
             info = DaemonInfo(
                 pid=pid,
@@ -127,7 +149,7 @@ class Daemon:
                 mode="once" if once else "run",
                 version=__version__,
             )
-            self.state.write_daemon(info)
+            _write_daemon_info(self.state, info)
             try:
                 self._signature = signature(self._files)
                 self._use(load_workspace(self.home))
@@ -138,10 +160,6 @@ class Daemon:
             configure_logging(ws.config.log_level)
             _prewarm_llm(ws)
             self.state.load()
-            interrupted = recover_interrupted(self.home, self.state, self.now())
-            for task_id, due in recent_due_times(self.home).items():
-                self.state.advance(task_id, due)
-            self.state.start_writer()
             dispatch = self.dispatch = Dispatcher(
                 self.home,
                 self.state,
@@ -150,33 +168,38 @@ class Daemon:
                 wake=self.waker.wake,
                 stopping=self._stop,
             )
-            for record in interrupted:
-                dispatch.notices.tell(record, final=True)
+            dispatch.recorder.recover(self.now())
+            for task_id, due in recent_due_times(self.home).items():
+                self.state.advance(task_id, due)
+            self.state.start_writer()
             dispatch.pool.start()
-            with StopSignals(self._on_signal, self._on_force):
-                try:
-                    now = self.now()
-                    caught = dispatch.catch_up(now)
-                    self._register_all(now)
-                    info.ready_at = datetime.now().astimezone()
-                    self.state.write_daemon(info)
-                    log.info(
-                        "amgr %s: pid %s, %d tasks scheduled, %d catch-up runs%s",
-                        "run --once" if once else "run",
-                        pid,
-                        len(self.scheduler.task_jobs()),
-                        caught,
-                        "" if once else f", next {self._next_text()}",
-                    )
-                    if once:
-                        self._drain()
-                    else:
-                        self._loop()
-                finally:
-                    dispatch.shutdown(self.workspace.config.shutdown_grace_s, self._force)
-                    log.info("stopped")
-            return (1 if dispatch.failures else 0) if once else 0
+            try:
+                now = self.now()
+                caught = dispatch.catch_up(now)
+                self._register_all(now)
+                info.ready_at = datetime.now().astimezone()
+                _write_daemon_info(self.state, info)
+                log.info(
+                    "amgr %s: pid %s, %d tasks scheduled, %d catch-up runs%s",
+                    "run --once" if once else "run",
+                    pid,
+                    len(self.scheduler.task_jobs()),
+                    caught,
+                    "" if once else f", next {self._next_text()}",
+                )
+                if once:
+                    self._drain()
+                else:
+                    self._loop()
+            finally:
+                dispatch.shutdown(self.workspace.config.shutdown_grace_s, self._force)
+                log.info("stopped")
+            if not once:
+                return 0
+            unrecorded = dispatch.unrecorded()
+            return 1 if dispatch.failures or unrecorded else 0
         finally:
+            signals.__exit__(None, None, None)
             self.state.stop_writer()
             self.state.clear_daemon(pid)
             self.watcher.close()
@@ -184,27 +207,36 @@ class Daemon:
             lock.release()
 
     def _use(self, ws: Workspace) -> None:
-        self.ws = ws
-        self._tz = ZoneInfo(ws.timezone_name)
+        tz = ZoneInfo(ws.timezone_name)
+        self.ws, self._tz = ws, tz
+        # The files this configuration was read from: if one vanishes, keep this one.
+        self._present = [path for path in self._files if path.exists()]
 
     def _fire(self, job: TaskJob) -> None:
         assert self.dispatch is not None, "the daemon is not serving"
         self.dispatch.fire(job)
 
     def _register_all(self, now: datetime) -> None:
+        """Register every schedulable task afresh (ConfigError, no change, if one cannot be)."""
+        specs = [spec for spec in self.workspace.tasks if schedulable(spec)]
+        _raise_problems(specs, now)
         self.scheduler.clear()
-        for spec in self.workspace.tasks:
-            if schedulable(spec):
-                self.scheduler.add(spec, now, self._fire)
+        for spec in specs:
+            self.scheduler.add(spec, now, self._fire)
 
     def _loop(self) -> None:
         assert self.watcher is not None and self.dispatch is not None
         reload_at: float | None = None
         next_poll = time.monotonic() + POLL_S
+        self._jumps = JumpDetector()
         while not self._stop.is_set():
             now = self.now()
+            self._follow_clock(now)
             self.scheduler.run_pending(now)
             self.dispatch.run_due_retries()
+            if self._hup.is_set():
+                self._hup.clear()
+                self.reload_if_changed(force=True)
             mono = time.monotonic()
             if self.watcher.polling and mono >= next_poll:
                 next_poll, reload_at = mono + POLL_S, mono
@@ -234,7 +266,7 @@ class Daemon:
         nxt = self.scheduler.next_fire_at() if schedule else None
         if nxt is not None:
             candidates.append((nxt - now).total_seconds())
-        retry = self.dispatch.retries.next_in() if self.dispatch else None
+        retry = self.dispatch.next_in() if self.dispatch else None
         if retry is not None:
             candidates.append(retry)
         return max(min(candidates), 0.0)
@@ -244,32 +276,90 @@ class Daemon:
         self.stop()
 
     def _on_force(self, name: str) -> None:
-        log.info("received %s again: not waiting for running tasks", name)
+        running = len(self.pool.running()) if self.pool is not None else 0
+        log.log(logging.WARNING if running else logging.INFO, "%s", forced_stop(name, running))
         self._force.set()
         self.stop()
 
+    def _on_reload(self, name: str) -> None:
+        if self._once:
+            log.info("received %s: ignored (run --once does not reload)", name)
+            return
+        log.info("received %s: reloading the configuration", name)
+        self._hup.set()
+        self.waker.wake()
+
+    def _follow_clock(self, now: datetime) -> None:
+        """Re-plan interval tasks after a backward wall-clock jump; log any jump."""
+        jump = self._jumps.observe(now, time.monotonic())
+        if jump:
+            moved = self.scheduler.follow_clock_back(jump) if jump < timedelta(0) else []
+            log.warning("%s", clock_jump(jump, len(moved)))
+
     # -- reloading ------------------------------------------------------------------------
 
-    def reload_if_changed(self) -> None:
-        """Re-read the three files if they changed; a bad edit is logged and ignored."""
+    def reload_if_changed(self, *, force: bool = False) -> bool:
+        """Re-read the three files if they changed (always with ``force``: SIGHUP).
+
+        Never raises: a reload that fails for any reason (a bad edit, an unreadable or
+        missing file, a value that only fails once planned, a bug in amgr) is logged and
+        the last good configuration keeps running. A file the running configuration was
+        read from that is now missing (an editor that deletes and recreates, a ``mv``) is
+        not read as "no tasks": nothing changes, saved due times included, until it is
+        back. Returns whether a new configuration was applied.
+        """
         current = signature(self._files)
-        if current == self._signature:
-            return
+        if current == self._signature and not force:
+            return False
         self._signature = current
+        previous, applying = self.ws, False
         try:
+            if self.watcher is not None:
+                self.watcher.refresh()  # a link may point elsewhere now
+            gone = [path for path in self._present if not path.exists()]
+            for path in gone:
+                log.warning("%s missing: keeping the last good configuration", path.name)
+            if gone:
+                return False
             ws = load_workspace(self.home)
-        except ConfigError as exc:
-            log.error("reload failed; still running the last good configuration:\n%s", exc)
-            return
-        self.apply(ws, self.now())
+            applying = True
+            self.apply(ws, self.now())
+            return True
+        except Exception as exc:
+            log.error(
+                "reload failed; still running the last good configuration:\n%s", reload_failure(exc)
+            )
+            log.debug("reload failure", exc_info=True)
+            # apply's ConfigError comes before any change; anything else may have come
+            # halfway through: register the last good configuration again.
+            if applying and previous is not None and not isinstance(exc, ConfigError):
+                try:
+                    self._use(previous)
+                    self._register_all(self.now())
+                except Exception:
+                    log.exception("could not register the last good configuration again")
+            return False
 
     def apply(self, ws: Workspace, now: datetime) -> tuple[int, int, int]:
         """Switch to a new configuration: re-register changed schedules, drop removed tasks.
 
         A new (or newly enabled) task starts fresh: its first firing is its first due
-        time after ``now``. Returns (added, changed, removed).
+        time after ``now``. Every new schedule is planned once before anything changes,
+        so one that cannot be (an interval past the year 9999) fails here, not later in
+        the loop. Returns (added, changed, removed).
+
+        :raises ConfigError: when a schedule cannot be planned (nothing was changed).
         """
+        ZoneInfo(ws.timezone_name)  # an unknown zone fails before anything changes
         wanted = [s for s in ws.tasks if schedulable(s)]
+        _raise_problems(
+            [
+                s
+                for s in wanted
+                if (job := self.scheduler.job(s.id)) is None or job.schedule != s.schedule
+            ],
+            now,
+        )
         synced = self.scheduler.sync(wanted, now, self._fire)
         self.state.forget(synced.removed | {s.id for s in ws.tasks if not s.enabled})
         for task_id in synced.fresh:
@@ -297,6 +387,13 @@ class Daemon:
         return f"{first.task_id} at {short_time(first.fire_at, self.now())}"
 
 
+def _raise_problems(specs: list[TaskSpec], now: datetime) -> None:
+    """Plan ``specs`` once (:func:`~.planning.plan_problems`); ConfigError if one cannot be."""
+    problems = plan_problems(specs, now)
+    if problems:
+        raise ConfigError(problems)
+
+
 def _prewarm_llm(ws: Workspace) -> None:
     """Import ``openai`` on a side thread at start, so the first runs do not wait on it."""
     from ..llm import prewarm
@@ -308,3 +405,16 @@ def _prewarm_llm(ws: Workspace) -> None:
             log.debug("LLM prewarm failed: %s", exc)
 
     threading.Thread(target=warm, name="amgr-llm-prewarm", daemon=True).start()
+
+
+def _write_daemon_info(state: StateStore, info: DaemonInfo) -> None:
+    """Say who holds the home; a full disk is logged, not fatal (the lock still holds)."""
+    try:
+        state.write_daemon(info)
+    except (OSError, AmgrError) as exc:
+        log.error(
+            "cannot write %s (%s): the disk under %s may be full; running anyway",
+            state.daemon_path,
+            getattr(exc, "strerror", None) or exc,
+            state.root,
+        )

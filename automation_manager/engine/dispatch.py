@@ -2,7 +2,8 @@
 
 The daemon's main thread calls :meth:`Dispatcher.fire` (a ``schedule`` job came due),
 :meth:`Dispatcher.catch_up` (at start) and :meth:`Dispatcher.run_due_retries`; the
-pool's workers call back :meth:`Dispatcher.perform` and friends.
+pool's workers call the dispatcher as their :class:`~.pool.RunHost` (note, begin,
+perform, finish), and every record goes through its :class:`~.recorder.Recorder`.
 """
 
 from __future__ import annotations
@@ -11,26 +12,30 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ..config import Workspace
 from ..enums import RunStatus, Trigger
 from ..home import Home
-from ..logs.records import RunRecord, redact
-from ..logs.writer import append_record
+from ..logs.records import RunRecord
 from ..secrets import secret_values
+from .admission import Admission
 from .console import describe_finish, describe_start, short_time
 from .jobs import TaskJob
 from .outcomes import inflight_note, skipped_record
 from .planning import MISFIRE_AFTER, catch_up, schedulable
 from .pool import Ticket, WorkerPool
+from .recorder import Recorder
 from .retry import RetryQueue, retry_after_failure
 from .runner import Attempt, RunRequest, perform_run
 from .state import InflightRun, StateStore
 
 log = logging.getLogger("amgr.daemon")
 
+FLUSH_EVERY_S = 5.0
+"""While the disk is full, how often the waiting records are tried again."""
 NOTICE_DRAIN_S = 15.0
 """At stop, how long to wait for notifications of the last runs to go out."""
 
@@ -100,21 +105,21 @@ class Dispatcher:
         self._workspace = workspace
         self._clock = clock
         self._stopping = stopping
+        self._wake = wake
+        self._flush_at = 0.0
         self.retries: RetryQueue[Ticket] = RetryQueue()
         self._lock = threading.Lock()
         self.failures = 0
         self.notices = Notices(workspace)
-        self.pool = WorkerPool(
-            size=workspace().config.max_concurrent_tasks,
-            run=self.perform,
-            append=lambda rec: append_record(home, rec),
+        self.recorder = Recorder(
+            home,
             state=state,
+            admission=Admission(home),
+            secrets=lambda: secret_values(self._workspace().config),
             clock=clock,
-            inflight_for=self.inflight_for,
-            on_start=self.on_start,
-            on_finish=self.on_finish,
-            on_settled=wake,
+            notify=lambda record, final: self.notices.tell(record, final=final),
         )
+        self.pool = WorkerPool(size=workspace().config.max_concurrent_tasks, host=self, clock=clock)
 
     def idle(self) -> bool:
         """Nothing running, queued or waiting to retry."""
@@ -130,7 +135,8 @@ class Dispatcher:
         """
         ws = self._workspace()
         wanted = {s.id for s in ws.tasks if schedulable(s)}
-        self.state.forget(set(self.state.all_last_due()) - wanted)
+        if self.home.tasks_path.exists():  # a missing tasks.json is no reason to forget
+            self.state.forget(set(self.state.all_last_due()) - wanted)
         count = 0
         for spec in ws.tasks:
             if not schedulable(spec):
@@ -167,21 +173,43 @@ class Dispatcher:
         if self.pool.busy(spec.id):
             reason = f"coalesced: the previous run of {spec.id} is still in progress"
             record = skipped_record(
-                spec,
-                now=now,
-                trigger=Trigger.SCHEDULED,
-                scheduled_for=due,
-                reason=reason,
-                secrets=secret_values(self._workspace().config),
+                spec, now=now, trigger=Trigger.SCHEDULED, scheduled_for=due, reason=reason
             )
-            append_record(self.home, record)
+            self.recorder.write(record)
             self.state.advance(spec.id, due)
             log.info("%-8s %s (due %s): %s", "skipped", spec.id, short_time(due), reason)
             return
         self.pool.submit(Ticket(spec, Trigger.SCHEDULED, due))
 
+    def next_in(self) -> float | None:
+        """Seconds until the main thread has something to do here (a retry, or another
+        try at writing records that wait for disk space)."""
+        retry = self.retries.next_in()
+        if self.recorder.waiting:
+            wait = max(0.0, self._flush_at - time.monotonic())
+            retry = wait if retry is None else min(retry, wait)
+        return retry
+
+    def unrecorded(self) -> int:
+        """Records still waiting for disk space after one last try (``run --once`` ends
+        with exit 1 on them: their runs are recorded ``interrupted`` at the next start)."""
+        self.recorder.flush_waiting()
+        left = self.recorder.waiting
+        if left:
+            log.error(
+                "%d run records could not be written (disk full under %s); the next start "
+                "records those runs as interrupted",
+                left,
+                self.home.mp,
+            )
+        return left
+
     def run_due_retries(self) -> None:
-        """Queue the retries whose backoff is over (unless a newer run took their place)."""
+        """Queue the retries whose backoff is over (unless a newer run took their place),
+        and try again to write records that wait for disk space."""
+        if self.recorder.waiting and time.monotonic() >= self._flush_at:
+            self._flush_at = time.monotonic() + FLUSH_EVERY_S
+            self.recorder.flush_waiting()
         for ticket in self.retries.pop_due():
             spec = self._workspace().task(ticket.task_id)
             if spec is None or not spec.enabled:
@@ -211,21 +239,9 @@ class Dispatcher:
             log.info("%d pending retries dropped (their failures are recorded)", dropped)
         self.notices.close()
 
-    # -- running (worker threads) -------------------------------------------------------
+    # -- running (worker threads): the pool's RunHost ----------------------------------
 
-    def perform(self, ticket: Ticket, record_id: str, cancel: threading.Event) -> Attempt:
-        """One attempt through the runner (admission, executor, record not yet appended)."""
-        req = RunRequest(
-            spec=ticket.spec,
-            trigger=ticket.trigger,
-            scheduled_for=ticket.scheduled_for,
-            attempt=ticket.attempt,
-            record_id=record_id,
-        )
-        return perform_run(self._workspace(), req, clock=self._clock, cancel=cancel)
-
-    def inflight_for(self, ticket: Ticket, record_id: str, now: datetime) -> InflightRun:
-        secrets = secret_values(self._workspace().config)
+    def note(self, ticket: Ticket, record_id: str, now: datetime) -> InflightRun:
         return inflight_note(
             ticket.spec,
             record_id=record_id,
@@ -234,35 +250,54 @@ class Dispatcher:
             attempt=ticket.attempt,
             scheduled_for=ticket.scheduled_for,
             started_at=now,
-            params=redact(ticket.spec.task.params(), secrets),
+            params=ticket.spec.task.params(),
         )
 
-    def on_start(self, ticket: Ticket) -> None:
+    def begin(self, ticket: Ticket, run: InflightRun) -> None:
+        self.recorder.begin(run)
         due = ticket.scheduled_for
+        if due is not None and ticket.trigger is not Trigger.RETRY:
+            self.state.advance(ticket.task_id, due)
         log.info("%s", describe_start(ticket.task_id, ticket.trigger, ticket.attempt, due))
 
-    def on_finish(self, ticket: Ticket, attempt: Attempt) -> None:
-        """Log the outcome; queue a retry of a transient failure; count final failures."""
+    def perform(self, ticket: Ticket, record_id: str, cancel: threading.Event) -> Attempt:
+        """One attempt through the runner (admission, executor, record not yet written)."""
+        req = RunRequest(
+            spec=ticket.spec,
+            trigger=ticket.trigger,
+            scheduled_for=ticket.scheduled_for,
+            attempt=ticket.attempt,
+            record_id=record_id,
+        )
+        return perform_run(
+            self._workspace(), req, recorder=self.recorder, clock=self._clock, cancel=cancel
+        )
+
+    def finish(self, ticket: Ticket, attempt: Attempt) -> None:
+        """Record the attempt; queue a retry of a transient failure; count final failures."""
         record = attempt.record
         note = ""
-        final = True
+        delay: float | None = None
         if record.status == RunStatus.FAILED:
             ws = self._workspace()
             spec = ws.task(ticket.task_id) or ticket.spec
             delay = retry_after_failure(
                 ticket.attempt, attempt.retryable, attempt.retry_after, spec, ws.config
             )
-            if delay is not None and not self._stopping.is_set():
-                self.retries.push(ticket, delay)
-                note = f"; attempt {ticket.attempt + 1} in {delay:.1f}s"
-                final = False
-            else:
-                self._count_failure()
-        elif record.status == RunStatus.INTERRUPTED:
+            if delay is not None and self._stopping.is_set():
+                delay = None
+        if not self.recorder.write(record, final=delay is None):
+            note = " (record waits: the disk is full)"
+        if delay is not None:
+            self.retries.push(ticket, delay)
+            note += f"; attempt {ticket.attempt + 1} in {delay:.1f}s"
+        elif record.status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
             self._count_failure()
-        self.notices.tell(record, final=final)
         line = describe_finish(record) + note
         log.log(logging.WARNING if record.status == RunStatus.FAILED else logging.INFO, line)
+
+    def settled(self) -> None:
+        self._wake()
 
     def _count_failure(self) -> None:
         with self._lock:

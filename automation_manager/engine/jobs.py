@@ -7,6 +7,14 @@ due times stay on their grid however long a run takes. The due instant is kept a
 (UTC); ``next_run`` is mirrored as the naive local time ``schedule`` expects, for its
 sorting and reprs. :class:`TaskScheduler` keeps the jobs in a heap so the daemon finds
 the next firing among thousands without scanning them.
+
+Wall-clock jumps: every job is planned on the wall clock, and a backward jump is handled
+by re-planning (not by keeping a second, monotonic schedule):
+:meth:`TaskScheduler.follow_clock_back` moves each interval job's next due time back by
+the jump, so an interval task keeps its spacing in elapsed time instead of stalling for
+the length of the jump. Tasks on local times (daily, weekly, cron, ...) keep their
+planned instant: "09:00" means the wall clock's 09:00, and re-running one the clock
+passed twice would double it.
 """
 
 from __future__ import annotations
@@ -15,15 +23,17 @@ import heapq
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import schedule
 
 from ..config import TaskSpec
 from ..scheduling import Schedule
+from ..scheduling.triggers import IntervalTrigger
 from .planning import fire_time
 
 Clock = Callable[[], datetime]
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class TaskJob(schedule.Job):
@@ -52,6 +62,15 @@ class TaskJob(schedule.Job):
     def skip_to(self, instant: datetime) -> None:
         """Make the next due time the first one strictly after ``instant`` (not after ``due``)."""
         self.floor = max(self.floor, instant)
+
+    def replan(self, after: datetime) -> None:
+        """Make the next due time the first one strictly after ``after``, even if earlier.
+
+        Unlike :meth:`skip_to`, this may move the job back (a wall clock set back).
+        """
+        self.due = None
+        self.floor = after
+        self._schedule_next_run()
 
     def _schedule_next_run(self) -> None:
         after = self.floor if self.due is None or self.floor > self.due else self.due
@@ -158,6 +177,24 @@ class TaskScheduler(schedule.Scheduler):
             (result.changed if job is not None else result.added).add(task_id)
             self.add(spec, now, fire)
         return result
+
+    def follow_clock_back(self, jump: timedelta) -> list[str]:
+        """Move interval jobs' next firings by ``jump`` (negative: the wall clock went back).
+
+        The next due time becomes the first grid point at or after the old one plus
+        ``jump``: the same moment in elapsed time, rounded up to the grid. Returns the
+        re-planned task ids. Jobs on local times are left as planned (see the module).
+        """
+        moved: list[str] = []
+        for job in self._by_id.values():
+            if job.due is None or not isinstance(job.schedule.trigger, IntervalTrigger):
+                continue
+            before = job.fire_at
+            job.replan(job.due + jump - _MICROSECOND)
+            if job.fire_at != before:
+                self._push(job)
+                moved.append(job.task_id)
+        return moved
 
     def job(self, task_id: str) -> TaskJob | None:
         return self._by_id.get(task_id)

@@ -13,7 +13,9 @@ import os
 from filelock import FileLock, Timeout
 
 from ..errors import LockHeldError
+from ..fsutil import ensure_dir
 from ..home import Home
+from ..procs import is_alive
 from .state import StateStore
 
 ACQUIRE_WAIT_S = 0.3
@@ -35,7 +37,7 @@ class DaemonLock:
 
         :raises LockHeldError: another live process holds it (exit code 3), naming its pid.
         """
-        self.home.locks_dir.mkdir(parents=True, exist_ok=True)
+        ensure_dir(self.home.locks_dir)
         try:
             self._lock.acquire()
         except Timeout:
@@ -69,7 +71,7 @@ def lock_is_held(home: Home) -> bool:
         import fcntl
     except ImportError:  # not POSIX: fall back on the pid in daemon.json
         info = StateStore(home).read_daemon()
-        return info is not None and pid_alive(info.pid)
+        return info is not None and is_alive(info.pid)
     try:
         fd = os.open(home.daemon_lock_path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -85,16 +87,3 @@ def lock_is_held(home: Home) -> bool:
         return False
     finally:
         os.close(fd)
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with ``pid`` exists (it may belong to another user)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

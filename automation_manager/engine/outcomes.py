@@ -1,7 +1,10 @@
-"""Records the engine writes itself: timeouts, interruptions, coalesced firings.
+"""Building run records: the one place a :class:`RunRecord` is put together.
 
-Records of runs that executed come from :func:`~.runner.perform_run`; these cover the
-attempts that did not finish on their own and the firings that never started.
+:func:`run_record` is the record of an attempt that executed; the others cover attempts
+that did not finish on their own (timeouts, interruptions, crashes outside the
+executor), firings that never started (skips), and records the library is handed
+(``log_task_result``). Nothing here writes or masks: the
+:class:`~.recorder.Recorder` does both, for every record.
 """
 
 from __future__ import annotations
@@ -11,11 +14,52 @@ from typing import Any
 
 from ..config import TaskSpec
 from ..enums import RunStatus, Trigger
-from ..logs.records import RunRecord, new_record_id, redact
+from ..logs.records import RunRecord, Usage, new_record_id
 from .state import InflightRun
 
 
-def _from_inflight(run: InflightRun, now: datetime, status: RunStatus, error: str) -> RunRecord:
+def run_record(
+    spec: TaskSpec,
+    *,
+    record_id: str,
+    started: datetime,
+    trigger: Trigger,
+    attempt: int,
+    scheduled_for: datetime | None,
+    status: RunStatus,
+    params: dict[str, Any],
+    result: dict[str, Any] | None,
+    error: str | None,
+    duration_ms: int,
+    usage: Usage | None,
+    provider: str | None,
+    run_id: str | None,
+) -> RunRecord:
+    """The record of one attempt that went through admission (and maybe its executor)."""
+    return RunRecord(
+        id=record_id,
+        timestamp=started,
+        task_id=spec.id,
+        category=spec.category.value,
+        type=spec.type,
+        trigger=trigger,
+        attempt=attempt,
+        scheduled_for=scheduled_for,
+        status=status,
+        success=status is RunStatus.SUCCESS,
+        params=params,
+        result=result,
+        error=error,
+        duration_ms=duration_ms,
+        usage=usage if usage is not None and usage.calls else None,
+        provider=provider,
+        run_id=run_id,
+    )
+
+
+def _from_inflight(
+    run: InflightRun, now: datetime, status: RunStatus, error: str, usage: Usage | None = None
+) -> RunRecord:
     elapsed = max(0, int((now - run.started_at).total_seconds() * 1000))
     return RunRecord(
         id=run.record_id,
@@ -31,15 +75,24 @@ def _from_inflight(run: InflightRun, now: datetime, status: RunStatus, error: st
         params=dict(run.params),
         error=error,
         duration_ms=elapsed,
+        usage=usage if usage is not None and usage.calls else None,
     )
 
 
 def interrupted_record(
-    run: InflightRun, now: datetime, pid: int, error: str | None = None
+    run: InflightRun,
+    now: datetime,
+    pid: int,
+    error: str | None = None,
+    *,
+    usage: Usage | None = None,
 ) -> RunRecord:
-    """The ``interrupted`` record of a run whose daemon stopped before it finished."""
+    """The ``interrupted`` record of a run whose process stopped before it finished.
+
+    :param usage: what the run had spent on the model by then (it counts toward the budget).
+    """
     text = error or f"interrupted: the daemon stopped (pid {pid}) before this run finished"
-    return _from_inflight(run, now, RunStatus.INTERRUPTED, text)
+    return _from_inflight(run, now, RunStatus.INTERRUPTED, text, usage)
 
 
 def timeout_record(run: InflightRun, now: datetime, timeout_s: float) -> RunRecord:
@@ -64,7 +117,6 @@ def skipped_record(
     trigger: Trigger,
     scheduled_for: datetime | None,
     reason: str,
-    secrets: tuple[str, ...] = (),
 ) -> RunRecord:
     """A ``skipped`` record for a firing that did not start (e.g. coalesced)."""
     return RunRecord(
@@ -78,8 +130,34 @@ def skipped_record(
         scheduled_for=scheduled_for,
         status=RunStatus.SKIPPED,
         success=False,
-        params=redact(spec.task.params(), secrets),
+        params=spec.task.params(),
         error=reason,
+    )
+
+
+def handed_record(
+    *,
+    now: datetime,
+    task_id: str,
+    category: str,
+    type_: str,
+    task: dict[str, Any],
+    result: dict[str, Any],
+) -> RunRecord:
+    """The record of a run made outside the engine (the seed's ``log_task_result``)."""
+    ok = bool(result.get("success", "error" not in result))
+    return RunRecord(
+        id=new_record_id(now),
+        timestamp=now,
+        task_id=task_id,
+        category=category,
+        type=type_,
+        trigger=Trigger.MANUAL,
+        status=RunStatus.SUCCESS if ok else RunStatus.FAILED,
+        success=ok,
+        params=dict(task),
+        result=result,
+        error=None if ok else str(result.get("error", "failed")),
     )
 
 
@@ -93,8 +171,9 @@ def inflight_note(
     scheduled_for: datetime | None,
     started_at: datetime,
     params: dict[str, Any],
+    owner: str = "daemon",
 ) -> InflightRun:
-    """The in-flight note of an attempt about to start (``params`` already redacted)."""
+    """The in-flight note of an attempt about to start (the recorder masks its params)."""
     return InflightRun(
         record_id=record_id,
         pid=pid,
@@ -107,4 +186,5 @@ def inflight_note(
         started_at=started_at,
         timeout_s=spec.task.timeout_s,
         params=params,
+        owner=owner,
     )

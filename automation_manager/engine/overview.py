@@ -1,21 +1,24 @@
 """What ``amgr status`` and ``amgr plan`` report, as plain data (the CLI only renders it).
 
-Both read the home and the daemon's saved state and never write; the future comes from
-the same pure functions the daemon uses (:mod:`.planning`).
+Both read the home and the daemon's saved state; the only thing they may write is the
+state database's catch-up with the run log (a cache). The future comes from the same
+pure functions the daemon uses (:mod:`.planning`).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..config import TaskSpec, Workspace
 from ..enums import MisfirePolicy
+from ..procs import is_alive
 from ..scheduling import format_duration
+from .admission import Admission, DayState
 from .lock import lock_is_held
 from .planning import catch_up, firings, next_firing, schedulable
-from .quotas import content_made_today
 from .state import StateStore
 
 
@@ -49,7 +52,7 @@ def _task_row(spec: TaskSpec) -> dict[str, Any]:
     }
 
 
-def _llm(ws: Workspace, now: datetime) -> dict[str, Any]:
+def _llm(ws: Workspace, today: DayState) -> dict[str, Any]:
     llm = ws.config.llm
     out: dict[str, Any] = {
         "provider": None,
@@ -63,13 +66,8 @@ def _llm(ws: Workspace, now: datetime) -> dict[str, Any]:
     except ImportError:
         pass
     if llm.daily_budget_usd is not None:
-        try:
-            from ..llm.budget import spent_today
-
-            day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-            out["spent_today_usd"] = spent_today(ws.home, day_start)
-        except ImportError:
-            pass
+        out["spent_today_usd"] = today.spent_usd
+        out["reserved_usd"] = today.reserved_usd
     return out
 
 
@@ -112,10 +110,13 @@ def status_report(ws: Workspace, now: datetime) -> dict[str, Any]:
                 "started_at": run.started_at.isoformat(),
                 "scheduled_for": run.scheduled_for.isoformat() if run.scheduled_for else None,
                 "running_s": round((now - run.started_at).total_seconds(), 1),
-                "stale": not daemon["running"],
+                "stale": not is_alive(run.pid, run.token),
             }
         )
-    content, ebooks = content_made_today(ws, now)
+    try:
+        today = Admission(ws.home).today(now)
+    except sqlite3.Error:  # an unwritable state (full disk): count from the log alone
+        today = Admission(ws.home, path=":memory:").today(now)
     return {
         "home": str(ws.home.root),
         "now": now.isoformat(),
@@ -127,10 +128,11 @@ def status_report(ws: Workspace, now: datetime) -> dict[str, Any]:
         "in_progress": in_progress,
         "quota": {
             "date": now.date().isoformat(),
-            "content": {"used": content, "limit": ws.config.max_daily_content},
-            "ebooks": {"used": ebooks, "limit": ws.config.max_daily_ebooks},
+            "content": {"used": today.content, "limit": ws.config.max_daily_content},
+            "ebooks": {"used": today.ebooks, "limit": ws.config.max_daily_ebooks},
+            "in_progress": {"content": today.reserved_content, "ebooks": today.reserved_ebooks},
         },
-        "llm": _llm(ws, now),
+        "llm": _llm(ws, today),
     }
 
 

@@ -7,7 +7,8 @@
   timeout, then records ``failed`` with a timeout error, sets the run's ``cancel`` event
   (cooperative executors stop) and moves on. A late result is discarded.
 - Exactly one record per attempt: the run's own, the timeout's or the shutdown's,
-  whichever comes first under the attempt's lock. Its in-flight file goes after it.
+  whichever comes first under the attempt's lock, handed to the :class:`RunHost` (whose
+  recorder writes it and then drops the in-flight note).
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from ..config import TaskSpec
 from ..enums import Trigger
-from ..logs.records import RunRecord, new_record_id
+from ..errors import AmgrError
+from ..logs.records import new_record_id
 from .outcomes import failed_record, interrupted_record, timeout_record
 from .runner import Attempt
-from .state import InflightRun, StateStore
+from .state import InflightRun
 
 log = logging.getLogger("amgr.daemon")
 
@@ -69,43 +72,52 @@ class Running:
     finished: bool = False
 
 
-RunFn = Callable[[Ticket, str, threading.Event], Attempt]
-"""``run(ticket, record_id, cancel) -> Attempt``: perform one attempt (no append)."""
+class RunHost(Protocol):
+    """What the pool asks of the engine around each attempt (the dispatcher is one).
+
+    The pool owns threads, order and timeouts; the host owns what an attempt means:
+    its in-flight note, its admission and execution, and its record.
+    """
+
+    def note(self, ticket: Ticket, record_id: str, now: datetime) -> InflightRun:
+        """The in-flight note of an attempt about to start (not written yet)."""
+        ...
+
+    def begin(self, ticket: Ticket, run: InflightRun) -> None:
+        """Write the note (raise :class:`OSError` or an ``AmgrError`` if it cannot be)
+        and mark the ticket's due time as run; called just before the attempt starts."""
+        ...
+
+    def perform(self, ticket: Ticket, record_id: str, cancel: threading.Event) -> Attempt:
+        """Admit and execute one attempt; its record is not written yet."""
+        ...
+
+    def finish(self, ticket: Ticket, attempt: Attempt) -> None:
+        """Write the attempt's one record (the recorder drops its note), decide its retry."""
+        ...
+
+    def settled(self) -> None:
+        """The attempt's worker slot and task are free again."""
+        ...
 
 
 class WorkerPool:
     """Runs tickets on worker threads. See the module docstring for the rules.
 
-    :param run: performs one attempt and returns its (unappended) record.
-    :param append: appends a record durably.
-    :param state: where in-flight runs and due times are noted.
-    :param inflight_for: builds the in-flight note of a ticket about to start.
-    :param on_start: called on the worker thread as an attempt starts.
-    :param on_finish: called after an attempt's record is appended (any thread).
-    :param on_settled: called once the attempt's worker slot and task are free again.
+    :param size: how many attempts may run at once.
+    :param host: notes, performs and records each attempt.
+    :param clock: the current aware time.
     """
 
     def __init__(
         self,
         *,
         size: int,
-        run: RunFn,
-        append: Callable[[RunRecord], object],
-        state: StateStore,
+        host: RunHost,
         clock: Callable[[], datetime],
-        inflight_for: Callable[[Ticket, str, datetime], InflightRun],
-        on_start: Callable[[Ticket], None] | None = None,
-        on_finish: Callable[[Ticket, Attempt], None] | None = None,
-        on_settled: Callable[[], None] | None = None,
     ) -> None:
-        self._run = run
-        self._append = append
-        self._state = state
+        self._host = host
         self._clock = clock
-        self._inflight_for = inflight_for
-        self._on_start = on_start
-        self._on_finish = on_finish
-        self._on_settled = on_settled
         self._cond = threading.Condition()
         self._ready: list[tuple[int, float, int, Ticket]] = []
         self._chains: dict[str, deque[Ticket]] = {}
@@ -199,7 +211,7 @@ class WorkerPool:
         now = self._clock()
         record_id = new_record_id(now)
         try:
-            run = self._inflight_for(ticket, record_id, now)
+            run = self._host.note(ticket, record_id, now)
         except BaseException:
             with self._cond:
                 self._claimed -= 1
@@ -208,22 +220,18 @@ class WorkerPool:
         with self._cond:
             self._claimed -= 1
             self._running[record_id] = running  # from here a shutdown accounts for it
-        problem: OSError | None = None
+        problem: Exception | None = None
         with running.lock:  # a shutdown that already recorded it: it never starts
             if running.finished:
                 return
             try:
-                self._state.add_inflight(run)
-            except OSError as exc:
+                self._host.begin(ticket, run)
+            except (OSError, AmgrError) as exc:
                 problem = exc
         if problem is not None:  # no durable note, no run: say why in its record
             error = f"not started: cannot write its in-flight note ({problem})"
             self._finalize(running, Attempt(failed_record(run, self._clock(), error)))
             return
-        if ticket.scheduled_for is not None and ticket.trigger is not Trigger.RETRY:
-            self._state.advance(ticket.task_id, ticket.scheduled_for)
-        if self._on_start:
-            self._on_start(ticket)
         timeout = ticket.spec.task.timeout_s
         if timeout is None:
             self._attempt(running)  # no timeout to enforce: run on this worker
@@ -245,7 +253,7 @@ class WorkerPool:
 
     def _attempt(self, running: Running) -> None:
         try:
-            result = self._run(running.ticket, running.run.record_id, running.cancel)
+            result = self._host.perform(running.ticket, running.run.record_id, running.cancel)
         except BaseException as exc:  # perform_run catches Exception; this is belt and braces
             record = failed_record(
                 running.run, self._clock(), f"internal error: {type(exc).__name__}: {exc}"
@@ -259,18 +267,15 @@ class WorkerPool:
         running.done.set()
 
     def _finalize(self, running: Running, attempt: Attempt) -> bool:
-        """Append the attempt's one record, unless another path already did."""
+        """Record the attempt's one record, unless another path already did."""
         with running.lock:
             if running.finished:
                 return False
             running.finished = True
-            self._append(attempt.record)
-            self._state.remove_inflight(running.run.record_id)
-        if self._on_finish:  # before the release: a waiter never sees "idle" too early
-            try:
-                self._on_finish(running.ticket, attempt)
-            except Exception:
-                log.exception("worker: on_finish failed for %s", running.ticket.task_id)
+        try:  # before the release: a waiter never sees "idle" too early
+            self._host.finish(running.ticket, attempt)
+        except Exception:
+            log.exception("worker: recording failed for %s", running.ticket.task_id)
         with self._cond:
             self._running.pop(running.run.record_id, None)
         self._release(running.ticket.task_id)
@@ -286,8 +291,7 @@ class WorkerPool:
             else:
                 self._chains.pop(task_id, None)
             self._cond.notify_all()
-        if self._on_settled:
-            self._on_settled()
+        self._host.settled()
 
     # -- stopping -------------------------------------------------------------------------
 
@@ -315,6 +319,12 @@ class WorkerPool:
                 self._cond.wait(min(left, 0.1))
         with self._cond:
             leftovers = list(self._running.values())
+        forced = abort is not None and abort.is_set()
+        why = (
+            "a second stop signal ended the wait"
+            if forced
+            else f"still running after shutdown_grace_s {grace_s:g}"
+        )
         for running in leftovers:
             running.cancel.set()
             record = interrupted_record(
@@ -322,7 +332,7 @@ class WorkerPool:
                 self._clock(),
                 os.getpid(),
                 f"interrupted: the daemon stopped (pid {os.getpid()}) before this run finished "
-                f"(still running after shutdown_grace_s {grace_s:g})",
+                f"({why})",
             )
             self._finalize(running, Attempt(record))
         return dropped

@@ -1,9 +1,10 @@
-"""At start: record, exactly once, each run the last daemon left unfinished.
+"""Runs that never finished, and due times that did.
 
 A run's in-flight file is written before it starts and removed after its record is
-appended. A file found at start (the lock is ours, so its daemon is gone) means the run
-never finished: it gets one ``interrupted`` record — unless its record made it to the
-log just before the crash, which is checked by record id.
+appended. A file whose writer is gone (see :mod:`automation_manager.procs`) means the
+run never finished: the :class:`~.recorder.Recorder` gives it one ``interrupted`` record
+— unless its record made it to the log just before the crash, which
+:func:`already_logged` checks by record id.
 """
 
 from __future__ import annotations
@@ -13,11 +14,8 @@ import logging
 import os
 from datetime import datetime, timedelta
 
-from ..enums import Trigger
 from ..home import Home
 from ..logs.records import RunRecord
-from ..logs.writer import append_record
-from .outcomes import interrupted_record
 from .state import InflightRun, StateStore
 
 log = logging.getLogger("amgr.daemon")
@@ -44,27 +42,18 @@ def already_logged(home: Home, run: InflightRun, now: datetime) -> bool:
 
 
 def recover_interrupted(home: Home, state: StateStore, now: datetime) -> list[RunRecord]:
-    """Record every leftover in-flight run as ``interrupted`` and remove its file.
+    """Record every in-flight run whose process is gone as ``interrupted``, once.
 
-    Call only while holding the daemon lock, after ``state.load()``: each run's due time
-    counts as run (it is not caught up again). Returns the records written.
+    A convenience over :meth:`~.recorder.Recorder.recover` for a home without a running
+    engine (tests, tools). Call after ``state.load()``: each run's due time counts as run.
     """
-    recorded: list[RunRecord] = []
-    for run in state.inflight():
-        if run.scheduled_for is not None and run.trigger is not Trigger.RETRY:
-            state.advance(run.task_id, run.scheduled_for)  # it ran (partly): not "missed"
-        if not already_logged(home, run, now):
-            record = interrupted_record(run, now, run.pid)
-            append_record(home, record)
-            recorded.append(record)
-            log.warning(
-                "%s interrupted: its run that started %s (pid %s) never finished; recorded it",
-                run.task_id,
-                run.started_at.isoformat(timespec="seconds"),
-                run.pid,
-            )
-        state.remove_inflight(run.record_id)
-    return recorded
+    from .admission import Admission
+    from .recorder import Recorder
+
+    recorder = Recorder(
+        home, state=state, admission=Admission(home), secrets=tuple, clock=lambda: now
+    )
+    return recorder.recover(now)
 
 
 def recent_due_times(home: Home, *, tail_bytes: int = TAIL_BYTES) -> dict[str, datetime]:

@@ -1,18 +1,23 @@
 """One run of one task: admit it, execute it, record it.
 
-Every path ends in exactly one record: ``success``, ``failed`` or ``skipped``.
-:func:`execute_run` appends it (``exec-now``); :func:`perform_run` only builds it, so the
-daemon can decide, under its own lock, whether the record still counts (a run abandoned
-at its timeout or at shutdown already has its record). The daemon adds timeouts, retries
-and concurrency around this.
+Every path ends in exactly one record: ``success``, ``failed``, ``skipped`` or
+``interrupted``. :func:`perform_run` admits (see :mod:`.admission`), executes and builds
+the record; the caller writes it through the :class:`~.recorder.Recorder` —
+:func:`execute_run` for ``exec-now``, the worker pool for the daemon (which decides
+under its own lock whether the record still counts: a run abandoned at its timeout or
+at shutdown already has its record). The daemon adds timeouts, retries and concurrency.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,13 +27,12 @@ from ..enums import RunStatus, Trigger
 from ..errors import AmgrError, SkipRun
 from ..executors import RunContext, executor_for
 from ..executors.base import ProgressFn
-from ..llm.budget import calls_model
-from ..logs.records import RunRecord, new_record_id, redact
-from ..logs.writer import append_record
-from ..runs import MULTI_STAGE
-from ..secrets import mask, secret_values
+from ..logs.records import RunRecord, Usage, new_record_id
+from .admission import Admission
 from .clock import Clock, system_clock
-from .quotas import check_quota
+from .outcomes import inflight_note, interrupted_record, run_record
+from .recorder import Notify, Recorder, RecordNotWritten
+from .state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -61,79 +65,126 @@ class Attempt:
     retry_after: float | None = None
 
 
-def latest_status(ws: Workspace, task_id: str, now: datetime) -> str | None:
-    """Status of the task's latest finished run, searching back a few days of logs."""
-    from ..logs.reader import latest_record_for
-
-    rec = latest_record_for(ws.home, task_id, now)
-    return rec.get("status") if rec else None
-
-
-def check_not_paused(ws: Workspace, task_id: str) -> None:
-    """Raise :class:`SkipRun` when the task's latest multi-stage run is paused."""
-    from ..runs.models import RunPhase
-    from ..runs.store import RunStore
-
-    latest = RunStore(ws.home).latest_for(task_id)
-    if latest is not None and latest.status is RunPhase.PAUSED:
-        raise SkipRun(f"previous run {latest.id} is paused: amgr runs resume {latest.id}")
-
-
-def admit(
-    ws: Workspace, req: RunRequest, now: datetime, params: dict[str, Any], record_id: str
-) -> None:
-    """Raise :class:`SkipRun` with the reason when the run must not start."""
-    spec = req.spec
-    if req.trigger is not Trigger.MANUAL:
-        if not ws.config.enabled:
-            raise SkipRun("automation is disabled (config.json enabled: false)")
-        if not spec.enabled:
-            raise SkipRun(f"task {spec.id} is disabled")
-    if (spec.category.value, spec.type) in MULTI_STAGE:
-        check_not_paused(ws, spec.id)
-    check_quota(ws, spec.category, spec.type, now)
-    for dep in spec.task.depends_on:
-        status = latest_status(ws, dep, now)
-        if status != RunStatus.SUCCESS:
-            got = "has never run" if status is None else f"last run was {status}"
-            raise SkipRun(f"dependency {dep} not met: {got}")
-    if calls_model(spec.category, spec.type):
-        from .budget_gate import check_llm_budget
-
-        chapters = params.get("chapters") if spec.type == "ebook" else None
-        check_llm_budget(
-            ws, spec.type, now, chapters if isinstance(chapters, int) else None, record_id
-        )
-
-
 def execute_run(
     ws: Workspace,
     req: RunRequest,
     *,
+    recorder: Recorder | None = None,
     clock: Clock | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
 ) -> RunRecord:
-    """Admit, execute and record one attempt. Never raises for a task failure."""
-    attempt = perform_run(ws, req, clock=clock, progress=progress, cancel=cancel)
-    append_record(ws.home, attempt.record)
+    """Run one attempt in this process (``exec-now``, the library) and record it.
+
+    Like a daemon's run: runs left by processes that are gone are recorded first; an
+    in-flight note is written before the run, so a kill -9 is recorded ``interrupted``
+    by the next command; SIGINT and SIGTERM record it ``interrupted`` at once (with the
+    tokens and cost spent so far) and then propagate as :class:`KeyboardInterrupt`.
+
+    :raises RecordNotWritten: the disk refused the record (the note stays: the next
+        command records the run ``interrupted``).
+    """
+    clock = clock or system_clock(ws.timezone_name)
+    recorder = recorder or command_recorder(ws, clock)
+    started = clock()
+    recorder.recover(started)
+    req.record_id = req.record_id or new_record_id(started)
+    note = inflight_note(
+        req.spec,
+        record_id=req.record_id,
+        pid=os.getpid(),
+        trigger=req.trigger,
+        attempt=req.attempt,
+        scheduled_for=req.scheduled_for,
+        started_at=started,
+        params={**req.spec.task.params(), **req.overrides},
+        owner="exec-now",
+    )
+    recorder.begin(note)
+    try:
+        with _terminate_as_interrupt():
+            attempt = perform_run(
+                ws, req, recorder=recorder, clock=clock, progress=progress, cancel=cancel
+            )
+    except KeyboardInterrupt as exc:
+        name = str(exc) or "SIGINT"
+        record = interrupted_record(
+            note,
+            clock(),
+            note.pid,
+            f"interrupted: amgr exec-now received {name} (pid {note.pid}) before this run finished",
+            usage=recorder.admission.spent_by(note.record_id),
+        )
+        recorder.write(record)
+        raise
+    if not recorder.write(attempt.record):
+        raise RecordNotWritten(
+            f"disk full or unwritable under {ws.home.mp}: the record of this run "
+            f"({attempt.record.status}) could not be written; the next amgr command records "
+            "it as interrupted once there is space"
+        )
     return attempt.record
+
+
+def command_recorder(
+    ws: Workspace, clock: Clock, notify: Notify | None = None, *, state: str | None = None
+) -> Recorder:
+    """A recorder for one command's runs (``exec-now``, the library) on ``ws``'s home.
+
+    :param state: another state database (``":memory:"``: decide from the log alone).
+    """
+    from ..secrets import secret_values
+
+    return Recorder(
+        ws.home,
+        state=StateStore(ws.home),
+        admission=Admission(ws.home, path=state),
+        secrets=lambda: secret_values(ws.config),
+        clock=clock,
+        notify=notify,
+    )
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """In the main thread, turn SIGTERM into :class:`KeyboardInterrupt` (named) for a block."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def perform_run(
     ws: Workspace,
     req: RunRequest,
     *,
+    recorder: Recorder | None = None,
     clock: Clock | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
 ) -> Attempt:
-    """Admit and execute one attempt and build its record, without appending it."""
+    """Admit and execute one attempt and build its record, without writing it.
+
+    Admission reserves the run's quota and budget in ``recorder.admission`` (default: a
+    throw-away in-memory state, for callers that only want the attempt); writing the
+    record through that recorder settles it.
+    """
     clock = clock or system_clock(ws.timezone_name)
+    if recorder is None:
+        recorder = command_recorder(ws, clock, state=":memory:")
     started = clock()
     t0 = time.monotonic()
     record_id = req.record_id or new_record_id(started)
     params = {**req.spec.task.params(), **req.overrides}
+    admission = recorder.admission
     ctx = RunContext(
         workspace=ws,
         spec=req.spec,
@@ -142,6 +193,7 @@ def perform_run(
         record_id=record_id,
         progress=progress,
         cancel=cancel or threading.Event(),
+        on_usage=lambda usage: _note_usage(admission, record_id, usage),
     )
     status = RunStatus.SUCCESS
     result: dict[str, Any] | None = None
@@ -150,7 +202,9 @@ def perform_run(
     retryable = False
     retry_after: float | None = None
     try:
-        admit(ws, req, started, params, record_id)
+        admission.admit(
+            ws, req.spec, trigger=req.trigger, params=params, record_id=record_id, now=started
+        )
         outcome = executor_for(req.spec.category)(ctx)
         result = outcome.result
         provider = outcome.provider
@@ -167,24 +221,27 @@ def perform_run(
         log.error("task %s crashed:\n%s", req.spec.id, traceback.format_exc())
     if provider is None and ctx._llm is not None:
         provider = ctx._llm.provider
-    secrets = secret_values(ws.config)
-    record = RunRecord(
-        id=record_id,
-        timestamp=started,
-        task_id=req.spec.id,
-        category=req.spec.category.value,
-        type=req.spec.type,
+    record = run_record(
+        req.spec,
+        record_id=record_id,
+        started=started,
         trigger=req.trigger,
         attempt=req.attempt,
         scheduled_for=req.scheduled_for,
         status=status,
-        success=status is RunStatus.SUCCESS,
-        params=redact(params, secrets),
-        result=redact(result, secrets) if result is not None else None,
-        error=mask(error, secrets) if error else None,
+        params=params,
+        result=result,
+        error=error,
         duration_ms=int((time.monotonic() - t0) * 1000),
-        usage=ctx.usage if ctx.usage.calls else None,
+        usage=ctx.usage,
         provider=provider,
         run_id=req.run_id or ctx.run_id,
     )
     return Attempt(record, retryable=retryable, retry_after=retry_after)
+
+
+def _note_usage(admission: Admission, record_id: str, usage: Usage) -> None:
+    try:
+        admission.progress(record_id, usage)
+    except Exception as exc:  # noting progress must never fail the run
+        log.debug("could not note the usage of %s: %s", record_id, exc)

@@ -22,7 +22,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..enums import Trigger
-from ..fsutil import atomic_write_json, atomic_write_text
+from ..errors import AmgrError
+from ..fsutil import atomic_write_json, atomic_write_text, ensure_dir, write_all
 from ..home import Home
 
 log = logging.getLogger("amgr.daemon")
@@ -59,6 +60,10 @@ class InflightRun(BaseModel):
     started_at: datetime
     timeout_s: float | None = None
     params: dict[str, Any] = {}
+    token: str | None = None
+    """The writer's process identity (:func:`~automation_manager.procs.own_token`)."""
+    owner: str = "daemon"
+    """``daemon`` or ``exec-now``: who said it started (named in its interrupted record)."""
 
 
 class StateStore:
@@ -77,6 +82,7 @@ class StateStore:
         self._lock = threading.Lock()
         self._last_due: dict[str, datetime] = {}
         self._dirty = False
+        self._write_failing = False
         self._changed = threading.Condition(self._lock)
         self._writer: threading.Thread | None = None
         self._stopping = False
@@ -165,10 +171,16 @@ class StateStore:
         try:
             text = json.dumps({"version": STATE_VERSION, "tasks": snapshot}, indent=1)
             atomic_write_text(self.schedule_path, text + "\n")
-        except OSError as exc:
+        except (OSError, AmgrError) as exc:
             with self._lock:
                 self._dirty = True
-            log.error("state: cannot write %s: %s", self.schedule_path, exc)
+                first, self._write_failing = not self._write_failing, True
+            if first:  # once, not at every change while the disk stays full
+                log.error("state: cannot write %s: %s", self.schedule_path, exc)
+        else:
+            if self._write_failing:
+                self._write_failing = False
+                log.info("state: %s is written again", self.schedule_path)
 
     def start_writer(self) -> None:
         """Write changes in the background, as soon as they happen (coalesced)."""
@@ -227,13 +239,13 @@ class StateStore:
         (:meth:`inflight`).
         """
         if not self._inflight_ready:
-            self.inflight_dir.mkdir(parents=True, exist_ok=True)
+            ensure_dir(self.inflight_dir)
             self._inflight_ready = True
         data = run.model_dump_json().encode("utf-8")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         fd = os.open(self.inflight_path(run.record_id), flags, 0o600)
         try:
-            os.write(fd, data)
+            write_all(fd, data)
         except BaseException:
             os.close(fd)
             raise

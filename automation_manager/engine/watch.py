@@ -2,10 +2,10 @@
 
 The daemon's main thread blocks in one ``select()`` on a self-pipe (:class:`Waker`,
 written by signal handlers and worker threads) and, on Linux, an inotify descriptor on
-the home folder (:class:`FileWatcher`), with a timeout that ends at the next due
-instant. An idle daemon therefore wakes only when there is work: no polling. Where
-inotify is unavailable the watcher falls back to checking the files' ``stat`` once per
-:data:`POLL_S`.
+the home folder and the folders of symlink targets (:class:`FileWatcher`), with a
+timeout that ends at the next due instant. An idle daemon therefore wakes only when
+there is work: no polling. Where inotify is unavailable the watcher falls back to
+checking the files' ``stat`` (through links) once per :data:`POLL_S`.
 """
 
 from __future__ import annotations
@@ -107,16 +107,24 @@ class Waker:
 
 
 class FileWatcher:
-    """Notices edits to a few files in one folder.
+    """Notices edits to a few files of one folder, and to the targets of those that are links.
+
+    inotify reports an edit in the folder that holds the edited file, so a ``tasks.json``
+    that is a symlink to ``/etc/amgr/tasks.json`` is watched in both folders (and in the
+    folder of each link of a chain). :meth:`refresh` re-resolves the links: the daemon
+    calls it after each reload, so a link pointed elsewhere is followed.
 
     :param paths: the files to watch (all in the same folder).
     """
 
     def __init__(self, paths: list[Path]) -> None:
         self.paths = paths
-        self.names = {p.name.encode() for p in paths}
         self.folder = paths[0].parent
+        self.names: set[bytes] = {p.name.encode() for p in paths}
+        self._watched: set[Path] = set()
+        self._libc: ctypes.CDLL | None = None
         self._fd: int | None = self._inotify()
+        self.refresh()
 
     def _inotify(self) -> int | None:
         if not sys.platform.startswith("linux") or os.environ.get("AMGR_NO_INOTIFY"):
@@ -131,10 +139,30 @@ class FileWatcher:
                 err = ctypes.get_errno()
                 os.close(fd)
                 raise OSError(err, f"inotify_add_watch {self.folder}")
+            self._libc = libc
+            self._watched.add(self.folder.resolve())
             return fd
         except (OSError, AttributeError) as exc:
             log.info("file watching falls back to polling every %ss (%s)", POLL_S, exc)
             return None
+
+    def refresh(self) -> None:
+        """Watch the folder of every link target of the files (links may have changed).
+
+        A folder that cannot be watched (gone, unreadable) is logged and tried again at
+        the next refresh; the files' own folder stays watched.
+        """
+        chain = [link for path in self.paths for link in link_chain(path)]
+        self.names = {link.name.encode() for link in chain}
+        if self._fd is None or self._libc is None:
+            return
+        for folder in {link.parent.resolve() for link in chain} - self._watched:
+            wd = int(self._libc.inotify_add_watch(self._fd, os.fsencode(folder), _MASK))
+            if wd < 0:
+                err = ctypes.get_errno()
+                log.warning("cannot watch %s for edits: %s", folder, os.strerror(err))
+                continue
+            self._watched.add(folder)
 
     def fileno(self) -> int | None:
         """The descriptor to select on, or None when polling."""
@@ -176,6 +204,22 @@ class FileWatcher:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = None
+
+
+def link_chain(path: Path, limit: int = 40) -> list[Path]:
+    """``path``, then each file its symlinks point to, in order (at most ``limit`` hops).
+
+    A relative link is read from the folder that holds it. The last entry is the real
+    file (or a dangling name, which may yet be created).
+    """
+    chain = [path]
+    while len(chain) <= limit:
+        try:
+            target = os.readlink(chain[-1])
+        except OSError:  # not a link, or gone
+            break
+        chain.append(Path(os.path.join(chain[-1].parent, target)))
+    return chain
 
 
 def signature(paths: list[Path]) -> Signature:

@@ -41,6 +41,8 @@ class RunContext:
     usage: Usage = field(default_factory=Usage)
     run_id: str | None = None
     """The multi-stage run this attempt works on (set by :meth:`multi_stage`)."""
+    on_usage: Callable[[Usage], None] | None = None
+    """Told the run's usage totals after each model call (the engine notes them)."""
 
     @property
     def config(self) -> Any:
@@ -60,7 +62,9 @@ class RunContext:
         if self._llm is None:
             from ..llm import get_client
 
-            self._llm = get_client(self.workspace.config.llm, usage=self.usage)
+            self._llm = get_client(
+                self.workspace.config.llm, usage=self.usage, on_usage=self.on_usage
+            )
         return self._llm
 
     def now(self) -> datetime:

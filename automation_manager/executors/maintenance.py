@@ -4,7 +4,8 @@
   ``.mp/automation/logs/archive/`` (``history`` still reads them).
 - ``pending_report``: content counts by status, and items waiting (``pending`` or
   ``review``) for longer than ``older_than_h`` hours (default 24).
-- ``health_check``: free disk space (``min_free_mb``, default 200), a writable home,
+- ``health_check``: free disk space under the home (fails below ``min_free_mb``,
+  default 200; warns below ``warn_free_pct`` percent free, default 10), a writable home,
   every configured platform's credentials and reachability (the same check as
   ``amgr check``; a failure opens a credentials incident), and the LLM provider
   reachable (``offline`` needs nothing; a real server gets one cheap ``GET /models``).
@@ -15,18 +16,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import tempfile
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from ..errors import AuthError, TaskError, TransientError
+from ..fsutil import atomic_write_bytes
 from .base import Outcome, RunContext, Runner, dispatch
 
 DEFAULT_MIN_FREE_MB = 200
+DEFAULT_WARN_FREE_PCT = 10.0
 DEFAULT_WAITING_H = 24.0
 PROVIDER_TIMEOUT_S = 5.0
 
@@ -93,37 +96,54 @@ def pending_report(ctx: RunContext) -> Outcome:
     )
 
 
-def _disk(ctx: RunContext, problems: list[str]) -> dict[str, Any]:
+def _disk(ctx: RunContext, problems: list[str], warnings: list[str]) -> dict[str, Any]:
+    """Free space under the home: a problem below ``min_free_mb``, a warning below
+    ``warn_free_pct`` percent free. Reported, never raised: a full disk is exactly when
+    this check must still give its answer."""
     min_free = _number(ctx, "min_free_mb", DEFAULT_MIN_FREE_MB)
-    usage = shutil.disk_usage(ctx.home.root)
+    warn_pct = _number(ctx, "warn_free_pct", DEFAULT_WARN_FREE_PCT)
+    where = ctx.home.mp if ctx.home.mp.is_dir() else ctx.home.root
+    try:
+        usage = shutil.disk_usage(where)
+    except OSError as exc:
+        problems.append(f"cannot read the free space of {where}: {exc.strerror or exc}")
+        return {"path": str(where), "ok": False, "low": True}
     free_mb = usage.free / 1_048_576
-    if free_mb < min_free:
-        problems.append(
-            f"only {free_mb:.0f} MB free on {ctx.home.root} (min_free_mb "
-            f"{min_free:g}): free some space"
-        )
+    free_pct = 100.0 * usage.free / usage.total if usage.total else 0.0
+    shown = f"{free_mb:.0f} MB ({free_pct:.1f}%) free under {where}"
+    ok = free_mb >= min_free
+    low = not ok or free_pct < warn_pct
+    if not ok:
+        problems.append(f"only {shown} (min_free_mb {min_free:g}): free some space")
+    elif low:
+        warnings.append(f"low disk: {shown} (warn_free_pct {warn_pct:g})")
     return {
+        "path": str(where),
+        "free_bytes": usage.free,
+        "total_bytes": usage.total,
         "free_mb": round(free_mb, 1),
         "total_mb": round(usage.total / 1_048_576, 1),
+        "free_pct": round(free_pct, 2),
         "min_free_mb": min_free,
-        "ok": free_mb >= min_free,
+        "warn_free_pct": warn_pct,
+        "low": low,
+        "ok": ok,
     }
 
 
 def _writable(ctx: RunContext, problems: list[str]) -> dict[str, Any]:
-    folder: Path = ctx.home.mp
+    """Whether a file can be written in ``.mp`` the way amgr writes (atomically)."""
+    probe: Path = ctx.home.mp / f".health-{os.getpid()}"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".health-", dir=folder)
-        os.write(fd, b"ok")
-        os.close(fd)
-        os.unlink(name)
-    except OSError as exc:
+        atomic_write_bytes(probe, b"ok", durable=False)
+    except OSError as exc:  # a StorageError names the file and says "disk full"
         problems.append(
-            f"cannot write in {folder}: {exc.strerror or exc}: check its permissions and free space"
+            f"cannot write in {ctx.home.mp}: {exc}: check its permissions and free space"
         )
-        return {"path": str(folder), "ok": False}
-    return {"path": str(folder), "ok": True}
+        return {"path": str(ctx.home.mp), "ok": False}
+    with contextlib.suppress(OSError):
+        probe.unlink()
+    return {"path": str(ctx.home.mp), "ok": True}
 
 
 def _provider(ctx: RunContext, problems: list[str]) -> tuple[dict[str, Any], bool]:
@@ -167,7 +187,11 @@ def _platforms(ctx: RunContext, problems: list[str]) -> tuple[dict[str, Any], bo
     """(each platform's check result, whether every failure among them is transient)."""
     from ..publishers.health import check_platforms
 
-    results = check_platforms(ctx.workspace, now=ctx.clock)
+    try:
+        results = check_platforms(ctx.workspace, now=ctx.clock)
+    except OSError as exc:  # saving the checks failed (full disk): say so, do not crash
+        problems.append(f"platform checks not saved: {exc}")
+        return {}, False
     transient = True
     for result in results:
         if not result.ok:
@@ -182,7 +206,11 @@ def health_check(ctx: RunContext) -> Outcome:
     if sleep_s and ctx.cancel.wait(sleep_s):
         raise TaskError("health check cancelled while waiting (sleep_s)")
     problems: list[str] = []
-    checks: dict[str, Any] = {"disk": _disk(ctx, problems), "home": _writable(ctx, problems)}
+    warnings: list[str] = []
+    checks: dict[str, Any] = {
+        "disk": _disk(ctx, problems, warnings),
+        "home": _writable(ctx, problems),
+    }
     checks["platforms"], platforms_transient = _platforms(ctx, problems)
     checks["llm"], llm_transient = _provider(ctx, problems)
     if problems:
@@ -191,11 +219,17 @@ def health_check(ctx: RunContext) -> Outcome:
         # Worth a retry only when everything that failed is remote and may come back.
         retry = local_ok and platforms_transient and (checks["llm"]["ok"] or llm_transient)
         raise TransientError(text) if retry else TaskError(text)
+    disk = checks["disk"]
     summary = (
-        f"healthy: {checks['disk']['free_mb']:.0f} MB free, home writable, "
+        f"healthy: {disk['free_mb']:.0f} MB ({disk['free_pct']:.1f}%) free, home writable, "
         f"{len(checks['platforms'])} platforms ok, provider {checks['llm']['provider']}"
     )
-    return Outcome({"summary": summary, "checks": checks}, provider=str(checks["llm"]["provider"]))
+    if warnings:
+        summary += "; warning: " + "; ".join(warnings)
+    return Outcome(
+        {"summary": summary, "checks": checks, "warnings": warnings},
+        provider=str(checks["llm"]["provider"]),
+    )
 
 
 RUNNERS: dict[str, Runner] = {

@@ -91,13 +91,16 @@ def get_client(
     *,
     usage: Usage | None = None,
     sleep: Callable[[float], None] | None = None,
+    on_usage: Callable[[Usage], None] | None = None,
 ) -> LLMClient:
     """The client ``config`` selects (see :func:`resolve_provider`).
 
     ``auto`` means a real OpenAI-compatible server when ``llm.api_key_env`` (or
     ``OPENAI_API_KEY``) holds a key or a base URL is set (``llm.base_url`` or
     ``OPENAI_BASE_URL``); the offline provider otherwise. The real client adds every
-    response's tokens and cost to ``usage``; ``sleep`` replaces the wait between retries.
+    response's tokens and cost to ``usage`` and then calls ``on_usage`` with the new totals
+    (so a run killed mid-way has its spend on record); ``sleep`` replaces the wait between
+    retries.
     Raises :class:`~automation_manager.errors.AuthError` when ``llm.provider`` is
     ``"openai"`` but there is neither a key nor a base URL.
     """
@@ -112,8 +115,8 @@ def get_client(
     from .openai_client import OpenAIClient
 
     if sleep is None:
-        return OpenAIClient(config, usage=usage, endpoint=endpoint)
-    return OpenAIClient(config, usage=usage, endpoint=endpoint, sleep=sleep)
+        return OpenAIClient(config, usage=usage, endpoint=endpoint, on_usage=on_usage)
+    return OpenAIClient(config, usage=usage, endpoint=endpoint, sleep=sleep, on_usage=on_usage)
 
 
 def prewarm(config: LLMConfig) -> None:

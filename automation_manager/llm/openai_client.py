@@ -90,9 +90,11 @@ class OpenAIClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
         backoff: Backoff | None = None,
+        on_usage: Callable[[Usage], None] | None = None,
     ) -> None:
         self.config = config
         self.usage = usage if usage is not None else Usage()
+        self._on_usage = on_usage
         self.endpoint = endpoint or resolve_endpoint(config)
         self.backoff = backoff or Backoff()
         self._sleep = sleep
@@ -340,3 +342,6 @@ class OpenAIClient:
             self.usage.completion_tokens += completion_tokens
             self.usage.calls += 1
             self.usage.cost_usd = round(self.usage.cost_usd + cost, 8)
+            snapshot = self.usage.model_copy()
+        if self._on_usage is not None:
+            self._on_usage(snapshot)

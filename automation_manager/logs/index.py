@@ -35,6 +35,7 @@ import msgspec
 
 from ..enums import TASK_TYPES, Category, RunStatus
 from ..fsutil import atomic_write_bytes
+from .lines import MAX_LINE, line_ends
 
 VERSION = 4
 _MAGIC = b"AMGRIDX\n"
@@ -115,6 +116,8 @@ class DayIndex:
     columns: dict[str, array[Any]] = field(default_factory=dict)
     #: start times (aware), per row; only when built in this process (not stored)
     keys: list[datetime] | None = None
+    #: numbers (1-based) of the lines skipped as longer than ``MAX_LINE`` (not stored)
+    long_lines: list[int] = field(default_factory=list)
 
     def col(self, name: str) -> array[Any]:
         """One column (see :data:`COLUMNS`)."""
@@ -127,10 +130,13 @@ Blob = bytes | mmap.mmap
 
 def build_index(data: Blob, decode: Callable[[bytes], dict[str, Any] | None]) -> DayIndex:
     """Index JSON-lines ``data``; ``decode`` turns a line not in amgr's shape into a record."""
-    ends = _line_ends(data)
+    ends = line_ends(data)
     if not ends:
         return _columns([], [], [], [], unreadable=0)
     starts = _starts(ends)
+    if max(map(sub, ends, starts)) > MAX_LINE:
+        # a line too long to be a record: never decode (or even copy) it
+        return _skipping_long_lines(data, starts, ends, decode)
     try:
         recs: list[_Line | None] = list(_decoder.decode_lines(data))
     except msgspec.DecodeError:
@@ -141,23 +147,57 @@ def build_index(data: Blob, decode: Callable[[bytes], dict[str, Any] | None]) ->
     if None not in recs:
         lines: list[_Line] = recs  # type: ignore[assignment]  # no None in it
         return _columns(lines, starts, ends, [], unreadable=0)
-    lines, starts, stops, decoded = [], [], [], []
-    unreadable = 0
-    s = 0
-    for rec, e in zip(recs, ends, strict=True):
-        line = data[s:e]
-        if rec is None and line.strip():
-            rec = _line_of(decode(line))
-            if rec is None:
-                unreadable += 1
-            else:
-                decoded.append(len(lines))
+    return _one_by_one(data, recs, starts, ends, decode)
+
+
+def _one_by_one(
+    data: Blob,
+    recs: list[_Line | None],
+    starts: list[int],
+    ends: list[int],
+    decode: Callable[[bytes], dict[str, Any] | None],
+    long_lines: Sequence[int] = (),
+) -> DayIndex:
+    """The index of lines judged one by one (``recs``: each strictly decoded, or None);
+    a line not strictly decoded is decoded with ``decode`` and counts as unreadable if
+    that fails too. The lines numbered ``long_lines`` were left out (each unreadable)."""
+    lines: list[_Line] = []
+    kept_starts: list[int] = []
+    stops: list[int] = []
+    decoded: list[int] = []
+    unreadable = len(long_lines)
+    for rec, s, e in zip(recs, starts, ends, strict=True):
+        if rec is None:
+            line = data[s:e]
+            if line.strip():
+                rec = _line_of(decode(line))
+                if rec is None:
+                    unreadable += 1
+                else:
+                    decoded.append(len(lines))
         if rec is not None:
             lines.append(rec)
-            starts.append(s)
+            kept_starts.append(s)
             stops.append(e)
-        s = e + 1
-    return _columns(lines, starts, stops, decoded, unreadable)
+    idx = _columns(lines, kept_starts, stops, decoded, unreadable)
+    idx.long_lines = list(long_lines)
+    return idx
+
+
+def _skipping_long_lines(
+    data: Blob,
+    starts: list[int],
+    ends: list[int],
+    decode: Callable[[bytes], dict[str, Any] | None],
+) -> DayIndex:
+    """As :func:`build_index` for data with lines over ``MAX_LINE``: those are counted
+    as unreadable and listed in ``long_lines``; the others are judged one by one."""
+    kept = [(s, e) for s, e in zip(starts, ends, strict=True) if e - s <= MAX_LINE]
+    long_lines = [
+        n for n, (s, e) in enumerate(zip(starts, ends, strict=True), 1) if e - s > MAX_LINE
+    ]
+    recs = [_strict(data[s:e]) for s, e in kept]
+    return _one_by_one(data, recs, [s for s, _ in kept], [e for _, e in kept], decode, long_lines)
 
 
 def _starts(ends: list[int]) -> list[int]:
@@ -173,22 +213,6 @@ def _one_object_a_line(data: Blob, starts: list[int], ends: list[int]) -> bool:
     firsts = set(map(data.__getitem__, starts))
     lasts = set(map(data.__getitem__, map(sub, ends, repeat(1))))
     return firsts == {0x7B} and lasts == {0x7D}
-
-
-def _line_ends(data: Blob) -> list[int]:
-    """Where each line of ``data`` ends (the last one may lack its newline)."""
-    ends: list[int] = []
-    add_end, find = ends.append, data.find
-    s = 0
-    while True:
-        e = find(b"\n", s)
-        if e < 0:
-            break
-        add_end(e)
-        s = e + 1
-    if s < len(data):
-        add_end(len(data))
-    return ends
 
 
 def _strict(line: bytes) -> _Line | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import gzip
+import io
 import json
 import mmap
 import os
@@ -27,6 +29,7 @@ from typing import Any
 from ..errors import AmgrError
 from ..home import Home
 from .index import Blob, DayIndex, build_index, index_path, load_index, save_index, stamp_of
+from .lines import line_blocks, warn_long_line
 from .records import redact
 
 _NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(jsonl|json)(\.gz)?$")
@@ -124,19 +127,23 @@ def read_bytes(file: LogFile, tz: tzinfo | None = None) -> tuple[bytes, int]:
     """A file's records as JSON lines, and how many entries could not be read.
 
     A file that vanished (archived meanwhile) reads as empty; a damaged archive as one
-    unreadable line.
+    unreadable line; each line a big archive loses as too long (see
+    :func:`gunzip_records`) counts as one.
     """
+    skipped = 0
     try:
         data = file.path.read_bytes()
-        if file.compressed:
+        if file.compressed and file.legacy:  # one JSON array: never cut into lines
             data = gunzip(data)
+        elif file.compressed:
+            data, skipped = gunzip_records(data, file.path)
     except FileNotFoundError:
         return b"", 0
     except (OSError, EOFError, zlib.error):
         return b"", 1
     if file.legacy:
         return legacy_to_lines(data, tz)
-    return data, 0
+    return data, skipped
 
 
 def read_blob(file: LogFile, tz: tzinfo | None = None) -> tuple[Blob, int]:
@@ -165,12 +172,46 @@ def gunzip(data: bytes) -> bytes:
 
     :raises EOFError: when the data ends inside a member (a truncated archive).
     """
+    out = _gunzip_upto(data, None)
+    assert out is not None  # no budget: never None
+    return out
+
+
+#: An archive decompressing to more than this is read through
+#: :func:`~automation_manager.logs.lines.line_blocks` (see :func:`gunzip_records`).
+ONE_SHOT = 16 << 20
+
+
+def gunzip_records(data: bytes, path: Path) -> tuple[bytes, int]:
+    """As :func:`gunzip` for an archive of records, at full speed up to :data:`ONE_SHOT`
+    bytes; a bigger one is decompressed a block at a time with its lines over
+    ``MAX_LINE`` left out (one warning each), so one huge line is never held.
+    Returns the lines and how many were left out."""
+    out = _gunzip_upto(data, ONE_SHOT)
+    if out is not None:
+        return out, 0
+    skipped: list[int] = []
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+        return b"".join(line_blocks(fh, path, skipped=skipped)), len(skipped)
+
+
+def _gunzip_upto(data: bytes, budget: int | None) -> bytes | None:
+    """Every member of ``data`` decompressed, or None once that passes ``budget`` bytes."""
     parts = []
+    total = 0
     while data:
         member = zlib.decompressobj(wbits=31)
-        parts.append(member.decompress(data))
+        if budget is None:
+            part = member.decompress(data)
+        else:
+            room = max(1, budget - total)
+            part = member.decompress(data, room)
+            if not member.eof and (member.unconsumed_tail or len(part) >= room):
+                return None
         if not member.eof:
             raise EOFError("compressed data ended before the end of the archive")
+        parts.append(part)
+        total += len(part)
         data = member.unused_data
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
@@ -203,6 +244,8 @@ def open_day(
     raw, unreadable = read_blob(file, tz) if mapped else read_bytes(file, tz)
     idx = build_index(raw, decode_line)
     idx.unreadable += unreadable
+    for number in idx.long_lines:
+        warn_long_line(file.path, number)
     if keep and kept is None and not file.legacy and raw:
         save_index(where, stamp, idx)
     return Day(file, idx, tz, raw)
@@ -321,10 +364,16 @@ def day_records(home: Home, day: date) -> list[dict[str, Any]]:
     """
     path = home.logs_dir / f"{day.isoformat()}.jsonl"
     try:
-        data = path.read_bytes()
+        fh = open(path, "rb")  # noqa: SIM115  # closed below
     except FileNotFoundError:
         return []
-    return [rec for rec in map(decode_line, data.splitlines()) if rec is not None]
+    with fh:
+        return [
+            rec
+            for block in line_blocks(fh, path)
+            for rec in map(decode_line, block.splitlines())
+            if rec is not None
+        ]
 
 
 def normalize_record(obj: Any, tz: tzinfo | None = None) -> dict[str, Any] | None:
@@ -443,17 +492,28 @@ def latest_record_for(
     """
     needle = json.dumps(task_id, ensure_ascii=False).encode()
     for file in log_files(home, now.date() - timedelta(days=days)):
-        data, _ = read_bytes(file, now.tzinfo)
-        if needle not in data:
-            continue
-        best = _latest_in(_candidates(data, needle), task_id)
+        best = _latest_in(_candidates(file, needle, now.tzinfo), task_id)
         if best is not None:
             return best
     return None
 
 
-def _candidates(data: bytes, needle: bytes) -> Iterable[bytes]:
-    return (line for line in data.splitlines() if needle in line)
+def _candidates(file: LogFile, needle: bytes, tz: tzinfo | None) -> list[bytes]:
+    """The lines of ``file`` that hold ``needle``, read a block at a time (bounded)."""
+    if file.legacy or file.compressed:
+        # a legacy file is one JSON array (read whole); an archive is decompressed at
+        # once when small, else without its long lines (see gunzip_records)
+        data, _ = read_bytes(file, tz)
+        return [line for line in data.splitlines() if needle in line] if needle in data else []
+    found: list[bytes] = []
+    try:
+        with open(file.path, "rb") as fh:
+            for block in line_blocks(fh, file.path):
+                if needle in block:
+                    found.extend(line for line in block.splitlines() if needle in line)
+    except OSError:
+        pass  # vanished (archived meanwhile): what was read counts
+    return found
 
 
 def _latest_in(lines: Iterable[bytes], task_id: str) -> dict[str, Any] | None:

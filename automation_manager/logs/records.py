@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..enums import RunStatus, Trigger
+from ..secrets import REGISTRY
 
 SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|passwd|authorization|auth)", re.I)
 REDACTED = "***"
@@ -74,20 +75,20 @@ def new_record_id(now: datetime | None = None) -> str:
 
 
 def redact(value: Any, secrets: tuple[str, ...] = ()) -> Any:
-    """Copy ``value`` with secret-looking keys and known secret values replaced by ``***``."""
+    """Copy ``value`` with secret-looking keys replaced by ``***`` and every string masked
+    by the secrets registry (every form of every secret read so far, plus ``secrets``)."""
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
             if isinstance(key, str) and SECRET_KEY.search(key) and not key.endswith("_env"):
                 out[key] = REDACTED
             else:
-                out[key] = redact(item, secrets)
+                out[REGISTRY.mask(key, secrets) if isinstance(key, str) else key] = redact(
+                    item, secrets
+                )
         return out
     if isinstance(value, list):
         return [redact(v, secrets) for v in value]
     if isinstance(value, str):
-        for secret in secrets:
-            if secret and len(secret) >= 4 and secret in value:
-                value = value.replace(secret, REDACTED)
-        return value
+        return REGISTRY.mask(value, secrets)
     return value

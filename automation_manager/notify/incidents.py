@@ -21,8 +21,9 @@ from typing import TypeVar
 from filelock import FileLock
 from pydantic import BaseModel, Field, ValidationError
 
-from ..fsutil import atomic_write_json
+from ..fsutil import atomic_write_json, ensure_dir
 from ..home import Home
+from ..secrets import REGISTRY
 
 log = logging.getLogger(__name__)
 
@@ -135,12 +136,13 @@ class IncidentStore:
             prune(state, now)
             result = change(state)
             if state.model_dump(mode="json") != before:
-                atomic_write_json(self.path, state.model_dump(mode="json"), private=True)
+                data = REGISTRY.scrub(state.model_dump(mode="json"))
+                atomic_write_json(self.path, data, private=True)
             return result
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self.home.locks_dir.mkdir(parents=True, exist_ok=True)
+        ensure_dir(self.home.locks_dir)
         with _thread_lock, FileLock(str(self.home.locks_dir / LOCK_FILE), timeout=LOCK_TIMEOUT_S):
             yield
 

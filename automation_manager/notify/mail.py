@@ -72,7 +72,11 @@ class EmailChannel:
         if not (self.smtp.user and self.smtp.password_env):
             return None
         return secret_from_env(
-            self.smtp.password_env, "smtp.password_env", "the SMTP password", error=NotifyError
+            self.smtp.password_env,
+            "smtp.password_env",
+            "the SMTP password",
+            error=NotifyError,
+            user=self.smtp.user,
         )
 
     def send(self, notice: Notice) -> None:

@@ -18,6 +18,7 @@ from ..errors import AmgrError
 from ..fsutil import atomic_write_json, read_json
 from ..home import Home
 from ..notify import Notifier
+from ..secrets import REGISTRY
 from .base import PublishEnv, Sleep
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ class CheckBook:
     def remember(self, result: CheckResult, at: datetime) -> None:
         with _lock:
             data = self.load()
-            data[result.name] = {**result.to_json(), "at": at.isoformat()}
+            data[result.name] = REGISTRY.scrub({**result.to_json(), "at": at.isoformat()})
             atomic_write_json(self.path, data, private=True)
         if self.notifier is not None and result.kind != "llm":
             if result.ok:

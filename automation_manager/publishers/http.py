@@ -23,6 +23,7 @@ import httpx
 from .. import __version__
 from ..backoff import Jitter, backoff_delay, parse_retry_after
 from ..errors import AuthError, PublishUncertain, TaskError, TransientError
+from ..secrets import mask
 from .base import Sleep
 
 USER_AGENT = f"amgr/{__version__}"
@@ -60,7 +61,9 @@ def retry_after(response: httpx.Response, now: datetime | None = None) -> float 
 
 
 def platform_message(response: httpx.Response) -> str:
-    """The platform's own explanation of an error response, on one short line."""
+    """The platform's own explanation of an error response, on one short line, with
+    every secret masked before it is cut or joined (a server may echo the credentials
+    it was sent)."""
     try:
         data: Any = response.json()
     except ValueError:
@@ -69,9 +72,9 @@ def platform_message(response: httpx.Response) -> str:
         for key in ("message", "error_description", "error", "detail", "errors"):
             value = data.get(key)
             if value:
-                text = value if isinstance(value, str) else str(value)
+                text = mask(value if isinstance(value, str) else str(value))
                 return " ".join(text.split())[:300]
-    text = re.sub(r"<[^>]+>", " ", response.text or "")
+    text = re.sub(r"<[^>]+>", " ", mask(response.text or ""))
     return " ".join(text.split())[:200] or response.reason_phrase
 
 

@@ -29,8 +29,9 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from ..fsutil import append_line
+from ..fsutil import append_line, ensure_dir
 from ..home import Home
+from ..secrets import REGISTRY
 
 LEDGER_FILE = "ledger.jsonl"
 _BUCKETS = 64
@@ -178,7 +179,8 @@ class Ledger:
             "platform": platform,
             **{k: v for k, v in data.items() if v is not None},
         }
-        append_line(self.path, json.dumps(line, ensure_ascii=False, default=str), private=True)
+        text = json.dumps(REGISTRY.scrub(line), ensure_ascii=False, default=str)
+        append_line(self.path, text, private=True)
 
     @contextmanager
     def claim(self, item_id: str, platform: str, timeout: float = 300.0) -> Iterator[Pair]:
@@ -192,7 +194,7 @@ class Ledger:
         key = pair_key(item_id, platform)
         bucket = int(stable_id(key)[:8], 16) % _BUCKETS
         lock_dir = self.home.locks_dir / "publish"
-        lock_dir.mkdir(parents=True, exist_ok=True)
+        ensure_dir(lock_dir)
         with FileLock(str(lock_dir / f"pair-{bucket:02d}.lock"), timeout=timeout):
             yield self.pair(item_id, platform)
 
@@ -206,7 +208,7 @@ def platform_slot(home: Home, platform: str, limit: int, timeout: float) -> Iter
     :raises filelock.Timeout: when every slot stayed busy.
     """
     lock_dir = home.locks_dir / "publish"
-    lock_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(lock_dir)
     locks = [FileLock(str(lock_dir / f"{platform}.{n}.lock")) for n in range(limit)]
     waited = 0.0
     while True:

@@ -79,6 +79,7 @@ class WordPressPublisher(Publisher):
             cfg.password_env,
             self.setting("password_env"),
             "an Application Password from WordPress: Users → Profile → Application Passwords",
+            user=cfg.user,
         )
         return PlatformHttp(
             self.name,

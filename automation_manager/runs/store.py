@@ -14,12 +14,13 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+from filelock import Timeout
 from pydantic import ValidationError
 
 from ..errors import UsageError
-from ..fsutil import atomic_write_json, is_safe_id
+from ..fsutil import RemovableLock, atomic_write_json, ensure_dir, is_safe_id
 from ..home import Home
+from ..secrets import REGISTRY
 from .models import Control, RunPhase, RunState
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,8 @@ class RunStore:
 
     def save(self, state: RunState) -> None:
         """Write a new run file (an existing one is changed with :meth:`update`)."""
-        atomic_write_json(self.path(state.id), state.model_dump(mode="json"))
+        data = REGISTRY.scrub(state.model_dump(mode="json"))
+        atomic_write_json(self.path(state.id), data, private=True)
 
     def update(self, run_id: str, change: Callable[[RunState], None], now: datetime) -> RunState:
         """Apply ``change`` to the stored run under its state lock and write it back."""
@@ -87,14 +89,17 @@ class RunStore:
 
     # -- locks -----------------------------------------------------------------------------
 
-    def _state_lock(self, run_id: str) -> FileLock:
-        self.home.locks_dir.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.home.locks_dir / f"run-{run_id}.lock"), timeout=30)
+    # Both locks remove their file on release (while still holding it), so
+    # ``.mp/locks/`` does not grow by two files for every run ever made.
 
-    def live_lock(self, run_id: str) -> FileLock:
+    def _state_lock(self, run_id: str) -> RemovableLock:
+        ensure_dir(self.home.locks_dir)
+        return RemovableLock(str(self.home.locks_dir / f"run-{run_id}.lock"), timeout=30)
+
+    def live_lock(self, run_id: str) -> RemovableLock:
         """Held by the executor working on the run, for as long as it works."""
-        self.home.locks_dir.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.home.locks_dir / f"run-{run_id}.live.lock"))
+        ensure_dir(self.home.locks_dir)
+        return RemovableLock(str(self.home.locks_dir / f"run-{run_id}.live.lock"))
 
     def is_live(self, run_id: str) -> bool:
         """True while some process is working on the run."""

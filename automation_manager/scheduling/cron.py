@@ -44,6 +44,8 @@ _HASHED = re.compile(r"^[hr](\(\d+-\d+\))?(/\d+)?$", re.IGNORECASE)
 _NEAREST_WEEKDAY = re.compile(r"^(\d+w|w\d+)$", re.IGNORECASE)
 _STAR: tuple[object, ...] = ("*",)
 _SCAN_DAYS = 366 * 50
+MAX_CRON_LENGTH = 200
+"""Characters in one expression: five fields fit with room; croniter gets nothing longer."""
 _VALIDATION_DAYS = 366 * 30
 
 
@@ -108,6 +110,13 @@ class CronTrigger(WallClockTrigger):
             raise ScheduleSpecError(
                 field,
                 f"a cron expression must be a string, got {type(expression).__name__}",
+                CRON_FIX,
+            )
+        if len(expression) > MAX_CRON_LENGTH:
+            raise ScheduleSpecError(
+                field,
+                f"the expression is {len(expression)} characters long, more than the limit "
+                f"of {MAX_CRON_LENGTH}",
                 CRON_FIX,
             )
         text = " ".join(expression.split())

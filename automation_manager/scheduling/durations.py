@@ -6,7 +6,7 @@ import math
 import re
 from datetime import timedelta
 
-from .errors import ScheduleSpecError
+from .errors import ScheduleSpecError, quoted
 
 _FIX = (
     'write a number with a unit s, m, h or d, e.g. "30s", "15m", "1h30m", "2d" '
@@ -19,16 +19,22 @@ _DURATION_RE = re.compile(
 )
 _PLAIN_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _UNIT_SECONDS = (86_400, 3_600, 60, 1)
+MAX_DURATION = timedelta(days=366)
+"""No duration amgr reads (interval, jitter, grace, min_gap) may be longer: a year and a
+day is past any sensible period, and far from the date overflow a longer one causes."""
 
 
-def parse_duration(text: str | int | float, *, field: str = "") -> timedelta:
+def parse_duration(
+    text: str | int | float, *, field: str = "", maximum: timedelta = MAX_DURATION
+) -> timedelta:
     """Read a duration: ``"30s"``, ``"15m"``, ``"1h"``, ``"2d"``, ``"1h30m"``, or seconds.
 
     Units are case-insensitive and must come largest first; a plain number (or a string
     holding one) is a count of seconds.
 
     :param field: where the value sits in the schedule, for the error message.
-    :raises ScheduleSpecError: on an unreadable, negative or non-finite value.
+    :param maximum: the longest duration accepted (default :data:`MAX_DURATION`).
+    :raises ScheduleSpecError: on an unreadable, negative, non-finite or too long value.
     """
     if isinstance(text, bool) or not isinstance(text, str | int | float):
         raise ScheduleSpecError(
@@ -45,7 +51,7 @@ def parse_duration(text: str | int | float, *, field: str = "") -> timedelta:
             unsigned = stripped.removeprefix("-").strip()
             match = _DURATION_RE.match(unsigned)
             if not unsigned or match is None:
-                raise ScheduleSpecError(field, f"{text!r} is not a duration", _FIX)
+                raise ScheduleSpecError(field, f"{quoted(text, 40)} is not a duration", _FIX)
             sign = -1.0 if stripped.startswith("-") else 1.0
             seconds = sign * sum(
                 float(part) * unit
@@ -53,13 +59,19 @@ def parse_duration(text: str | int | float, *, field: str = "") -> timedelta:
                 if part is not None
             )
     if not math.isfinite(seconds):
-        raise ScheduleSpecError(field, f"{text!r} is not a finite duration", _FIX)
+        raise ScheduleSpecError(field, f"{quoted(text, 40)} is not a finite duration", _FIX)
     if seconds < 0:
-        raise ScheduleSpecError(field, f"{text!r} is negative; a duration must be 0 or more", _FIX)
-    try:
-        return timedelta(seconds=seconds)
-    except OverflowError:
-        raise ScheduleSpecError(field, f"{text!r} is too long a duration", _FIX) from None
+        raise ScheduleSpecError(
+            field, f"{quoted(text, 40)} is negative; a duration must be 0 or more", _FIX
+        )
+    if seconds > maximum.total_seconds():
+        limit = format_duration(maximum)
+        raise ScheduleSpecError(
+            field,
+            f"{quoted(text, 40)} is longer than the limit of {limit}",
+            f"use a duration of at most {limit}",
+        )
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:

@@ -21,3 +21,10 @@ class ScheduleSpecError(ValueError):
 
     def __reduce__(self) -> tuple[type[ScheduleSpecError], tuple[str, str, str]]:
         return (type(self), (self.field, self.message, self.fix))
+
+
+def quoted(value: object, width: int = 60) -> str:
+    """``value``'s repr for a message, cut to ``width`` characters: a 10,000-character
+    value quoted whole would bury the fix."""
+    shown = repr(value)
+    return shown if len(shown) <= width else shown[: width - 3] + "..."

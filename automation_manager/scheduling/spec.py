@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from ..enums import MisfirePolicy
 from .cron import CronTrigger
-from .durations import parse_duration
-from .errors import ScheduleSpecError
+from .durations import format_duration, parse_duration
+from .errors import ScheduleSpecError, quoted
 from .model import Schedule
 from .triggers import (
     DailyTrigger,
@@ -45,6 +45,15 @@ _WEEKDAY_NUMBERS = {name: i for i, name in enumerate(WEEKDAYS)} | {
 }
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _MIN_INTERVAL = timedelta(seconds=1)
+MAX_TIMES = 100
+"""Times of day in one ``at`` list; more is a cron expression's job."""
+_PERIODS: dict[type, timedelta] = {
+    HourlyTrigger: timedelta(hours=1),
+    DailyTrigger: timedelta(days=1),
+    CronTrigger: timedelta(days=1),
+    WeeklyTrigger: timedelta(days=7),
+    MonthlyTrigger: timedelta(days=28),
+}
 
 
 def parse_schedule(
@@ -111,7 +120,7 @@ def _parse_object(
         trigger=trigger,
         tz=tz,
         timezone_name=tz.key,
-        jitter=timedelta(0) if jitter is None else _duration(jitter, "jitter"),
+        jitter=timedelta(0) if jitter is None else _jitter(jitter, trigger),
         misfire=MisfirePolicy.ONCE if misfire is None else _misfire(misfire),
         grace=None if grace is None else _duration(grace, "grace"),
         raw=raw,
@@ -247,8 +256,14 @@ def parse_times(value: object, field: str) -> tuple[time, ...]:
     if not isinstance(value, list | tuple) or not value:
         raise ScheduleSpecError(
             field,
-            f"expected a time or a non-empty list of times, got {value!r}",
+            f"expected a time or a non-empty list of times, got {quoted(value)}",
             f'e.g. "09:00" or ["09:00", "18:30"]; {TIME_FIX}',
+        )
+    if len(value) > MAX_TIMES:
+        raise ScheduleSpecError(
+            field,
+            f"lists {len(value)} times, more than the limit of {MAX_TIMES}",
+            'for many times a day use a cron expression, e.g. {"cron": "*/10 * * * *"}',
         )
     return tuple(sorted({parse_time(item, f"{field}[{i}]") for i, item in enumerate(value)}))
 
@@ -258,7 +273,13 @@ def parse_weekdays(value: object, field: str) -> tuple[int, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not items:
         raise ScheduleSpecError(
-            field, f"expected a weekday or a non-empty list of weekdays, got {value!r}", DAYS_FIX
+            field,
+            f"expected a weekday or a non-empty list of weekdays, got {quoted(value)}",
+            DAYS_FIX,
+        )
+    if len(items) > len(WEEKDAYS):
+        raise ScheduleSpecError(
+            field, f"lists {len(items)} days; a week has 7: name each day once", DAYS_FIX
         )
     days = set()
     for i, item in enumerate(items):
@@ -286,6 +307,27 @@ def _misfire(value: object) -> MisfirePolicy:
     if isinstance(value, str) and value.strip().lower() in {p.value for p in MisfirePolicy}:
         return MisfirePolicy(value.strip().lower())
     raise ScheduleSpecError("misfire", f"unknown misfire policy {value!r}", fix)
+
+
+def _jitter(item: object, trigger: Trigger) -> timedelta:
+    """The jitter, which may not exceed the schedule's period.
+
+    A run delayed by more than a period would start after its next due time has passed
+    (and a huge one overflows the date). The period is the interval itself, or 1 h
+    (hourly), 1 d (daily, cron), 7 d (weekly), 28 d (monthly). A jitter of exactly one
+    period is allowed: it spreads runs over the whole gap (bench/daemon.py's 1,000 tasks
+    every 10 s with 10 s jitter).
+    """
+    jitter = _duration(item, "jitter")
+    period = trigger.every if isinstance(trigger, IntervalTrigger) else _PERIODS[type(trigger)]
+    if jitter > period:
+        limit = format_duration(period)
+        raise ScheduleSpecError(
+            "jitter",
+            f"jitter {format_duration(jitter)} is longer than the schedule's period ({limit})",
+            f"use a jitter of at most {limit}, e.g. a tenth of it",
+        )
+    return jitter
 
 
 def _duration(item: object, field: str) -> timedelta:

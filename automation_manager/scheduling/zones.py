@@ -33,7 +33,16 @@ def as_utc(value: datetime, name: str = "after") -> datetime:
     return value.astimezone(UTC)
 
 
-def _is_zone(name: str) -> bool:
+MAX_ZONE_NAME = 64
+"""Characters in a zone name (the longest IANA name has 32). zoneinfo imports one
+package per ``/``-separated part from tzdata, so a name with hundreds of parts ends in
+RecursionError instead of "unknown zone"."""
+
+
+def is_zone(name: str) -> bool:
+    """Whether ``name`` is a zone zoneinfo can load, as written (not stripped)."""
+    if len(name) > MAX_ZONE_NAME:
+        return False
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -46,7 +55,7 @@ def _zone_from_path(path: str) -> str | None:
     if marker not in path:
         return None
     name = path.rsplit(marker, 1)[1]
-    return name if _is_zone(name) else None
+    return name if is_zone(name) else None
 
 
 def local_zone_name() -> str:
@@ -57,13 +66,13 @@ def local_zone_name() -> str:
             found = _zone_from_path(os.path.realpath(tz_env))
             if found:
                 return found
-        elif _is_zone(tz_env):
+        elif is_zone(tz_env):
             return tz_env
     try:
         name = Path("/etc/timezone").read_text(encoding="utf-8").strip()
     except OSError:
         name = ""
-    if name and _is_zone(name):
+    if name and is_zone(name):
         return name
     try:
         found = _zone_from_path(os.path.realpath("/etc/localtime"))
@@ -87,8 +96,12 @@ def load_zone(name: object, field: str = "timezone") -> ZoneInfo:
         raise ScheduleSpecError(
             field, f"a time zone must be a string, got {type(name).__name__}", fix
         )
-    if name.strip() and _is_zone(name.strip()):
+    if name.strip() and is_zone(name.strip()):
         return ZoneInfo(name.strip())
+    if len(name) > MAX_ZONE_NAME:
+        raise ScheduleSpecError(
+            field, f"a time zone name of {len(name)} characters is not a zone", fix
+        )
     by_lower = {zone.lower(): zone for zone in _all_zone_names()}
     close = by_lower.get(name.strip().lower()) or next(
         iter(difflib.get_close_matches(name, _all_zone_names(), n=1)), None

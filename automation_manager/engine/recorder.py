@@ -1,0 +1,226 @@
+"""The Recorder: the one writer of the run log.
+
+Every record — a run's own, a timeout's, an interruption's, a skip's, a record made by
+the library's ``log_task_result`` — goes through :meth:`Recorder.write`, which
+
+1. masks secrets (key names in ``params``/``result``, every registered secret value),
+2. appends the line to its day file and fsyncs it,
+3. settles the run's reservation in the admission state,
+4. removes the run's in-flight note, and
+5. hands the record to the notifier.
+
+A record that cannot be appended (disk full, I/O error) is never torn and never lost:
+the line is rolled back, the record waits in memory, the run's in-flight note and
+reservation stay, and :meth:`flush_waiting` writes it as soon as the disk allows. If the
+process dies first, the note makes the next start record the run as ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ..enums import Trigger
+from ..errors import AmgrError
+from ..logs.records import RunRecord, redact
+from ..logs.writer import append_record
+from ..procs import is_alive, own_token
+from ..secrets import REGISTRY
+from .admission import Admission
+from .outcomes import interrupted_record
+from .state import InflightRun, StateStore
+
+if TYPE_CHECKING:
+    from ..home import Home
+
+log = logging.getLogger("amgr.daemon")
+
+Notify = Callable[[RunRecord, bool], object]
+"""``notify(record, final)``: ``final`` is False when a retry follows the record."""
+MAX_WAITING = 100_000
+"""Records kept in memory while the disk is full; older ones beyond this are left to
+their in-flight notes (they are recorded ``interrupted`` at the next start)."""
+
+
+class RecordNotWritten(AmgrError):
+    """A record could not be appended (disk full or I/O error); it waits in memory."""
+
+
+class Recorder:
+    """Writes one home's run records; see the module docstring.
+
+    :param state: where the in-flight notes are (the daemon's store, or a new one).
+    :param admission: the admission state whose reservations records settle.
+    :param secrets: the secret values to mask (asked at every write: they change on reload).
+    :param notify: where finished records go for notifications (None: nowhere).
+    :param clock: the current aware time.
+    """
+
+    def __init__(
+        self,
+        home: Home,
+        *,
+        state: StateStore,
+        admission: Admission,
+        secrets: Callable[[], tuple[str, ...]],
+        clock: Callable[[], datetime],
+        notify: Notify | None = None,
+    ) -> None:
+        self.home = home
+        self.state = state
+        self.admission = admission
+        self._secrets = secrets
+        self._clock = clock
+        self._notify = notify
+        self._lock = threading.Lock()
+        self._waiting: list[tuple[RunRecord, bool]] = []
+        self._full_since: datetime | None = None
+
+    # -- in-flight notes ------------------------------------------------------------------
+
+    def begin(self, note: InflightRun) -> None:
+        """Write a run's in-flight note (its params masked) before the run starts."""
+        note = note.model_copy(
+            update={"params": redact(note.params, self._secrets()), "token": own_token()}
+        )
+        self.state.add_inflight(note)
+
+    # -- records ------------------------------------------------------------------------
+
+    @property
+    def waiting(self) -> int:
+        """Records not yet written because the disk refused them."""
+        with self._lock:
+            return len(self._waiting)
+
+    def write(self, record: RunRecord, *, final: bool = True) -> bool:
+        """Append ``record`` (masked), settle it, drop its note, notify.
+
+        Returns False when the disk refused it: it waits (see :meth:`flush_waiting`).
+        """
+        record = self.masked(record)
+        if self.waiting:
+            self.flush_waiting()
+        try:
+            append_record(self.home, record)
+        except (OSError, AmgrError) as exc:
+            self._wait(record, final, exc)
+            return False
+        self._written(record, final)
+        return True
+
+    def masked(self, record: RunRecord) -> RunRecord:
+        """``record`` with secret-looking keys in ``params``/``result`` and every form of
+        every registered secret, anywhere in it, replaced by ``***``."""
+        secrets = self._secrets()  # registers the current configuration's secrets
+        data = record.model_dump(mode="json")
+        data["params"] = redact(data["params"], secrets)
+        if data.get("result") is not None:
+            data["result"] = redact(data["result"], secrets)
+        return RunRecord.model_validate(REGISTRY.scrub(data))
+
+    def flush_waiting(self) -> int:
+        """Write the records that wait for disk space, oldest first. Returns how many."""
+        written = 0
+        while True:
+            with self._lock:
+                if not self._waiting:
+                    break
+                record, final = self._waiting[0]
+            try:
+                append_record(self.home, record)
+            except (OSError, AmgrError):
+                break
+            with self._lock:
+                self._waiting.pop(0)
+            self._written(record, final)
+            written += 1
+        if written:
+            with self._lock:
+                left, since = len(self._waiting), self._full_since
+                if not left:
+                    self._full_since = None
+            log.warning(
+                "disk space is back under %s: wrote %d waiting records%s",
+                self.home.mp,
+                written,
+                f" ({left} still waiting)"
+                if left
+                else f" (full since {since:%H:%M:%S})"
+                if since
+                else "",
+            )
+        return written
+
+    def _wait(self, record: RunRecord, final: bool, exc: Exception) -> None:
+        with self._lock:
+            first = not self._waiting
+            if len(self._waiting) < MAX_WAITING:
+                self._waiting.append((record, final))
+            count = len(self._waiting)
+            if first:
+                self._full_since = self._clock()
+        reason = getattr(exc, "strerror", None) or str(exc)
+        if first:
+            log.error(
+                "disk full under %s: %d records waiting (%s); amgr keeps running and writes "
+                "them when space returns",
+                self.home.mp,
+                count,
+                reason,
+            )
+        else:
+            log.debug("disk full under %s: %d records waiting", self.home.mp, count)
+
+    def _written(self, record: RunRecord, final: bool) -> None:
+        try:
+            self.admission.settle(record, self._clock())
+        except sqlite3.Error as exc:  # the log has it: the next catch-up counts it
+            log.warning("state: could not settle %s now (%s)", record.id, exc)
+        self.state.remove_inflight(record.id)
+        if self._notify is not None:
+            try:
+                self._notify(record, final)
+            except Exception:  # a notification never costs a record
+                log.exception("notify: could not hand over run %s", record.id)
+
+    # -- runs that never finished ---------------------------------------------------------
+
+    def recover(self, now: datetime) -> list[RunRecord]:
+        """Record, once, every in-flight run whose process is gone, as ``interrupted``.
+
+        Notes of live processes (a running daemon, another ``exec-now``) are left alone.
+        Each recovered run's scheduled due time counts as run. Returns the records written.
+        """
+        from .recovery import already_logged
+
+        recorded: list[RunRecord] = []
+        for run in self.state.inflight():
+            if is_alive(run.pid, run.token):
+                continue
+            if run.scheduled_for is not None and run.trigger is not Trigger.RETRY:
+                self.state.advance(run.task_id, run.scheduled_for)  # it ran (partly)
+            if already_logged(self.home, run, now):
+                self.state.remove_inflight(run.record_id)
+                continue
+            who = "amgr exec-now" if run.owner == "exec-now" else "the daemon"
+            record = interrupted_record(
+                run,
+                now,
+                run.pid,
+                f"interrupted: {who} stopped (pid {run.pid}) before this run finished",
+                usage=self.admission.spent_by(run.record_id),
+            )
+            if self.write(record):
+                recorded.append(record)
+                log.warning(
+                    "%s interrupted: its run that started %s (pid %s) never finished; recorded it",
+                    run.task_id,
+                    run.started_at.isoformat(timespec="seconds"),
+                    run.pid,
+                )
+        return recorded
