@@ -229,6 +229,35 @@ def test_every_field_the_readme_documents_is_in_the_registry() -> None:
         assert names and names <= set(kind.fields), (key, names - set(kind.fields))
 
 
+PACKAGE = Path(__file__).resolve().parent.parent / "automation_manager"
+READS = re.compile(
+    r'(?:_param\((?:brief\.|ctx\.)?params|_number\(ctx|params\.get\()\s*,?\s*"(\w+)"'
+)
+
+
+def fields_read(*paths: Path) -> set[str]:
+    return {name for path in paths for name in READS.findall(path.read_text(encoding="utf-8"))}
+
+
+def test_every_field_a_runner_reads_is_documented_for_its_category() -> None:
+    def documented(*categories: str) -> set[str]:
+        return {f for c in categories for t in REGISTRY.types(c) for f in t.fields}
+
+    executors = PACKAGE / "executors"
+    writers = [*(PACKAGE / "content").rglob("*.py"), executors / "content_creation.py"]
+    writers.append(executors / "monetization.py")
+    seen = {
+        "writers": fields_read(*writers),
+        "publishing": fields_read(executors / "publishing.py"),
+        "maintenance": fields_read(executors / "maintenance.py"),
+    }
+    assert {"chapters", "topic", "period"} <= seen["writers"]  # the pattern finds reads
+    assert "max_items" in seen["publishing"] and "min_free_mb" in seen["maintenance"]
+    assert seen["writers"] <= documented("content_creation", "monetization")
+    assert seen["publishing"] <= documented("publishing")
+    assert seen["maintenance"] <= documented("maintenance")
+
+
 def test_a_task_type_is_a_frozen_value() -> None:
     blog = REGISTRY.get("content_creation", "blog")
     with pytest.raises(dataclasses.FrozenInstanceError):

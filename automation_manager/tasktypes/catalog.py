@@ -244,6 +244,8 @@ TYPES: tuple[TaskType, ...] = (
         "check disk, home, platforms and the model provider",
         fields={
             "min_free_mb": "free disk space below this fails the check (default 200)",
+            "warn_free_pct": "free disk space below this percent is a warning (default 10)",
+            "provider_timeout_s": "how long the model provider may take to answer (default 5)",
             "sleep_s": "wait this long first, stopping early when cancelled (default 0)",
         },
     ),
