@@ -76,7 +76,7 @@ def state_root(path: Path) -> tuple[Path, tuple[str, ...]] | None:
     return None
 
 
-def _storage_error(action: str, path: Path, exc: OSError) -> StorageError:
+def storage_error(action: str, path: Path, exc: OSError) -> StorageError:
     """``exc`` (from writing ``path``) as one clear line naming the disk when it is full."""
     if isinstance(exc, StorageError):
         return exc
@@ -121,7 +121,7 @@ def _open_dir(folder: Path) -> int:
         mp.mkdir(parents=True, exist_ok=True)
         fd = os.open(mp, _DIR_FLAGS)
     except OSError as exc:
-        raise _storage_error("create the folder", folder, exc) from exc
+        raise storage_error("create the folder", folder, exc) from exc
     here = mp
     try:
         for name in below:
@@ -151,7 +151,7 @@ def _step(fd: int, name: str, here: Path) -> int:
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR) and _is_link(name, fd):
             raise _refuse_link(here, fd, name) from None
-        raise _storage_error("create the folder", here, exc) from exc
+        raise storage_error("create the folder", here, exc) from exc
     os.close(fd)
     return child
 
@@ -215,7 +215,7 @@ def atomic_write_bytes(
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=dfd)
         except OSError as exc:
-            raise _storage_error("write", path, exc) from exc
+            raise storage_error("write", path, exc) from exc
         try:
             try:
                 write_all(fd, data)
@@ -229,7 +229,7 @@ def atomic_write_bytes(
             with contextlib.suppress(OSError):
                 os.unlink(tmp, dir_fd=dfd)
             if isinstance(exc, OSError):
-                raise _storage_error("write", path, exc) from exc
+                raise storage_error("write", path, exc) from exc
             raise
         if durable:
             with contextlib.suppress(OSError):
@@ -278,7 +278,7 @@ def append_line(path: Path, line: str, *, private: bool = False) -> None:
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise _refuse_link(path, dfd, path.name) from None
-            raise _storage_error("append to", path, exc) from exc
+            raise storage_error("append to", path, exc) from exc
     try:
         with contextlib.suppress(OSError):  # no flock (some network filesystems)
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -291,7 +291,7 @@ def append_line(path: Path, line: str, *, private: bool = False) -> None:
         except BaseException as exc:
             _take_back(fd, size)
             if isinstance(exc, OSError):
-                raise _storage_error("append to", path, exc) from exc
+                raise storage_error("append to", path, exc) from exc
             raise
     finally:
         os.close(fd)  # also releases the flock

@@ -208,7 +208,8 @@ def test_exec_now_on_a_full_disk_exits_1_and_the_log_stays_whole(
     disk.fill()
     result = amgr(home, "exec-now", "maintenance", "pending_report")
     assert result.exit_code == 1
-    assert f"disk full under {home / '.mp'}: cannot append to" in result.output
+    # The in-flight note comes first: with no room for it, the run does not start.
+    assert f"disk full under {home / '.mp'}: cannot write the in-flight note" in result.output
     assert "Traceback" not in result.output and "internal error" not in result.output
     disk.free()
     assert history_ids(home) == before
@@ -396,7 +397,8 @@ def test_a_100_mb_line_does_not_make_commands_use_600_mb(home: Path) -> None:
         code, out, err, peak = peak_rss_mb(home, *args)
         assert code == 0, err
         assert peak < 150, f"amgr {' '.join(args)} peaked at {peak:.0f} MB"
-        assert f"{log}: line 2 is longer than 16 MiB" in err
+        if args[0] != "exec-now":  # it reads no line twice: the state followed the log
+            assert f"{log}: line 2 is longer than 16 MiB" in err
         if args[0] == "history":
             ids = [r["id"] for r in json.loads(out)["records"]]
             assert ids == ["after", good["id"]]

@@ -196,7 +196,7 @@ def test_a_secret_too_short_to_mask_is_refused_naming_the_variable(
     assert echo_wp.requests == []  # never sent
 
 
-def test_an_env_name_that_is_not_a_secret_is_refused_at_use(
+def test_an_env_name_that_is_not_a_secret_is_refused_before_anything_is_sent(
     tmp_path: Path, echo_wp: EchoingWordPress
 ) -> None:
     home = write_home(
@@ -205,9 +205,10 @@ def test_an_env_name_that_is_not_a_secret_is_refused_at_use(
 
     result = run(home, "check")
 
-    assert result.exit_code == 1
+    # Refused at validation (exit 2), before anything could be sent.
+    assert result.exit_code == 2
     assert "platforms.blog.password_env" in result.output and "HOME" in result.output
-    assert "not a secret" in result.output
+    assert "does not hold a secret" in result.output
     assert echo_wp.requests == []
 
 

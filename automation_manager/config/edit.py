@@ -14,7 +14,7 @@ from filelock import FileLock
 
 from ..enums import Category
 from ..errors import ConfigError, Problem
-from ..fsutil import atomic_write_json
+from ..fsutil import atomic_write_json, ensure_dir
 from ..home import CONFIG_FILE, TASKS_FILE, Home
 from .jsonsafe import read_json_file
 from .loader import derived_id, load_workspace
@@ -23,7 +23,7 @@ R = TypeVar("R")
 
 
 def edit_lock(home: Home) -> FileLock:
-    home.locks_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(home.locks_dir)
     return FileLock(str(home.edit_lock_path), timeout=30)
 
 

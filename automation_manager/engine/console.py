@@ -35,7 +35,9 @@ class LineFormatter(logging.Formatter):
             text = f"{record.levelname.lower()}: {text}"
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
-        return f"{stamp} {text}"
+        from ..secrets import REGISTRY
+
+        return REGISTRY.mask(f"{stamp} {text}")  # a log line never carries a secret
 
 
 def configure_logging(level: str) -> None:

@@ -79,6 +79,9 @@ class Recorder:
         self._lock = threading.Lock()
         self._waiting: list[tuple[RunRecord, bool]] = []
         self._full_since: datetime | None = None
+        self._settle_failing = False
+        self.last_error = ""
+        """Why the last record that could not be written was refused."""
 
     # -- in-flight notes ------------------------------------------------------------------
 
@@ -157,6 +160,7 @@ class Recorder:
         return written
 
     def _wait(self, record: RunRecord, final: bool, exc: Exception) -> None:
+        self.last_error = str(exc)
         with self._lock:
             first = not self._waiting
             if len(self._waiting) < MAX_WAITING:
@@ -180,7 +184,11 @@ class Recorder:
         try:
             self.admission.settle(record, self._clock())
         except sqlite3.Error as exc:  # the log has it: the next catch-up counts it
-            log.warning("state: could not settle %s now (%s)", record.id, exc)
+            if not self._settle_failing:
+                log.warning("state: cannot update %s now (%s)", self.home.state_dir, exc)
+            self._settle_failing = True
+        else:
+            self._settle_failing = False
         self.state.remove_inflight(record.id)
         if self._notify is not None:
             try:

@@ -15,6 +15,7 @@ import os
 from datetime import datetime, timedelta
 
 from ..home import Home
+from ..logs.lines import line_blocks
 from ..logs.records import RunRecord
 from .state import InflightRun, StateStore
 
@@ -26,14 +27,14 @@ TAIL_BYTES = 1 << 20
 
 def already_logged(home: Home, run: InflightRun, now: datetime) -> bool:
     """Whether a record with the run's id is in the log (the crash came after the append)."""
-    needle = f'"id":"{run.record_id}"'
+    needle = f'"id":"{run.record_id}"'.encode()
     day = run.started_at.date()
     last = max(now.date(), day)
     while day <= last:
         path = home.logs_dir / f"{day.isoformat()}.jsonl"
         try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                if any(needle in line for line in fh):
+            with open(path, "rb") as fh:  # whole lines, never one over MAX_LINE held
+                if any(needle in block for block in line_blocks(fh, path)):
                     return True
         except FileNotFoundError:
             pass

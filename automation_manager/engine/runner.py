@@ -83,6 +83,7 @@ def execute_run(
 
     :raises RecordNotWritten: the disk refused the record (the note stays: the next
         command records the run ``interrupted``).
+    :raises StorageError: the in-flight note could not be written: the run did not start.
     """
     clock = clock or system_clock(ws.timezone_name)
     recorder = recorder or command_recorder(ws, clock)
@@ -119,9 +120,8 @@ def execute_run(
         raise
     if not recorder.write(attempt.record):
         raise RecordNotWritten(
-            f"disk full or unwritable under {ws.home.mp}: the record of this run "
-            f"({attempt.record.status}) could not be written; the next amgr command records "
-            "it as interrupted once there is space"
+            f"{recorder.last_error}; the record of this run ({attempt.record.status}) was not "
+            "written: the next amgr command records it as interrupted once there is space"
         )
     return attempt.record
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..enums import Trigger
 from ..errors import AmgrError
-from ..fsutil import atomic_write_json, atomic_write_text, ensure_dir, write_all
+from ..fsutil import atomic_write_json, atomic_write_text, ensure_dir, storage_error, write_all
 from ..home import Home
 
 log = logging.getLogger("amgr.daemon")
@@ -242,10 +242,18 @@ class StateStore:
             ensure_dir(self.inflight_dir)
             self._inflight_ready = True
         data = run.model_dump_json().encode("utf-8")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(self.inflight_path(run.record_id), flags, 0o600)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        path = self.inflight_path(run.record_id)
+        try:
+            fd = os.open(path, flags, 0o600)
+        except OSError as exc:
+            raise storage_error("write the in-flight note", path, exc) from None
         try:
             write_all(fd, data)
+        except OSError as exc:
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            raise storage_error("write the in-flight note", path, exc) from None
         except BaseException:
             os.close(fd)
             raise

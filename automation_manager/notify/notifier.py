@@ -14,7 +14,7 @@ import socket
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from ..secrets import mask, secret_values
 from .events import Closing, Opening, credentials_failed, credentials_ok, run_event, when
@@ -65,6 +65,9 @@ class Notifier:
     :param channels: override the channels built from ``config`` (tests, embedding).
     """
 
+    _failing: ClassVar[bool] = False
+    """An incident could not be handled (e.g. a full disk); said once until one works."""
+
     def __init__(
         self, home: Home, config: Config, *, channels: Sequence[Channel] | None = None
     ) -> None:
@@ -90,10 +93,15 @@ class Notifier:
         :param kind: ``task_failed``, ``interrupted``, ``budget`` or ``credentials``.
         """
         try:
-            return self._incident(key, IncidentKind(kind), subject, body, now)
+            opened = self._incident(key, IncidentKind(kind), subject, body, now)
         except Exception as exc:
-            log.warning("amgr: could not handle incident %s: %s", key, self._describe(exc))
+            # Once per outage (a full disk fails every incident until it has space).
+            level = logging.DEBUG if Notifier._failing else logging.WARNING
+            Notifier._failing = True
+            log.log(level, "amgr: could not handle incident %s: %s", key, self._describe(exc))
             return False
+        Notifier._failing = False
+        return opened
 
     def recovered(self, key: str, subject: str, body: str, now: datetime) -> bool:
         """Close incident ``key`` and send one recovery message, if it was open.

@@ -35,7 +35,8 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE log_cursor (
         file   TEXT PRIMARY KEY,          -- a day file's name, e.g. 2026-12-01.jsonl
-        offset INTEGER NOT NULL           -- bytes of it already applied (whole lines)
+        offset INTEGER NOT NULL,          -- bytes of it already applied (whole lines)
+        lines  INTEGER NOT NULL DEFAULT 0 -- how many lines those bytes hold
     );
     CREATE TABLE day_totals (
         day      TEXT PRIMARY KEY,        -- YYYY-MM-DD of the records' start (their file)

@@ -15,18 +15,18 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ..enums import Category, RunStatus
 from ..home import Home
+from ..logs.lines import MAX_LINE, warn_long_line
 
 log = logging.getLogger(__name__)
 
 FEED_DAYS = 2
 """Besides today, the day files this many days back are followed: a run that started
 before midnight appends its record to its start day's file after it."""
-MAX_LINE = 16 << 20
-"""A log line longer than this is skipped (with a warning), never read whole."""
 CHUNK = 1 << 20
 
 
@@ -64,8 +64,8 @@ def rebuild(conn: sqlite3.Connection, home: Home, today: date) -> int:
 
 def _follow(conn: sqlite3.Connection, base: str, name: str, *, strict: bool = False) -> int:
     path = os.path.join(base, name)
-    row = conn.execute("SELECT offset FROM log_cursor WHERE file = ?", (name,)).fetchone()
-    offset = int(row[0]) if row else 0
+    row = conn.execute("SELECT offset, lines FROM log_cursor WHERE file = ?", (name,)).fetchone()
+    offset, lines = (int(row[0]), int(row[1])) if row else (0, 0)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
@@ -84,21 +84,24 @@ def _follow(conn: sqlite3.Connection, base: str, name: str, *, strict: bool = Fa
             return 0
         count = 0
         end = offset
-        for line, line_end in _lines(fd, offset, size, name):
+        for line, line_end in _lines(fd, offset, size):
             end = line_end
-            if line is not None and _apply_line(conn, name[:10], line):
+            lines += 1
+            if line is None:
+                warn_long_line(Path(path), lines)
+            elif _apply_line(conn, name[:10], line):
                 count += 1
         conn.execute(
-            "INSERT INTO log_cursor(file, offset) VALUES (?, ?) "
-            "ON CONFLICT(file) DO UPDATE SET offset = excluded.offset",
-            (name, end),
+            "INSERT INTO log_cursor(file, offset, lines) VALUES (?, ?, ?) "
+            "ON CONFLICT(file) DO UPDATE SET offset = excluded.offset, lines = excluded.lines",
+            (name, end, lines),
         )
         return count
     finally:
         os.close(fd)
 
 
-def _lines(fd: int, start: int, size: int, name: str) -> Iterator[tuple[bytes | None, int]]:
+def _lines(fd: int, start: int, size: int) -> Iterator[tuple[bytes | None, int]]:
     """Whole lines of ``fd`` between ``start`` and ``size``: (line or None if too long, end).
 
     A last line without its newline (still being written, or torn) is not yielded.
@@ -124,8 +127,6 @@ def _lines(fd: int, start: int, size: int, name: str) -> Iterator[tuple[bytes | 
             else:
                 yield line, end
         if len(buf) > MAX_LINE:
-            if not skipping:
-                log.warning("state: %s has a line over %d bytes; skipped", name, MAX_LINE)
             skipping = True
             buf = b""
 
