@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..enums import Category, RunStatus, Trigger
+from ..enums import RunStatus, Trigger
 from ..errors import SkipRun
 from ..procs import is_alive, own_token
 from ..statedb import StateDB
 from ..statedb.feed import LogRewritten, catch_up, follow_day, rebuild
+from ..tasktypes import REGISTRY
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from ..config import TaskSpec, Workspace
     from ..home import Home
     from ..logs.records import RunRecord, Usage
+    from ..tasktypes import TaskType
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ class _Claim:
 
     record_id: str
     spec: TaskSpec
+    kind: TaskType
     params: dict[str, Any]
     now: datetime
     estimate: float
@@ -156,15 +159,13 @@ class Admission:
                 raise SkipRun("automation is disabled (config.json enabled: false)")
             if not spec.enabled:
                 raise SkipRun(f"task {spec.id} is disabled")
-        from ..llm.budget import calls_model
-        from ..runs import MULTI_STAGE
-
-        if (spec.category.value, spec.type) in MULTI_STAGE:
+        kind = REGISTRY.get(spec.category, spec.type)
+        if kind.multi_stage:
             _check_not_paused(ws, spec.id)
-        estimate = _estimate(ws, spec, params) if calls_model(spec.category, spec.type) else 0.0
-        content = 1 if spec.category is Category.CONTENT_CREATION else 0
-        ebooks = 1 if content and spec.type == "ebook" else 0
-        claim = _Claim(record_id, spec, params, now, estimate, content, ebooks)
+        estimate = _estimate(ws, kind, params) if kind.calls_model else 0.0
+        content = 1 if kind.content_quota else 0
+        ebooks = 1 if kind.ebook_quota else 0
+        claim = _Claim(record_id, spec, kind, params, now, estimate, content, ebooks)
         try:
             self._reserve(ws, claim)
         except sqlite3.Error as exc:
@@ -194,14 +195,10 @@ class Admission:
                         got = "has never run" if status is None else f"last run was {status}"
                         raise SkipRun(f"dependency {dep} not met: {got}")
                 if estimate > 0:
-                    from ..llm.budget import check_budget
+                    from ..llm.budget import check_run_budget
 
-                    chapters = params.get("chapters")
-                    check_budget(
-                        ws.config.llm,
-                        spec.type,
-                        state.spent_usd + state.reserved_usd,
-                        chapters=chapters if isinstance(chapters, int) else None,
+                    check_run_budget(
+                        ws.config.llm, claim.kind, params, state.spent_usd + state.reserved_usd
                     )
                 from ..llm.budget import SAFETY
 
@@ -324,7 +321,7 @@ def _check_not_paused(ws: Workspace, task_id: str) -> None:
         raise SkipRun(f"previous run {latest.id} is paused: amgr runs resume {latest.id}")
 
 
-def _estimate(ws: Workspace, spec: TaskSpec, params: dict[str, Any]) -> float:
+def _estimate(ws: Workspace, kind: TaskType, params: dict[str, Any]) -> float:
     """The run's expected model cost in USD (0 without a budget or with the offline model)."""
     llm = ws.config.llm
     if llm.daily_budget_usd is None:
@@ -333,13 +330,9 @@ def _estimate(ws: Workspace, spec: TaskSpec, params: dict[str, Any]) -> float:
 
     if not uses_model(llm):
         return 0.0
-    from ..llm.budget import estimate_cost
+    from ..llm.budget import run_cost
 
-    chapters = params.get("chapters")
-    return (
-        estimate_cost(llm, spec.type, chapters=chapters if isinstance(chapters, int) else None)
-        or 0.0
-    )
+    return run_cost(llm, kind, params)
 
 
 def _drop_stale(conn: sqlite3.Connection) -> None:

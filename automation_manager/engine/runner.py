@@ -25,9 +25,10 @@ from typing import Any
 from ..config import TaskSpec, Workspace
 from ..enums import RunStatus, Trigger
 from ..errors import AmgrError, SkipRun
-from ..executors import RunContext, executor_for
+from ..executors import RunContext
 from ..executors.base import ProgressFn
 from ..logs.records import RunRecord, Usage, new_record_id
+from ..tasktypes import REGISTRY
 from .admission import Admission
 from .clock import Clock, system_clock
 from .outcomes import inflight_note, interrupted_record, run_record
@@ -205,7 +206,7 @@ def perform_run(
         admission.admit(
             ws, req.spec, trigger=req.trigger, params=params, record_id=record_id, now=started
         )
-        outcome = executor_for(req.spec.category)(ctx)
+        outcome = REGISTRY.get(req.spec.category, req.spec.type).load_runner()(ctx)
         result = outcome.result
         provider = outcome.provider
     except SkipRun as exc:

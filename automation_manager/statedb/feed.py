@@ -18,9 +18,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..enums import Category, RunStatus
+from ..enums import RunStatus
 from ..home import Home
 from ..logs.lines import MAX_LINE, warn_long_line
+from ..tasktypes import REGISTRY
 
 log = logging.getLogger(__name__)
 
@@ -150,9 +151,10 @@ def apply_record(conn: sqlite3.Connection, day: str, rec: dict[str, Any]) -> Non
     status = rec.get("status")
     category, kind = rec.get("category"), rec.get("type")
     content = ebooks = 0
-    if category == Category.CONTENT_CREATION and status == RunStatus.SUCCESS:
-        content = 1
-        ebooks = 1 if kind == "ebook" else 0
+    if status == RunStatus.SUCCESS and isinstance(category, str) and isinstance(kind, str):
+        known = REGISTRY.find(category, kind)
+        if known is not None:
+            content, ebooks = int(known.content_quota), int(known.ebook_quota)
     usage = rec.get("usage")
     cost = usage.get("cost_usd") if isinstance(usage, dict) else None
     cost_usd = float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else 0.0
