@@ -166,7 +166,11 @@ def test_an_interrupted_exec_now_is_recorded_once_with_what_it_spent(
         proc.send_signal(sig)
         proc.wait(20)
         server.delay = 0.0
-        assert proc.returncode != 0
+        assert proc.returncode == {signal.SIGKILL: -9, signal.SIGTERM: 143, signal.SIGINT: 130}[sig]
+        if sig != signal.SIGKILL:
+            assert "the run is recorded as interrupted" in (
+                proc.stderr.read() if proc.stderr else ""
+            )
         # The next command that starts a run records a killed one (a signalled one
         # recorded itself already); either way there is exactly one record of it.
         later = finish(amgr(home, "exec-now", "maintenance", "pending_report", "--json"))

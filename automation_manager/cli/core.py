@@ -129,7 +129,12 @@ def exec_now_cmd(
     else:
         spec = mgr.resolve_task(category, overrides, type_=task_type)
         overrides = {}
-    record = _run_with_progress(mgr, spec, overrides, show=is_tty() and not as_json)
+    try:
+        record = _run_with_progress(mgr, spec, overrides, show=is_tty() and not as_json)
+    except KeyboardInterrupt as exc:  # the run recorded itself as interrupted first
+        name = str(exc) or "SIGINT"
+        click.echo(f"interrupted: stopped by {name}; the run is recorded as interrupted", err=True)
+        ctx.exit(143 if name == "SIGTERM" else 130)
     if as_json:
         print_json(record.model_dump(mode="json"))
     else:
