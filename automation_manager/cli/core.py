@@ -164,6 +164,9 @@ def _run_with_progress(mgr: Any, spec: Any, overrides: dict[str, Any], show: boo
 
 
 def _describe(record: Any) -> None:
+    """The run in a few lines: the head, then what it made (stdout) or why not (stderr)."""
+    from ..results import RunResult
+
     head = (
         f"{record.status}: {record.category} {record.type} (task {record.task_id}) "
         f"in {record.duration_ms} ms"
@@ -175,10 +178,10 @@ def _describe(record: Any) -> None:
         head += f" · {u.prompt_tokens}+{u.completion_tokens} tokens, ${u.cost_usd:.4f}"
     if record.status == "success":
         click.echo(head)
-        result = record.result or {}
-        if result.get("summary"):
-            click.echo(f"  {result['summary']}")
-        for path in result.get("files", []):
+        made = RunResult.of(record.result)
+        if made.summary:
+            click.echo(f"  {made.summary}")
+        for path in made.files:
             click.echo(f"  {path}")
     else:
         click.echo(head, err=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..config.models import Config
 from ..enums import ContentStatus
+from ..results import RunResult
 from .store import ContentItem, ContentStore
 
 
@@ -59,18 +60,18 @@ def save(
 
 def result_of(
     item: ContentItem, files: list[str], summary: str, provider: str, **extra: Any
-) -> dict[str, Any]:
-    """The run result every item-making executor returns."""
-    return {
-        "items": 1,
-        "content_id": item.id,
-        "title": item.title,
-        "status": item.status.value,
-        "files": files,
-        "summary": summary,
-        "provider": provider,
+) -> RunResult:
+    """The run result every item-making executor returns (``extra``: the kind's own fields)."""
+    return RunResult(
+        items=1,
+        content_id=item.id,
+        title=item.title,
+        status=item.status.value,
+        files=files,
+        summary=summary,
+        provider=provider,
         **extra,
-    }
+    )
 
 
 def yaml_value(value: Any) -> str:

@@ -3,6 +3,7 @@
 An executor is a function ``run(ctx: RunContext) -> Outcome`` per category; it reads
 ``ctx.params``, writes content through ``ctx.store``, calls the model through
 ``ctx.llm`` and raises an :class:`~automation_manager.errors.AmgrError` on failure.
+What it made is a :class:`~automation_manager.results.RunResult`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..content import ContentStore
 from ..logs.records import Usage
+from ..results import RunResult
 
 if TYPE_CHECKING:
     from ..config import TaskSpec, Workspace
@@ -97,10 +99,15 @@ class RunContext:
 
 @dataclass
 class Outcome:
-    """What a successful run produced: a JSON-able ``result`` for the run record."""
+    """What a successful run produced, and the provider that produced it."""
 
-    result: dict[str, Any]
+    run_result: RunResult
     provider: str | None = None
+
+    @property
+    def result(self) -> dict[str, Any]:
+        """The JSON the run record keeps as ``result``."""
+        return self.run_result.to_json()
 
 
 Runner = Callable[[RunContext], Outcome]

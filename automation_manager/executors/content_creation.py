@@ -170,9 +170,10 @@ def _ebook(ctx: RunContext) -> Outcome:
         outcome = store_item(ctx, "ebook", brief, rendered, chapters=total, chapters_reused=reused)
         work.discard()
         run.advance("assemble", 1)
-    outcome.result["ebook_id"] = outcome.result["content_id"]
+    made = outcome.run_result
+    made.add(ebook_id=made.content_id)
     if reused:
-        outcome.result["summary"] += f" (resumed: {reused} chapters from an earlier run)"
+        made.summary = f"{made.summary} (resumed: {reused} chapters from an earlier run)"
     return outcome
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..errors import AuthError, TaskError, TransientError
 from ..fsutil import atomic_write_bytes
+from ..results import RunResult
 from .base import Outcome, RunContext, Runner, dispatch
 
 DEFAULT_MIN_FREE_MB = 200
@@ -55,9 +56,7 @@ def archive_logs(ctx: RunContext) -> Outcome:
     done = archive_old_logs(ctx.home, days, ctx.now())
     names = [path.name for path in done]
     summary = f"archived {len(done)} log file{'s' if len(done) != 1 else ''} older than {days} days"
-    return Outcome(
-        {"summary": summary, "archived": names, "count": len(done), "retention_days": days}
-    )
+    return Outcome(RunResult(summary=summary, archived=names, count=len(done), retention_days=days))
 
 
 def pending_report(ctx: RunContext) -> Outcome:
@@ -92,7 +91,7 @@ def pending_report(ctx: RunContext) -> Outcome:
     if waiting:
         summary += f"; {len(waiting)} waiting more than {hours:g} h"
     return Outcome(
-        {"summary": summary, "counts": dict(counts), "waiting": waiting, "older_than_h": hours}
+        RunResult(summary=summary, counts=dict(counts), waiting=waiting, older_than_h=hours)
     )
 
 
@@ -226,10 +225,8 @@ def health_check(ctx: RunContext) -> Outcome:
     )
     if warnings:
         summary += "; warning: " + "; ".join(warnings)
-    return Outcome(
-        {"summary": summary, "checks": checks, "warnings": warnings},
-        provider=str(checks["llm"]["provider"]),
-    )
+    provider = str(checks["llm"]["provider"])
+    return Outcome(RunResult(summary=summary, checks=checks, warnings=warnings), provider=provider)
 
 
 RUNNERS: dict[str, Runner] = {

@@ -27,6 +27,7 @@ from ..content.sales import build_report, load_sales, period_window
 from ..enums import ContentStatus
 from ..errors import AmgrError, TaskError
 from ..fsutil import atomic_write_text
+from ..results import RunResult
 from .base import Outcome, RunContext, Runner, dispatch
 from .content_creation import generated_by, store_item
 
@@ -35,7 +36,7 @@ MAKE_EBOOK = '`amgr exec-now content_creation ebook -p topic="..."`'
 
 def nothing(reason: str, **extra: Any) -> Outcome:
     """A successful run that had nothing to do, and says why."""
-    return Outcome({"items": 0, "reason": reason, "summary": reason, "files": [], **extra})
+    return Outcome(RunResult(items=0, reason=reason, summary=reason, files=[], **extra))
 
 
 def _ebook(store: ContentStore, ebook_id: str) -> ContentItem:
@@ -152,16 +153,16 @@ def _ebook_promotion(ctx: RunContext) -> Outcome:
     if out["remaining"]:
         summary += f"; {out['remaining']} more next run (max_items_per_run)"
     return Outcome(
-        {
-            "items": len(made),
-            "content_ids": made,
-            "content_id": made[0] if made else None,
-            "promoted": out["ebooks"],
-            "files": out["files"],
-            "remaining": out["remaining"],
-            "summary": summary,
-            "provider": ctx.llm.provider,
-        },
+        RunResult(
+            items=len(made),
+            content_ids=made,
+            content_id=made[0] if made else None,
+            promoted=out["ebooks"],
+            files=out["files"],
+            remaining=out["remaining"],
+            summary=summary,
+            provider=ctx.llm.provider,
+        ),
         ctx.llm.provider,
     )
 
@@ -211,15 +212,15 @@ def _affiliate_program(ctx: RunContext) -> Outcome:
     if out["remaining"]:
         summary += f"; {out['remaining']} more next run (max_items_per_run)"
     return Outcome(
-        {
-            "items": 0,
-            "updated": len(out["ebooks"]),
-            "ebooks": out["ebooks"],
-            "files": out["files"],
-            "remaining": out["remaining"],
-            "summary": summary,
-            "provider": ctx.llm.provider,
-        },
+        RunResult(
+            items=0,
+            updated=len(out["ebooks"]),
+            ebooks=out["ebooks"],
+            files=out["files"],
+            remaining=out["remaining"],
+            summary=summary,
+            provider=ctx.llm.provider,
+        ),
         ctx.llm.provider,
     )
 
@@ -259,7 +260,7 @@ def _bundle_creation(ctx: RunContext) -> Outcome:
         ebook_ids=sorted(ids),
         price_usd=rendered.meta["price_usd"],
     )
-    outcome.result["bundle_id"] = outcome.result["content_id"]
+    outcome.run_result.add(bundle_id=outcome.run_result.content_id)
     return outcome
 
 
@@ -280,20 +281,20 @@ def _sales_report(ctx: RunContext) -> Outcome:
     )
     data = report.as_dict()
     return Outcome(
-        {
-            "items": 1,
-            "content_id": item.id,
-            "title": item.title,
-            "files": files,
-            "summary": rendered.summary,
-            "period": data["period"],
-            "start": data["start"],
-            "end": data["end"],
-            "totals": data["totals"],
-            "products": len(data["by_product"]),
-            "channels": len(data["by_channel"]),
-            "skipped_lines": data["skipped_lines"],
-        }
+        RunResult(
+            items=1,
+            content_id=item.id,
+            title=item.title,
+            files=files,
+            summary=rendered.summary,
+            period=data["period"],
+            start=data["start"],
+            end=data["end"],
+            totals=data["totals"],
+            products=len(data["by_product"]),
+            channels=len(data["by_channel"]),
+            skipped_lines=data["skipped_lines"],
+        )
     )
 
 

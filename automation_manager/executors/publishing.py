@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import TaskError
+from ..results import RunResult
 from .base import Outcome, RunContext
 
 
@@ -82,7 +83,7 @@ def run(ctx: RunContext) -> Outcome:
         session = PublishSession(ctx.workspace, now=ctx.now, cancel=ctx.cancel, progress=ctx.report)
         report = session.run(kind=kind, platform=platform, item_id=item_id, limit=limit)
         report.raise_if_failed()
-        return Outcome(result=report.result())
+        return Outcome(RunResult.model_validate(report.result()))
     planned = _planned(ctx, platform, item_id, limit)
     with ctx.multi_stage(start_new=planned > 0) as tracker:
         tracker.stage("publish", planned)
@@ -95,4 +96,4 @@ def run(ctx: RunContext) -> Outcome:
         session = PublishSession(ctx.workspace, now=ctx.now, cancel=ctx.cancel, progress=progress)
         report = session.run(platform=platform, item_id=item_id, limit=limit)
         report.raise_if_failed()
-    return Outcome(result=report.result())
+    return Outcome(RunResult.model_validate(report.result()))
