@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from .output import is_tty, manager, print_json, table
+
+if TYPE_CHECKING:
+    from ..engine.overview import PlanReport, Stamp, StatusReport
 
 
 @click.command("run")
@@ -37,18 +40,17 @@ def run_cmd(ctx: click.Context, once: bool) -> None:
     ctx.exit(code)
 
 
-def _local(stamp: dict[str, str] | None, now: datetime | None = None) -> str:
+def _local(stamp: Stamp | None) -> str:
     """``2026-05-04 09:00:00 CEST`` from a report stamp (the date is kept: tasks span days)."""
-    if not stamp:
+    if stamp is None:
         return "-"
-    when = datetime.fromisoformat(stamp["local"])
-    return when.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    return datetime.fromisoformat(stamp.local).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
 
 
-def _utc(stamp: dict[str, str] | None) -> str:
-    if not stamp:
+def _utc(stamp: Stamp | None) -> str:
+    if stamp is None:
         return "-"
-    return datetime.fromisoformat(stamp["utc"]).strftime("%Y-%m-%d %H:%M:%SZ")
+    return datetime.fromisoformat(stamp.utc).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 @click.command("status")
@@ -61,73 +63,68 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
     mgr = manager(ctx)
     report = status_report(mgr.workspace, mgr.now())
     if as_json:
-        print_json(report)
+        print_json(report.to_json())
         return
     _render_status(report)
 
 
-def _render_status(report: dict[str, Any]) -> None:
-    d = report["daemon"]
-    if d["running"]:
-        since = datetime.fromisoformat(d["started_at"]).strftime("%Y-%m-%d %H:%M:%S %Z")
+def _render_status(report: StatusReport) -> None:
+    d = report.daemon
+    if d.running:
+        since = "-"
+        if d.started_at is not None:  # None for the moment before daemon.json is written
+            since = datetime.fromisoformat(d.started_at).strftime("%Y-%m-%d %H:%M:%S %Z")
         click.echo(
-            f"daemon: running, pid {d['pid']}, since {since.strip()}"
-            + (" (run --once)" if d.get("mode") == "once" else "")
+            f"daemon: running, pid {d.pid}, since {since.strip()}"
+            + (" (run --once)" if d.mode == "once" else "")
         )
     else:
-        stale = f" (pid {d['stale_pid']} left state behind)" if d.get("stale_pid") else ""
+        stale = f" (pid {d.stale_pid} left state behind)" if d.stale_pid else ""
         click.echo(f"daemon: not running{stale} — start it with `amgr run`")
-    if not report["automation_enabled"]:
+    if not report.automation_enabled:
         click.echo(
             "automation is disabled (config.json enabled: false): scheduled runs are skipped"
         )
     rows = [
-        [
-            t["id"],
-            f"{t['category']}/{t['type']}",
-            t["schedule"] or "-",
-            _local(t["fire_at"]),
-            _utc(t["fire_at"]),
-        ]
-        for t in report["tasks"]
+        [t.id, f"{t.category}/{t.type}", t.schedule or "-", _local(t.fire_at), _utc(t.fire_at)]
+        for t in report.tasks
     ]
     table(
-        f"next runs ({report['timezone']})",
+        f"next runs ({report.timezone})",
         ["task", "kind", "schedule", "next (local)", "next (UTC)"],
         rows,
     )
-    if report["unscheduled"]:
-        click.echo(f"no schedule (exec-now only): {', '.join(report['unscheduled'])}")
-    runs = report["in_progress"]
-    if runs:
+    if report.unscheduled:
+        click.echo(f"no schedule (exec-now only): {', '.join(report.unscheduled)}")
+    if report.in_progress:
         table(
             "runs in progress",
             ["task", "trigger", "attempt", "started", "running"],
             [
                 [
-                    r["task_id"] + (" (stale: its daemon is gone)" if r["stale"] else ""),
-                    r["trigger"],
-                    str(r["attempt"]),
-                    r["started_at"],
-                    f"{r['running_s']:.0f} s",
+                    r.task_id + (" (stale: its daemon is gone)" if r.stale else ""),
+                    r.trigger,
+                    str(r.attempt),
+                    r.started_at,
+                    f"{r.running_s:.0f} s",
                 ]
-                for r in runs
+                for r in report.in_progress
             ],
         )
     else:
         click.echo("runs in progress: none")
-    q = report["quota"]
+    q = report.quota
     click.echo(
-        f"today ({q['date']}): content {q['content']['used']}/{q['content']['limit']}, "
-        f"ebooks {q['ebooks']['used']}/{q['ebooks']['limit']}"
+        f"today ({q.date}): content {q.content.used}/{q.content.limit}, "
+        f"ebooks {q.ebooks.used}/{q.ebooks.limit}"
     )
-    llm = report["llm"]
-    if llm["provider"]:
-        click.echo(f"llm: {llm['provider']}")
-    if llm["daily_budget_usd"] is not None:
-        spent = llm["spent_today_usd"]
+    llm = report.llm
+    if llm.provider:
+        click.echo(f"llm: {llm.provider}")
+    if llm.daily_budget_usd is not None:
+        spent = llm.spent_today_usd
         spent_text = "unknown" if spent is None else f"${spent:.4f}"
-        click.echo(f"llm spend today: {spent_text} of ${llm['daily_budget_usd']:.2f}")
+        click.echo(f"llm spend today: {spent_text} of ${llm.daily_budget_usd:.2f}")
 
 
 @click.command("plan")
@@ -165,29 +162,33 @@ def plan_cmd(
         raise UsageError(f"--task {task_id}: no task has this id (see `amgr tasks list`)")
     report = plan_report(ws, mgr.now(), days=days, task_id=task_id, limit=limit)
     if as_json:
-        print_json(report)
+        print_json(report.to_json())
         return
+    _render_plan(report, days, limit)
+
+
+def _render_plan(report: PlanReport, days: float, limit: int) -> None:
     click.echo(
-        f"plan for the next {days:g} days ({report['timezone']}; now "
-        f"{datetime.fromisoformat(report['now']).strftime('%Y-%m-%d %H:%M:%S %Z')})"
+        f"plan for the next {days:g} days ({report.timezone}; now "
+        f"{datetime.fromisoformat(report.now).strftime('%Y-%m-%d %H:%M:%S %Z')})"
     )
-    for task in report["tasks"]:
-        state = "" if task["enabled"] else " [disabled]"
+    for task in report.tasks:
+        state = "" if task.enabled else " [disabled]"
         click.echo(
-            f"\n{task['id']}{state} — {task['category']}/{task['type']}: "
-            f"{task['schedule'] or 'no schedule'}"
+            f"\n{task.id}{state} — {task.category}/{task.type}: {task.schedule or 'no schedule'}"
         )
-        for f in task["firings"]:
-            line = f"  {_local(f['due'])}  ({_utc(f['due'])})"
-            if task.get("jitter"):
-                line += f"  starts {_local(f['fire_at'])[11:19]} (up to +{task['jitter']})"
+        jitter = task.timing.jitter if task.timing else None
+        for f in task.firings:
+            line = f"  {_local(f.due)}  ({_utc(f.due)})"
+            if jitter:
+                line += f"  starts {_local(f.fire_at)[11:19]} (up to +{jitter})"
             click.echo(line)
-        if task["schedule"] and not task["firings"]:
+        if task.schedule and not task.firings:
             click.echo("  no firing in this period")
-        if task["more"]:
+        if task.more:
             click.echo(f"  … more (showing the first {limit}; use --limit)")
-        click.echo(f"  catch-up at start: {task['catch_up_note']}")
-        for c in task["catch_up"]:
+        click.echo(f"  catch-up at start: {task.catch_up_note}")
+        for c in task.catch_up:
             click.echo(f"    {_local(c)}  ({_utc(c)})")
-    if is_tty() and not report["tasks"]:
+    if is_tty() and not report.tasks:
         click.echo("no tasks")
