@@ -21,6 +21,7 @@ from .output import console, is_tty, manager
 
 if TYPE_CHECKING:
     from ..logs.history import HistoryScan
+    from ..logs.summary import ErrorPattern, HistorySummary, TypeTotals
 
 TABLE_LIMIT = 50
 CSV_FIELDS = (
@@ -139,7 +140,7 @@ def _write_json(scan: HistoryScan, limit: int | None, out: IO[bytes]) -> None:
                 left -= len(chosen)
             sink.add([day.raw(r) for r in chosen])
     out.write(b'\n],\n"summary": ')
-    out.write(json.dumps(scan.summary(), indent=2, ensure_ascii=False).encode())
+    out.write(json.dumps(scan.summary().to_json(), indent=2, ensure_ascii=False).encode())
     out.write(b"}\n")
     out.flush()
 
@@ -238,20 +239,20 @@ def _write_report(scan: HistoryScan, limit: int) -> None:
     tty = is_tty()
     if shown:
         _runs_table(shown, tty)
-    total = summary["runs"]
+    total = summary.runs
     if total == 0:
-        click.echo(f"no runs in the last {summary['days']} days{_filter_text(summary)}")
+        click.echo(f"no runs in the last {summary.days} days{summary.filters.described()}")
     elif len(shown) < total:
         click.echo(f"showing {len(shown)} of {total:,} runs (newest first; --limit N for more)")
     if total:
         click.echo("")
         for line in summary_lines(summary):
             click.echo(line)
-        _errors_block(summary["errors"])
-        _per_type_block(summary["per_type"])
-    if summary["unreadable_lines"]:
+        _errors_block(summary.errors)
+        _per_type_block(summary.per_type)
+    if summary.unreadable_lines:
         click.echo(
-            f"\n{summary['unreadable_lines']} unreadable log lines skipped "
+            f"\n{summary.unreadable_lines} unreadable log lines skipped "
             "(e.g. a line torn by a crash)"
         )
 
@@ -326,47 +327,40 @@ def format_ms(value: Any) -> str:
     return f"{value / 60_000:.1f} min"
 
 
-def _filter_text(summary: dict[str, Any]) -> str:
-    parts = [f"{k} {v}" for k, v in summary["filters"].items() if v is not None]
-    return f" matching {', '.join(parts)}" if parts else ""
-
-
-def summary_lines(summary: dict[str, Any]) -> list[str]:
+def summary_lines(summary: HistorySummary) -> list[str]:
     """The summary as a few lines of plain text."""
-    by = summary["by_status"]
-    counts = " · ".join(f"{n:,} {s}" for s, n in by.items())
-    since = _when(summary["since"])
-    rate = summary["success_rate"]
-    d = summary["duration_ms"]
-    tok = summary["tokens"]
+    counts = " · ".join(f"{n:,} {s}" for s, n in summary.by_status.items())
+    rate = summary.success_rate
+    d = summary.duration_ms
+    tok = summary.tokens
     lines = [
-        f"{summary['runs']:,} runs since {since}{_filter_text(summary)}: {counts}",
+        f"{summary.runs:,} runs since {_when(summary.since)}{summary.filters.described()}: "
+        + counts,
         "success rate "
         + (f"{rate:.1%}" if rate is not None else "n/a (nothing ran)")
-        + f" · duration p50 {format_ms(d['p50']) or 'n/a'}, p95 {format_ms(d['p95']) or 'n/a'}",
+        + f" · duration p50 {format_ms(d.p50) or 'n/a'}, p95 {format_ms(d.p95) or 'n/a'}",
     ]
-    if tok["total"] or summary["cost_usd"]:
+    if tok.total or summary.cost_usd:
         lines.append(
-            f"tokens {tok['prompt']:,} prompt + {tok['completion']:,} completion"
-            f" · cost ${summary['cost_usd']:.4f}"
+            f"tokens {tok.prompt:,} prompt + {tok.completion:,} completion"
+            f" · cost ${summary.cost_usd:.4f}"
         )
     return lines
 
 
-def _errors_block(errors: list[dict[str, Any]]) -> None:
+def _errors_block(errors: list[ErrorPattern]) -> None:
     if not errors:
         return
     click.echo("\nmost common errors:")
     for e in errors:
-        click.echo(f"  {e['count']:>7,}  {e['pattern']}")
+        click.echo(f"  {e.count:>7,}  {e.pattern}")
 
 
-def _per_type_block(per_type: dict[str, dict[str, Any]]) -> None:
+def _per_type_block(per_type: dict[str, TypeTotals]) -> None:
     if not per_type:
         return
     click.echo("\nLLM use by type:")
     for kind, s in per_type.items():
         click.echo(
-            f"  {kind:<32} {s['prompt_tokens'] + s['completion_tokens']:>12,} tokens"
-            f"  ${s['cost_usd']:.4f}"
+            f"  {kind:<32} {s.prompt_tokens + s.completion_tokens:>12,} tokens  ${s.cost_usd:.4f}"
         )

@@ -21,6 +21,15 @@ from ..errors import UsageError
 from ..home import Home
 from .index import FAILED, DayIndex, code_mask, usage_sums
 from .reader import Day, iter_days
+from .summary import (
+    DayTotals,
+    Durations,
+    ErrorPattern,
+    Filters,
+    HistorySummary,
+    Tokens,
+    TypeTotals,
+)
 
 TOP_ERRORS = 5
 
@@ -69,14 +78,9 @@ class HistoryQuery:
         """The earliest start time that is still inside the window."""
         return now - timedelta(days=self.days)
 
-    def filters(self) -> dict[str, Any]:
+    def filters(self) -> Filters:
         status = "success" if self.success_only else "failed" if self.failed_only else None
-        return {
-            "category": self.category,
-            "type": self.type,
-            "task_id": self.task_id,
-            "status": status,
-        }
+        return Filters(category=self.category, type=self.type, task_id=self.task_id, status=status)
 
 
 class HistoryScan:
@@ -142,16 +146,14 @@ class HistoryScan:
             rows = [i for i in _all(idx, rows) if keys[i] >= since]
         return rows
 
-    def summary(self) -> dict[str, Any]:
-        """The totals of every record yielded so far, as a JSON-ready dict."""
-        out = {
-            "since": self.since.isoformat(timespec="seconds"),
-            "until": self.now.isoformat(timespec="seconds"),
-            "days": self.query.days,
-            "filters": self.query.filters(),
-        }
-        out.update(self.totals.as_dict())
-        return out
+    def summary(self) -> HistorySummary:
+        """The totals of every record yielded so far (``--json``: its ``to_json()``)."""
+        return self.totals.summary(
+            since=self.since.isoformat(timespec="seconds"),
+            until=self.now.isoformat(timespec="seconds"),
+            days=self.query.days,
+            filters=self.query.filters(),
+        )
 
 
 def _all(idx: DayIndex, rows: Sequence[int] | None) -> Sequence[int]:
@@ -226,58 +228,62 @@ class Totals:
             if newest > group[2]:
                 group[1], group[2] = message, newest
 
-    def as_dict(self) -> dict[str, Any]:
-        """The totals as the ``summary`` of ``amgr history --json``."""
+    def summary(self, *, since: str, until: str, days: int, filters: Filters) -> HistorySummary:
+        """The totals as the summary of a query over ``days`` from ``since`` to ``until``."""
         runs = sum(self.by_status.values())
         ran = runs - self.by_status["skipped"]
         prompt = sum(s[2] for s in self.per_day.values())
         completion = sum(s[3] for s in self.per_day.values())
         chunks = [c for c in self.durations if c]
-        return {
-            "runs": runs,
-            "by_status": {k: self.by_status[k] for k in sorted(self.by_status)},
-            "success_rate": round(self.by_status["success"] / ran, 4) if ran else None,
-            "duration_ms": {
-                "p50": percentile(chunks, 50),
-                "p95": percentile(chunks, 95),
-                "max": max(c[-1] for c in chunks) if chunks else None,
-            },
-            "tokens": {"prompt": prompt, "completion": completion, "total": prompt + completion},
-            "cost_usd": round(sum(s[4] for s in self.per_day.values()), 6),
-            "per_day": {
-                d.isoformat(): {
-                    "runs": s[0],
-                    "failed": s[1],
-                    "prompt_tokens": s[2],
-                    "completion_tokens": s[3],
-                    "cost_usd": round(s[4], 6),
-                }
+        return HistorySummary(
+            since=since,
+            until=until,
+            days=days,
+            filters=filters,
+            runs=runs,
+            by_status={k: self.by_status[k] for k in sorted(self.by_status)},
+            success_rate=round(self.by_status["success"] / ran, 4) if ran else None,
+            duration_ms=Durations(
+                p50=percentile(chunks, 50),
+                p95=percentile(chunks, 95),
+                max=max(c[-1] for c in chunks) if chunks else None,
+            ),
+            tokens=Tokens(prompt=prompt, completion=completion, total=prompt + completion),
+            cost_usd=round(sum(s[4] for s in self.per_day.values()), 6),
+            per_day={
+                d.isoformat(): DayTotals(
+                    runs=s[0],
+                    failed=s[1],
+                    prompt_tokens=s[2],
+                    completion_tokens=s[3],
+                    cost_usd=round(s[4], 6),
+                )
                 for d, s in sorted(self.per_day.items(), reverse=True)
             },
-            "per_type": {
-                f"{c}/{t}": {
-                    "runs_with_usage": s[0],
-                    "prompt_tokens": s[1],
-                    "completion_tokens": s[2],
-                    "cost_usd": round(s[3], 6),
-                }
+            per_type={
+                f"{c}/{t}": TypeTotals(
+                    runs_with_usage=s[0],
+                    prompt_tokens=s[1],
+                    completion_tokens=s[2],
+                    cost_usd=round(s[3], 6),
+                )
                 for (c, t), s in sorted(self.per_kind.items())
             },
-            "errors": self.error_patterns(),
-            "unreadable_lines": self.unreadable,
-            "files_read": self.files,
-        }
+            errors=self.error_patterns(),
+            unreadable_lines=self.unreadable,
+            files_read=self.files,
+        )
 
-    def error_patterns(self, top: int = TOP_ERRORS) -> list[dict[str, Any]]:
+    def error_patterns(self, top: int = TOP_ERRORS) -> list[ErrorPattern]:
         """The most common errors, similar messages grouped (numbers and ids taken out)."""
         ranked = sorted(self.patterns.items(), key=lambda kv: (-kv[1][0], kv[0]))[:top]
         return [
-            {
-                "pattern": p,
-                "count": g[0],
-                "example": g[1],
-                "last_seen": datetime.fromtimestamp(g[2], self.tz).isoformat(),
-            }
+            ErrorPattern(
+                pattern=p,
+                count=g[0],
+                example=g[1],
+                last_seen=datetime.fromtimestamp(g[2], self.tz).isoformat(),
+            )
             for p, g in ranked
         ]
 
@@ -322,7 +328,7 @@ def query_records(home: Home, query: HistoryQuery, now: datetime) -> Iterator[di
             yield day.record(row)
 
 
-def summarize(home: Home, query: HistoryQuery, now: datetime) -> dict[str, Any]:
+def summarize(home: Home, query: HistoryQuery, now: datetime) -> HistorySummary:
     """The summary of every matching record (see :meth:`HistoryScan.summary`)."""
     scan = HistoryScan(home, query, now)
     for _ in scan:
