@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import UsageError
 from .output import console, is_tty, manager, print_json
+
+if TYPE_CHECKING:
+    from ..logs.records import RunRecord
 
 
 @click.command("init")
@@ -163,7 +166,7 @@ def _run_with_progress(mgr: Any, spec: Any, overrides: dict[str, Any], show: boo
         return mgr.run(spec, overrides=overrides, progress=progress)
 
 
-def _describe(record: Any) -> None:
+def _describe(record: RunRecord) -> None:
     """The run in a few lines: the head, then what it made (stdout) or why not (stderr)."""
     from ..results import RunResult
 
