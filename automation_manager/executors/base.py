@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..content import ContentStore
 from ..logs.records import Usage
-from ..results import RunResult
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # RunResult only in annotations: `status` need not build its model
     from ..config import TaskSpec, Workspace
     from ..llm import LLMClient
+    from ..results import RunResult
     from ..runs.tracker import RunTracker
 
 ProgressFn = Callable[[str, int, int], None]
