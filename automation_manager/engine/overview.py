@@ -9,7 +9,6 @@ documented ``--json`` document (:mod:`automation_manager.reports`).
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +16,7 @@ from zoneinfo import ZoneInfo
 from ..config import TaskSpec, Workspace
 from ..enums import MisfirePolicy
 from ..procs import is_alive
-from ..reports import FLATTEN, OMIT_NONE, Report
+from ..reports import Report, field
 from ..scheduling import format_duration
 from .admission import Admission, DayState
 from .lock import lock_is_held
@@ -25,7 +24,6 @@ from .planning import catch_up, firings, next_firing, schedulable
 from .state import StateStore
 
 
-@dataclass(frozen=True, eq=False)
 class Stamp(Report):
     """One instant as ISO 8601 strings, in UTC and in the configured zone."""
 
@@ -42,7 +40,6 @@ def stamp(when: datetime | None, tz: ZoneInfo) -> Stamp | None:
     return None if when is None else Stamp.at(when, tz)
 
 
-@dataclass(frozen=True, eq=False)
 class DaemonStatus(Report):
     """Whether a daemon holds the home; ``stale_pid`` names one that died holding state."""
 
@@ -51,10 +48,9 @@ class DaemonStatus(Report):
     started_at: str | None = None
     mode: str | None = None
     """``run`` (the daemon) or ``once`` (``amgr run --once``)."""
-    stale_pid: int | None = field(default=None, metadata=OMIT_NONE)
+    stale_pid: int | None = field(default=None, omit_none=True)
 
 
-@dataclass(frozen=True, eq=False)
 class TaskRow(Report):
     """What status and plan show of every task."""
 
@@ -67,7 +63,6 @@ class TaskRow(Report):
     """The schedule in words, or None for an exec-now-only task."""
 
 
-@dataclass(frozen=True, eq=False)
 class TaskStatus(TaskRow):
     """A scheduled task's next due time, its (jittered) start, and its last due time."""
 
@@ -76,7 +71,6 @@ class TaskStatus(TaskRow):
     last_due: Stamp | None
 
 
-@dataclass(frozen=True, eq=False)
 class RunInProgress(Report):
     """A run noted in flight; ``stale`` when the process that noted it is gone."""
 
@@ -93,13 +87,11 @@ class RunInProgress(Report):
     stale: bool
 
 
-@dataclass(frozen=True, eq=False)
 class QuotaUse(Report):
     used: int
     limit: int | None
 
 
-@dataclass(frozen=True, eq=False)
 class QuotaHeld(Report):
     """Quota slots held by runs in progress."""
 
@@ -107,7 +99,6 @@ class QuotaHeld(Report):
     ebooks: int
 
 
-@dataclass(frozen=True, eq=False)
 class Quota(Report):
     """Today's content and ebook counts against the daily limits."""
 
@@ -117,17 +108,15 @@ class Quota(Report):
     in_progress: QuotaHeld
 
 
-@dataclass(frozen=True, eq=False)
 class LLMStatus(Report):
     """The provider, and today's spend when a daily budget is set."""
 
     provider: str | None
     daily_budget_usd: float | None
     spent_today_usd: float | None
-    reserved_usd: float | None = field(default=None, metadata=OMIT_NONE)
+    reserved_usd: float | None = field(default=None, omit_none=True)
 
 
-@dataclass(frozen=True, eq=False)
 class StatusReport(Report):
     """Everything ``amgr status`` shows (``--json``: :meth:`to_json`)."""
 
@@ -150,9 +139,9 @@ def daemon_status(ws: Workspace, state: StateStore) -> DaemonStatus:
     running = lock_is_held(ws.home)
     if info is not None and running:
         return DaemonStatus(
-            running, pid=info.pid, started_at=info.started_at.isoformat(), mode=info.mode
+            running=running, pid=info.pid, started_at=info.started_at.isoformat(), mode=info.mode
         )
-    return DaemonStatus(running, stale_pid=info.pid if info is not None else None)
+    return DaemonStatus(running=running, stale_pid=info.pid if info is not None else None)
 
 
 def _task_fields(spec: TaskSpec) -> dict[str, Any]:
@@ -242,15 +231,14 @@ def status_report(ws: Workspace, now: datetime) -> StatusReport:
         in_progress=in_progress,
         quota=Quota(
             date=now.date().isoformat(),
-            content=QuotaUse(today.content, ws.config.max_daily_content),
-            ebooks=QuotaUse(today.ebooks, ws.config.max_daily_ebooks),
-            in_progress=QuotaHeld(today.reserved_content, today.reserved_ebooks),
+            content=QuotaUse(used=today.content, limit=ws.config.max_daily_content),
+            ebooks=QuotaUse(used=today.ebooks, limit=ws.config.max_daily_ebooks),
+            in_progress=QuotaHeld(content=today.reserved_content, ebooks=today.reserved_ebooks),
         ),
         llm=_llm(ws, today),
     )
 
 
-@dataclass(frozen=True, eq=False)
 class Firing(Report):
     """One future firing: its due time, its exact (jittered) start and the latest start."""
 
@@ -259,7 +247,6 @@ class Firing(Report):
     latest: Stamp
 
 
-@dataclass(frozen=True, eq=False)
 class Timing(Report):
     """How a scheduled task's firings are placed (absent from an unscheduled task's row)."""
 
@@ -272,11 +259,10 @@ class Timing(Report):
     last_due: Stamp | None
 
 
-@dataclass(frozen=True, eq=False, kw_only=True)
 class TaskPlan(TaskRow):
     """One task of ``amgr plan``: its firings in the period and its catch-up at start."""
 
-    timing: Timing | None = field(default=None, metadata=FLATTEN)
+    timing: Timing | None = field(default=None, flatten=True)
     firings: list[Firing] = field(default_factory=list)
     more: bool = False
     """More firings than the limit fell in the period."""
@@ -284,7 +270,6 @@ class TaskPlan(TaskRow):
     catch_up_note: str
 
 
-@dataclass(frozen=True, eq=False)
 class PlanReport(Report):
     """Everything ``amgr plan`` shows (``--json``: :meth:`to_json`)."""
 

@@ -7,12 +7,9 @@ renders from; :class:`~automation_manager.logs.history.HistoryScan` builds it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..reports import Report
 
 
-@dataclass(frozen=True, eq=False)
 class Filters(Report):
     """The query's filters; None where a filter was not given."""
 
@@ -28,7 +25,6 @@ class Filters(Report):
         return f" matching {', '.join(parts)}" if parts else ""
 
 
-@dataclass(frozen=True, eq=False)
 class Durations(Report):
     """Nearest-rank percentiles of the runs that ran (skipped ones excluded), in ms."""
 
@@ -37,14 +33,12 @@ class Durations(Report):
     max: int | None
 
 
-@dataclass(frozen=True, eq=False)
 class Tokens(Report):
     prompt: int
     completion: int
     total: int
 
 
-@dataclass(frozen=True, eq=False)
 class DayTotals(Report):
     """One local day: runs, failed or interrupted ones, tokens and cost."""
 
@@ -55,7 +49,6 @@ class DayTotals(Report):
     cost_usd: float
 
 
-@dataclass(frozen=True, eq=False)
 class TypeTotals(Report):
     """Model use of one ``category/type``."""
 
@@ -65,7 +58,6 @@ class TypeTotals(Report):
     cost_usd: float
 
 
-@dataclass(frozen=True, eq=False)
 class ErrorPattern(Report):
     """Similar errors grouped (numbers and ids taken out), with the newest example."""
 
@@ -75,7 +67,6 @@ class ErrorPattern(Report):
     last_seen: str
 
 
-@dataclass(frozen=True, eq=False)
 class HistorySummary(Report):
     """The totals of every record a history query matched."""
 
