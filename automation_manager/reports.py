@@ -18,7 +18,6 @@ costs about 1 ms per class, which ``amgr status`` would pay at every start.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, dataclass_transform
 
@@ -72,7 +71,8 @@ class Report(Mapping[str, Any]):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         fields = list(cls._fields)
-        for name, annotation in inspect.get_annotations(cls).items():
+        own = cls.__dict__.get("__annotations__", {})  # noqa: RUF063 (inspect costs ~8 ms to import)
+        for name, annotation in own.items():
             if str(annotation).startswith("ClassVar"):
                 continue
             value = cls.__dict__.get(name, _MISSING)
