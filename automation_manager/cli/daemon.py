@@ -114,9 +114,12 @@ def _render_status(report: StatusReport) -> None:
     else:
         click.echo("runs in progress: none")
     q = report.quota
+    held = q.in_progress
+    running = f" (+{held.content} in progress)" if held.content else ""
     click.echo(
-        f"today ({q.date}): content {q.content.used}/{q.content.limit}, "
+        f"today ({q.date}): content {q.content.used}/{q.content.limit}{running}, "
         f"ebooks {q.ebooks.used}/{q.ebooks.limit}"
+        + (f" (+{held.ebooks} in progress)" if held.ebooks else "")
     )
     llm = report.llm
     if llm.provider:
@@ -124,7 +127,10 @@ def _render_status(report: StatusReport) -> None:
     if llm.daily_budget_usd is not None:
         spent = llm.spent_today_usd
         spent_text = "unknown" if spent is None else f"${spent:.4f}"
-        click.echo(f"llm spend today: {spent_text} of ${llm.daily_budget_usd:.2f}")
+        held_usd = (
+            f" (+${llm.reserved_usd:.4f} held by runs in progress)" if llm.reserved_usd else ""
+        )
+        click.echo(f"llm spend today: {spent_text} of ${llm.daily_budget_usd:.2f}{held_usd}")
 
 
 @click.command("plan")
