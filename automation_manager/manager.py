@@ -14,11 +14,12 @@ from .config import edit as edits
 from .config.tasks import Task
 from .engine.clock import Clock, system_clock
 from .engine.runner import RunRequest, execute_run
-from .enums import TASK_TYPES, Category, Trigger
+from .enums import Category, Trigger
 from .errors import ConfigError, Problem
 from .executors.base import ProgressFn
 from .home import CONFIG_FILE, TASKS_FILE, Home
 from .logs.records import RunRecord
+from .tasktypes import REGISTRY
 
 
 class AutomationManager:
@@ -158,13 +159,13 @@ class AutomationManager:
         data = dict(task or {})
         if type_ is not None:
             data.setdefault("type", type_)
-        if data.get("type") not in TASK_TYPES[cat]:
+        if data.get("type") not in REGISTRY.names(cat):
             raise ConfigError(
                 Problem(
                     "command line",
                     "type",
                     f"unknown {cat.value} type {data.get('type')!r}",
-                    f"use one of: {', '.join(TASK_TYPES[cat])}",
+                    f"use one of: {', '.join(REGISTRY.names(cat))}",
                 )
             )
         data.setdefault("id", f"adhoc-{cat.value}-{data['type']}")

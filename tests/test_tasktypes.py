@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from automation_manager.cli import cli
 from automation_manager.config.models import LLMConfig
-from automation_manager.enums import TASK_TYPES, Category
+from automation_manager.enums import Category
 from automation_manager.errors import SkipRun
 from automation_manager.executors import content_creation, maintenance, monetization, publishing
 from automation_manager.llm.budget import (
@@ -27,7 +27,6 @@ from automation_manager.llm.budget import (
     expected_tokens,
     run_cost,
 )
-from automation_manager.runs import MULTI_STAGE
 from automation_manager.tasktypes import REGISTRY, TaskType, UnknownTaskType
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -86,15 +85,15 @@ def triple(expected: Expected | None) -> tuple[int, int, int] | None:
     return expected.prompt_tokens, expected.completion_tokens, expected.calls
 
 
-def test_task_types_view_lists_the_same_types_in_the_same_order() -> None:
-    assert {c.value: tuple(TASK_TYPES[c]) for c in Category} == BEFORE_TASK_TYPES
+def test_the_registry_lists_the_same_types_in_the_same_order() -> None:
+    assert {c.value: REGISTRY.names(c) for c in Category} == BEFORE_TASK_TYPES
 
 
 @pytest.mark.parametrize(("category", "kind"), ALL_PAIRS)
 def test_calls_model_and_multi_stage_views_answer_as_before(category: str, kind: str) -> None:
     assert calls_model(category, kind) == (kind in BEFORE_MODEL_TYPES.get(category, set()))
     assert calls_model(Category(category), kind) == calls_model(category, kind)
-    assert ((category, kind) in MULTI_STAGE) == ((category, kind) in BEFORE_MULTI_STAGE)
+    assert REGISTRY.get(category, kind).multi_stage == ((category, kind) in BEFORE_MULTI_STAGE)
 
 
 def test_expected_tokens_view_answers_as_before() -> None:
@@ -277,8 +276,6 @@ def test_an_unknown_type_or_category_names_the_choices() -> None:
     with pytest.raises(UnknownTaskType, match="no category 'marketing': use one of content_"):
         REGISTRY.get("marketing", "blog")
     assert REGISTRY.find("marketing", "blog") is None and REGISTRY.types("marketing") == ()
-    with pytest.raises(KeyError):
-        TASK_TYPES["marketing"]  # type: ignore[index]
 
 
 def test_a_registry_refuses_a_type_twice() -> None:

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..enums import TASK_TYPES, Category
+from ..enums import Category
 from ..errors import ConfigError, Problem
 from ..fsutil import is_safe_id
 from ..home import CONFIG_FILE, SCHEDULES_FILE, TASKS_FILE, Home
+from ..tasktypes import REGISTRY
 from .defaults import DEFAULT_SCHEDULES
 from .jsonsafe import read_json_file, value_problems
 from .models import Config
@@ -266,13 +267,13 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
         for category in Category:
             for type_, value in dict(getattr(schedules_file, category.value)).items():
                 where = f"{category.value}.{type_}"
-                if type_ not in TASK_TYPES[category]:
+                if type_ not in REGISTRY.names(category):
                     problems.append(
                         Problem(
                             SCHEDULES_FILE,
                             where,
                             f"unknown {category.value} type {type_!r}",
-                            f"use one of: {', '.join(TASK_TYPES[category])}",
+                            f"use one of: {', '.join(REGISTRY.names(category))}",
                         )
                     )
                     continue
@@ -287,13 +288,13 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
         for category, tasks in tasks_file.by_category().items():
             for index, task in enumerate(tasks):
                 where = f"{category.value}[{index}]"
-                if task.type not in TASK_TYPES[category]:
+                if task.type not in REGISTRY.names(category):
                     problems.append(
                         Problem(
                             TASKS_FILE,
                             f"{where}.type",
                             f"unknown {category.value} type {task.type!r}",
-                            f"use one of: {', '.join(TASK_TYPES[category])}",
+                            f"use one of: {', '.join(REGISTRY.names(category))}",
                         )
                     )
                     continue

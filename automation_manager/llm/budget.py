@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..enums import Category
 from ..errors import SkipRun
 from ..tasktypes import REGISTRY, Expected, TaskType
 from .provider import resolve_provider
@@ -23,22 +22,6 @@ if TYPE_CHECKING:
 
 SAFETY = 1.2
 """Estimates are multiplied by this before they are compared with what is left."""
-
-
-EXPECTED: dict[str, Expected] = {
-    t.name: tokens.fixed
-    for t in REGISTRY
-    if (tokens := t.tokens) is not None and tokens.each is None
-}
-"""View over the registry: expected tokens of the single-call model types, by name."""
-
-MODEL_TYPES: dict[str, frozenset[str]] = {
-    c.value: frozenset(t.name for t in REGISTRY.types(c) if t.calls_model)
-    for c in Category
-    if any(t.calls_model for t in REGISTRY.types(c))
-}
-"""View over the registry: the (category, type) pairs whose runs call the model and so
-are budget-checked. Prefer ``REGISTRY.get(category, type).calls_model``."""
 
 
 def calls_model(category: str, kind: str) -> bool:

@@ -16,9 +16,10 @@ from datetime import date, datetime, timedelta, tzinfo
 from itertools import compress
 from typing import Any
 
-from ..enums import TASK_TYPES, Category
+from ..enums import Category
 from ..errors import UsageError
 from ..home import Home
+from ..tasktypes import REGISTRY
 from .index import FAILED, DayIndex, code_mask, usage_sums
 from .reader import Day, iter_days
 from .summary import (
@@ -67,7 +68,7 @@ class HistoryQuery:
             )
         if self.type is not None:
             cats = [Category(self.category)] if self.category else list(Category)
-            types = sorted({t for c in cats for t in TASK_TYPES[c]})
+            types = sorted({t for c in cats for t in REGISTRY.names(c)})
             if self.type not in types:
                 where = f" in {self.category}" if self.category else ""
                 raise UsageError(

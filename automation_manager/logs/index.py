@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, TypeVar
 
 import msgspec
 
-from ..enums import TASK_TYPES, Category, RunStatus
+from ..enums import Category, RunStatus
 from ..fsutil import atomic_write_bytes
+from ..tasktypes import REGISTRY
 from .lines import MAX_LINE, line_ends
 
 VERSION = 4
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
 else:  # msgspec gives back these very strings: hashed once, compared by identity
     _Status = Literal[tuple(s.value for s in RunStatus)]
     _Category = Literal[tuple(c.value for c in Category)]
-    _Type = Literal[tuple(sorted({t for types in TASK_TYPES.values() for t in types}))]
+    _Type = Literal[tuple(sorted({t.name for t in REGISTRY}))]
 
 
 class _Line(msgspec.Struct, gc=False):
