@@ -73,25 +73,13 @@ def table(title: str | None, columns: list[str], rows: list[list[str]]) -> None:
             click.echo("\t".join(row))
 
 
-class MaskedBytes(io.RawIOBase):
-    """A binary stdout that masks every registered secret in what is written to it.
+class _Passthrough:
+    """What a masking stream forwards to the stream it wraps, unchanged."""
 
-    Its file descriptor is the real one: ``history --json`` sends the records' stored
-    bytes with a zero-copy ``writev`` (scanning a year of records for secrets would cost
-    seconds; each record was scrubbed when it was written), and the rest through here.
-    """
-
-    def __init__(self, inner: IO[bytes]) -> None:
-        super().__init__()
-        self.inner = inner
+    inner: IO[Any]
 
     def writable(self) -> bool:
         return True
-
-    def write(self, data: Any) -> int:
-        raw = bytes(data)
-        self.inner.write(REGISTRY.mask_bytes(raw) if REGISTRY.forms else raw)
-        return len(raw)
 
     def flush(self) -> None:
         self.inner.flush()
@@ -103,7 +91,25 @@ class MaskedBytes(io.RawIOBase):
         return self.inner.isatty()
 
 
-class MaskedText(io.TextIOBase):
+class MaskedBytes(_Passthrough, io.RawIOBase):
+    """A binary stdout that masks every registered secret in what is written to it.
+
+    Its file descriptor is the real one: ``history --json`` sends the records' stored
+    bytes with a zero-copy ``writev`` (scanning a year of records for secrets would cost
+    seconds; each record was scrubbed when it was written), and the rest through here.
+    """
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def write(self, data: Any) -> int:
+        raw = bytes(data)
+        self.inner.write(REGISTRY.mask_bytes(raw) if REGISTRY.forms else raw)
+        return len(raw)
+
+
+class MaskedText(_Passthrough, io.TextIOBase):
     """A text stream that masks every registered secret before writing to ``inner``.
 
     Looks like the stream it wraps (encoding, ``isatty``, ``fileno``) so click and rich
@@ -131,23 +137,11 @@ class MaskedText(io.TextIOBase):
     def errors(self) -> str | None:  # type: ignore[override]
         return getattr(self.inner, "errors", None) or "strict"
 
-    def writable(self) -> bool:
-        return True
-
     def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         self.inner.write(REGISTRY.mask(text))
         return len(text)
-
-    def flush(self) -> None:
-        self.inner.flush()
-
-    def fileno(self) -> int:
-        return self.inner.fileno()
-
-    def isatty(self) -> bool:
-        return self.inner.isatty()
 
 
 @contextmanager
