@@ -208,3 +208,46 @@ def test_the_state_is_rebuilt_from_the_log_when_missing_or_damaged(tmp_path: Pat
             assert "max_daily_content reached: 2 of 2" in rec["error"]
         status = json.loads(finish(amgr(home, "status", "--json"))[1])
     assert status["quota"]["content"] == {"used": 2, "limit": 2}
+
+
+def test_a_running_daemon_records_an_exec_now_killed_beside_it(tmp_path: Path) -> None:
+    """The daemon's next run records the dead run once, with its spend, and the quota
+    slot it held is free again."""
+    tick = {"id": "tick", "type": "pending_report", "schedule": {"interval": "1s"}}
+    with FakeOpenAI() as server:
+        home = make_home(tmp_path / "h", server, llm={"daily_budget_usd": 5.0})
+        tasks = json.loads((home / "tasks.json").read_text())
+        tasks["maintenance"] = [tick]
+        (home / "tasks.json").write_text(json.dumps(tasks))
+        daemon = amgr(home, "run")
+        try:
+            proc = amgr(
+                home,
+                "exec-now",
+                "content_creation",
+                "ebook",
+                "-p",
+                "topic=focus",
+                "-p",
+                "chapters=3",
+            )
+            wait_until(lambda: len(server.requests) >= 1)
+            server.delay = 30.0
+            wait_until(lambda: len(server.requests) >= 2)
+            proc.kill()
+            proc.wait(10)
+            server.delay = 0.0
+
+            def recorded() -> bool:
+                return any(r["type"] == "ebook" for r in records(home))
+
+            wait_until(recorded, 20)
+        finally:
+            daemon.terminate()
+            daemon.wait(20)
+    [rec] = [r for r in records(home) if r["type"] == "ebook"]
+    assert rec["status"] == "interrupted" and "amgr exec-now stopped" in rec["error"]
+    assert rec["usage"]["cost_usd"] > 0
+    status = json.loads(finish(amgr(home, "status", "--json"))[1])
+    assert status["quota"]["in_progress"] == {"content": 0, "ebooks": 0}
+    assert status["llm"]["spent_today_usd"] == pytest.approx(rec["usage"]["cost_usd"])

@@ -182,7 +182,7 @@ class Admission:
             db = self._open()
             with db.transaction() as conn:
                 self._current(conn, now)
-                _drop_stale(conn)
+                _drop_stale(conn, self.home)
                 stored = spec.index >= 0
                 if stored:
                     _check_overlap(conn, spec.id)
@@ -280,7 +280,7 @@ class Admission:
             db = self._open()
             with db.transaction() as conn:
                 self._current(conn, now)
-                _drop_stale(conn)
+                _drop_stale(conn, self.home)
                 return _day_state(conn, now.date().isoformat())
 
     def last_status(self, task_id: str, now: datetime) -> str | None:
@@ -335,13 +335,20 @@ def _estimate(ws: Workspace, kind: TaskType, params: dict[str, Any]) -> float:
     return run_cost(llm, kind, params)
 
 
-def _drop_stale(conn: sqlite3.Connection) -> None:
-    """Forget reservations of processes that are gone (their runs are recorded from
-    their in-flight notes, see :mod:`.recovery`)."""
+def _drop_stale(conn: sqlite3.Connection, home: Home) -> None:
+    """Forget reservations of processes that are gone and left no in-flight note.
+
+    A reservation whose note is still there waits for the recorder to record its run
+    ``interrupted`` with the spend it noted (:meth:`~.recorder.Recorder.recover`); that
+    record settles it.
+    """
     rows = conn.execute("SELECT record_id, pid, token FROM reservations").fetchall()
     for record_id, pid, token in rows:
-        if not is_alive(int(pid), str(token)):
-            conn.execute("DELETE FROM reservations WHERE record_id = ?", (record_id,))
+        if is_alive(int(pid), str(token)):
+            continue
+        if (home.state_dir / "inflight" / f"{record_id}.json").exists():
+            continue
+        conn.execute("DELETE FROM reservations WHERE record_id = ?", (record_id,))
 
 
 def _check_overlap(conn: sqlite3.Connection, task_id: str) -> None:

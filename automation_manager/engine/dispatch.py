@@ -262,6 +262,7 @@ class Dispatcher:
 
     def perform(self, ticket: Ticket, record_id: str, cancel: threading.Event) -> Attempt:
         """One attempt through the runner (admission, executor, record not yet written)."""
+        self._recover_others()
         req = RunRequest(
             spec=ticket.spec,
             trigger=ticket.trigger,
@@ -272,6 +273,20 @@ class Dispatcher:
         return perform_run(
             self._workspace(), req, recorder=self.recorder, clock=self._clock, cancel=cancel
         )
+
+    def _recover_others(self) -> None:
+        """Record runs of other processes that died (a killed ``exec-now``) before this
+        run is admitted: their reservations would hold a quota, a budget or the task
+        itself until then. Only looked into when there are more notes than our runs."""
+        try:
+            notes = len(os.listdir(self.state.inflight_dir))
+        except OSError:
+            return
+        if notes > len(self.pool.running()):
+            try:
+                self.recorder.recover(self._clock())
+            except Exception as exc:  # never costs this run
+                log.warning("could not record the runs other processes left: %s", exc)
 
     def finish(self, ticket: Ticket, attempt: Attempt) -> None:
         """Record the attempt; queue a retry of a transient failure; count final failures."""

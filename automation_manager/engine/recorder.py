@@ -80,6 +80,7 @@ class Recorder:
         self._waiting: list[tuple[RunRecord, bool]] = []
         self._full_since: datetime | None = None
         self._settle_failing = False
+        self._recovering = threading.Lock()
         self.last_error = ""
         """Why the last record that could not be written was refused."""
 
@@ -204,6 +205,17 @@ class Recorder:
         Notes of live processes (a running daemon, another ``exec-now``) are left alone.
         Each recovered run's scheduled due time counts as run. Returns the records written.
         """
+        from filelock import FileLock
+
+        from ..fsutil import ensure_dir
+
+        ensure_dir(self.home.locks_dir)
+        # One recovering process at a time: a daemon and an exec-now that both find the
+        # same dead run record it once between them.
+        with self._recovering, FileLock(str(self.home.locks_dir / "recover.lock"), timeout=60):
+            return self._recover(now)
+
+    def _recover(self, now: datetime) -> list[RunRecord]:
         from .recovery import already_logged
 
         recorded: list[RunRecord] = []
