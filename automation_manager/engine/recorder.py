@@ -81,6 +81,7 @@ class Recorder:
         self._full_since: datetime | None = None
         self._settle_failing = False
         self._recovering = threading.Lock()
+        self._flushing = threading.Lock()
         self.last_error = ""
         """Why the last record that could not be written was refused."""
 
@@ -128,7 +129,14 @@ class Recorder:
         return RunRecord.model_validate(REGISTRY.scrub(data))
 
     def flush_waiting(self) -> int:
-        """Write the records that wait for disk space, oldest first. Returns how many."""
+        """Write the records that wait for disk space, oldest first. Returns how many.
+
+        One flush at a time (workers finishing together must not both write the head).
+        """
+        with self._flushing:
+            return self._flush_waiting()
+
+    def _flush_waiting(self) -> int:
         written = 0
         while True:
             with self._lock:
@@ -169,17 +177,19 @@ class Recorder:
             count = len(self._waiting)
             if first:
                 self._full_since = self._clock()
-        reason = getattr(exc, "strerror", None) or str(exc)
+        full = getattr(exc, "disk_full", None)
+        what = "cannot write records" if full is False else "disk full"
         if first:
             log.error(
-                "disk full under %s: %d records waiting (%s); amgr keeps running and writes "
-                "them when space returns",
+                "%s under %s: %d records waiting (%s); amgr keeps running and writes them "
+                "as soon as it can",
+                what,
                 self.home.mp,
                 count,
-                reason,
+                exc,
             )
         else:
-            log.debug("disk full under %s: %d records waiting", self.home.mp, count)
+            log.debug("%s under %s: %d records waiting", what, self.home.mp, count)
 
     def _written(self, record: RunRecord, final: bool) -> None:
         try:
