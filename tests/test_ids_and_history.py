@@ -252,3 +252,22 @@ def test_history_follow_prints_a_record_a_run_appends(home: Path) -> None:
         if follower.poll() is None:
             follower.kill()
             follower.wait()
+
+
+def test_tail_follows_across_midnight_and_waits_for_whole_lines(home: Path) -> None:
+    from automation_manager.logs.history import HistoryQuery, Tail
+
+    clock = [datetime(2026, 11, 30, 23, 59, 50).astimezone()]
+    before = clock[0] - timedelta(minutes=5)
+    plant(home, "rbefore", NOW - before)  # already there: not printed
+    tail = Tail(Home(home), HistoryQuery(status="success"), lambda: clock[0])
+    assert tail.poll() == []
+    plant(home, "rlate", NOW - clock[0])
+    plant(home, "rfailed", NOW - clock[0], status="failed")  # filtered out
+    clock[0] += timedelta(seconds=20)  # past midnight: a new day file
+    plant(home, "rnext", NOW - clock[0])
+    day_file = Home(home).logs_dir / f"{clock[0].date().isoformat()}.jsonl"
+    with open(day_file, "ab") as fh:
+        fh.write(b'{"id": "rtorn"')  # a line still being written
+    assert [r["id"] for r in tail.poll()] == ["rlate", "rnext"]
+    assert tail.poll() == []

@@ -460,22 +460,25 @@ def find_record(home: Home, given: str, tz: tzinfo | None = None) -> dict[str, A
 
 
 class Tail:
-    """The records appended to the log after it was opened, like ``tail -f`` of today's
-    file: :meth:`poll` returns the new whole lines that pass the query's filters.
+    """The records appended to the log after it was opened, like ``tail -f``:
+    :meth:`poll` returns the new whole lines that pass the query's filters.
 
-    Each poll looks at the file of today's date (``now()``), so it follows across
-    midnight; a line still being written is read at the next poll.
+    A file is named by the date in its records' own offset, which near midnight need not
+    be this machine's date, so each poll reads the files of yesterday, today and
+    tomorrow: one that existed at the start from its size then, a new one from its first
+    byte. It follows across midnight; a line still being written is read next poll.
     """
 
     def __init__(self, home: Home, query: HistoryQuery, now: Callable[[], datetime]) -> None:
         self.home = home
         self.query = query
         self.now = now
-        self.path = self._today()
-        self.offset = self._size(self.path)
+        self.offsets = {path: self._size(path) for path in self._paths()}
 
-    def _today(self) -> Path:
-        return self.home.logs_dir / f"{self.now().astimezone().date().isoformat()}.jsonl"
+    def _paths(self) -> list[Path]:
+        today = self.now().astimezone().date()
+        days = (today + timedelta(days=d) for d in (-1, 0, 1))
+        return [self.home.logs_dir / f"{d.isoformat()}.jsonl" for d in days]
 
     @staticmethod
     def _size(path: Path) -> int:
@@ -485,23 +488,23 @@ class Tail:
             return 0
 
     def poll(self) -> list[dict[str, Any]]:
-        """The matching records appended since the last poll, oldest first."""
+        """The matching records appended since the last poll, in the order written."""
         from .reader import decode_line
 
-        path = self._today()
-        if path != self.path:  # a new day: its file is new too
-            self.path, self.offset = path, 0
-        try:
-            with open(path, "rb") as fh:
-                fh.seek(self.offset)
-                data = fh.read(MAX_POLL_BYTES)
-        except OSError:
-            return []
-        end = data.rfind(b"\n") + 1
-        self.offset += end
+        paths = self._paths()
+        self.offsets = {path: self.offsets.get(path, 0) for path in paths}
         out: list[dict[str, Any]] = []
-        for line in data[:end].splitlines():
-            rec = decode_line(line) if line.strip() else None
-            if rec is not None and self.query.matches(rec):
-                out.append(rec)
+        for path in paths:
+            try:
+                with open(path, "rb") as fh:
+                    fh.seek(self.offsets[path])
+                    data = fh.read(MAX_POLL_BYTES)
+            except OSError:
+                continue
+            end = data.rfind(b"\n") + 1
+            self.offsets[path] += end
+            for line in data[:end].splitlines():
+                rec = decode_line(line) if line.strip() else None
+                if rec is not None and self.query.matches(rec):
+                    out.append(rec)
         return out
