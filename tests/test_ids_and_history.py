@@ -255,7 +255,8 @@ def test_history_follow_prints_a_record_a_run_appends(home: Path) -> None:
 
 
 def test_tail_follows_across_midnight_and_waits_for_whole_lines(home: Path) -> None:
-    from automation_manager.logs.history import HistoryQuery, Tail
+    from automation_manager.logs.history import HistoryQuery
+    from automation_manager.logs.lookup import Tail
 
     clock = [datetime(2026, 11, 30, 23, 59, 50).astimezone()]
     before = clock[0] - timedelta(minutes=5)

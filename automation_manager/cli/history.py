@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from ..errors import UsageError
-from .output import console, is_tty, manager, print_json
+from .output import console, is_tty, manager
 
 if TYPE_CHECKING:
     from ..logs.history import HistoryScan
@@ -409,91 +409,7 @@ def _per_type_block(per_type: dict[str, TypeTotals]) -> None:
         )
 
 
-FOLLOW_POLL_S = 0.5
-"""How long ``history -f`` sleeps between looks at the log (bounded, so Ctrl-C is quick)."""
+from .history_record import follow as _follow  # noqa: E402  (after history_cmd, its group)
+from .history_record import show_cmd  # noqa: E402
 
-
-def _follow(ctx: click.Context, query: Any, as_json: bool) -> None:
-    """Print each new matching record as one line (``--json``: one JSON line) until
-    Ctrl-C, like ``journalctl -f``; Ctrl-C ends it with exit 0."""
-    import time
-
-    from ..logs.history import Tail
-
-    mgr = manager(ctx)
-    tail = Tail(mgr.home, query, mgr.now)
-    click.echo(f"following {mgr.home.logs_dir} (Ctrl-C to stop)", err=True)
-    try:
-        while True:
-            for rec in tail.poll():
-                if as_json:
-                    click.echo(json.dumps(rec, ensure_ascii=False, default=str))
-                else:
-                    click.echo(_follow_line(rec))
-            sys.stdout.flush()
-            time.sleep(FOLLOW_POLL_S)
-    except KeyboardInterrupt:
-        ctx.exit(0)
-
-
-def _follow_line(rec: dict[str, Any]) -> str:
-    """One record as a line: time, full id (for ``history show``), task, kind, status,
-    duration and error."""
-    parts = [
-        _when(rec.get("timestamp")),
-        str(rec.get("id", "")),
-        str(rec.get("task_id", "")),
-        f"{rec.get('category', '')}/{rec.get('type', '')}",
-        str(rec.get("status", "")),
-        format_ms(rec.get("duration_ms")),
-    ]
-    error = " ".join(str(rec.get("error") or "").split())
-    return "  ".join(parts) + (f"  {error}" if error else "")
-
-
-@history_cmd.command("show")
-@click.argument("record_id", metavar="RECORD")
-@click.option("--json", "as_json", is_flag=True, help="Print the record as one JSON document.")
-@click.pass_context
-def show_cmd(ctx: click.Context, record_id: str, as_json: bool) -> None:
-    """One record whole: params, result, error, usage, files and URLs.
-
-    RECORD is a record id or any unique prefix of one (see `amgr history`).
-    """
-    from ..logs.history import find_record
-
-    mgr = manager(ctx)
-    rec = find_record(mgr.home, record_id, mgr.now().astimezone().tzinfo)
-    if as_json:
-        print_json(rec)
-        return
-    click.echo(f"{rec.get('id')}  ({rec.get('category')} {rec.get('type')}, {rec.get('status')})")
-    for key in ("timestamp", "task_id", "trigger", "attempt", "scheduled_for", "run_id"):
-        if rec.get(key) is not None:
-            click.echo(f"  {key + ':':<15}{rec[key]}")
-    click.echo(f"  {'duration:':<15}{format_ms(rec.get('duration_ms')) or '-'}")
-    if rec.get("provider"):
-        click.echo(f"  {'provider:':<15}{rec['provider']}")
-    if rec.get("error"):
-        click.echo(f"  {'error:':<15}{rec['error']}")
-    urls = sorted(set(_urls(rec.get("result"))))
-    for url in urls:
-        click.echo(f"  {'url:':<15}{url}")
-    for name in ("params", "result", "usage"):
-        if rec.get(name):
-            body = json.dumps(rec[name], indent=2, ensure_ascii=False, default=str)
-            click.echo(f"  {name}:")
-            for line in body.splitlines():
-                click.echo(f"    {line}")
-
-
-def _urls(value: Any) -> Iterable[str]:
-    """Every http(s) URL anywhere in ``value`` (a record's result): where it went."""
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _urls(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _urls(item)
-    elif isinstance(value, str) and value.startswith(("http://", "https://")):
-        yield value
+history_cmd.add_command(show_cmd)
