@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..enums import ContentStatus
-from .output import manager, print_json, table
+from .output import is_tty, manager, print_json, table
 
 if TYPE_CHECKING:
     from ..publishers.queue import ContentQueue
@@ -35,6 +35,7 @@ def content_group() -> None:
     Examples:
       amgr content list --status review
       amgr content show blog-20260105-090000-deep-work-1a2b
+      amgr content show blog-20260105     # any unique prefix of an id
       amgr content approve blog-20260105-090000-deep-work-1a2b
       amgr content reject ID --reason "off topic"
       amgr content retry ID
@@ -60,7 +61,20 @@ def list_cmd(ctx: click.Context, status: str | None, kind: str | None, as_json: 
     if not items:
         click.echo("no content items" + (" match" if status or kind else " yet"))
         return
-    rows = [[i.id, i.kind, str(i.status), i.title[:50], queue.describe_where(i)] for i in items]
+    from ..ids import short_forms
+
+    tty = is_tty()  # piped: whole ids and titles, for scripts
+    short = short_forms(queue.store.ids()) if tty else {}
+    rows = [
+        [
+            short.get(i.id, i.id),
+            i.kind,
+            str(i.status),
+            i.title[:50] if tty else i.title,
+            queue.describe_where(i),
+        ]
+        for i in items
+    ]
     table(None, ["id", "kind", "status", "title", "platforms"], rows)
 
 
@@ -71,7 +85,7 @@ def list_cmd(ctx: click.Context, status: str | None, kind: str | None, as_json: 
 def show_cmd(ctx: click.Context, item_id: str, as_json: bool) -> None:
     """One item: files, status history, where it was published (URLs), planned times."""
     queue = _queue(ctx)
-    view = queue.view(queue.get(item_id))
+    view = queue.view(queue.get(queue.store.resolve(item_id)))
     if as_json:
         print_json(view)
         return
@@ -102,31 +116,55 @@ def show_cmd(ctx: click.Context, item_id: str, as_json: bool) -> None:
         )
 
 
+def _resolved(ctx: click.Context, item_id: str) -> tuple[ContentQueue, str]:
+    """The queue and the full id that ``item_id`` (an id or a unique prefix) names."""
+    queue = _queue(ctx)
+    return queue, queue.store.resolve(item_id)
+
+
+JSON_HELP = "Print the item after the change as one JSON document."
+
+
 @content_group.command("approve")
 @click.argument("item_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
-def approve_cmd(ctx: click.Context, item_id: str) -> None:
+def approve_cmd(ctx: click.Context, item_id: str, as_json: bool) -> None:
     """Move an item from review to pending, so publishing sends it."""
-    item = _queue(ctx).approve(item_id)
+    queue, full = _resolved(ctx, item_id)
+    item = queue.approve(full)
+    if as_json:
+        print_json(queue.view(item))
+        return
     click.echo(f"approved {item.id}: pending (sent by the next publishing run when due)")
 
 
 @content_group.command("reject")
 @click.argument("item_id", metavar="ID")
 @click.option("--reason", help="Why, kept in the item's history.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
-def reject_cmd(ctx: click.Context, item_id: str, reason: str | None) -> None:
+def reject_cmd(ctx: click.Context, item_id: str, reason: str | None, as_json: bool) -> None:
     """Mark an item rejected: it is never published."""
-    item = _queue(ctx).reject(item_id, reason)
+    queue, full = _resolved(ctx, item_id)
+    item = queue.reject(full, reason)
+    if as_json:
+        print_json(queue.view(item))
+        return
     click.echo(f"rejected {item.id}" + (f": {reason}" if reason else ""))
 
 
 @content_group.command("retry")
 @click.argument("item_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
-def retry_cmd(ctx: click.Context, item_id: str) -> None:
+def retry_cmd(ctx: click.Context, item_id: str, as_json: bool) -> None:
     """Put a failed item back to pending; platforms that have it are never sent again."""
-    item, reset = _queue(ctx).retry(item_id)
+    queue, full = _resolved(ctx, item_id)
+    item, reset = queue.retry(full)
+    if as_json:
+        print_json({**queue.view(item), "reset": reset})
+        return
     again = f" (fresh attempt on: {', '.join(reset)})" if reset else ""
     click.echo(f"retrying {item.id}: pending{again}")
 

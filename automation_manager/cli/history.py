@@ -48,8 +48,22 @@ CSV_FIELDS = (
 )
 
 
-@click.command("history")
+@click.group("history", invoke_without_command=True)
 @click.option("--days", type=int, default=7, show_default=True, help="Look back N days.")
+@click.option("--since", metavar="WHEN", help="From this time: 2026-11-30, an ISO time, or 2h, 3d.")
+@click.option("--until", metavar="WHEN", help="Before this time (same forms as --since).")
+@click.option(
+    "--status",
+    type=click.Choice(["success", "failed", "interrupted", "skipped"]),
+    help="Only records with this status.",
+)
+@click.option("--grep", metavar="TEXT", help="Only records whose error or topic holds TEXT.")
+@click.option(
+    "-f",
+    "--follow",
+    is_flag=True,
+    help="Print new records as they are written, until Ctrl-C (--json: one line each).",
+)
 @click.option("--category", metavar="C", help="Only this category.")
 @click.option("--type", "type_", metavar="T", help="Only this task type.")
 @click.option("--task", "task_id", metavar="ID", help="Only this task.")
@@ -68,6 +82,11 @@ CSV_FIELDS = (
 def history_cmd(
     ctx: click.Context,
     days: int,
+    since: str | None,
+    until: str | None,
+    status: str | None,
+    grep: str | None,
+    follow: bool,
     category: str | None,
     type_: str | None,
     task_id: str | None,
@@ -88,14 +107,28 @@ def history_cmd(
       amgr history --days 30 --failed-only
       amgr history --category content_creation --type blog --json
       amgr history --task daily-blog --csv > runs.csv
+      amgr history --since 2h --status failed --grep timeout
+      amgr history --since 2026-11-30 --until 2026-12-01
+      amgr history show r019a2b3c      # one record whole, by a unique id prefix
+      amgr history -f                  # follow new records; Ctrl-C stops
     """
-    from ..logs.history import HistoryQuery, HistoryScan
+    from ..logs.history import HistoryQuery, HistoryScan, parse_when
 
+    if ctx.invoked_subcommand is not None:
+        return
     if as_json and as_csv:
         raise UsageError("--json and --csv exclude each other: pick one output format")
     if limit is not None and limit < 0:
         raise UsageError(f"--limit {limit}: must be 0 or more")
+    mgr = manager(ctx)
+    now = mgr.now()
+    if now.tzinfo is None:
+        now = now.astimezone()
     query = HistoryQuery(
+        since=parse_when(since, now, "--since") if since else None,
+        until=parse_when(until, now, "--until") if until else None,
+        status=status,
+        grep=grep,
         days=days,
         category=category,
         type=type_,
@@ -103,9 +136,13 @@ def history_cmd(
         success_only=success_only,
         failed_only=failed_only,
     )
-    mgr = manager(ctx)
+    if follow:
+        if as_csv:
+            raise UsageError("--follow and --csv exclude each other: use --follow --json")
+        _follow(ctx, query, as_json)
+        return
     every = (as_json or as_csv) and limit is None  # then read all files' bytes ahead
-    scan = HistoryScan(mgr.home, query, mgr.now(), data=every)
+    scan = HistoryScan(mgr.home, query, now, data=every)
     try:
         if as_json:
             _write_json(scan, limit, sys.stdout.buffer)
@@ -258,6 +295,8 @@ def _write_report(scan: HistoryScan, limit: int) -> None:
 
 
 def _runs_table(records: list[dict[str, Any]], tty: bool) -> None:
+    from ..ids import short_forms
+
     columns = [
         "time",
         "task",
@@ -269,8 +308,10 @@ def _runs_table(records: list[dict[str, Any]], tty: bool) -> None:
         "tokens",
         "cost",
         "error",
+        "id",
     ]
-    rows = [_table_row(r) for r in records]
+    short = short_forms(str(r.get("id", "")) for r in records) if tty else {}
+    rows = [_table_row(r, short, tty) for r in records]
     if not tty:
         from .output import table
 
@@ -287,7 +328,8 @@ def _runs_table(records: list[dict[str, Any]], tty: bool) -> None:
     console().print(t)
 
 
-def _table_row(rec: dict[str, Any]) -> list[str]:
+def _table_row(rec: dict[str, Any], short: dict[str, str], tty: bool) -> list[str]:
+    """One record's cells; on a TTY the id's short form and a cut error, piped whole."""
     usage = rec.get("usage") if isinstance(rec.get("usage"), dict) else None
     tokens = cost = ""
     if usage:
@@ -305,7 +347,8 @@ def _table_row(rec: dict[str, Any]) -> list[str]:
         format_ms(rec.get("duration_ms")),
         tokens,
         cost,
-        error if len(error) <= 80 else error[:79] + "…",
+        error if not tty or len(error) <= 80 else error[:79] + "…",
+        short.get(str(rec.get("id", "")), str(rec.get("id", ""))),
     ]
 
 
@@ -364,3 +407,9 @@ def _per_type_block(per_type: dict[str, TypeTotals]) -> None:
         click.echo(
             f"  {kind:<32} {s.prompt_tokens + s.completion_tokens:>12,} tokens  ${s.cost_usd:.4f}"
         )
+
+
+from .history_record import follow as _follow  # noqa: E402  (after history_cmd, its group)
+from .history_record import show_cmd  # noqa: E402
+
+history_cmd.add_command(show_cmd)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..runs.models import RunPhase, RunState
-from .output import manager, print_json, table
+from .output import is_tty, manager, print_json, table
 
 if TYPE_CHECKING:
     from ..runs.store import RunStore
@@ -57,9 +57,12 @@ def list_cmd(ctx: click.Context, status: str | None, as_json: bool) -> None:
     if not runs:
         click.echo("no runs" + (" match" if status else " yet"))
         return
+    from ..ids import short_forms
+
+    short = short_forms(r.id for r in _store(ctx).all()) if is_tty() else {}
     rows = [
         [
-            r.id,
+            short.get(r.id, r.id),
             r.task_id,
             f"{r.category} {r.type}",
             r.status.value + (f" ({r.control.value} asked)" if r.control else ""),
@@ -78,7 +81,8 @@ def list_cmd(ctx: click.Context, status: str | None, as_json: bool) -> None:
 @click.pass_context
 def show_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """One run: every stage's counts, its attempts, and what was asked of it."""
-    state = _store(ctx).get(run_id)
+    store = _store(ctx)
+    state = store.get(store.resolve(run_id))
     if as_json:
         print_json(_view(state))
         return
@@ -101,12 +105,32 @@ def _say(state: RunState, asked: str) -> None:
         click.echo(f"run {state.id}: {state.status.value}")
 
 
+def _change(ctx: click.Context, run_id: str, what: str) -> RunState:
+    """Apply ``pause``, ``resume`` or ``cancel`` to the run ``run_id`` (an id or a unique
+    prefix) names, and return the run after the change."""
+    store = _store(ctx)
+    full = store.resolve(run_id)
+    now = manager(ctx).now()
+    if what == "pause":
+        return store.pause(full, now)
+    if what == "cancel":
+        return store.cancel(full, now)
+    return store.resume(full, now)
+
+
+JSON_HELP = "Print the run after the change as one JSON document."
+
+
 @runs_group.command("pause")
 @click.argument("run_id", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
-def pause_cmd(ctx: click.Context, run_id: str) -> None:
+def pause_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Pause a running run after its current item; scheduled runs of its task are skipped."""
-    state = _store(ctx).pause(run_id, manager(ctx).now())
+    state = _change(ctx, run_id, "pause")
+    if as_json:
+        print_json(_view(state))
+        return
     _say(state, "pause")
     if state.status is RunPhase.PAUSED:
         click.echo(f"  continue it with: amgr runs resume {state.id}")
@@ -114,10 +138,14 @@ def pause_cmd(ctx: click.Context, run_id: str) -> None:
 
 @runs_group.command("resume")
 @click.argument("run_id", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
-def resume_cmd(ctx: click.Context, run_id: str) -> None:
+def resume_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Let a paused run go on: the task's next run (scheduled or exec-now) continues it."""
-    state = _store(ctx).resume(run_id, manager(ctx).now())
+    state = _change(ctx, run_id, "resume")
+    if as_json:
+        print_json(_view(state))
+        return
     click.echo(
         f"run {state.id}: resumable at {state.where()}; the next run of task "
         f"{state.task_id} continues it (or now: amgr exec-now {state.category} "
@@ -127,8 +155,12 @@ def resume_cmd(ctx: click.Context, run_id: str) -> None:
 
 @runs_group.command("cancel")
 @click.argument("run_id", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
-def cancel_cmd(ctx: click.Context, run_id: str) -> None:
+def cancel_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Cancel a running (after its current item) or paused run; it is not continued."""
-    state = _store(ctx).cancel(run_id, manager(ctx).now())
+    state = _change(ctx, run_id, "cancel")
+    if as_json:
+        print_json(_view(state))
+        return
     _say(state, "cancel")

@@ -21,6 +21,7 @@ from ..enums import ContentStatus
 from ..errors import ConfigError, Problem
 from ..fsutil import atomic_write_bytes, atomic_write_json, ensure_dir, is_safe_id
 from ..home import Home
+from ..ids import resolve_prefix
 from ..secrets import REGISTRY
 
 
@@ -139,6 +140,21 @@ class ContentStore:
                     "content", item_id, "no such content item", "see `amgr content list` for ids"
                 )
             ) from None
+
+    def ids(self) -> list[str]:
+        """Every item folder's id (those holding an ``item.json``), sorted."""
+        if not self.root.is_dir():
+            return []
+        return sorted(c.name for c in self.root.iterdir() if (c / "item.json").is_file())
+
+    def resolve(self, given: str) -> str:
+        """The full id ``given`` names: itself or the one id it is a unique prefix of.
+
+        :raises UsageError: (exit 2) for no item or several, listing the candidates.
+        """
+        if is_safe_id(given) and (self.root / given / "item.json").is_file():
+            return given
+        return resolve_prefix("content item", given, self.ids(), hint="amgr content list")
 
     def path_of(self, item: ContentItem, role: str) -> Path | None:
         name = item.files.get(role)

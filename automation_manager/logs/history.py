@@ -7,6 +7,7 @@ every matching record, also when the caller shows only the newest few.
 
 from __future__ import annotations
 
+import re
 from array import array
 from bisect import bisect_right
 from collections import Counter
@@ -33,6 +34,47 @@ from .summary import (
 )
 
 TOP_ERRORS = 5
+STATUSES = ("success", "failed", "interrupted", "skipped")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_when(text: str, now: datetime, flag: str) -> datetime:
+    """A ``--since``/``--until`` value as a time: ``2026-11-30`` (local midnight), an ISO
+    time (``2026-11-30T09:00``, local when it names no offset) or an age (``2h``, ``3d``,
+    ``1h30m``: that long before ``now``).
+
+    :raises UsageError: (exit 2) naming the flag, for anything else.
+    """
+    from ..scheduling.durations import parse_duration
+    from ..scheduling.errors import ScheduleSpecError
+
+    tz = now.tzinfo or now.astimezone().tzinfo
+    value = text.strip()
+    try:
+        if _DATE.match(value):
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), tz)
+        when = datetime.fromisoformat(value)
+        return when if when.tzinfo is not None else when.replace(tzinfo=tz)
+    except ValueError:
+        pass
+    try:
+        if value and value[-1:].isalpha():
+            return now - parse_duration(value, field=flag)
+    except (ScheduleSpecError, OverflowError):
+        pass
+    raise UsageError(
+        f"{flag} {text!r}: not a date, time or age — write e.g. 2026-11-30, "
+        "2026-11-30T09:00 or 2h, 3d"
+    )
+
+
+def grep_matches(rec: dict[str, Any], needle: str) -> bool:
+    """True when ``needle`` (lower case) is in the record's error or topic."""
+    hay = [rec.get("error")]
+    for part in (rec.get("params"), rec.get("result")):
+        if isinstance(part, dict):
+            hay.append(part.get("topic"))
+    return any(isinstance(h, str) and needle in h.lower() for h in hay)
 
 
 @dataclass(frozen=True)
@@ -45,6 +87,10 @@ class HistoryQuery:
     :param task_id: only this task.
     :param success_only: only successful runs.
     :param failed_only: only runs that failed or were interrupted (not skipped ones).
+    :param since: only records at or after this time (instead of ``days``).
+    :param until: only records before this time.
+    :param status: only records with this status (``success``, ``failed``, ...).
+    :param grep: only records whose error or topic holds this text (any case).
     :raises UsageError: for days < 1, both status filters, or an unknown category/type.
     """
 
@@ -54,8 +100,21 @@ class HistoryQuery:
     task_id: str | None = None
     success_only: bool = False
     failed_only: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    status: str | None = None
+    grep: str | None = None
 
     def __post_init__(self) -> None:
+        if self.status is not None and self.status not in STATUSES:
+            raise UsageError(
+                f"--status {self.status!r}: not a record status — use one of: "
+                + ", ".join(STATUSES)
+            )
+        if self.status is not None and (self.success_only or self.failed_only):
+            raise UsageError("--status and --success-only/--failed-only exclude each other")
+        if self.since and self.until and self.since >= self.until:
+            raise UsageError("--since/--until: --since must be before --until")
         if self.days < 1:
             raise UsageError(f"--days {self.days}: must be 1 or more, e.g. --days 7")
         if self.success_only and self.failed_only:
@@ -77,10 +136,23 @@ class HistoryQuery:
 
     def window(self, now: datetime) -> datetime:
         """The earliest start time that is still inside the window."""
-        return now - timedelta(days=self.days)
+        return self.since if self.since is not None else now - timedelta(days=self.days)
+
+    def matches(self, rec: dict[str, Any]) -> bool:
+        """True when one decoded record passes every filter but the time window."""
+        status = rec.get("status")
+        kinds = (self.category, rec.get("category")), (self.type, rec.get("type"))
+        return (
+            all(want in (None, got) for want, got in kinds)
+            and self.task_id in (None, rec.get("task_id"))
+            and (not self.success_only or status == "success")
+            and (not self.failed_only or status in FAILED)
+            and self.status in (None, status)
+            and (not self.grep or grep_matches(rec, self.grep.lower()))
+        )
 
     def filters(self) -> Filters:
-        status = "success" if self.success_only else "failed" if self.failed_only else None
+        status = "success" if self.success_only else "failed" if self.failed_only else self.status
         return Filters(category=self.category, type=self.type, task_id=self.task_id, status=status)
 
 
@@ -109,6 +181,7 @@ class HistoryScan:
         since_day = self.since.date()
         # a file is named by the local date in its records' own offset: one day of margin
         boundary = since_day + timedelta(days=1)
+        last_day = self.query.until.date() + timedelta(days=1) if self.query.until else None
         for day in iter_days(
             self.home,
             since_day - timedelta(days=1),
@@ -116,6 +189,8 @@ class HistoryScan:
             keys_until=boundary,
             data=self.data,
         ):
+            if last_day is not None and day.file.day > last_day:
+                continue
             self.totals.files += 1
             self.totals.unreadable += day.index.unreadable
             rows = self._select(day, day.file.day <= boundary)
@@ -127,8 +202,8 @@ class HistoryScan:
         q = self.query
         idx = day.index
         rows: Sequence[int] | None = None
-        if q.success_only or q.failed_only:
-            ok = {"success"} if q.success_only else FAILED
+        if q.success_only or q.failed_only or q.status:
+            ok = {"success"} if q.success_only else FAILED if q.failed_only else {str(q.status)}
             rows = _rows_with_status(idx, ok)
         if q.category is not None or q.type is not None:
             kinds = {
@@ -145,13 +220,30 @@ class HistoryScan:
         if boundary and idx.keys is not None:
             keys, since = idx.keys, self.since
             rows = [i for i in _all(idx, rows) if keys[i] >= since]
+        if q.until is not None or q.grep:
+            rows = [i for i in _all(idx, rows) if self._matches(day.record(i))]
         return rows
+
+    def _matches(self, rec: dict[str, Any]) -> bool:
+        """The filters only a decoded record can answer: ``until`` and ``grep``."""
+        q = self.query
+        if q.grep and not grep_matches(rec, q.grep.lower()):
+            return False
+        if q.until is not None:
+            try:
+                when = datetime.fromisoformat(str(rec.get("timestamp")))
+            except ValueError:
+                return False
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=self.now.tzinfo)
+            return when < q.until
+        return True
 
     def summary(self) -> HistorySummary:
         """The totals of every record yielded so far (``--json``: its ``to_json()``)."""
         return self.totals.summary(
             since=self.since.isoformat(timespec="seconds"),
-            until=self.now.isoformat(timespec="seconds"),
+            until=(self.query.until or self.now).isoformat(timespec="seconds"),
             days=self.query.days,
             filters=self.query.filters(),
         )

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from ..errors import UsageError
 from ..fsutil import RemovableLock, atomic_write_json, ensure_dir, is_safe_id
 from ..home import Home
+from ..ids import resolve_prefix
 from ..secrets import REGISTRY
 from .models import Control, RunPhase, RunState
 
@@ -57,6 +58,16 @@ class RunStore:
         if state is None:
             raise UsageError(f"no run {run_id}: see `amgr runs list`")
         return state
+
+    def resolve(self, given: str) -> str:
+        """The full run id ``given`` names: itself or the one id it is a unique prefix of.
+
+        :raises UsageError: (exit 2) for no run or several, listing the candidates.
+        """
+        if is_safe_id(given) and (self.folder / f"{given}.json").is_file():
+            return given
+        ids = sorted(p.stem for p in self.folder.glob("*.json")) if self.folder.is_dir() else []
+        return resolve_prefix("run", given, ids, hint="amgr runs list")
 
     def all(self) -> list[RunState]:
         """Every readable run, oldest first; an unreadable file is logged and left out."""
