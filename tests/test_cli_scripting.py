@@ -107,7 +107,7 @@ def test_task_edits_print_one_json_document(home: Path, args: list[str], check: 
 def test_task_edit_error_with_json_leaves_stdout_empty(home: Path) -> None:
     before = (home / "tasks.json").read_bytes()
     code, out, err = run(
-        ["tasks", "update", "weekly-blog", "--set", "priority=x", "--json"] + ["--home", str(home)]
+        ["tasks", "update", "weekly-blog", "--set", "priority=x", "--json", "--home", str(home)]
     )
     assert code == 2 and out == "" and "priority" in err
     assert (home / "tasks.json").read_bytes() == before
