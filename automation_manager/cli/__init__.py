@@ -45,7 +45,8 @@ def _home_after(ctx: click.Context, param: click.Parameter, value: str | None) -
     if value is not None:
         obj["home"] = value
     takes_json = any(p.name == "as_json" for p in ctx.command.params)
-    if obj.get("json") and not takes_json and not isinstance(ctx.command, click.Group):
+    leaf = not isinstance(ctx.command, click.Group)
+    if obj.get("json") and leaf and not takes_json and not ctx.resilient_parsing:
         raise click.UsageError(f"--json: `{ctx.command_path}` has no JSON output", ctx)
 
 
