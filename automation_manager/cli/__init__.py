@@ -29,7 +29,60 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "content": ("content:content_group", "The content queue: list, show, approve, reject, retry."),
     "check": ("content:check_cmd", "Test platform credentials and the LLM provider."),
     "runs": ("runs:runs_group", "Multi-stage runs: list, show, pause, resume, cancel."),
+    "completion": (
+        "completion:completion_cmd",
+        "Print a shell completion script (bash, zsh, fish).",
+    ),
 }
+
+
+def _home_after(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``--home`` given after the subcommand: it replaces the root's value (or $AMGR_HOME).
+
+    Also refuses a root ``--json`` on a command without JSON output, instead of ignoring it.
+    """
+    obj = ctx.find_root().ensure_object(dict)
+    if value is not None:
+        obj["home"] = value
+    takes_json = any(p.name == "as_json" for p in ctx.command.params)
+    leaf = not isinstance(ctx.command, click.Group)
+    if obj.get("json") and leaf and not takes_json and not ctx.resilient_parsing:
+        raise click.UsageError(f"--json: `{ctx.command_path}` has no JSON output", ctx)
+
+
+def _json_either(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """A command's ``--json``, also set by ``amgr --json COMMAND``."""
+    obj = ctx.find_root().obj
+    return bool(value) or bool(isinstance(obj, dict) and obj.get("json"))
+
+
+def share_options(command: click.Command) -> None:
+    """Give ``command`` (and every command of a group) the root's shared options.
+
+    The one place that makes ``amgr X --home H`` and ``amgr --json X`` work for every
+    subcommand, and that attaches id completion to id parameters (see ``completion``).
+    Idempotent: a command already shared is left as it is.
+    """
+    from .completion import attach_completion
+
+    if any(p.name == "home" for p in command.params):
+        return
+    command.params.append(
+        click.Option(
+            ["--home"],
+            type=click.Path(file_okay=False),
+            expose_value=False,
+            callback=_home_after,
+            help="Home folder (as `amgr --home`; this one wins).",
+        )
+    )
+    for param in command.params:
+        if param.name == "as_json" and param.callback is None:
+            param.callback = _json_either
+        attach_completion(param)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            share_options(sub)
 
 
 class LazyGroup(click.Group):
@@ -50,6 +103,7 @@ class LazyGroup(click.Group):
         module_name, attr = target.split(":")
         module = importlib.import_module(f"{__name__}.{module_name}")
         command: click.Command = getattr(module, attr)
+        share_options(command)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -83,16 +137,23 @@ class LazyGroup(click.Group):
     envvar="AMGR_HOME",
     help="Home folder with config.json, tasks.json, schedules.json (default: $AMGR_HOME or .).",
 )
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON document on stdout, for the commands that have --json.",
+)
 @click.version_option(__version__, prog_name="amgr")
 @click.pass_context
-def cli(ctx: click.Context, home: str | None) -> None:
+def cli(ctx: click.Context, home: str | None, as_json: bool) -> None:
     """amgr — schedule, run and report on content automation.
 
     Start with `amgr init`, then `amgr exec-now content_creation blog -p topic="..."`
     and `amgr history`. `amgr run` starts the daemon.
     """
     ctx.ensure_object(dict)
-    ctx.obj["home"] = home
+    ctx.obj["home"] = home  # a subcommand's own --home, parsed after this, wins
+    ctx.obj["json"] = as_json
 
 
 def main() -> None:

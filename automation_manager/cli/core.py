@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +19,9 @@ if TYPE_CHECKING:
 
 @click.command("init")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help='Print {"home", "files": [...]} as JSON.')
 @click.pass_context
-def init_cmd(ctx: click.Context, directory: str | None) -> None:
+def init_cmd(ctx: click.Context, directory: str | None, as_json: bool) -> None:
     """Write working config.json, tasks.json and schedules.json into DIRECTORY.
 
     Never overwrites an existing file: it says which files it kept.
@@ -29,16 +32,23 @@ def init_cmd(ctx: click.Context, directory: str | None) -> None:
 
     home = Home.resolve(directory or ctx.find_root().obj.get("home"))
     home.root.mkdir(parents=True, exist_ok=True)
+    files: list[dict[str, str]] = []
     for path, data in (
         (home.config_path, default_config()),
         (home.tasks_path, default_tasks()),
         (home.schedules_path, default_schedules()),
     ):
         if path.exists():
-            click.echo(f"kept    {path} (already exists)")
+            files.append({"path": str(path), "action": "kept"})
         else:
             atomic_write_json(path, data)
-            click.echo(f"wrote   {path}")
+            files.append({"path": str(path), "action": "wrote"})
+    if as_json:
+        print_json({"home": str(home.root), "files": files})
+        return
+    for entry in files:
+        kept = " (already exists)" if entry["action"] == "kept" else ""
+        click.echo(f"{entry['action']:<7} {entry['path']}{kept}")
     where = "" if Path.cwd() == home.root else f" --home {home.root}"
     click.echo(
         "\nNext:\n"
@@ -50,13 +60,43 @@ def init_cmd(ctx: click.Context, directory: str | None) -> None:
 
 
 @click.command("validate")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document, also when invalid.")
 @click.pass_context
-def validate_cmd(ctx: click.Context) -> None:
-    """Check config.json, tasks.json and schedules.json; report every problem (exit 2)."""
-    mgr = manager(ctx)
+def validate_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Check config.json, tasks.json and schedules.json; report every problem (exit 2).
+
+    With --json a script gets one document either way: {"valid": true, ...} or
+    {"valid": false, "problems": [{"file", "field", "message", "fix"}]} with exit 2
+    (the problems are also on stderr, as without --json).
+    """
+    from dataclasses import asdict
+
+    from ..errors import ConfigError
+    from ..home import Home
+
+    try:
+        mgr = manager(ctx)
+    except ConfigError as exc:
+        if as_json:
+            root = Home.resolve(ctx.find_root().obj.get("home")).root
+            problems = [asdict(p) for p in exc.problems]
+            print_json({"valid": False, "home": str(root), "problems": problems})
+        raise
     ws = mgr.workspace
     enabled = sum(1 for t in ws.tasks if t.enabled)
     platforms = len(ws.config.platforms)
+    if as_json:
+        print_json(
+            {
+                "valid": True,
+                "home": str(ws.home.root),
+                "tasks": len(ws.tasks),
+                "enabled": enabled,
+                "platforms": platforms,
+                "timezone": ws.timezone_name,
+            }
+        )
+        return
     click.echo(
         f"valid: {ws.home.root} — {len(ws.tasks)} tasks ({enabled} enabled), "
         f"{platforms} platforms, time zone {ws.timezone_name}"
@@ -84,9 +124,37 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+def _kind_from_task(command: Callable[..., None]) -> Callable[..., None]:
+    """Fill CATEGORY and TYPE from ``--task ID`` when they are left out.
+
+    So ``amgr exec-now --task daily-shorts`` needs no repeating of what tasks.json says;
+    the command body sees the same arguments as with the long form.
+    """
+
+    @functools.wraps(command)
+    def wrapper(ctx: click.Context, **kwargs: Any) -> None:
+        task_id = kwargs.get("task_id")
+        if kwargs.get("category") is None or kwargs.get("task_type") is None:
+            if not task_id:
+                raise UsageError(
+                    "exec-now: give CATEGORY and TYPE (amgr exec-now content_creation blog "
+                    '-p topic="..."), or a stored task: amgr exec-now --task ID'
+                )
+            spec = manager(ctx).workspace.task(task_id)
+            if spec is not None:  # unknown: the body's lookup says so, naming tasks list
+                kwargs["category"] = kwargs.get("category") or spec.category.value
+                kwargs["task_type"] = kwargs.get("task_type") or spec.type
+            else:
+                kwargs["category"] = kwargs.get("category") or "content_creation"
+                kwargs["task_type"] = kwargs.get("task_type") or ""
+        command(ctx, **kwargs)
+
+    return wrapper
+
+
 @click.command("exec-now")
-@click.argument("category")
-@click.argument("task_type", metavar="TYPE")
+@click.argument("category", required=False)
+@click.argument("task_type", metavar="TYPE", required=False)
 @click.option(
     "-p",
     "--param",
@@ -100,6 +168,7 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run record alone, as JSON.")
 @click.pass_context
+@_kind_from_task
 def exec_now_cmd(
     ctx: click.Context,
     category: str,
@@ -117,6 +186,7 @@ def exec_now_cmd(
       amgr exec-now publishing pending
       amgr exec-now monetization sales_report -p period=month
       amgr exec-now content_creation shorts --task daily-shorts --json
+      amgr exec-now --task daily-shorts          (category and type from tasks.json)
 
     Exit 0 on success (or a skip, explained on stderr), 1 when the task failed.
     """

@@ -8,13 +8,20 @@ the change up within 2 s.
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from ..config.jsonsafe import parse_json
 from ..errors import UsageError
 from .output import is_tty, manager, print_json, table
+
+if TYPE_CHECKING:
+    from ..config import TaskSpec
+
+SHOWN_FIRINGS = 3
 
 
 def _value(text: str, option: str = "--set") -> Any:
@@ -69,43 +76,53 @@ def tasks_group() -> None:
     """List and edit tasks (validated, atomic, safe while the daemon runs)."""
 
 
+def _firings(spec: TaskSpec, now: datetime, count: int) -> list[datetime]:
+    """The task's next ``count`` start times (jitter included); none when it never fires."""
+    from ..engine.planning import next_firing
+
+    out: list[datetime] = []
+    after = now
+    while spec.schedule is not None and spec.enabled and len(out) < count:
+        firing = next_firing(spec.schedule, spec.id, after)
+        out.append(firing.fire_at)
+        after = firing.due
+    return out
+
+
+def _row(spec: TaskSpec, tz_name: str, nexts: list[datetime]) -> dict[str, Any]:
+    """One task as ``tasks list --json`` and ``tasks show --json`` print it."""
+    tz = ZoneInfo(tz_name)
+    nxt = nexts[0] if nexts else None
+    return {
+        "id": spec.id,
+        "category": spec.category.value,
+        "index": spec.index,
+        "type": spec.type,
+        "enabled": spec.enabled,
+        "priority": spec.task.priority,
+        "topic": spec.task.topic,
+        "platform": spec.task.platform,
+        "schedule": spec.schedule.describe() if spec.schedule else None,
+        "schedule_from": "task" if spec.task.schedule is not None else "schedules.json",
+        "next_due": nxt.astimezone(tz).isoformat() if nxt else None,
+        "next_due_utc": nxt.astimezone(UTC).isoformat() if nxt else None,
+    }
+
+
 @tasks_group.command("list")
 @click.option("--category", help="Only this category.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 def list_cmd(ctx: click.Context, category: str | None, as_json: bool) -> None:
     """Every task: id, category, type, enabled, schedule and next due time."""
-    from zoneinfo import ZoneInfo
-
-    from ..engine.planning import next_firing
-
     mgr = manager(ctx)
     ws = mgr.workspace
-    tz = ZoneInfo(ws.timezone_name)
     now = mgr.now()
-    rows: list[dict[str, Any]] = []
-    for spec in ws.tasks:
-        if category and spec.category.value != category:
-            continue
-        nxt = None
-        if spec.schedule is not None and spec.enabled:
-            nxt = next_firing(spec.schedule, spec.id, now).fire_at
-        rows.append(
-            {
-                "id": spec.id,
-                "category": spec.category.value,
-                "index": spec.index,
-                "type": spec.type,
-                "enabled": spec.enabled,
-                "priority": spec.task.priority,
-                "topic": spec.task.topic,
-                "platform": spec.task.platform,
-                "schedule": spec.schedule.describe() if spec.schedule else None,
-                "schedule_from": "task" if spec.task.schedule is not None else "schedules.json",
-                "next_due": nxt.astimezone(tz).isoformat() if nxt else None,
-                "next_due_utc": nxt.astimezone(ZoneInfo("UTC")).isoformat() if nxt else None,
-            }
-        )
+    rows = [
+        _row(spec, ws.timezone_name, _firings(spec, now, 1))
+        for spec in ws.tasks
+        if not category or spec.category.value == category
+    ]
     if as_json:
         print_json({"timezone": ws.timezone_name, "tasks": rows})
         return
@@ -124,6 +141,54 @@ def list_cmd(ctx: click.Context, category: str | None, as_json: bool) -> None:
             for r in rows
         ],
     )
+
+
+@tasks_group.command("show")
+@click.argument("task_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def show_cmd(ctx: click.Context, task_id: str, as_json: bool) -> None:
+    """One task: its fields, its effective schedule and its next three firings.
+
+    The schedule is the one the daemon uses: the task's own, else schedules.json's for
+    its type, with config.json's default time and time zone applied.
+    """
+    from ..errors import ConfigError, Problem
+    from ..home import TASKS_FILE
+
+    mgr = manager(ctx)
+    ws = mgr.workspace
+    spec = ws.task(task_id)
+    if spec is None:
+        raise ConfigError(
+            Problem(TASKS_FILE, task_id, "no task with this id", "see `amgr tasks list`")
+        )
+    tz = ZoneInfo(ws.timezone_name)
+    nexts = _firings(spec, mgr.now(), SHOWN_FIRINGS)
+    view = {
+        **_row(spec, ws.timezone_name, nexts),
+        "fields": spec.task.model_dump(mode="json", exclude_none=True),
+        "next_firings": [t.astimezone(tz).isoformat() for t in nexts],
+    }
+    if as_json:
+        print_json({"timezone": ws.timezone_name, "task": view})
+        return
+    click.echo(f"{spec.id}  ({spec.category.value} {spec.type}, {_state(spec)})")
+    where = "its own" if view["schedule_from"] == "task" else "schedules.json"
+    click.echo(f"  schedule: {view['schedule'] or 'none: runs only with exec-now'} ({where})")
+    for key, value in view["fields"].items():
+        if key not in ("id", "type", "enabled", "schedule"):
+            click.echo(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
+    if nexts:
+        click.echo(f"  next {len(nexts)} firings ({ws.timezone_name}):")
+        for when in nexts:
+            click.echo(f"    {when.astimezone(tz):%Y-%m-%d %H:%M:%S %a}")
+
+
+def _state(spec: TaskSpec) -> str:
+    if not spec.enabled:
+        return "disabled: never fires"
+    return "enabled" if spec.schedule is not None else "enabled, no schedule"
 
 
 @tasks_group.command("add")
