@@ -73,8 +73,8 @@ def task_problems(
             Problem(
                 file,
                 at(key),
-                f"a {category.value} {task.type} task needs {key!r}",
-                _add_fix(file, key),
+                f"a {category.value} {task.type} task needs a {key}",
+                _add_fix(file, key, '"..."'),
             )
         )
     for key, (lo, hi) in COUNTS.items():
@@ -84,7 +84,8 @@ def task_problems(
                     file,
                     at(key),
                     f"{key}={params[key]!r} is not a whole number from {lo} to {hi}",
-                    f"use a whole number from {lo} to {hi}, e.g. {key}={lo + (hi - lo) // 6}",
+                    f"use a whole number from {lo} to {hi}: "
+                    + _add_fix(file, key, str(lo + (hi - lo) // 6)),
                 )
             )
     if "period" in kind.fields and "period" in params:
@@ -131,10 +132,11 @@ def _platform_problems(
     ]
 
 
-def _add_fix(file: str, key: str) -> str:
+def _add_fix(file: str, key: str, example: str) -> str:
+    """How to set ``key`` where the task came from: a flag or a file."""
     if file.startswith("-"):
-        return f'add -p {key}="..."'
-    return f'add "{key}": "..." to the task'
+        return f'set "{key}" with -p {key}={example}'
+    return f'set "{key}" in the task, e.g. "{key}": {example}'
 
 
 def _whole_in(value: Any, lo: int, hi: int) -> bool:
