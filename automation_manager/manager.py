@@ -169,10 +169,7 @@ class AutomationManager:
                 )
             )
         data.setdefault("id", f"adhoc-{cat.value}-{data['type']}")
-        try:
-            model = Task.model_validate(data)
-        except ValueError as exc:
-            raise ConfigError(Problem("command line", "task", str(exc), "")) from None
+        model = _task_from_flags(cat, data, ws)
         return TaskSpec(cat, -1, model, str(model.id), None)
 
     def run(
@@ -182,13 +179,22 @@ class AutomationManager:
         trigger: Trigger = Trigger.MANUAL,
         overrides: dict[str, Any] | None = None,
         progress: ProgressFn | None = None,
+        ignore_quota: bool = False,
     ) -> RunRecord:
         """Run one task now in this thread and return its (already logged) record.
 
         Admitted and recorded exactly like a daemon's run (see :func:`execute_run`).
+        ``overrides`` are checked like a task's fields first (:class:`ConfigError`, no
+        record). ``ignore_quota`` skips only the daily quota check, for one manual run;
+        its record carries ``"quota_ignored": true`` in ``params``.
         """
         ws = self.workspace
-        req = RunRequest(spec=spec, trigger=trigger, overrides=overrides or {})
+        if overrides:  # a stored task with -p values: the merged task must be able to run
+            merged = {**spec.task.model_dump(exclude_none=True), **overrides}
+            _task_from_flags(spec.category, merged, ws)
+        req = RunRequest(
+            spec=spec, trigger=trigger, overrides=overrides or {}, ignore_quota=ignore_quota
+        )
         recorder = self._recorder(ws)
         return execute_run(ws, req, recorder=recorder, clock=self._clock, progress=progress)
 
@@ -275,3 +281,24 @@ class AutomationManager:
         daemon = Daemon(self.home, clock=self._clock)
         code: int = daemon.run_once() if run_once else daemon.run_forever()
         return code
+
+
+def _task_from_flags(category: Category, data: dict[str, Any], ws: Workspace) -> Task:
+    """A task built from ``-p`` values, validated like one in tasks.json.
+
+    :raises ConfigError: one ``-p: field: what — fix`` line per problem, never a raw
+        pydantic dump.
+    """
+    from pydantic import ValidationError
+
+    from .config.loader import problems_from_validation
+    from .config.taskcheck import task_problems
+
+    try:
+        model = Task.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(problems_from_validation("-p", exc, Task)) from None
+    problems = task_problems("-p", "", category, model, ws.config)
+    if problems:
+        raise ConfigError(problems)
+    return model

@@ -175,15 +175,17 @@ def test_bad_chapters_fail_with_the_field_and_the_fix(
     home: Path, param: str, fragment: str
 ) -> None:
     result = run(home, "exec-now", "content_creation", "ebook", "-p", "topic=x", "-p", param)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # refused at validation: no run, no record
     assert fragment in result.stderr
     assert "-p chapters=" in result.stderr
+    assert not list((home / ".mp" / "automation" / "logs").glob("*.jsonl"))
 
 
 def test_missing_topic_is_a_clear_failure(home: Path) -> None:
     result = run(home, "exec-now", "content_creation", "blog")
-    assert result.exit_code == 1
-    assert 'needs a topic: set "topic"' in result.stderr
+    assert result.exit_code == 2  # refused at validation: no run, no record
+    assert 'needs a topic — set "topic"' in result.stderr
+    assert not list((home / ".mp" / "automation" / "logs").glob("*.jsonl"))
 
 
 def test_social_limit_field_overrides_the_platform_limit(home: Path) -> None:

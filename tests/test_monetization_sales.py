@@ -11,6 +11,7 @@ import pytest
 
 from automation_manager import AutomationManager
 from automation_manager.content.sales import period_window
+from automation_manager.errors import ConfigError
 
 NOW = datetime(2025, 3, 31, 12, 0, tzinfo=UTC)
 
@@ -138,10 +139,11 @@ def test_no_sales_gives_zeros_not_an_error(home: Path) -> None:
 
 def test_an_unknown_period_fails_with_the_choices(home: Path) -> None:
     mgr = AutomationManager(home, clock=lambda: NOW)
-    record = mgr.execute_monetization_task({"type": "sales_report", "period": "fortnight"})
-    assert record["status"] == "failed"
-    assert "period='fortnight' is not a reporting period" in record["error"]
-    assert "last_month" in record["error"]
+    with pytest.raises(ConfigError) as caught:  # refused at validation: no record
+        mgr.execute_monetization_task({"type": "sales_report", "period": "fortnight"})
+    assert "period 'fortnight' is not a reporting period" in str(caught.value)
+    assert "last_month" in str(caught.value)
+    assert mgr.get_task_history(days=1) == []
 
 
 @pytest.mark.parametrize(

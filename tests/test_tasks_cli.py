@@ -58,7 +58,7 @@ def test_add_update_disable_enable_remove_round_trip(home: Path) -> None:
         "--priority",
         "4",
         "--set",
-        "words=900",
+        "length=900",
         "--json",
     )
     assert added.exit_code == 0, added.output
@@ -68,7 +68,7 @@ def test_add_update_disable_enable_remove_round_trip(home: Path) -> None:
     stored = task_in_file(home, task_id)
     assert stored is not None
     assert stored["schedule"] == {"every": "day", "at": "07:30"}
-    assert stored["priority"] == 4 and stored["words"] == 900 and stored["enabled"] is True
+    assert stored["priority"] == 4 and stored["length"] == 900 and stored["enabled"] is True
 
     assert (
         run(
@@ -81,13 +81,13 @@ def test_add_update_disable_enable_remove_round_trip(home: Path) -> None:
             "--set",
             "schedule=weekly",
             "--unset",
-            "words",
+            "length",
         ).exit_code
         == 0
     )
     stored = task_in_file(home, task_id)
     assert stored is not None and stored["topic"] == "quiet evenings"
-    assert stored["schedule"] == "weekly" and "words" not in stored
+    assert stored["schedule"] == "weekly" and "length" not in stored
 
     assert run(home, "tasks", "disable", task_id).exit_code == 0
     assert task_in_file(home, task_id)["enabled"] is False  # type: ignore[index]

@@ -155,14 +155,20 @@ def test_plan_with_catch_up_prints_its_typed_report(home: Path) -> None:
 
 
 def test_history_summary_with_errors_prints_its_typed_report(home: Path) -> None:
-    for args in (["-p", "topic=one"], ["-p", "topic=two"], [], []):
-        amgr(home, "exec-now", "content_creation", "blog", *args)
+    # a blog without a topic is refused at validation (no record): an unknown ebook fails
+    blog, promote = ("content_creation", "blog"), ("monetization", "ebook_promotion")
+    for args in (
+        (*blog, "-p", "topic=one"),
+        (*blog, "-p", "topic=two"),
+        *[(*promote, "-p", "ebook_id=nope")] * 2,
+    ):
+        amgr(home, "exec-now", *args)
     now = datetime.now(UTC) + timedelta(seconds=1)
     summary = summarize(Home(home), HistoryQuery(days=7), now)
     assert summary.runs == 4 and summary.by_status == {"failed": 2, "success": 2}
     assert summary.success_rate == 0.5
     (error,) = summary.errors
-    assert error.count == 2 and "needs a topic" in error.pattern
+    assert error.count == 2 and "is not a content item" in error.pattern
     (day,) = summary.per_day.values()
     assert day.runs == 4 and day.failed == 2
     assert summary.filters.status is None and summary.filters.described() == ""

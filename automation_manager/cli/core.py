@@ -167,6 +167,12 @@ def _kind_from_task(command: Callable[..., None]) -> Callable[..., None]:
     "--task", "task_id", metavar="ID", help="Run this stored task (fields from tasks.json)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run record alone, as JSON.")
+@click.option(
+    "--ignore-quota",
+    is_flag=True,
+    help="Skip the daily quota check for this one run (budget, overlap and dependencies "
+    'still apply); the record says "quota_ignored": true.',
+)
 @click.pass_context
 @_kind_from_task
 def exec_now_cmd(
@@ -176,6 +182,7 @@ def exec_now_cmd(
     params: tuple[str, ...],
     task_id: str | None,
     as_json: bool,
+    ignore_quota: bool,
 ) -> None:
     """Run one task of CATEGORY and TYPE immediately, logged like any other run.
 
@@ -187,8 +194,10 @@ def exec_now_cmd(
       amgr exec-now monetization sales_report -p period=month
       amgr exec-now content_creation shorts --task daily-shorts --json
       amgr exec-now --task daily-shorts          (category and type from tasks.json)
+      amgr exec-now content_creation blog -p topic="x" --ignore-quota
 
-    Exit 0 on success (or a skip, explained on stderr), 1 when the task failed.
+    Exit 0 on success (or a skip, explained on stderr), 1 when the task failed, 2 when
+    a -p value is unknown or bad (no record is written).
     """
     mgr = manager(ctx)
     overrides = parse_params(params)
@@ -203,7 +212,9 @@ def exec_now_cmd(
         spec = mgr.resolve_task(category, overrides, type_=task_type)
         overrides = {}
     try:
-        record = _run_with_progress(mgr, spec, overrides, show=is_tty() and not as_json)
+        record = _run_with_progress(
+            mgr, spec, overrides, show=is_tty() and not as_json, ignore_quota=ignore_quota
+        )
     except KeyboardInterrupt as exc:  # the run recorded itself as interrupted first
         name = str(exc) or "SIGINT"
         click.echo(f"interrupted: stopped by {name}; the run is recorded as interrupted", err=True)
@@ -216,9 +227,11 @@ def exec_now_cmd(
         ctx.exit(1)
 
 
-def _run_with_progress(mgr: Any, spec: Any, overrides: dict[str, Any], show: bool) -> Any:
+def _run_with_progress(
+    mgr: Any, spec: Any, overrides: dict[str, Any], show: bool, *, ignore_quota: bool = False
+) -> Any:
     if not show:
-        return mgr.run(spec, overrides=overrides)
+        return mgr.run(spec, overrides=overrides, ignore_quota=ignore_quota)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
@@ -233,7 +246,7 @@ def _run_with_progress(mgr: Any, spec: Any, overrides: dict[str, Any], show: boo
         def progress(label: str, done: int, total: int) -> None:
             bar.update(handle, description=label, completed=done, total=total)
 
-        return mgr.run(spec, overrides=overrides, progress=progress)
+        return mgr.run(spec, overrides=overrides, progress=progress, ignore_quota=ignore_quota)
 
 
 def _describe(record: RunRecord) -> None:

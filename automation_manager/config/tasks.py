@@ -35,7 +35,7 @@ class Task(BaseModel):
     @classmethod
     def _safe_id(cls, value: str | None) -> str | None:
         if value is not None and not is_safe_id(value):
-            raise ValueError(f"id {value!r} is not safe as a file name: {ID_FIX}")
+            raise ValueError(f"id {value!r} is not safe as a file name — {ID_FIX}")
         return value
 
     @field_validator("depends_on", mode="before")

@@ -91,6 +91,7 @@ class _Claim:
     estimate: float
     content: int
     ebooks: int
+    ignore_quota: bool = False
 
 
 class Admission:
@@ -152,8 +153,13 @@ class Admission:
         params: dict[str, Any],
         record_id: str,
         now: datetime,
+        ignore_quota: bool = False,
     ) -> None:
-        """Reserve the run's slot, or raise :class:`SkipRun` with the reason."""
+        """Reserve the run's slot, or raise :class:`SkipRun` with the reason.
+
+        :param ignore_quota: skip only the daily quota check (a person's manual run);
+            the run still reserves its slot, so it counts toward today's totals.
+        """
         if trigger is not Trigger.MANUAL:
             if not ws.config.enabled:
                 raise SkipRun("automation is disabled (config.json enabled: false)")
@@ -165,7 +171,7 @@ class Admission:
         estimate = _estimate(ws, kind, params) if kind.calls_model else 0.0
         content = 1 if kind.content_quota else 0
         ebooks = 1 if kind.ebook_quota else 0
-        claim = _Claim(record_id, spec, kind, params, now, estimate, content, ebooks)
+        claim = _Claim(record_id, spec, kind, params, now, estimate, content, ebooks, ignore_quota)
         try:
             self._reserve(ws, claim)
         except sqlite3.Error as exc:
@@ -187,7 +193,7 @@ class Admission:
                 if stored:
                     _check_overlap(conn, spec.id)
                 state = _day_state(conn, day)
-                if content:
+                if content and not claim.ignore_quota:
                     _check_quota(ws, state, ebooks=bool(ebooks), today=day)
                 for dep in spec.task.depends_on:
                     status = self._last_status(conn, dep, now)

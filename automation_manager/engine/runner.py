@@ -50,6 +50,8 @@ class RunRequest:
     run_id: str | None = None
     record_id: str | None = None
     """Use this id for the record (the daemon names it in the in-flight file first)."""
+    ignore_quota: bool = False
+    """A person's one manual run past the daily quotas (``exec-now --ignore-quota``)."""
 
 
 @dataclass
@@ -185,6 +187,8 @@ def perform_run(
     t0 = time.monotonic()
     record_id = req.record_id or new_record_id(started)
     params = {**req.spec.task.params(), **req.overrides}
+    if req.ignore_quota:
+        params["quota_ignored"] = True  # the record says a person overrode the quota
     admission = recorder.admission
     ctx = RunContext(
         workspace=ws,
@@ -204,7 +208,13 @@ def perform_run(
     retry_after: float | None = None
     try:
         admission.admit(
-            ws, req.spec, trigger=req.trigger, params=params, record_id=record_id, now=started
+            ws,
+            req.spec,
+            trigger=req.trigger,
+            params=params,
+            record_id=record_id,
+            now=started,
+            ignore_quota=req.ignore_quota,
         )
         outcome = REGISTRY.get(req.spec.category, req.spec.type).load_runner()(ctx)
         result = outcome.result

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ..config.models import Config
+from ..config.periods import normalise_period
 from ..content import ContentItem, ContentStore
 from ..content.brief import Brief, list_param, str_param
 from ..content.catalog import EbookFacts, ebooks, facts
@@ -265,7 +266,7 @@ def _bundle_creation(ctx: RunContext) -> Outcome:
 
 
 def _sales_report(ctx: RunContext) -> Outcome:
-    period = str_param(ctx.params, "period", "month") or "month"
+    period = normalise_period(str_param(ctx.params, "period", "month") or "month")
     now = ctx.now()
     window = period_window(period, now)
     report = build_report(load_sales(ctx.home.sales_dir, now.tzinfo), window)

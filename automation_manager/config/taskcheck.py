@@ -1,0 +1,152 @@
+"""Whether a task can run, decided at validation: known keys, required fields, values.
+
+A task that cannot run is refused when its file is loaded (or when ``exec-now`` builds
+it from ``-p``), so the mistake is exit 2 with one line per problem, before anything is
+written, instead of a failed record at run time. The allowed keys are the common
+:class:`~.tasks.Task` fields plus the type's documented ``fields`` in the task-type
+registry — the same list the README's "Fields by type" shows.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import TYPE_CHECKING, Any
+
+from ..enums import Category
+from ..errors import Problem
+from ..tasktypes import REGISTRY
+from .periods import PERIOD_FIX, period_problem
+from .platforms import CONTENT_KINDS
+from .tasks import Task
+
+if TYPE_CHECKING:
+    from .models import Config
+
+COUNTS: dict[str, tuple[int, int]] = {"chapters": (1, 30), "chapter_words": (300, 5000)}
+"""Whole-number fields and their ranges (the executors' own bounds)."""
+
+OPTIONAL_REQUIRED = frozenset({"platform"})
+"""Registry ``required`` fields a task may leave out: a publishing run without
+``platform`` sends to every configured platform that accepts the kind."""
+
+
+def allowed_keys(category: Category, type_: str) -> list[str]:
+    """Every key a task of this type may have, sorted."""
+    kind = REGISTRY.get(category, type_)
+    return sorted(set(Task.model_fields) | set(kind.fields))
+
+
+def task_problems(
+    file: str, where: str, category: Category, task: Task, config: Config | None
+) -> list[Problem]:
+    """Every reason ``task`` (of a known type) cannot run; empty when it can.
+
+    :param file: what to name in each problem (``tasks.json``, ``-p``).
+    :param where: the task's path in the file (``content_creation[0]``), or ``""``.
+    """
+    kind = REGISTRY.get(category, task.type)
+    out: list[Problem] = []
+
+    def at(key: str) -> str:
+        return f"{where}.{key}" if where else key
+
+    allowed = allowed_keys(category, task.type)
+    for key in task.extra_fields():
+        if key in kind.fields:
+            continue
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        fix = f'did you mean "{close[0]}"?' if close else "remove it or correct its spelling"
+        out.append(
+            Problem(
+                file,
+                at(key),
+                f"unknown key for a {category.value} {task.type} task",
+                f"{fix} (keys: {', '.join(allowed)})",
+            )
+        )
+    params = task.params()
+    for key in kind.required:
+        if key in OPTIONAL_REQUIRED or params.get(key) not in (None, ""):
+            continue
+        out.append(
+            Problem(
+                file,
+                at(key),
+                f"a {category.value} {task.type} task needs a {key}",
+                _add_fix(file, key, '"..."'),
+            )
+        )
+    for key, (lo, hi) in COUNTS.items():
+        if key in kind.fields and key in params and not _whole_in(params[key], lo, hi):
+            out.append(
+                Problem(
+                    file,
+                    at(key),
+                    f"{key}={params[key]!r} is not a whole number from {lo} to {hi}",
+                    f"use a whole number from {lo} to {hi}: "
+                    + _add_fix(file, key, str(lo + (hi - lo) // 6)),
+                )
+            )
+    if "period" in kind.fields and "period" in params:
+        why = period_problem(params["period"])
+        if why:
+            out.append(Problem(file, at("period"), why, PERIOD_FIX))
+    if config is not None:
+        out.extend(_platform_problems(file, at("platform"), category, task, config))
+    return out
+
+
+def _platform_problems(
+    file: str, path: str, category: Category, task: Task, config: Config
+) -> list[Problem]:
+    """A publishing task of a kind that no platform it would send to accepts."""
+    if category is not Category.PUBLISHING or task.type not in CONTENT_KINDS:
+        return []
+    kind = task.type
+    accepting = [n for n, p in config.platforms.items() if kind in p.accepted_kinds(n)]
+    if task.platform is None:
+        if accepting:
+            return []
+        return [
+            Problem(
+                file,
+                path,
+                f"no configured platform accepts {kind} items",
+                f'add a platform that accepts "{kind}" to config.json "platforms" '
+                '(or its "accepts" list)',
+            )
+        ]
+    chosen = config.platforms.get(task.platform)
+    if chosen is None or kind in chosen.accepted_kinds(task.platform):
+        return []  # an unknown name is reported by the loader, with the names that exist
+    others = ", ".join(accepting) or "(none configured)"
+    return [
+        Problem(
+            file,
+            path,
+            f"platform {task.platform!r} does not accept {kind} items "
+            f"(it takes {', '.join(chosen.accepted_kinds(task.platform))})",
+            f'use a platform that does: {others}, or add "{kind}" to its "accepts"',
+        )
+    ]
+
+
+def _add_fix(file: str, key: str, example: str) -> str:
+    """How to set ``key`` where the task came from: a flag or a file."""
+    if file.startswith("-"):
+        return f'set "{key}" with -p {key}={example}'
+    return f'set "{key}" in the task, e.g. "{key}": {example}'
+
+
+def _whole_in(value: Any, lo: int, hi: int) -> bool:
+    """The executors' reading of a count: ``5``, ``5.0`` and ``"5"`` work; blank is the default."""
+    if value is None or value == "":
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        value = int(value)
+    return isinstance(value, int) and lo <= value <= hi
