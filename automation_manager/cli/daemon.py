@@ -57,7 +57,11 @@ def _utc(stamp: Stamp | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 def status_cmd(ctx: click.Context, as_json: bool) -> None:
-    """Daemon (pid, since), each task's next run, runs in progress, today's quota and budget."""
+    """Daemon (pid, since), each task's timers, runs in progress, today's quota and budget.
+
+    Per task, like ``systemctl list-timers``: NEXT (local and UTC), LEFT until it, LAST
+    run (any trigger; skipped runs do not count), PASSED since it, and LAST RESULT.
+    """
     from ..engine.overview import status_report
 
     mgr = manager(ctx)
@@ -86,12 +90,22 @@ def _render_status(report: StatusReport) -> None:
             "automation is disabled (config.json enabled: false): scheduled runs are skipped"
         )
     rows = [
-        [t.id, f"{t.category}/{t.type}", t.schedule or "-", _local(t.fire_at), _utc(t.fire_at)]
+        [
+            t.id,
+            f"{t.category}/{t.type}",
+            t.schedule or "-",
+            _local(t.fire_at),
+            _utc(t.fire_at),
+            t.left,
+            _local(t.last_run),
+            f"{t.passed} ago" if t.passed is not None else "-",
+            t.last_result or "-",
+        ]
         for t in report.tasks
     ]
     table(
         f"next runs ({report.timezone})",
-        ["task", "kind", "schedule", "next (local)", "next (UTC)"],
+        ["task", "kind", "schedule", "next", "next (UTC)", "left", "last", "passed", "last result"],
         rows,
     )
     if report.unscheduled:

@@ -1,0 +1,62 @@
+"""Issue 11 points 14, 17, 9: status timers, grouped plan lines, counted wording."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from automation_manager.cli import cli
+from automation_manager.manager import AutomationManager
+from automation_manager.text import plural, span
+
+
+def amgr(home: Path, *args: str, now: datetime | None = None) -> Result:
+    obj: dict[str, Any] | None = None
+    if now is not None:
+        obj = {"manager": AutomationManager(home, clock=lambda: now)}
+    result = CliRunner().invoke(cli, ["--home", str(home), *args], obj=obj)
+    return result
+
+
+def test_status_shows_next_left_last_passed_and_last_result(home: Path) -> None:
+    ran = amgr(home, "exec-now", "publishing", "pending", "--task", "publish-pending")
+    assert ran.exit_code == 0, ran.output
+    later = datetime.now(UTC) + timedelta(hours=2)
+    result = amgr(home, "status", "--json", now=later)
+    assert result.exit_code == 0, result.output
+    tasks = {t["id"]: t for t in json.loads(result.output)["tasks"]}
+    row = tasks["publish-pending"]
+    assert row["last_result"] == "success"
+    assert row["last_run"] is not None
+    assert 7200 <= row["passed_s"] < 7260 and row["passed"].startswith("2h")
+    assert 0 < row["left_s"] <= 3600 and row["left"]
+    assert {"next_due", "fire_at", "last_due"} <= set(row)  # the pinned keys stay
+    never = tasks["weekly-blog"]
+    assert never["last_run"] is None and never["last_result"] is None
+    assert never["passed_s"] is None and never["left_s"] > 0
+    text = amgr(home, "status", now=later)
+    assert text.exit_code == 0, text.output
+    header = next(line for line in text.output.splitlines() if line.startswith("task\t"))
+    assert header.split("\t")[3:] == [
+        "next",
+        "next (UTC)",
+        "left",
+        "last",
+        "passed",
+        "last result",
+    ]
+    line = next(line for line in text.output.splitlines() if line.startswith("publish-pending"))
+    assert line.split("\t")[-2:] == [f"{row['passed']} ago", "success"]
+
+
+def test_wording_helpers_count_and_shorten() -> None:
+    assert plural(1, "run") == "1 run" and plural(2, "run") == "2 runs"
+    assert plural(0, "chapter") == "0 chapters" and plural(1.0, "day") == "1 day"
+    assert plural(1.5, "day") == "1.5 days"
+    assert span(timedelta(hours=2, minutes=5, seconds=9)) == "2h 5m"
+    assert span(timedelta(days=3, minutes=4)) == "3d"
+    assert span(timedelta(seconds=42)) == "42s" and span(timedelta(seconds=-3)) == "0s"
