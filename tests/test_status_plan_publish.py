@@ -60,3 +60,24 @@ def test_wording_helpers_count_and_shorten() -> None:
     assert span(timedelta(hours=2, minutes=5, seconds=9)) == "2h 5m"
     assert span(timedelta(days=3, minutes=4)) == "3d"
     assert span(timedelta(seconds=42)) == "42s" and span(timedelta(seconds=-3)) == "0s"
+
+
+def test_plan_groups_an_hourly_task_unless_all_and_json_keeps_every_firing(home: Path) -> None:
+    now = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    args = ("plan", "--days", "2", "--task", "publish-pending")
+    grouped = amgr(home, *args, now=now)
+    assert grouped.exit_code == 0, grouped.output
+    lines = grouped.output.splitlines()
+    assert lines[0].startswith("plan for the next 2 days")
+    firing_lines = [line for line in lines if line.startswith("  2026-")]
+    assert firing_lines == []
+    (summary,) = [line for line in lines if "48 firings" in line]
+    assert "first 2026-12-01 11:00:00" in summary and "last 2026-12-03 10:00:00" in summary
+    every = amgr(home, *args, "--all", now=now)
+    assert every.exit_code == 0, every.output
+    assert len([line for line in every.output.splitlines() if line.startswith("  2026-")]) == 48
+    data = json.loads(amgr(home, *args, "--json", now=now).output)
+    assert len(data["tasks"][0]["firings"]) == 48
+    one_day = amgr(home, "plan", "--days", "1", "--task", "daily-shorts", now=now)
+    assert one_day.output.startswith("plan for the next 1 day (")
+    assert "firing:" not in one_day.output and "  2026-12-02 09:00:00" in one_day.output
