@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import click
@@ -214,7 +215,7 @@ def _frequent(firings: list[Firing]) -> bool:
     if len(firings) < 3:
         return False
     dues = [datetime.fromisoformat(f.due.utc) for f in firings]
-    return all((b - a).total_seconds() <= _GROUP_GAP_S for a, b in zip(dues, dues[1:]))
+    return all((b - a).total_seconds() <= _GROUP_GAP_S for a, b in pairwise(dues))
 
 
 def _render_plan(report: PlanReport, days: float, limit: int, *, show_all: bool) -> None:
