@@ -81,3 +81,26 @@ def test_plan_groups_an_hourly_task_unless_all_and_json_keeps_every_firing(home:
     one_day = amgr(home, "plan", "--days", "1", "--task", "daily-shorts", now=now)
     assert one_day.output.startswith("plan for the next 1 day (")
     assert "firing:" not in one_day.output and "  2026-12-02 09:00:00" in one_day.output
+
+
+def test_a_reload_after_a_topic_edit_counts_one_changed_and_keeps_the_firing(
+    home: Path,
+) -> None:
+    from automation_manager.config import load_workspace
+    from automation_manager.engine.daemon import Daemon
+    from automation_manager.home import Home
+
+    now = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    daemon = Daemon(Home(home), clock=lambda: now)
+    daemon.setup()
+    before = daemon.scheduler.job("weekly-blog")
+    assert before is not None
+    fire_at = before.fire_at
+    tasks = json.loads((home / "tasks.json").read_text())
+    (blog,) = [t for t in tasks["content_creation"] if t["id"] == "weekly-blog"]
+    blog["topic"] = "a brand new topic"
+    (home / "tasks.json").write_text(json.dumps(tasks))
+    assert daemon.apply(load_workspace(Home(home)), now + timedelta(minutes=1)) == (0, 1, 0)
+    after = daemon.scheduler.job("weekly-blog")
+    assert after is before and after.fire_at == fire_at
+    assert after.spec.task.topic == "a brand new topic"  # type: ignore[attr-defined]
