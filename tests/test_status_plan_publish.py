@@ -104,3 +104,22 @@ def test_a_reload_after_a_topic_edit_counts_one_changed_and_keeps_the_firing(
     after = daemon.scheduler.job("weekly-blog")
     assert after is before and after.fire_at == fire_at
     assert after.spec.task.topic == "a brand new topic"  # type: ignore[attr-defined]
+
+
+def test_exec_now_publishing_a_kind_without_platform_sends_to_every_accepting_one(
+    tmp_path: Path,
+) -> None:
+    from fake_platforms import add_item, item_json, write_home
+
+    site = {"kind": "filesystem", "path": "site", "accepts": ["blog"]}
+    mirror = {"kind": "filesystem", "path": "mirror", "accepts": ["blog"]}
+    other = {"kind": "filesystem", "path": "other", "accepts": ["social"]}
+    root = write_home(tmp_path / "h", {"site": site, "mirror": mirror, "other": other})
+    blog = add_item(root, "blog", "Deep work")
+    social = add_item(root, "social", "A thread")
+    result = CliRunner().invoke(cli, ["--home", str(root), "exec-now", "publishing", "blog"])
+    assert result.exit_code == 0, result.output
+    assert item_json(root, blog)["status"] == "published"
+    assert item_json(root, social)["status"] == "pending"
+    assert any((root / "site").rglob("*")) and any((root / "mirror").rglob("*"))
+    assert not (root / "other").exists() or not any((root / "other").rglob("*"))
