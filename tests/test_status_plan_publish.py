@@ -123,3 +123,11 @@ def test_exec_now_publishing_a_kind_without_platform_sends_to_every_accepting_on
     assert item_json(root, social)["status"] == "pending"
     assert any((root / "site").rglob("*")) and any((root / "mirror").rglob("*"))
     assert not (root / "other").exists() or not any((root / "other").rglob("*"))
+
+
+def test_a_one_chapter_ebook_says_1_chapter(home: Path) -> None:
+    result = amgr(
+        home, "exec-now", "content_creation", "ebook", "-p", "topic=focus", "-p", "chapters=1"
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 chapter," in result.output and "1 chapters" not in result.output
