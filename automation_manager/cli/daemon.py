@@ -232,7 +232,9 @@ def _render_plan(report: PlanReport, days: float, limit: int, *, show_all: bool)
         if not show_all and _frequent(task.firings):
             first, last = task.firings[0], task.firings[-1]
             click.echo(
-                f"  {plural(len(task.firings), 'firing')}: first "
+                f"  {plural(len(task.firings), 'firing')}"
+                + (f", jittered (up to +{jitter})" if jitter else "")
+                + ": first "
                 f"{_local(first.due)} ({_utc(first.due)}), last {_local(last.due)} "
                 f"({_utc(last.due)}); --all lists each"
             )
