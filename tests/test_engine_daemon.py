@@ -187,7 +187,8 @@ def test_reload_re_registers_changed_schedules_and_starts_new_tasks_fresh(
     ]
     home.tasks_path.write_text(json.dumps(tasks))
     later = NOW + timedelta(minutes=1)
-    assert daemon.apply(load_workspace(home), later) == (1, 1, 1)
+    # "keep" changed its priority only: counted as changed, its job and firing kept
+    assert daemon.apply(load_workspace(home), later) == (1, 2, 1)
     jobs = daemon.scheduler.task_jobs()
     assert set(jobs) == {"keep", "change", "new"}
     assert jobs["keep"] is keep and keep.spec.task.priority == 3

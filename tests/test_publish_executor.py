@@ -30,11 +30,15 @@ def run_at(home: Path, when: datetime, **task: object) -> dict[str, object]:
     return mgr.run(spec).model_dump(mode="json")
 
 
-def test_a_typed_task_needs_a_platform(tmp_path: Path) -> None:
-    home = write_home(tmp_path, {"site": SITE})
+def test_a_typed_task_needs_a_platform_when_none_accepts_its_kind(tmp_path: Path) -> None:
+    # issue 11 point 3: without "platform" a typed task goes to every platform accepting
+    # its kind; it still fails, naming the platforms, when no configured one does
+    home = write_home(tmp_path, {"site": {**SITE, "accepts": ["social"]}})
     result = amgr(home, "exec-now", "publishing", "blog")
-    assert result.exit_code == 1
-    assert 'needs a platform: add "platform"' in result.output and "site" in result.output
+    assert result.exit_code == 2  # refused at validation (issue 11 point 2): no record
+    assert 'add "platform": "NAME"' in result.output and "site" in result.output
+    assert "no configured platform accepts blog" in result.output
+    assert not list((home / ".mp" / "automation" / "logs").glob("*.jsonl"))
 
 
 def test_an_unknown_platform_lists_the_configured_ones(tmp_path: Path) -> None:

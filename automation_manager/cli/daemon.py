@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import click
 
+from ..text import plural
 from .output import is_tty, manager, print_json, table
 
 if TYPE_CHECKING:
-    from ..engine.overview import PlanReport, Stamp, StatusReport
+    from ..engine.overview import Firing, PlanReport, Stamp, StatusReport
 
 
 @click.command("run")
@@ -57,7 +59,11 @@ def _utc(stamp: Stamp | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 def status_cmd(ctx: click.Context, as_json: bool) -> None:
-    """Daemon (pid, since), each task's next run, runs in progress, today's quota and budget."""
+    """Daemon (pid, since), each task's timers, runs in progress, today's quota and budget.
+
+    Per task, like ``systemctl list-timers``: NEXT (local and UTC), LEFT until it, LAST
+    run (any trigger; skipped runs do not count), PASSED since it, and LAST RESULT.
+    """
     from ..engine.overview import status_report
 
     mgr = manager(ctx)
@@ -86,12 +92,22 @@ def _render_status(report: StatusReport) -> None:
             "automation is disabled (config.json enabled: false): scheduled runs are skipped"
         )
     rows = [
-        [t.id, f"{t.category}/{t.type}", t.schedule or "-", _local(t.fire_at), _utc(t.fire_at)]
+        [
+            t.id,
+            f"{t.category}/{t.type}",
+            t.schedule or "-",
+            _local(t.fire_at),
+            _utc(t.fire_at),
+            t.left,
+            _local(t.last_run),
+            f"{t.passed} ago" if t.passed is not None else "-",
+            t.last_result or "-",
+        ]
         for t in report.tasks
     ]
     table(
         f"next runs ({report.timezone})",
-        ["task", "kind", "schedule", "next (local)", "next (UTC)"],
+        ["task", "kind", "schedule", "next", "next (UTC)", "left", "last", "passed", "last result"],
         rows,
     )
     if report.unscheduled:
@@ -149,15 +165,28 @@ def _render_status(report: StatusReport) -> None:
     show_default=True,
     help="At most this many firings per task.",
 )
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="List every firing of hourly (or more frequent) tasks instead of one summary line.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 def plan_cmd(
-    ctx: click.Context, days: float, task_id: str | None, limit: int, as_json: bool
+    ctx: click.Context,
+    days: float,
+    task_id: str | None,
+    limit: int,
+    show_all: bool,
+    as_json: bool,
 ) -> None:
     """Dry run of the future: every firing in the next DAYS, and what a start would catch up.
 
     Times are shown in the configured zone and UTC; a task with jitter shows its exact
-    start (jitter is deterministic) and the latest it could be. Changes nothing.
+    start (jitter is deterministic) and the latest it could be. A task firing hourly or
+    more often is one line (its count, first and last) unless --all; --json keeps every
+    firing. Changes nothing.
     """
     from ..engine.overview import plan_report
     from ..errors import UsageError
@@ -170,12 +199,28 @@ def plan_cmd(
     if as_json:
         print_json(report.to_json())
         return
-    _render_plan(report, days, limit)
+    _render_plan(report, days, limit, show_all=show_all)
 
 
-def _render_plan(report: PlanReport, days: float, limit: int) -> None:
+_GROUP_GAP_S = 3600.0
+"""Firings at most this far apart (hourly or more often) print as one summary line."""
+
+
+def _frequent(firings: list[Firing]) -> bool:
+    """Whether ``firings`` are many and at most an hour apart (one line says them all).
+
+    Decided from the firings themselves, so an interval, a cron or an ``every: hour``
+    schedule groups alike, and a daily task never does.
+    """
+    if len(firings) < 3:
+        return False
+    dues = [datetime.fromisoformat(f.due.utc) for f in firings]
+    return all((b - a).total_seconds() <= _GROUP_GAP_S for a, b in pairwise(dues))
+
+
+def _render_plan(report: PlanReport, days: float, limit: int, *, show_all: bool) -> None:
     click.echo(
-        f"plan for the next {days:g} days ({report.timezone}; now "
+        f"plan for the next {plural(days, 'day')} ({report.timezone}; now "
         f"{datetime.fromisoformat(report.now).strftime('%Y-%m-%d %H:%M:%S %Z')})"
     )
     for task in report.tasks:
@@ -184,7 +229,16 @@ def _render_plan(report: PlanReport, days: float, limit: int) -> None:
             f"\n{task.id}{state} — {task.category}/{task.type}: {task.schedule or 'no schedule'}"
         )
         jitter = task.timing.jitter if task.timing else None
-        for f in task.firings:
+        if not show_all and _frequent(task.firings):
+            first, last = task.firings[0], task.firings[-1]
+            click.echo(
+                f"  {plural(len(task.firings), 'firing')}"
+                + (f", jittered (up to +{jitter})" if jitter else "")
+                + ": first "
+                f"{_local(first.due)} ({_utc(first.due)}), last {_local(last.due)} "
+                f"({_utc(last.due)}); --all lists each"
+            )
+        for f in task.firings if show_all or not _frequent(task.firings) else []:
             line = f"  {_local(f.due)}  ({_utc(f.due)})"
             if jitter:
                 line += f"  starts {_local(f.fire_at)[11:19]} (up to +{jitter})"

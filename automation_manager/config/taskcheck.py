@@ -112,9 +112,10 @@ def _platform_problems(
             Problem(
                 file,
                 path,
-                f"no configured platform accepts {kind} items",
-                f'add a platform that accepts "{kind}" to config.json "platforms" '
-                '(or its "accepts" list)',
+                f"no configured platform accepts {kind} items "
+                f"(configured: {', '.join(config.platforms) or 'none'})",
+                f'add "platform": "NAME" of one that should take them and add "{kind}" to '
+                'its "accepts" list, or add such a platform to config.json "platforms"',
             )
         ]
     chosen = config.platforms.get(task.platform)

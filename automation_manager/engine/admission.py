@@ -22,7 +22,7 @@ import logging
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..enums import RunStatus, Trigger
@@ -296,6 +296,18 @@ class Admission:
             with db.transaction() as conn:
                 self._current(conn, now)
                 return self._last_status(conn, task_id, now)
+
+    def last_runs(self, now: datetime) -> dict[str, tuple[str, datetime]]:
+        """Every task's newest non-skipped status and its start (UTC), for ``amgr status``.
+
+        Read in one query, so a status of many tasks does not open the log per task.
+        """
+        with self._lock:
+            db = self._open()
+            with db.transaction() as conn:
+                self._current(conn, now)
+                rows = conn.execute("SELECT task_id, status, at FROM task_status").fetchall()
+        return {str(t): (str(s), datetime.fromtimestamp(float(a), UTC)) for t, s, a in rows}
 
     def _last_status(self, conn: sqlite3.Connection, task_id: str, now: datetime) -> str | None:
         row = conn.execute(

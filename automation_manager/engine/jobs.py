@@ -100,12 +100,19 @@ class SyncResult:
 
     added: set[str] = field(default_factory=set)
     changed: set[str] = field(default_factory=set)
+    """Tasks whose definition changed: schedule, topic, priority or any other field (the
+    count a reload reports; a topic edit is a change a person wants to see confirmed)."""
     removed: set[str] = field(default_factory=set)
+    rescheduled: set[str] = field(default_factory=set)
+    """The changed tasks whose schedule changed (registered afresh)."""
 
     @property
     def fresh(self) -> set[str]:
-        """Tasks registered afresh (added or changed): their first firing is after now."""
-        return self.added | self.changed
+        """Tasks registered afresh (added or rescheduled): their first firing is after now.
+
+        A task edited without touching its schedule keeps its next firing, so is not fresh.
+        """
+        return self.added | self.rescheduled
 
 
 class TaskScheduler(schedule.Scheduler):
@@ -172,9 +179,15 @@ class TaskScheduler(schedule.Scheduler):
         for task_id, spec in wanted.items():
             job = self._by_id.get(task_id)
             if job is not None and job.schedule == spec.schedule:
+                if job.spec.task != spec.task:
+                    result.changed.add(task_id)
                 job.spec = spec
                 continue
-            (result.changed if job is not None else result.added).add(task_id)
+            if job is not None:
+                result.changed.add(task_id)
+                result.rescheduled.add(task_id)
+            else:
+                result.added.add(task_id)
             self.add(spec, now, fire)
         return result
 

@@ -18,6 +18,7 @@ from ..enums import MisfirePolicy
 from ..procs import is_alive
 from ..reports import Report, field
 from ..scheduling import format_duration
+from ..text import plural, span
 from .admission import Admission, DayState
 from .lock import lock_is_held
 from .planning import catch_up, firings, next_firing, schedulable
@@ -69,6 +70,16 @@ class TaskStatus(TaskRow):
     next_due: Stamp
     fire_at: Stamp
     last_due: Stamp | None
+    left_s: float
+    """Seconds until ``fire_at`` (the NEXT column of ``amgr status``; LEFT is ``left``)."""
+    left: str
+    last_run: Stamp | None = None
+    """Start of the task's newest run that was not skipped (any trigger); None: never ran."""
+    passed_s: float | None = None
+    """Seconds since ``last_run`` (PASSED is ``passed``)."""
+    passed: str | None = None
+    last_result: str | None = None
+    """That run's status: ``success``, ``failed`` or ``interrupted``."""
 
 
 class RunInProgress(Report):
@@ -181,6 +192,12 @@ def status_report(ws: Workspace, now: datetime) -> StatusReport:
     state = StateStore(ws.home)
     last_due = state.load()
     daemon = daemon_status(ws, state)
+    try:
+        admission = Admission(ws.home)
+        last_runs = admission.last_runs(now)
+    except sqlite3.Error:  # an unwritable state (full disk): count from the log alone
+        admission = Admission(ws.home, path=":memory:")
+        last_runs = admission.last_runs(now)
     tasks: list[TaskStatus] = []
     unscheduled: list[str] = []
     for spec in ws.tasks:
@@ -191,12 +208,21 @@ def status_report(ws: Workspace, now: datetime) -> StatusReport:
             continue
         assert spec.schedule is not None
         firing = next_firing(spec.schedule, spec.id, now)
+        left = firing.fire_at - now
+        result, ran_at = last_runs.get(spec.id, (None, None))
+        passed = now - ran_at if ran_at is not None else None
         tasks.append(
             TaskStatus(
                 **_task_fields(spec),
                 next_due=Stamp.at(firing.due, tz),
                 fire_at=Stamp.at(firing.fire_at, tz),
                 last_due=stamp(last_due.get(spec.id), tz),
+                left_s=round(left.total_seconds(), 1),
+                left=span(left),
+                last_run=stamp(ran_at, tz),
+                passed_s=round(passed.total_seconds(), 1) if passed is not None else None,
+                passed=span(passed) if passed is not None else None,
+                last_result=result,
             )
         )
     tasks.sort(key=lambda t: t.fire_at.utc)
@@ -217,9 +243,10 @@ def status_report(ws: Workspace, now: datetime) -> StatusReport:
         for run in state.inflight()
     ]
     try:
-        today = Admission(ws.home).today(now)
+        today = admission.today(now)
     except sqlite3.Error:  # an unwritable state (full disk): count from the log alone
         today = Admission(ws.home, path=":memory:").today(now)
+    admission.close()
     return StatusReport(
         home=str(ws.home.root),
         now=now.isoformat(),
@@ -291,7 +318,7 @@ def _catch_up_note(spec: TaskSpec, last: datetime | None, count: int) -> str:
         return "misfire skip: missed due times are not run"
     if count == 0:
         return "nothing missed"
-    return f"misfire {policy.value}: {count} catch-up run{'s' if count != 1 else ''}"
+    return f"misfire {policy.value}: {plural(count, 'catch-up run')}"
 
 
 def plan_report(

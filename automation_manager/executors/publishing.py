@@ -3,7 +3,8 @@
 - ``pending``: every ``pending`` item to each of its targets that is due now (optionally
   only to the task's ``platform``);
 - ``shorts`` / ``blog`` / ``ebook`` / ``social``: pending items of that kind to the
-  task's ``platform`` (required).
+  task's ``platform``, or, without one, to every configured platform that accepts the
+  kind (as ``pending`` does for every kind).
 
 Optional task fields: ``item_id`` (or the seed's ``ebook_id``) sends just that item;
 ``max_items`` caps this run (default: config.json ``max_items_per_run``). The work
@@ -24,12 +25,14 @@ def _platform(ctx: RunContext) -> str | None:
     known = list(ctx.workspace.config.platforms)
     choices = ", ".join(known) or '(none: add one to config.json "platforms")'
     if value is None:
-        if ctx.spec.type == "pending":
-            return None
+        kind = ctx.spec.type
+        platforms = ctx.workspace.config.platforms
+        if kind == "pending" or any(kind in p.accepted_kinds(n) for n, p in platforms.items()):
+            return None  # every platform that accepts the kind (an item's targets first)
         raise TaskError(
-            f"publishing {ctx.spec.type} task {ctx.spec.id} needs a platform: add "
-            f'"platform": "NAME" to the task in tasks.json (or -p platform=NAME); '
-            f"configured platforms: {choices}"
+            f"publishing {kind} task {ctx.spec.id}: no configured platform accepts {kind} "
+            f'items — add "platform": "NAME" to the task (or -p platform=NAME), or set '
+            f'"accepts" on a platform in config.json; configured platforms: {choices}'
         )
     if not isinstance(value, str) or value not in known:
         raise TaskError(

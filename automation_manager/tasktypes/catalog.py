@@ -124,13 +124,15 @@ def _entry(
 
 
 def _publish_kind(kind: str) -> TaskType:
-    fields = {"platform": "the platform to send to (a name in config.json platforms)"}
+    fields = {
+        "platform": "the platform to send to (a name in config.json platforms; "
+        "default: every platform accepting the kind)"
+    }
     fields |= PUBLISH
     return _entry(
         PUB,
         kind,
-        f"send pending {kind} items to the task's platform",
-        required=("platform",),
+        f"send pending {kind} items to the task's platform (or each accepting one)",
         fields=fields,
     )
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from ...config.models import Config
+from ...text import plural
 from ..brief import Brief, int_param, str_param
 from ..epub import BookInfo, build_epub
 from ..offline import Picker, fill, title_case
@@ -294,7 +295,7 @@ def render(
             "epub": ("book.epub", epub),
             "json": ("outline.json", to_json(data)),
         },
-        summary=f'ebook "{title}": {len(chapters)} chapters, about {words} words, EPUB 3',
+        summary=f'ebook "{title}": {plural(len(chapters), "chapter")}, about {words} words, EPUB 3',
         meta={
             "generated_by": generated_by,
             "subtitle": one_line(outline.subtitle),
