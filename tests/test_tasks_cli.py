@@ -157,3 +157,24 @@ def test_a_bad_schedule_message_names_the_field_and_the_fix(home: Path) -> None:
     result = run(home, "tasks", "update", "daily-shorts", "--set", "schedule=fortnightly")
     assert "tasks.json: content_creation[0].schedule" in result.output
     assert "hourly" in result.output  # the valid presets are offered
+
+
+@pytest.mark.parametrize(
+    ("given", "at"), [("9am", "09:00"), ("6:30 pm", "18:30"), ("18:00", "18:00"), ("12am", "00:00")]
+)
+def test_a_time_of_day_as_schedule_suggests_every_day_at_it(
+    home: Path, given: str, at: str
+) -> None:
+    before = (home / "tasks.json").read_bytes()
+    args = ["add", "content_creation", "--type", "blog", "--schedule", given]
+    result = run(home, "tasks", *args, "--set", "topic=x")
+    assert result.exit_code == 2, result.output
+    assert f'{{"every": "day", "at": "{at}"}}' in result.output
+    assert '{"interval"' not in result.output
+    assert (home / "tasks.json").read_bytes() == before
+
+
+def test_an_interval_looking_schedule_still_suggests_an_interval(home: Path) -> None:
+    result = run(home, "tasks", "add", "content_creation", "--type", "blog", "--schedule", "15m")
+    assert result.exit_code == 2
+    assert '{"interval": "15m"}' in result.output

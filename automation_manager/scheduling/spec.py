@@ -165,7 +165,10 @@ def _preset(raw: str, tz: ZoneInfo, default: Callable[[], time]) -> Trigger:
     if name == "monthly":
         return MonthlyTrigger(1, (default(),), tz)
     fix = f"use one of {', '.join(PRESETS)}, or an object such as {EXAMPLE}"
-    if len(raw.split()) in (5, 6):
+    at = clock_time(raw)
+    if at is not None:
+        fix = f'for every day at {at} write {{"every": "day", "at": "{at}"}}; or {fix}'
+    elif len(raw.split()) in (5, 6):
         fix = f'for a cron expression write {{"cron": "{raw.strip()}"}}; or {fix}'
     elif re.match(r"^\s*\d", raw):
         fix = f'for a fixed interval write {{"interval": "{raw.strip()}"}}; or {fix}'
@@ -174,6 +177,27 @@ def _preset(raw: str, tz: ZoneInfo, default: Callable[[], time]) -> Trigger:
         if close:
             fix = f'did you mean "{close[0]}"? ' + fix
     raise ScheduleSpecError("", f"unknown schedule preset {raw!r}", fix)
+
+
+_CLOCK = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?\s*$", re.I)
+
+
+def clock_time(text: str) -> str | None:
+    """``"9am"``, ``"9:30 pm"``, ``"18:00"`` as ``HH:MM``; None when ``text`` is no time of
+    day (``"15m"`` is an interval, ``"9"`` alone is ambiguous)."""
+    match = _CLOCK.match(text)
+    if match is None:
+        return None
+    hour, minute, half = int(match[1]), int(match[2] or 0), (match[3] or "").lower()
+    if not half and match[2] is None:
+        return None
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half.startswith("p") else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}"
 
 
 def _every_unit(value: object) -> str:
