@@ -39,13 +39,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..config.periods import PERIOD_FIX, normalise_period
 from ..errors import TaskError
-
-PERIOD_FIX = (
-    "use day, week, month, year, today, this_week, this_month, this_year, yesterday, "
-    "last_week, last_month, last_year, last_N_days, YYYY, YYYY-MM, YYYY-MM-DD or all "
-    "(e.g. -p period=month)"
-)
 
 
 class Sale(BaseModel):
@@ -98,7 +93,7 @@ def _month_start(year: int, month: int) -> date:
 
 def period_window(period: str, now: datetime) -> Window:
     """The window ``period`` names, relative to ``now`` (an aware local time)."""
-    p = period.strip().lower()
+    p = normalise_period(period)
     tz = now.tzinfo
     today = now.date()
     end = now + timedelta(microseconds=1)
