@@ -31,6 +31,8 @@ class ContentStatus(StrEnum):
     REVIEW = "review"
     PENDING = "pending"
     PUBLISHED = "published"
+    READY = "ready"
+    """In an outbox on every target that does not have it live: a person posts it."""
     FAILED = "failed"
     REJECTED = "rejected"
 

@@ -292,7 +292,7 @@ def _task_from_flags(category: Category, data: dict[str, Any], ws: Workspace) ->
     from pydantic import ValidationError
 
     from .config.loader import problems_from_validation
-    from .config.taskcheck import task_problems
+    from .config.taskcheck import task_problems, with_resolved_platform
 
     try:
         model = Task.model_validate(data)
@@ -301,4 +301,4 @@ def _task_from_flags(category: Category, data: dict[str, Any], ws: Workspace) ->
     problems = task_problems("-p", "", category, model, ws.config)
     if problems:
         raise ConfigError(problems)
-    return model
+    return with_resolved_platform(model, ws.config)

@@ -26,7 +26,7 @@ from .defaults import DEFAULT_SCHEDULES
 from .jsonsafe import read_json_file, value_problems
 from .models import Config
 from .platforms import PLATFORM_KINDS, WINDOW_MODES
-from .taskcheck import task_problems
+from .taskcheck import task_problems, with_resolved_platform
 from .tasks import SchedulesFile, Task, TasksFile
 
 if TYPE_CHECKING:
@@ -300,6 +300,8 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
                     )
                     continue
                 problems.extend(task_problems(TASKS_FILE, where, category, task, config))
+                if config is not None:
+                    task = with_resolved_platform(task, config)
                 task_id = task.id or derived_id(category, task.type, index)
                 if task_id in seen:
                     problems.append(
@@ -340,21 +342,6 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
                             "name the id of an existing task",
                         )
                     )
-            if (
-                config is not None
-                and spec.category is Category.PUBLISHING
-                and spec.task.platform is not None
-                and spec.task.platform not in config.platforms
-            ):
-                known = ", ".join(config.platforms) or "(none configured)"
-                problems.append(
-                    Problem(
-                        TASKS_FILE,
-                        f"{spec.category.value}[{spec.index}].platform",
-                        f"platform {spec.task.platform!r} is not in config.json platforms",
-                        f'use one of: {known}, or add it to config.json "platforms"',
-                    )
-                )
     if config is not None:
         for name in config.platforms:
             if not is_safe_id(name):
