@@ -106,9 +106,7 @@ def test_a_content_task_platform_may_name_the_one_platform_of_that_kind(tmp_path
     record = json.loads(result.stdout)
     item = record["result"]["content_id"]
     assert item_json(home, item)["targets"] == ["masto"]
-    posts = json.loads(
-        (home / ".mp" / "content" / item / "posts.json").read_text(encoding="utf-8")
-    )
+    posts = json.loads((home / ".mp" / "content" / item / "posts.json").read_text(encoding="utf-8"))
     assert posts["limit"] == 500  # mastodon's limit, from the platform's kind
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import UsageError
+from ..text import plural
 from .output import console, is_tty, manager, print_json
 
 if TYPE_CHECKING:
@@ -98,8 +99,8 @@ def validate_cmd(ctx: click.Context, as_json: bool) -> None:
         )
         return
     click.echo(
-        f"valid: {ws.home.root} — {len(ws.tasks)} tasks ({enabled} enabled), "
-        f"{platforms} platforms, time zone {ws.timezone_name}"
+        f"valid: {ws.home.root} — {plural(len(ws.tasks), 'task')} ({enabled} enabled), "
+        f"{plural(platforms, 'platform')}, time zone {ws.timezone_name}"
     )
 
 

@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from ..errors import UsageError
+from ..text import plural
 from .output import console, is_tty, manager
 
 if TYPE_CHECKING:
@@ -278,7 +279,9 @@ def _write_report(scan: HistoryScan, limit: int) -> None:
         _runs_table(shown, tty)
     total = summary.runs
     if total == 0:
-        click.echo(f"no runs in the last {summary.days} days{summary.filters.described()}")
+        click.echo(
+            f"no runs in the last {plural(summary.days, 'day')}{summary.filters.described()}"
+        )
     elif len(shown) < total:
         click.echo(f"showing {len(shown)} of {total:,} runs (newest first; --limit N for more)")
     if total:
@@ -377,8 +380,8 @@ def summary_lines(summary: HistorySummary) -> list[str]:
     d = summary.duration_ms
     tok = summary.tokens
     lines = [
-        f"{summary.runs:,} runs since {_when(summary.since)}{summary.filters.described()}: "
-        + counts,
+        f"{summary.runs:,} {'run' if summary.runs == 1 else 'runs'} since "
+        f"{_when(summary.since)}{summary.filters.described()}: " + counts,
         "success rate "
         + (f"{rate:.1%}" if rate is not None else "n/a (nothing ran)")
         + f" · duration p50 {format_ms(d.p50) or 'n/a'}, p95 {format_ms(d.p95) or 'n/a'}",

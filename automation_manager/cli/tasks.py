@@ -16,6 +16,7 @@ import click
 
 from ..config.jsonsafe import parse_json
 from ..errors import UsageError
+from ..text import plural
 from .output import is_tty, manager, print_json, table
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ def show_cmd(ctx: click.Context, task_id: str, as_json: bool) -> None:
         if key not in ("id", "type", "enabled", "schedule"):
             click.echo(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
     if nexts:
-        click.echo(f"  next {len(nexts)} firings ({ws.timezone_name}):")
+        click.echo(f"  next {plural(len(nexts), 'firing')} ({ws.timezone_name}):")
         for when in nexts:
             click.echo(f"    {when.astimezone(tz):%Y-%m-%d %H:%M:%S %a}")
 

@@ -27,6 +27,7 @@ from typing import Any
 from ..errors import AuthError, TaskError, TransientError
 from ..fsutil import atomic_write_bytes
 from ..results import RunResult
+from ..text import plural
 from .base import Outcome, RunContext, Runner, dispatch
 
 DEFAULT_MIN_FREE_MB = 200
@@ -55,7 +56,7 @@ def archive_logs(ctx: RunContext) -> Outcome:
     days = ctx.config.log_retention_days
     done = archive_old_logs(ctx.home, days, ctx.now())
     names = [path.name for path in done]
-    summary = f"archived {len(done)} log file{'s' if len(done) != 1 else ''} older than {days} days"
+    summary = f"archived {plural(len(done), 'log file')} older than {plural(days, 'day')}"
     return Outcome(RunResult(summary=summary, archived=names, count=len(done), retention_days=days))
 
 
@@ -221,7 +222,7 @@ def health_check(ctx: RunContext) -> Outcome:
     disk = checks["disk"]
     summary = (
         f"healthy: {disk['free_mb']:.0f} MB ({disk['free_pct']:.1f}%) free, home writable, "
-        f"{len(checks['platforms'])} platforms ok, provider {checks['llm']['provider']}"
+        f"{plural(len(checks['platforms']), 'platform')} ok, provider {checks['llm']['provider']}"
     )
     if warnings:
         summary += "; warning: " + "; ".join(warnings)

@@ -259,7 +259,7 @@ class PublishSession:
                     homeless[item.kind] = homeless.get(item.kind, 0) + 1
             for k, count in sorted(homeless.items()):
                 out.append(
-                    f"no platform takes {k} items ({count} pending): set \"accepts\" on a "
+                    f'no platform takes {k} items ({count} pending): set "accepts" on a '
                     "platform in config.json, or give the items targets"
                 )
         return out
