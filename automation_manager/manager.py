@@ -54,6 +54,11 @@ class AutomationManager:
             self._workspace = load_workspace(self.home)
         return self._workspace
 
+    def use_workspace(self, ws: Workspace) -> Workspace:
+        """Use ``ws`` instead of loading the files (a read-only fallback); returns it."""
+        self._workspace = ws
+        return ws
+
     def reload(self) -> Workspace:
         """Re-read the three files (drops unsaved changes to :attr:`config`)."""
         self._workspace = None

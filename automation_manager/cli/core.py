@@ -135,6 +135,8 @@ def _kind_from_task(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def wrapper(ctx: click.Context, **kwargs: Any) -> None:
         task_id = kwargs.get("task_id")
+        if task_id:  # an id or a unique prefix of one
+            task_id = kwargs["task_id"] = manager(ctx).workspace.task_id(task_id)
         if kwargs.get("category") is None or kwargs.get("task_type") is None:
             if not task_id:
                 raise UsageError(

@@ -66,7 +66,7 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
     """
     from ..engine.overview import status_report
 
-    mgr = manager(ctx)
+    mgr = manager(ctx, read_only=True)
     report = status_report(mgr.workspace, mgr.now())
     if as_json:
         print_json(report.to_json())
@@ -191,8 +191,9 @@ def plan_cmd(
     from ..engine.overview import plan_report
     from ..errors import UsageError
 
-    mgr = manager(ctx)
+    mgr = manager(ctx, read_only=True)
     ws = mgr.workspace
+    task_id = ws.task_id(task_id) if task_id is not None else None
     if task_id is not None and ws.task(task_id) is None:
         raise UsageError(f"--task {task_id}: no task has this id (see `amgr tasks list`)")
     report = plan_report(ws, mgr.now(), days=days, task_id=task_id, limit=limit)

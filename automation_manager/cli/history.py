@@ -121,7 +121,7 @@ def history_cmd(
         raise UsageError("--json and --csv exclude each other: pick one output format")
     if limit is not None and limit < 0:
         raise UsageError(f"--limit {limit}: must be 0 or more")
-    mgr = manager(ctx)
+    mgr = manager(ctx, read_only=True)
     now = mgr.now()
     if now.tzinfo is None:
         now = now.astimezone()

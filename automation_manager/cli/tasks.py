@@ -116,7 +116,7 @@ def _row(spec: TaskSpec, tz_name: str, nexts: list[datetime]) -> dict[str, Any]:
 @click.pass_context
 def list_cmd(ctx: click.Context, category: str | None, as_json: bool) -> None:
     """Every task: id, category, type, enabled, schedule and next due time."""
-    mgr = manager(ctx)
+    mgr = manager(ctx, read_only=True)
     ws = mgr.workspace
     now = mgr.now()
     rows = [
@@ -157,8 +157,9 @@ def show_cmd(ctx: click.Context, task_id: str, as_json: bool) -> None:
     from ..errors import ConfigError, Problem
     from ..home import TASKS_FILE
 
-    mgr = manager(ctx)
+    mgr = manager(ctx, read_only=True)
     ws = mgr.workspace
+    task_id = ws.task_id(task_id)
     spec = ws.task(task_id)
     if spec is None:
         raise ConfigError(
@@ -315,9 +316,10 @@ def update_cmd(
     if "type" in unsets or "id" in unsets:
         raise UsageError("--unset: type and id cannot be removed")
     mgr = manager(ctx)
+    full = mgr.workspace.task_id(task_id)
 
     def change(data: dict[str, Any]) -> dict[str, Any]:
-        cat, idx = edits.find_task(data, None, task_id)
+        cat, idx = edits.find_task(data, None, full)
         task = {**data[cat][idx], **changes}
         for key in unsets:
             task.pop(key, None)
@@ -335,6 +337,7 @@ def _simple(verb: str, fields: dict[str, Any] | None) -> click.Command:
     @click.pass_context
     def command(ctx: click.Context, task_id: str, as_json: bool) -> None:
         mgr = manager(ctx)
+        task_id = mgr.workspace.task_id(task_id)
         if fields is None:
             task = mgr.remove_task("", task_id)
             _echo_task(task, as_json, "removed")

@@ -70,6 +70,19 @@ class Workspace:
                 return spec
         return None
 
+    def task_id(self, given: str) -> str:
+        """The task id ``given`` names: itself, or the one id it is a unique prefix of.
+
+        Returned unchanged when no id begins with it (the caller says "no such task");
+        :raises UsageError: (exit 2) when it begins several ids, listing them.
+        """
+        from ..ids import resolve_prefix
+
+        ids = [spec.id for spec in self.tasks]
+        if given in ids or not any(i.startswith(given) for i in ids):
+            return given
+        return resolve_prefix("task", given, ids, hint="amgr tasks list")
+
     @property
     def timezone_name(self) -> str:
         from ..scheduling import local_zone_name
@@ -215,8 +228,11 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
     paths = {CONFIG_FILE: home.config_path, TASKS_FILE: home.tasks_path}
     paths[SCHEDULES_FILE] = home.schedules_path
     if not overrides and not any(p.exists() for p in paths.values()):
+        from ..home import missing_home
+
         raise ConfigError(
-            Problem(
+            missing_home(home.root)
+            or Problem(
                 str(home.root),
                 "",
                 "no config.json, tasks.json or schedules.json here",

@@ -207,8 +207,11 @@ class Daemon:
             lock.release()
 
     def _use(self, ws: Workspace) -> None:
+        from ..config.lastgood import remember
+
         tz = ZoneInfo(ws.timezone_name)
         self.ws, self._tz = ws, tz
+        remember(ws, self.now())  # what read-only commands show while a file is broken
         # The files this configuration was read from: if one vanishes, keep this one.
         self._present = [path for path in self._files if path.exists()]
 
