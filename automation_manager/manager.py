@@ -41,7 +41,8 @@ class AutomationManager:
         self._clock = clock
         self._workspace: Workspace | None = None
         self._config_raw: dict[str, Any] | None = None
-        # Accepted for compatibility with the seed's signature; amgr does not use them.
+        # The seed's credentials: used by youtube/gdrive platforms that name no client
+        # file of their own, and by dropbox platforms (before their token_env).
         self.google_credentials_path = google_credentials_path
         self.dropbox_token = dropbox_token
 
@@ -51,7 +52,14 @@ class AutomationManager:
     def workspace(self) -> Workspace:
         """The validated home (loaded on first use; :meth:`reload` re-reads the files)."""
         if self._workspace is None:
+            from .config.platforms_google import seed_credentials
+
             self._workspace = load_workspace(self.home)
+            seed_credentials(
+                self._workspace.config.platforms,
+                google_credentials_path=self.google_credentials_path,
+                dropbox_token=self.dropbox_token,
+            )
         return self._workspace
 
     def reload(self) -> Workspace:

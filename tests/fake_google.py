@@ -165,11 +165,8 @@ class FakeGoogle(FakeServer):
             return Reply(400, "<html>Error 400: redirect_uri_mismatch</html>")
         if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
             return Reply(400, "<html>Error 400: invalid_request (PKCE)</html>")
-        if (
-            q.get("response_type") != "code"
-            or "youtube.upload" not in q.get("scope", "")
-            and ("drive" not in q.get("scope", ""))
-        ):
+        scope = q.get("scope", "")
+        if q.get("response_type") != "code" or not ("youtube" in scope or "drive" in scope):
             return Reply(400, "<html>Error 400: invalid_scope</html>")
         code = "4/" + secrets.token_urlsafe(16)
         self.codes[code] = {

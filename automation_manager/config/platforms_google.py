@@ -9,7 +9,8 @@ under ``.mp/auth/``. Dropbox reads its access token from ``token_env``.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator
 
@@ -92,3 +93,23 @@ class DropboxPlatform(_PlatformBase):
 
     def give_token(self, token: str) -> None:
         self._token = token
+
+
+def seed_credentials(
+    platforms: Mapping[str, Any],
+    *,
+    google_credentials_path: str | None,
+    dropbox_token: str | None,
+) -> None:
+    """Apply the seed's constructor credentials to the platforms that lack their own:
+    the client file to ``youtube``/``gdrive``, the token to ``dropbox`` (registered as a
+    secret, so it is masked like one read from the environment)."""
+    for config in platforms.values():
+        if isinstance(config, _GooglePlatform) and google_credentials_path:
+            if config.google_credentials_path is None:
+                config.google_credentials_path = google_credentials_path
+        elif isinstance(config, DropboxPlatform) and dropbox_token:
+            from ..secrets import REGISTRY
+
+            REGISTRY.register(dropbox_token)
+            config.give_token(dropbox_token.strip())

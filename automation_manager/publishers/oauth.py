@@ -385,9 +385,8 @@ class _Redirect:
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.end_headers()
                 text = "connected" if ok else "not connected: " + params.get("error", "?")
-                self.wfile.write(
-                    f"<html><body><p>amgr: {text}. You can close this tab.</p></body></html>".encode()
-                )
+                page = f"<html><body><p>amgr: {text}. You can close this tab.</p></body></html>"
+                self.wfile.write(page.encode())
                 owner.done.set()
 
             def log_message(self, format: str, *args: Any) -> None:

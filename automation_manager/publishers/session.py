@@ -24,6 +24,7 @@ from filelock import Timeout
 
 from ..config import Workspace
 from ..config.platforms import AnyPlatform, WordPressPlatform
+from ..config.platforms_google import YouTubePlatform
 from ..content import ContentItem, ContentStore, StatusChange
 from ..enums import ContentStatus
 from ..errors import AmgrError, AuthError, TaskError, TransientError
@@ -209,7 +210,9 @@ class PublishSession:
             else:
                 waiting.append(item)
         waiting.sort(key=lambda i: (ready_since(i), i.created_at, i.id))
-        ahead = isinstance(config, WordPressPlatform) and config.status == "future"
+        ahead = (isinstance(config, WordPressPlatform) and config.status == "future") or (
+            isinstance(config, YouTubePlatform) and config.publish_at
+        )
         publisher: Publisher | None = None
         waited = False
         try:
