@@ -24,7 +24,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from automation_manager.signing import verify
 
-
 DROP = 0
 """A :class:`Reply` status that closes the connection without answering."""
 
