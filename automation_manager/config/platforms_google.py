@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from .limits import MAX_HTTP_TIMEOUT_S as _HTTP
 from .limits import MAX_PATH, Name, Url, line
@@ -76,15 +76,30 @@ class DropboxPlatform(_PlatformBase):
     api_base: Url = "https://api.dropboxapi.com"
     content_base: Url = "https://content.dropboxapi.com"
     token_env: str = "DROPBOX_TOKEN"
+    """An access token (App Console → Generate); short-lived ones expire in 4 hours."""
+    refresh_token_env: str | None = None
+    """For unattended use: a refresh token (offline access) with ``app_key`` and
+    ``app_secret_env``; access tokens are then fetched from it as needed."""
+    app_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,64}$")] | None = None
+    app_secret_env: str | None = None
     folder: Annotated[str, Field(pattern=r"^/[^\x00-\x1f\\]{0,400}$")] = "/amgr"
     session_threshold_mib: Annotated[int, Field(ge=1, le=MAX_CHUNK_MIB)] = MAX_CHUNK_MIB
     """Files larger than this go through an upload session, in chunks of ``chunk_mib``."""
     chunk_mib: Annotated[int, Field(ge=1, le=MAX_CHUNK_MIB)] = 8
     timeout_s: Annotated[float, Field(gt=0, le=_HTTP)] = 60.0
 
-    _e = field_validator("token_env")(check_env_name)
+    _e = field_validator("token_env", "refresh_token_env", "app_secret_env")(check_env_name)
     _token: str | None = PrivateAttr(default=None)
     """A token handed to :class:`~automation_manager.AutomationManager` (``dropbox_token``)."""
+
+    @model_validator(mode="after")
+    def _refresh_needs_app(self) -> DropboxPlatform:
+        if self.refresh_token_env and not (self.app_key and self.app_secret_env):
+            raise ValueError(
+                "refresh_token_env needs app_key and app_secret_env too (App Console → your "
+                "app → Settings: App key, App secret)"
+            )
+        return self
 
     @property
     def given_token(self) -> str | None:

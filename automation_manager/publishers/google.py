@@ -61,13 +61,17 @@ class GooglePublisher(Publisher):
     scopes: ClassVar[tuple[str, ...]]
     config: YouTubePlatform | GDrivePlatform
 
+    def oauth_scopes(self) -> tuple[str, ...]:
+        """What the consent page asks for."""
+        return self.scopes
+
     def oauth_client(self) -> OAuthClient:
         """The OAuth client that ``amgr auth NAME`` and the token refresh use."""
         return google_client(
             self.env.home,
             self.name,
             self.config.google_credentials_path,
-            self.scopes,
+            self.oauth_scopes(),
             self.setting("google_credentials_path"),
         )
 

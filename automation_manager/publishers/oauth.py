@@ -221,7 +221,7 @@ def _token_http(client: OAuthClient, sleep: Sleep, timeout_s: float = 30.0) -> P
     )
 
 
-def _grant(
+def grant_token(
     client: OAuthClient,
     form: dict[str, str],
     *,
@@ -302,7 +302,7 @@ def refresh_if_needed(
             f"{client.platform}: the access token expired and there is no refresh token: "
             f"run `amgr auth {client.platform}` again"
         )
-    got = _grant(
+    got = grant_token(
         client,
         {"grant_type": "refresh_token", "refresh_token": token.refresh_token},
         now=now,
@@ -458,7 +458,7 @@ def loopback_flow(
             f"{client.platform}: consent was not given ({params.get('error', '?')}): run "
             f"`amgr auth {client.platform}` again and allow access"
         )
-    got = _grant(
+    got = grant_token(
         client,
         {
             "grant_type": "authorization_code",
@@ -545,7 +545,7 @@ def device_flow(
     interval = code.interval
     while now() < deadline:
         sleep(interval)
-        got = _grant(
+        got = grant_token(
             client,
             {"grant_type": DEVICE_GRANT, "device_code": code.device_code},
             now=now(),
