@@ -78,6 +78,8 @@ class FakeGoogle(FakeServer):
         self._drop_next = False
         self._ids = itertools.count(1)
         self.channel_title = "Deep Work Daily"
+        self.decline = False
+        """The person clicks "Cancel" on the consent page."""
 
     # -- helpers for tests -----------------------------------------------------------------
 
@@ -168,6 +170,9 @@ class FakeGoogle(FakeServer):
         scope = q.get("scope", "")
         if q.get("response_type") != "code" or not ("youtube" in scope or "drive" in scope):
             return Reply(400, "<html>Error 400: invalid_scope</html>")
+        if self.decline:
+            answer = urlencode({"error": "access_denied", "state": q.get("state", "")})
+            return Reply(302, "", {"Location": f"{redirect}?{answer}"})
         code = "4/" + secrets.token_urlsafe(16)
         self.codes[code] = {
             "challenge": q["code_challenge"],

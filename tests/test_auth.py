@@ -1,0 +1,143 @@
+"""`amgr auth`: the installed-app loopback flow and the device flow against a fake Google.
+
+The "browser" is a small script named by $BROWSER (the standard way to choose one): it
+opens the consent address, which redirects to amgr's listener on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_google import CLIENT_SECRET, FakeGoogle, client_secret_json
+from fake_platforms import amgr, run, running, write_home
+
+BROWSER = """\
+import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=20).read()  # follows the redirect to amgr
+"""
+
+
+@pytest.fixture
+def google() -> Iterator[FakeGoogle]:
+    with running(FakeGoogle()) as server:
+        yield server
+
+
+def home_for(tmp_path: Path, google: FakeGoogle, **platform: Any) -> Path:
+    home = tmp_path / "home"
+    config = {
+        "kind": "youtube",
+        "api_base": google.url,
+        "google_credentials_path": "client_secret.json",
+        "timeout_s": 5,
+        **platform,
+    }
+    write_home(home, {"yt": config})
+    (home / "client_secret.json").write_text(json.dumps(client_secret_json(google.url)))
+    return home
+
+
+def auth_process(home: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    browser = tmp_path / "browser.py"
+    browser.write_text(BROWSER)
+    return subprocess.run(
+        [sys.executable, "-m", "automation_manager", "--home", str(home), "auth", *args],
+        env={**os.environ, "BROWSER": f"{sys.executable} {browser} %s"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_auth_youtube_connects_through_the_loopback_redirect(
+    tmp_path: Path, google: FakeGoogle
+) -> None:
+    home = home_for(tmp_path, google)
+
+    done = auth_process(home, tmp_path, "youtube", "--timeout", "30")  # by kind: platform yt
+
+    assert done.returncode == 0, done.stderr
+    assert "connected yt" in done.stdout
+    assert "ok    yt (youtube): authenticated as channel 'Deep Work Daily'" in done.stdout
+    (consent,) = google.routed("GET /o/oauth2/auth")
+    assert consent.query["code_challenge_method"] == "S256"
+    assert consent.query["access_type"] == "offline"
+    assert "youtube.upload" in consent.query["scope"]
+    (exchange,) = google.routed("POST /token")
+    verifier = dict(p.split("=", 1) for p in exchange.body.decode().split("&"))["code_verifier"]
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    assert digest.decode() == consent.query["code_challenge"]
+    path = home / ".mp" / "auth" / "yt.json"
+    saved = json.loads(path.read_text())
+    assert saved["refresh_token"] in google.refresh and saved["access_token"] in google.access
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    output = done.stdout + done.stderr
+    for secret in (saved["refresh_token"], saved["access_token"], CLIENT_SECRET):
+        assert secret not in output
+
+
+def test_a_declined_consent_stores_nothing(tmp_path: Path, google: FakeGoogle) -> None:
+    home = home_for(tmp_path, google)
+    google.decline = True
+
+    done = auth_process(home, tmp_path, "yt", "--timeout", "30")
+
+    assert done.returncode == 1
+    assert "consent was not given (access_denied)" in done.stderr
+    assert "amgr auth yt" in done.stderr
+    assert not (home / ".mp" / "auth" / "yt.json").exists()
+
+
+def test_auth_device_flow_polls_until_the_code_is_entered(
+    tmp_path: Path, google: FakeGoogle
+) -> None:
+    home = home_for(tmp_path, google)
+
+    result = amgr(home, "auth", "yt", "--device")
+
+    assert result.exit_code == 0, result.output
+    assert "open https://www.google.com/device and enter the code GQVQ-JKEC" in result.output
+    polls = google.routed("POST /token")
+    assert len(polls) == 2 and all("device_code" in r.body.decode() for r in polls)
+    saved = json.loads((home / ".mp" / "auth" / "yt.json").read_text())
+    assert saved["refresh_token"] in google.refresh
+
+
+def test_auth_without_a_client_file_names_the_setting(tmp_path: Path, google: FakeGoogle) -> None:
+    home = home_for(tmp_path, google, google_credentials_path=None)
+
+    result = run(home, "auth", "yt")
+
+    assert result.exit_code == 2
+    assert "platforms.yt.google_credentials_path: not set" in result.output
+    assert "Desktop app" in result.output
+
+
+def test_auth_on_a_seed_outbox_says_what_to_configure(tmp_path: Path) -> None:
+    home = write_home(tmp_path / "home", ["youtube", "twitter"])
+
+    result = run(home, "auth", "youtube")
+
+    assert result.exit_code == 2
+    assert 'platforms.youtube: is an outbox (no connection) — set it to {"kind": "youtube"' in (
+        result.output
+    )
+
+
+def test_auth_on_a_platform_without_oauth_is_refused(tmp_path: Path) -> None:
+    home = write_home(tmp_path / "home", {"site": {"kind": "filesystem", "path": "site"}})
+
+    result = run(home, "auth", "site")
+
+    assert result.exit_code == 2
+    assert "kind filesystem does not connect with amgr auth" in result.output
