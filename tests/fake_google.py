@@ -498,3 +498,41 @@ class FakeDropbox(FakeServer):
 
 def parse_redirect(url: str) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def connect(home: Any, google: FakeGoogle, name: str, expires_in: float = 3000) -> Any:
+    """What a finished `amgr auth NAME` leaves: tokens the fake accepts, stored 0600."""
+    from datetime import UTC, datetime, timedelta
+
+    from automation_manager.home import Home
+    from automation_manager.publishers.oauth import Token, TokenStore
+
+    access, refresh = google.grant()
+    now = datetime.now(UTC)
+    token = Token(access, refresh, now + timedelta(seconds=expires_in), obtained_at=now)
+    TokenStore(Home.resolve(home), name).save(token)
+    return token
+
+
+def google_home(
+    root: Any, google: FakeGoogle, kind: str, name: str, *, connected: bool, **platform: Any
+) -> Any:
+    """A home with one Google platform ``name`` of ``kind`` at the fake, its client file
+    in the home, and (``connected``) tokens as `amgr auth` leaves them."""
+    from pathlib import Path
+
+    from fake_platforms import write_home
+
+    home = Path(root)
+    config = {
+        "kind": kind,
+        "api_base": google.url,
+        "google_credentials_path": "client_secret.json",
+        "timeout_s": 5,
+        **platform,
+    }
+    write_home(home, {name: config})
+    (home / "client_secret.json").write_text(json.dumps(client_secret_json(google.url)))
+    if connected:
+        connect(home, google, name)
+    return home

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_google import CLIENT_SECRET, FakeGoogle, client_secret_json
+from fake_google import CLIENT_SECRET, FakeGoogle, google_home
 from fake_platforms import amgr, run, running, write_home
 
 BROWSER = """\
@@ -34,17 +34,7 @@ def google() -> Iterator[FakeGoogle]:
 
 
 def home_for(tmp_path: Path, google: FakeGoogle, **platform: Any) -> Path:
-    home = tmp_path / "home"
-    config = {
-        "kind": "youtube",
-        "api_base": google.url,
-        "google_credentials_path": "client_secret.json",
-        "timeout_s": 5,
-        **platform,
-    }
-    write_home(home, {"yt": config})
-    (home / "client_secret.json").write_text(json.dumps(client_secret_json(google.url)))
-    return home
+    return google_home(tmp_path / "home", google, "youtube", "yt", connected=False, **platform)
 
 
 def auth_process(home: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

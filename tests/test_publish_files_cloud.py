@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_google import DROPBOX_TOKEN, FakeDropbox, FakeGoogle, client_secret_json
+from fake_google import DROPBOX_TOKEN, FakeDropbox, FakeGoogle, google_home
 from fake_platforms import Reply, add_item, amgr, item_json, kill_mid_request, running, write_home
 
 from automation_manager import AutomationManager
 from automation_manager.config import load_workspace
 from automation_manager.home import Home
 from automation_manager.notify import Notifier
-from automation_manager.publishers.oauth import Token, TokenStore
 
 EPUB = b"PK\x03\x04" + bytes(range(256)) * 1200  # 307 KB
 BIG = bytes(range(251)) * 10_000  # 2.5 MB: an upload session with 1 MiB chunks
@@ -190,21 +188,8 @@ def test_dropbox_token_given_to_the_library_is_used(
 
 
 def drive_home(tmp_path: Path, google: FakeGoogle, **platform: Any) -> Path:
-    home = tmp_path / "home"
-    config = {
-        "kind": "gdrive",
-        "api_base": google.url,
-        "google_credentials_path": "client_secret.json",
-        "chunk_kib": 256,
-        "timeout_s": 5,
-        **platform,
-    }
-    write_home(home, {"drive": config})
-    (home / "client_secret.json").write_text(json.dumps(client_secret_json(google.url)))
-    access, refresh = google.grant()
-    expires = datetime.now(UTC) + timedelta(hours=1)
-    TokenStore(Home.resolve(home), "drive").save(Token(access, refresh, expires))
-    return home
+    settings = {"chunk_kib": 256, **platform}
+    return google_home(tmp_path / "home", google, "gdrive", "drive", connected=True, **settings)
 
 
 def test_drive_copies_files_with_resumable_uploads_and_shares_the_folder(

@@ -6,19 +6,20 @@ import json
 import os
 import stat
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_google import FakeGoogle, client_secret_json
+from fake_google import FakeGoogle, google_home
+from fake_google import connect as fake_connect
 from fake_platforms import Reply, add_item, amgr, item_json, kill_mid_request, running, write_home
 
 from automation_manager import AutomationManager
 from automation_manager.config import load_workspace
 from automation_manager.home import Home
 from automation_manager.notify import Notifier
-from automation_manager.publishers.oauth import Token, TokenStore
+from automation_manager.publishers.oauth import Token
 
 VIDEO = bytes(range(256)) * 2600  # 665,600 bytes: three 256 KiB chunks, the last shorter
 PNG = b"\x89PNG\r\n\x1a\n" + b"thumbnail" * 50
@@ -30,31 +31,13 @@ def google() -> Iterator[FakeGoogle]:
         yield server
 
 
-def connect(home: Path, google: FakeGoogle, name: str = "yt", expires_in: float = 3000) -> Token:
-    """What a finished `amgr auth NAME` leaves: tokens the fake accepts, stored 0600."""
-    access, refresh = google.grant()
-    now = datetime.now(UTC)
-    token = Token(access, refresh, now + timedelta(seconds=expires_in), obtained_at=now)
-    TokenStore(Home.resolve(home), name).save(token)
-    return token
-
-
 def yt_home(tmp_path: Path, google: FakeGoogle, *, connected: bool = True, **platform: Any) -> Path:
-    home = tmp_path / "home"
-    config = {
-        "kind": "youtube",
-        "api_base": google.url,
-        "google_credentials_path": "client_secret.json",
-        "chunk_kib": 256,
-        "timeout_s": 5,
-        "tags": ["productivity"],
-        **platform,
-    }
-    write_home(home, {"yt": config})
-    (home / "client_secret.json").write_text(json.dumps(client_secret_json(google.url)))
-    if connected:
-        connect(home, google)
-    return home
+    settings = {"chunk_kib": 256, "tags": ["productivity"], **platform}
+    return google_home(tmp_path / "home", google, "youtube", "yt", connected=connected, **settings)
+
+
+def connect(home: Path, google: FakeGoogle, expires_in: float = 3000) -> Token:
+    return fake_connect(home, google, "yt", expires_in)
 
 
 def credential_incidents(home: Path) -> list[str]:

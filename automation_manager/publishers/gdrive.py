@@ -86,27 +86,18 @@ class GDrivePublisher(GooglePublisher):
     def _upload(self, post: Post, parts: Parts, path: Path, folder_id: str) -> None:
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         upload = ResumableUpload(self.http, path, kind, self.config.chunk_kib * 1024)
-        session = parts.done.get(f"session:{path.name}")
-        uri = str(session["remote_id"]) if session and session.get("remote_id") else None
-        received = 0
-        if uri is not None:
-            progress = upload.progress(uri)
-            if progress.resource is not None:
-                self._record_file(parts, path, progress.resource)
-                return
-            uri, received = (None, 0) if progress.gone else (uri, progress.received)
-        if uri is None:
-            uri = upload.start(
-                f"{self.api}/upload/drive/v3/files?uploadType=resumable&fields={FIELDS}",
-                {
-                    "name": path.name,
-                    "parents": [folder_id],
-                    "appProperties": {"amgr": self.key(post, path.name)},
-                },
-                what=f"open the upload of {path.name}",
-            )
-            parts.record(f"session:{path.name}", uri)
-        self._record_file(parts, path, upload.upload(uri, received))
+        metadata = {
+            "name": path.name,
+            "parents": [folder_id],
+            "appProperties": {"amgr": self.key(post, path.name)},
+        }
+        url = f"{self.api}/upload/drive/v3/files?uploadType=resumable&fields={FIELDS}"
+        resource = upload.send(
+            parts,
+            f"session:{path.name}",
+            lambda: upload.start(url, metadata, what=f"open the upload of {path.name}"),
+        )
+        self._record_file(parts, path, resource)
 
     def _record_file(self, parts: Parts, path: Path, resource: dict[str, Any]) -> None:
         parts.record(f"file:{path.name}", str(resource["id"]), resource.get("webViewLink"))
@@ -167,16 +158,14 @@ class GDrivePublisher(GooglePublisher):
         for path in self.files(post):
             if f"file:{path.name}" in parts.done:
                 continue
-            session = parts.done.get(f"session:{path.name}")
-            if session and session.get("remote_id"):
-                upload = ResumableUpload(self.http, path, "application/octet-stream", 1)
-                progress = upload.progress(str(session["remote_id"]))
-                if progress.resource is not None:
-                    self._record_file(parts, path, progress.resource)
-                    continue
-                if not progress.gone:
-                    missing = True  # incomplete: the send resumes the session
-                    continue
+            upload = ResumableUpload(self.http, path, "application/octet-stream", 1)
+            uri, progress = upload.session_of(parts, f"session:{path.name}")
+            if progress.resource is not None:
+                self._record_file(parts, path, progress.resource)
+                continue
+            if uri is not None:
+                missing = True  # incomplete: the send resumes the session
+                continue
             found = self.find(self.key(post, path.name))
             if found is None:
                 missing = True

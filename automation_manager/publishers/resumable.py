@@ -18,14 +18,18 @@ finds the finished video by asking the same question. A session lives about a we
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ..errors import AuthError, PublishUncertain, TaskError, TransientError
 from .http import PlatformHttp, platform_message, retry_after
+
+if TYPE_CHECKING:
+    from .base import Parts
 
 _RANGE = re.compile(r"bytes=(\d+)-(\d+)")
 GONE = (404, 410)
@@ -97,6 +101,27 @@ class ResumableUpload:
             return Progress(received=int(match.group(2)) + 1 if match else 0)
         data: Any = response.json()
         return Progress(received=self.total, resource=data if isinstance(data, dict) else {})
+
+    def session_of(self, parts: Parts, part: str) -> tuple[str | None, Progress]:
+        """The session recorded as ``part`` and how far it got (None: none, or gone)."""
+        session = parts.done.get(part)
+        uri = session.get("remote_id") if session else None
+        if not uri:
+            return None, Progress(gone=True)
+        progress = self.progress(str(uri))
+        return (None if progress.gone else str(uri)), progress
+
+    def send(self, parts: Parts, part: str, start: Callable[[], str]) -> dict[str, Any]:
+        """Upload the file through the session recorded as ``part``, resumed where it
+        stopped, or through a new one that ``start`` opens (recorded before the first
+        byte leaves); the created resource."""
+        uri, progress = self.session_of(parts, part)
+        if progress.resource is not None:
+            return progress.resource
+        if uri is None:
+            uri, progress = start(), Progress()
+            parts.record(part, uri)
+        return self.upload(uri, progress.received)
 
     def upload(self, uri: str, received: int = 0) -> dict[str, Any]:
         """Send the bytes from ``received`` on; the created resource.

@@ -136,27 +136,12 @@ class YouTubePublisher(GooglePublisher):
         return self._finish(post, parts, str(video["remote_id"]))
 
     def _upload(self, post: Post, parts: Parts) -> dict[str, Any]:
+        upload = self._uploader(post, self.config.chunk_kib * 1024)
+        return upload.send(parts, "session", lambda: self._start(upload, post))
+
+    def _uploader(self, post: Post, chunk: int) -> ResumableUpload:
         path = video_file(post)
-        upload = ResumableUpload(
-            self.http,
-            path,
-            VIDEO_TYPES[path.suffix.lower()],
-            self.config.chunk_kib * 1024,
-        )
-        session = parts.done.get("session")
-        uri = str(session["remote_id"]) if session and session.get("remote_id") else None
-        received = 0
-        if uri is not None:
-            progress = upload.progress(uri)
-            if progress.resource is not None:
-                return progress.resource
-            received = progress.received
-            if progress.gone:
-                uri, received = None, 0
-        if uri is None:
-            uri = self._start(upload, post)
-            parts.record("session", uri)
-        return upload.upload(uri, received)
+        return ResumableUpload(self.http, path, VIDEO_TYPES[path.suffix.lower()], chunk)
 
     def _start(self, upload: ResumableUpload, post: Post) -> str:
         url = f"{self.api}/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status"
@@ -204,17 +189,13 @@ class YouTubePublisher(GooglePublisher):
         video = parts.done.get("video")
         if video is not None:
             return self._finish(post, parts, str(video["remote_id"]))
-        session = parts.done.get("session")
-        if session and session.get("remote_id"):
-            path = video_file(post)
-            upload = ResumableUpload(self.http, path, VIDEO_TYPES[path.suffix.lower()], 1)
-            progress = upload.progress(str(session["remote_id"]))
-            if progress.resource is not None:
-                video_id = str(progress.resource["id"])
-                parts.record("video", video_id, self.watch_url(post, video_id))
-                return self._finish(post, parts, video_id)
-            if not progress.gone:
-                return None  # incomplete: no video exists; the send resumes it
+        uri, progress = self._uploader(post, 1).session_of(parts, "session")
+        if progress.resource is not None:
+            video_id = str(progress.resource["id"])
+            parts.record("video", video_id, self.watch_url(post, video_id))
+            return self._finish(post, parts, video_id)
+        if uri is not None:
+            return None  # incomplete: no video exists; the send resumes the session
         found = self.find_upload(post)
         if found is None:
             return None
