@@ -8,16 +8,22 @@ rate reasons (``quotaExceeded``, ``rateLimitExceeded``...) mean "later", not "fi
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
 
 from ..config.platforms_google import GDrivePlatform, YouTubePlatform
-from ..errors import AuthError, TransientError
+from ..errors import AuthError, ConfigError, Problem, TransientError
+from ..home import Home
 from .base import Publisher
 from .http import PlatformHttp, platform_message
-from .oauth import BearerAuth, OAuthClient, TokenStore, google_client
+from .oauth import BearerAuth, OAuthClient, TokenStore
+
+GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
 LATER_REASONS = frozenset(
     {
@@ -28,6 +34,54 @@ LATER_REASONS = frozenset(
         "uploadLimitExceeded",
     }
 )
+
+
+def google_client(
+    home: Home,
+    platform: str,
+    path: str | None,
+    scopes: tuple[str, ...],
+    setting: str,
+) -> OAuthClient:
+    """The OAuth client in Google's client secret JSON (``installed`` or ``web``).
+
+    :raises ConfigError: no path, a missing or unreadable file, or not a client file.
+    """
+    get = (
+        "download the OAuth client (type Desktop app) from Google Cloud Console → APIs & "
+        "Services → Credentials and set its path"
+    )
+    if not path:
+        raise ConfigError([Problem("config.json", setting, "not set", get)])
+    file = Path(path) if Path(path).is_absolute() else home.root / path
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            [Problem("config.json", setting, f"{file} does not exist", get)]
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            [Problem("config.json", setting, f"cannot read {file}: {exc}", get)]
+        ) from None
+    section = (data.get("installed") or data.get("web")) if isinstance(data, dict) else None
+    if not isinstance(section, dict) or not section.get("client_id"):
+        raise ConfigError(
+            [Problem("config.json", setting, f"{file} is not an OAuth client file", get)]
+        )
+    token_uri = str(section.get("token_uri") or GOOGLE_TOKEN_URI)
+    device_uri = token_uri.removesuffix("/token") + "/device/code"
+    return OAuthClient(
+        platform=platform,
+        client_id=str(section["client_id"]),
+        client_secret=section.get("client_secret"),
+        auth_uri=str(section.get("auth_uri") or GOOGLE_AUTH_URI),
+        token_uri=token_uri,
+        scopes=scopes,
+        device_uri=device_uri,
+        extra={"access_type": "offline", "prompt": "consent"},
+        secret_setting=setting,
+    )
 
 
 def google_reason(response: httpx.Response) -> str:
