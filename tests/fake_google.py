@@ -28,6 +28,9 @@ from fake_platforms import DROP, FakeServer, Reply, Request
 CLIENT_ID = "1234-amgr-test.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-test-client-secret-xyz"
 DROPBOX_TOKEN = "sl.dropbox-test-token-abcdef"
+DROPBOX_REFRESH = "dropbox-refresh-token-0123456789"
+APP_KEY = "amgrappkey123"
+APP_SECRET = "dropbox-app-secret-xyz"
 UNIT = 256 * 1024
 
 
@@ -407,9 +410,13 @@ class FakeDropbox(FakeServer):
         self._ids = itertools.count(1)
 
     def route_of(self, method: str, path: str, query: dict[str, str]) -> str | None:
+        if path == "/oauth2/token":
+            return "POST oauth2/token"
         return f"{method} {path.removeprefix('/2/')}" if path.startswith("/2/") else None
 
     def handle(self, request: Request) -> Reply:
+        if request.route == "POST oauth2/token":
+            return self._refresh(request)
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return Reply(
                 401,
@@ -475,6 +482,20 @@ class FakeDropbox(FakeServer):
             self.links[path] = f"https://www.dropbox.com/scl/fo/{next(self._ids)}/amgr?dl=0"
             return Reply(200, {".tag": "folder", "url": self.links[path], "path_lower": path})
         return Reply(400, f"Unknown API function: {endpoint}")
+
+    def _refresh(self, request: Request) -> Reply:
+        """Dropbox's token endpoint: a refresh token (offline access) for a new token."""
+        form = {k: v[-1] for k, v in parse_qs(request.body.decode()).items()}
+        if (form.get("client_id"), form.get("client_secret")) != (APP_KEY, APP_SECRET):
+            return Reply(400, {"error": "invalid_client", "error_description": "Invalid client"})
+        if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != (
+            DROPBOX_REFRESH
+        ):
+            return Reply(
+                400, {"error": "invalid_grant", "error_description": "refresh token is malformed"}
+            )
+        self.token = "sl.refreshed-" + secrets.token_urlsafe(16)
+        return Reply(200, {"access_token": self.token, "token_type": "bearer", "expires_in": 14400})
 
     def _commit(self, arg: dict[str, Any], data: bytes) -> Reply:
         path = arg["path"]

@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_google import DROPBOX_TOKEN, FakeDropbox, FakeGoogle, google_home
+from fake_google import (
+    APP_KEY,
+    APP_SECRET,
+    DROPBOX_REFRESH,
+    DROPBOX_TOKEN,
+    FakeDropbox,
+    FakeGoogle,
+    google_home,
+)
 from fake_platforms import Reply, add_item, amgr, item_json, kill_mid_request, running, write_home
 
 from automation_manager import AutomationManager
@@ -182,6 +190,48 @@ def test_dropbox_token_given_to_the_library_is_used(
     assert record["status"] == "success", record
     assert DROPBOX_TOKEN not in json.dumps(record)
     assert len(dropbox.files) == 2
+
+
+def test_dropbox_a_refresh_token_fetches_the_access_token(
+    tmp_path: Path, dropbox: FakeDropbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DROPBOX_TOKEN")
+    monkeypatch.setenv("DROPBOX_REFRESH_TOKEN", DROPBOX_REFRESH)
+    monkeypatch.setenv("DROPBOX_APP_SECRET", APP_SECRET)
+    home = dropbox_home(
+        tmp_path,
+        dropbox,
+        refresh_token_env="DROPBOX_REFRESH_TOKEN",
+        app_key=APP_KEY,
+        app_secret_env="DROPBOX_APP_SECRET",
+    )
+    item = ebook(home)
+
+    result = amgr(home, "exec-now", "publishing", "pending", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert dropbox.token.startswith("sl.refreshed-")
+    uploads = dropbox.routed("POST files/upload")
+    assert {r.headers["authorization"] for r in uploads} == {f"Bearer {dropbox.token}"}
+    assert item_json(home, item)["status"] == "published"
+    assert dropbox.token not in result.output and APP_SECRET not in result.output
+
+
+def test_dropbox_refresh_settings_are_checked_at_validation(tmp_path: Path) -> None:
+    server_url = "http://127.0.0.1:9"
+    home = write_home(
+        tmp_path / "home",
+        {"box": {"kind": "dropbox", "api_base": server_url, "refresh_token_env": "DBX_R"}},
+    )
+    before = (home / "config.json").read_bytes()
+
+    result = amgr(home, "validate")
+
+    assert result.exit_code == 2
+    assert "config.json: platforms.box: refresh_token_env needs app_key and app_secret_env" in (
+        result.output
+    )
+    assert (home / "config.json").read_bytes() == before
 
 
 # -- Google Drive ---------------------------------------------------------------------------

@@ -290,3 +290,17 @@ def test_the_seed_constructor_credentials_path_is_used(tmp_path: Path, google: F
 
     assert record["status"] == "success", record
     assert len(google.videos) == 1
+
+
+def test_daily_limit_holds_back_the_second_short(tmp_path: Path, google: FakeGoogle) -> None:
+    home = yt_home(tmp_path, google, daily_limit=1)
+    first = short(home, "First short")
+    second = short(home, "Second short")
+
+    result = amgr(home, "exec-now", "publishing", "pending")
+
+    assert result.exit_code == 0, result.output
+    assert [v["snippet"]["title"] for v in google.videos] == ["First short"]
+    assert item_json(home, first)["status"] == "published"
+    waiting = item_json(home, second)
+    assert waiting["status"] == "pending" and "yt" in waiting["planned"]
