@@ -166,7 +166,7 @@ class FakeGoogle(FakeServer):
         redirect = q.get("redirect_uri", "")
         if q.get("client_id") != CLIENT_ID:
             return Reply(400, "<html>Error 401: invalid_client</html>")
-        if not re.fullmatch(r"http://127\.0\.0\.1:\d+/", redirect):
+        if not re.fullmatch(r"http://127\.0\.0\.1:\d+/[a-z/]*", redirect):
             return Reply(400, "<html>Error 400: redirect_uri_mismatch</html>")
         if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
             return Reply(400, "<html>Error 400: invalid_request (PKCE)</html>")
@@ -202,6 +202,11 @@ class FakeGoogle(FakeServer):
 
     def _token(self, request: Request) -> Reply:
         form = {k: v[-1] for k, v in parse_qs(request.body.decode()).items()}
+        basic = request.headers.get("authorization", "")
+        if basic.startswith("Basic "):  # RFC 6749 2.3.1: the client as HTTP Basic
+            user, _, password = base64.b64decode(basic[6:]).decode().partition(":")
+            form.setdefault("client_id", user)
+            form["client_secret"] = password
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
             return Reply(401, {"error": "invalid_client", "error_description": "Unauthorized"})
         grant = form.get("grant_type")

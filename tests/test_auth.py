@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_google import CLIENT_SECRET, FakeGoogle, google_home
+from fake_google import CLIENT_ID, CLIENT_SECRET, FakeGoogle, google_home
 from fake_platforms import amgr, run, running, write_home
 
 BROWSER = """\
@@ -131,3 +131,53 @@ def test_auth_on_a_platform_without_oauth_is_refused(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "kind filesystem does not connect with amgr auth" in result.output
+
+
+def test_a_registered_redirect_uri_and_basic_client_auth(
+    tmp_path: Path, google: FakeGoogle
+) -> None:
+    """For platforms that accept only a registered redirect (fixed port and path) and
+    want the client as HTTP Basic at the token endpoint (the library API)."""
+    import socket
+    import threading
+    import urllib.request
+    from datetime import UTC, datetime
+
+    from automation_manager.home import Home
+    from automation_manager.publishers.oauth import OAuthClient, TokenStore, loopback_flow
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = OAuthClient(
+        platform="x",
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        auth_uri=f"{google.url}/o/oauth2/auth",
+        token_uri=f"{google.url}/token",
+        scopes=("youtube.readonly",),
+        extra={"access_type": "offline"},
+        redirect_port=port,
+        redirect_path="/callback",
+        basic_auth=True,
+    )
+    home = Home.resolve(write_home(tmp_path / "home", {}))
+
+    def browser(url: str) -> None:
+        threading.Thread(target=lambda: urllib.request.urlopen(url, timeout=20).read()).start()
+
+    token = loopback_flow(
+        client,
+        TokenStore(home, "x"),
+        open_url=browser,
+        now=lambda: datetime.now(UTC),
+        sleep=lambda s: None,
+        timeout_s=20,
+    )
+
+    (consent,) = google.routed("GET /o/oauth2/auth")
+    assert consent.query["redirect_uri"] == f"http://127.0.0.1:{port}/callback"
+    (exchange,) = google.routed("POST /token")
+    assert exchange.headers["authorization"].startswith("Basic ")
+    assert "client_secret" not in exchange.body.decode()
+    assert TokenStore(home, "x").require().refresh_token == token.refresh_token

@@ -40,17 +40,21 @@ class Pkce:
 class _Redirect:
     """The one-shot listener on 127.0.0.1 that the consent page redirects to."""
 
-    def __init__(self, state: str) -> None:
+    def __init__(self, state: str, port: int = 0, path: str = "/") -> None:
         self.state = state
+        self.path = path
         self.params: dict[str, str] | None = None
         self.done = threading.Event()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                params = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
-                if params.get("state") != owner.state or not (
-                    "code" in params or "error" in params
+                parts = urlsplit(self.path)
+                params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+                if (
+                    parts.path != owner.path
+                    or params.get("state") != owner.state
+                    or not ("code" in params or "error" in params)
                 ):
                     self.send_response(400)
                     self.end_headers()
@@ -69,7 +73,7 @@ class _Redirect:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.server = HTTPServer(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self._serve, daemon=True)
 
     def _serve(self) -> None:
@@ -78,7 +82,7 @@ class _Redirect:
 
     @property
     def uri(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
+        return f"http://127.0.0.1:{self.server.server_address[1]}{self.path}"
 
     def __enter__(self) -> _Redirect:
         self.server.timeout = 0.5
@@ -122,7 +126,15 @@ def loopback_flow(
     :raises AuthError: the person declined, or no redirect came within ``timeout_s``.
     """
     pkce, state = Pkce.new(), pysecrets.token_urlsafe(24)
-    with _Redirect(state) as redirect:
+    try:
+        listener = _Redirect(state, client.redirect_port, client.redirect_path)
+    except OSError as exc:
+        raise AuthError(
+            f"{client.platform}: cannot listen on 127.0.0.1:{client.redirect_port} for the "
+            f"consent page's answer ({exc.strerror}): stop what uses that port and run "
+            f"`amgr auth {client.platform}` again"
+        ) from None
+    with listener as redirect:
         open_url(consent_url(client, redirect.uri, state, pkce))
         if not redirect.done.wait(timeout_s):
             raise AuthError(

@@ -37,6 +37,11 @@ class OAuthClient:
     :param device_uri: the device authorization endpoint (None: no device flow).
     :param extra: more parameters of the consent page (``access_type=offline``...).
     :param secret_setting: the setting that holds the client, for messages.
+    :param redirect_port: the loopback port the consent page must redirect to, for
+        platforms that only accept a registered redirect URI (0: any free port).
+    :param redirect_path: the path of that redirect URI.
+    :param basic_auth: send the client's id and secret as HTTP Basic to the token
+        endpoint (RFC 6749 2.3.1, required by some platforms) instead of in the form.
     """
 
     platform: str
@@ -48,6 +53,9 @@ class OAuthClient:
     device_uri: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
     secret_setting: str = ""
+    redirect_port: int = 0
+    redirect_path: str = "/"
+    basic_auth: bool = False
 
     def __post_init__(self) -> None:
         if self.client_secret:
@@ -169,7 +177,10 @@ def grant_token(
     """POST ``form`` to the token endpoint: a :class:`Token`, or the error document of a
     400/401 answer (``{"error": "invalid_grant", ...}``) for the caller to judge."""
     body = {"client_id": client.client_id, **form}
-    if client.client_secret:
+    auth: tuple[str, str] | None = None
+    if client.client_secret and client.basic_auth:
+        auth = (client.client_id, client.client_secret)
+    elif client.client_secret:
         body["client_secret"] = client.client_secret
     http = token_http(client, sleep)
     try:
@@ -180,6 +191,7 @@ def grant_token(
             repeatable=True,
             accept=(400, 401, 403, 428),
             data=body,
+            auth=auth,
             headers={"Accept": "application/json"},
         )
     finally:
