@@ -304,3 +304,27 @@ def test_daily_limit_holds_back_the_second_short(tmp_path: Path, google: FakeGoo
     assert item_json(home, first)["status"] == "published"
     waiting = item_json(home, second)
     assert waiting["status"] == "pending" and "yt" in waiting["planned"]
+
+
+def test_a_channel_that_may_not_set_thumbnails_still_gets_the_video(
+    tmp_path: Path, google: FakeGoogle
+) -> None:
+    home = yt_home(tmp_path, google)
+    item = short(home)
+    message = (
+        "The authenticated user doesn't have permissions to upload and set custom video thumbnails."
+    )
+    google.script(
+        "POST thumbnails",
+        Reply(
+            403, {"error": {"code": 403, "message": message, "errors": [{"reason": "forbidden"}]}}
+        ),
+    )
+
+    result = amgr(home, "exec-now", "publishing", "pending")
+
+    assert result.exit_code == 0, result.output
+    assert "is up without its thumbnail" in result.output and "verify the channel" in result.output
+    assert len(google.videos) == 1 and google.thumbnails == {}
+    assert item_json(home, item)["status"] == "published"
+    assert credential_incidents(home) == []

@@ -342,6 +342,8 @@ class PublishSession:
                 it.history.append(StatusChange(at=now, status=it.status, note=where))
 
         self.store.update(item.id, apply)
+        if receipt.extra.get("note"):  # done, with something the person should know
+            self.report.notes.append(str(receipt.extra["note"]))
         self.report.published.append(
             {
                 "item": item.id,

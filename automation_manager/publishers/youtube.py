@@ -26,7 +26,8 @@ from typing import Any
 from ..config.platforms_google import YouTubePlatform
 from ..errors import AuthError, TaskError, TransientError
 from .base import Parts, Receipt
-from .google import GooglePublisher
+from .google import LATER_REASONS, GooglePublisher, google_reason, raise_for_forbidden
+from .http import platform_message
 from .ledger import Pair, stable_id
 from .post import Post
 from .resumable import ResumableUpload
@@ -150,22 +151,13 @@ class YouTubePublisher(GooglePublisher):
     def _finish(self, post: Post, parts: Parts, video_id: str) -> Receipt:
         extra: dict[str, Any] = {}
         if post.image is not None and "thumbnail" not in parts.done:
-            try:
-                self.http.request(
-                    "POST",
-                    f"{self.api}/upload/youtube/v3/thumbnails/set",
-                    what="set the thumbnail",
-                    repeatable=True,
-                    params={"videoId": video_id},
-                    content=post.image.read_bytes(),
-                    headers={"Content-Type": post.image_type() or "application/octet-stream"},
-                )
-            except (AuthError, TransientError):
-                raise
-            except TaskError as exc:
-                extra["thumbnail"] = str(exc)  # the video is up; say why it has no thumbnail
-            else:
+            problem = self.set_thumbnail(post.image, post.image_type(), video_id)
+            if problem is None:
                 parts.record("thumbnail", video_id)
+            else:  # the video is up: say why it has no thumbnail, do not fail the item
+                extra["note"] = (
+                    f"{self.name}: {post.item_id} is up without its thumbnail: {problem}"
+                )
         live_at = self.live_at(post)
         privacy = self.config.privacy_status
         status = "scheduled" if live_at else ("published" if privacy == "public" else privacy)
@@ -176,6 +168,31 @@ class YouTubePublisher(GooglePublisher):
             live_at=live_at,
             extra=extra,
         )
+
+    def set_thumbnail(self, image: Path, kind: str | None, video_id: str) -> str | None:
+        """``thumbnails.set``; None when set, else why YouTube would not (a channel must be
+        verified for custom thumbnails: a 403 that is not about the token)."""
+        what = "set the thumbnail"
+        try:
+            response = self.http.request(
+                "POST",
+                f"{self.api}/upload/youtube/v3/thumbnails/set",
+                what=what,
+                repeatable=True,
+                accept=(403,),
+                params={"videoId": video_id},
+                content=image.read_bytes(),
+                headers={"Content-Type": kind or "application/octet-stream"},
+            )
+        except (AuthError, TransientError):
+            raise
+        except TaskError as exc:
+            return str(exc)
+        if response.status_code == 403:
+            if google_reason(response) in LATER_REASONS:
+                raise_for_forbidden(self.name, response, what, self.auth_hint)
+            return f"{platform_message(response)} (verify the channel to use custom thumbnails)"
+        return None
 
     def watch_url(self, post: Post, video_id: str) -> str:
         if post.kind == "shorts":
