@@ -328,3 +328,41 @@ def test_a_channel_that_may_not_set_thumbnails_still_gets_the_video(
     assert len(google.videos) == 1 and google.thumbnails == {}
     assert item_json(home, item)["status"] == "published"
     assert credential_incidents(home) == []
+
+
+def mp4(width: int, height: int, *, rotated: bool = False) -> bytes:
+    """A minimal MP4: ftyp, then moov/trak/tkhd (version 0) with a display size."""
+    import struct
+
+    def box(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+    a, b = (0, 0x10000) if rotated else (0x10000, 0)
+    matrix = struct.pack(">9i", a, b, 0, -b if rotated else 0, a, 0, 0, 0, 0x40000000)
+    tkhd = bytes(4) + bytes(20) + bytes(8) + bytes(8) + matrix
+    tkhd += struct.pack(">II", width << 16, height << 16)
+    moov = box(b"moov", box(b"trak", box(b"tkhd", tkhd)))
+    return box(b"ftyp", b"isom\x00\x00\x02\x00isomiso2mp41") + moov + bytes(300_000)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "rotated", "warned"),
+    [(1920, 1080, False, True), (1080, 1920, False, False), (1920, 1080, True, False)],
+)
+def test_a_horizontal_short_is_uploaded_with_a_note_that_it_is_no_short(
+    tmp_path: Path, google: FakeGoogle, width: int, height: int, rotated: bool, warned: bool
+) -> None:
+    home = yt_home(tmp_path, google, chunk_kib=1024)
+    item = add_item(
+        home,
+        "shorts",
+        "Wide",
+        files={"video": ("video.mp4", mp4(width, height, rotated=rotated))},
+        meta={},
+    )
+
+    result = amgr(home, "exec-now", "publishing", "pending")
+
+    assert result.exit_code == 0, result.output
+    assert ("is horizontal (1920×1080)" in result.output) is warned
+    assert item_json(home, item)["status"] == "published"

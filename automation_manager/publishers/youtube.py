@@ -29,6 +29,7 @@ from .base import Parts, Receipt
 from .google import LATER_REASONS, GooglePublisher, google_reason, raise_for_forbidden
 from .http import platform_message
 from .ledger import Pair, stable_id
+from .mp4 import video_size
 from .post import Post
 from .resumable import ResumableUpload
 
@@ -149,15 +150,20 @@ class YouTubePublisher(GooglePublisher):
         return upload.start(url, self.metadata(post), what="open the upload session")
 
     def _finish(self, post: Post, parts: Parts, video_id: str) -> Receipt:
-        extra: dict[str, Any] = {}
+        notes: list[str] = []
         if post.image is not None and "thumbnail" not in parts.done:
             problem = self.set_thumbnail(post.image, post.image_type(), video_id)
             if problem is None:
                 parts.record("thumbnail", video_id)
             else:  # the video is up: say why it has no thumbnail, do not fail the item
-                extra["note"] = (
-                    f"{self.name}: {post.item_id} is up without its thumbnail: {problem}"
-                )
+                notes.append(f"it is up without its thumbnail: {problem}")
+        size = video_size(video_file(post)) if post.kind == "shorts" else None
+        if size is not None and size[0] > size[1]:
+            notes.append(
+                f"it is horizontal ({size[0]}×{size[1]}), so YouTube shows it as a regular "
+                "video, not a Short: render shorts vertical, e.g. 1080×1920"
+            )
+        extra = {"note": f"{self.name}: {post.item_id}: " + "; ".join(notes)} if notes else {}
         live_at = self.live_at(post)
         privacy = self.config.privacy_status
         status = "scheduled" if live_at else ("published" if privacy == "public" else privacy)
