@@ -52,15 +52,19 @@ class AutomationManager:
     def workspace(self) -> Workspace:
         """The validated home (loaded on first use; :meth:`reload` re-reads the files)."""
         if self._workspace is None:
-            from .config.platforms_google import seed_credentials
-
             self._workspace = load_workspace(self.home)
-            seed_credentials(
-                self._workspace.config.platforms,
-                google_credentials_path=self.google_credentials_path,
-                dropbox_token=self.dropbox_token,
-            )
+            self._seed_credentials(self._workspace)
         return self._workspace
+
+    def _seed_credentials(self, ws: Workspace) -> None:
+        """Give the constructor's credentials to the platforms that name none."""
+        from .config.platforms_google import seed_credentials
+
+        seed_credentials(
+            ws.config.platforms,
+            google_credentials_path=self.google_credentials_path,
+            dropbox_token=self.dropbox_token,
+        )
 
     def reload(self) -> Workspace:
         """Re-read the three files (drops unsaved changes to :attr:`config`)."""
@@ -275,7 +279,7 @@ class AutomationManager:
         """Register every enabled task with the scheduler; returns the daemon (not started)."""
         from .engine.daemon import Daemon
 
-        daemon = Daemon(self.home, clock=self._clock)
+        daemon = Daemon(self.home, clock=self._clock, prepare=self._seed_credentials)
         daemon.setup()
         return daemon
 
@@ -286,7 +290,7 @@ class AutomationManager:
         """
         from .engine.daemon import Daemon
 
-        daemon = Daemon(self.home, clock=self._clock)
+        daemon = Daemon(self.home, clock=self._clock, prepare=self._seed_credentials)
         code: int = daemon.run_once() if run_once else daemon.run_forever()
         return code
 

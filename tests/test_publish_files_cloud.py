@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +233,44 @@ def test_dropbox_refresh_settings_are_checked_at_validation(tmp_path: Path) -> N
         result.output
     )
     assert (home / "config.json").read_bytes() == before
+
+
+def test_the_daemon_started_from_the_library_uses_its_dropbox_token(
+    tmp_path: Path, dropbox: FakeDropbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("DROPBOX_TOKEN")
+    home = dropbox_home(tmp_path, dropbox)
+    task = {"id": "books", "type": "ebook", "platform": "box", "schedule": {"interval": "1h"}}
+    (home / "tasks.json").write_text(json.dumps({"publishing": [task]}))
+    state = home / ".mp" / "state"
+    state.mkdir(parents=True)
+    last = (datetime.now(UTC) - timedelta(minutes=90)).isoformat()
+    (state / "schedule.json").write_text(
+        json.dumps({"version": 1, "tasks": {"books": {"last_due": last}}})
+    )
+    item = ebook(home)
+    script = (
+        "import sys; from automation_manager import AutomationManager; "
+        "sys.exit(AutomationManager(sys.argv[1], dropbox_token=sys.argv[2])"
+        ".run_scheduler(run_once=True))"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(home), DROPBOX_TOKEN],
+        env={k: v for k, v in os.environ.items() if k != "DROPBOX_TOKEN"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert item_json(home, item)["status"] == "published"
+    assert len(dropbox.files) == 2
+    assert DROPBOX_TOKEN not in done.stderr + done.stdout
 
 
 # -- Google Drive ---------------------------------------------------------------------------
