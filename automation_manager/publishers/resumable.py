@@ -160,12 +160,14 @@ class ResumableUpload:
                         if found.resource is not None:
                             return found.resource
                         if found.received > offset:
-                            failures = 0
+                            failures, offset = 0, found.received
+                            continue
                         offset = found.received
-                        continue
-                    self._refused(response)
-                    wait = retry_after(response)
-                    problem = f"server answered {status} ({platform_message(response)})"
+                        problem = f"the server kept no bytes of {offset}-{end}"
+                    else:
+                        self._refused(response)
+                        wait = retry_after(response)
+                        problem = f"server answered {status} ({platform_message(response)})"
                 failures += 1
                 if failures >= policy.attempts:
                     text = f"{self.http.platform}: upload failed: {problem}"
