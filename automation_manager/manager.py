@@ -41,7 +41,8 @@ class AutomationManager:
         self._clock = clock
         self._workspace: Workspace | None = None
         self._config_raw: dict[str, Any] | None = None
-        # Accepted for compatibility with the seed's signature; amgr does not use them.
+        # The seed's credentials: used by youtube/gdrive platforms that name no client
+        # file of their own, and by dropbox platforms (before their token_env).
         self.google_credentials_path = google_credentials_path
         self.dropbox_token = dropbox_token
 
@@ -52,12 +53,23 @@ class AutomationManager:
         """The validated home (loaded on first use; :meth:`reload` re-reads the files)."""
         if self._workspace is None:
             self._workspace = load_workspace(self.home)
+            self._seed_credentials(self._workspace)
         return self._workspace
 
     def use_workspace(self, ws: Workspace) -> Workspace:
         """Use ``ws`` instead of loading the files (a read-only fallback); returns it."""
         self._workspace = ws
         return ws
+
+    def _seed_credentials(self, ws: Workspace) -> None:
+        """Give the constructor's credentials to the platforms that name none."""
+        from .config.platforms_google import seed_credentials
+
+        seed_credentials(
+            ws.config.platforms,
+            google_credentials_path=self.google_credentials_path,
+            dropbox_token=self.dropbox_token,
+        )
 
     def reload(self) -> Workspace:
         """Re-read the three files (drops unsaved changes to :attr:`config`)."""
@@ -272,7 +284,7 @@ class AutomationManager:
         """Register every enabled task with the scheduler; returns the daemon (not started)."""
         from .engine.daemon import Daemon
 
-        daemon = Daemon(self.home, clock=self._clock)
+        daemon = Daemon(self.home, clock=self._clock, prepare=self._seed_credentials)
         daemon.setup()
         return daemon
 
@@ -283,7 +295,7 @@ class AutomationManager:
         """
         from .engine.daemon import Daemon
 
-        daemon = Daemon(self.home, clock=self._clock)
+        daemon = Daemon(self.home, clock=self._clock, prepare=self._seed_credentials)
         code: int = daemon.run_once() if run_once else daemon.run_forever()
         return code
 

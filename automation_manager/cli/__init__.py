@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "content": ("content:content_group", "The content queue: list, show, approve, reject, retry."),
     "check": ("content:check_cmd", "Test platform credentials and the LLM provider."),
     "runs": ("runs:runs_group", "Multi-stage runs: list, show, pause, resume, cancel."),
+    "auth": ("auth:auth_cmd", "Connect an OAuth platform: amgr auth youtube|gdrive|x."),
     "completion": (
         "completion:completion_cmd",
         "Print a shell completion script (bash, zsh, fish).",

@@ -50,6 +50,9 @@ _KIND_ACCEPTS: dict[str, tuple[str, ...]] = {
     "wordpress": ("blog",),
     "mastodon": ("social",),
     "webhook": CONTENT_KINDS,
+    "youtube": ("shorts",),
+    "gdrive": ("ebook", "shorts"),
+    "dropbox": ("ebook", "shorts"),
 }
 
 
@@ -244,16 +247,42 @@ class MastodonPlatform(_PlatformBase):
     _e = field_validator("token_env")(check_env_name)
 
 
+# Defined in their own module on top of _PlatformBase (so imported only here, below it).
+from .platforms_google import DropboxPlatform, GDrivePlatform, YouTubePlatform  # noqa: E402
+
 PlatformConfig = Annotated[
-    OutboxPlatform | FilesystemPlatform | WebhookPlatform | WordPressPlatform | MastodonPlatform,
+    OutboxPlatform
+    | FilesystemPlatform
+    | WebhookPlatform
+    | WordPressPlatform
+    | MastodonPlatform
+    | YouTubePlatform
+    | GDrivePlatform
+    | DropboxPlatform,
     Field(discriminator="kind"),
 ]
 
 AnyPlatform = (
-    OutboxPlatform | FilesystemPlatform | WebhookPlatform | WordPressPlatform | MastodonPlatform
+    OutboxPlatform
+    | FilesystemPlatform
+    | WebhookPlatform
+    | WordPressPlatform
+    | MastodonPlatform
+    | YouTubePlatform
+    | GDrivePlatform
+    | DropboxPlatform
 )
 
-PLATFORM_KINDS = ("outbox", "filesystem", "webhook", "wordpress", "mastodon")
+PLATFORM_KINDS = (
+    "outbox",
+    "filesystem",
+    "webhook",
+    "wordpress",
+    "mastodon",
+    "youtube",
+    "gdrive",
+    "dropbox",
+)
 WINDOW_MODES = ("immediate", "slots", "stagger")
 
 

@@ -25,6 +25,9 @@ _CLASSES = {
     "webhook": "webhook:WebhookPublisher",
     "wordpress": "wordpress:WordPressPublisher",
     "mastodon": "mastodon:MastodonPublisher",
+    "youtube": "youtube:YouTubePublisher",
+    "gdrive": "gdrive:GDrivePublisher",
+    "dropbox": "dropbox:DropboxPublisher",
 }
 
 

@@ -15,6 +15,14 @@ from .base import Parts, Publisher, Receipt
 from .post import Post
 
 READY_STATUS = "ready (outbox)"
+REAL_KINDS: dict[str, str] = {
+    "youtube": '{"kind": "youtube", "google_credentials_path": "client_secret.json"}, '
+    "then run `amgr auth youtube`",
+    "gdrive": '{"kind": "gdrive", "google_credentials_path": "client_secret.json", '
+    '"folder_id": "..."}, then run `amgr auth gdrive`',
+    "dropbox": '{"kind": "dropbox", "token_env": "DROPBOX_TOKEN"} and export DROPBOX_TOKEN',
+}
+"""What makes a seed-style outbox (``"platforms": ["youtube"]``) post for real."""
 
 
 class OutboxPublisher(Publisher):
@@ -56,4 +64,8 @@ class OutboxPublisher(Publisher):
         return Receipt(remote_id=str(shown), url=None, status=READY_STATUS)
 
     def check(self) -> str:
-        return f"outbox: ready-to-post files go to .mp/outbox/{self.name}/ (nothing is posted)"
+        found = f"outbox: ready-to-post files go to .mp/outbox/{self.name}/ (nothing is posted)"
+        real = REAL_KINDS.get(self.name.lower())
+        if real is not None:
+            found += f"; to post for real, set platforms.{self.name} to {real}"
+        return found

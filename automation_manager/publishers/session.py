@@ -25,6 +25,7 @@ from filelock import Timeout
 
 from ..config import Workspace
 from ..config.platforms import AnyPlatform, WordPressPlatform
+from ..config.platforms_google import YouTubePlatform
 from ..content import ContentItem, ContentStore, StatusChange
 from ..enums import ContentStatus
 from ..errors import AmgrError, AuthError, TaskError, TransientError
@@ -288,7 +289,9 @@ class PublishSession:
             else:
                 waiting.append(item)
         waiting.sort(key=lambda i: (ready_since(i), i.created_at, i.id))
-        ahead = isinstance(config, WordPressPlatform) and config.status == "future"
+        ahead = (isinstance(config, WordPressPlatform) and config.status == "future") or (
+            isinstance(config, YouTubePlatform) and config.publish_at
+        )
         publisher: Publisher | None = None
         waited = False
         try:
@@ -419,6 +422,8 @@ class PublishSession:
                 it.history.append(StatusChange(at=now, status=it.status, note=where))
 
         self.store.update(item.id, apply)
+        if receipt.extra.get("note"):  # done, with something the person should know
+            self.report.notes.append(str(receipt.extra["note"]))
         where_to = self.report.ready if receipt.status == READY_STATUS else self.report.published
         where_to.append(
             {
