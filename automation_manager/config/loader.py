@@ -26,6 +26,7 @@ from .defaults import DEFAULT_SCHEDULES
 from .jsonsafe import read_json_file, value_problems
 from .models import Config
 from .platforms import PLATFORM_KINDS, WINDOW_MODES
+from .operations import operations_problems
 from .taskcheck import task_problems
 from .tasks import SchedulesFile, Task, TasksFile
 
@@ -300,6 +301,7 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
                     )
                     continue
                 problems.extend(task_problems(TASKS_FILE, where, category, task, config))
+                problems.extend(operations_problems(TASKS_FILE, where, task, config, home.root))
                 task_id = task.id or derived_id(category, task.type, index)
                 if task_id in seen:
                     problems.append(
