@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ..errors import ConfigError, Problem, StorageError, TaskError
-from ..fsutil import fsync_dir
+from ..errors import ConfigError, Problem, TaskError
+from ..fsutil import fsync_dir, storage_error
 from ..home import CONFIG_FILE, SCHEDULES_FILE, STATE_DIR, TASKS_FILE, Home
 from .registry import Retention, backup_dir_path, parse_retention
 
@@ -165,9 +165,7 @@ def create_backup(
     try:
         backup_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StorageError(
-            f"cannot create the backup folder {backup_dir}: {exc.strerror or exc}"
-        ) from exc
+        raise storage_error("create the backup folder", backup_dir, exc) from exc
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     final = backup_dir / f"{PREFIX}{stamp}{SUFFIX}"
     n = 1
@@ -206,7 +204,7 @@ def create_backup(
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise StorageError(f"backup into {backup_dir} failed: {exc.strerror or exc}") from exc
+        raise storage_error("write the backup", final, exc) from exc
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -356,7 +354,7 @@ def _extract_verified(backup: Path, staging: Path) -> tuple[dict[str, Any], int]
             and not isinstance(exc, tarfile.TarError)
             and exc.errno is not None
         ):
-            raise StorageError(f"restore from {backup} failed: {exc.strerror or exc}") from exc
+            raise storage_error("restore into", staging, exc) from exc
         raise _damaged(backup, f"cannot be read ({type(exc).__name__}: {exc})") from exc
     if manifest is None or not isinstance(manifest.get("files"), dict):
         raise _damaged(backup, f"it has no {MANIFEST}")
