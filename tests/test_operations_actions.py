@@ -178,7 +178,10 @@ def test_command_runs_without_a_shell_and_over_its_memory_limit_fails_alone(
             "type": "actions",
             "on_error": "continue",
             "actions": [
-                {"type": "command", "params": {"argv": [sys.executable, "-c", hog], "memory_mb": 200}},
+                {
+                    "type": "command",
+                    "params": {"argv": [sys.executable, "-c", hog], "memory_mb": 200},
+                },
                 {"type": "command", "params": {"argv": ["echo", "$HOME; rm -rf /"]}},
             ],
         },
@@ -216,7 +219,10 @@ def test_create_task_maps_the_reference_api(home: Path, tmp_path: Path) -> None:
         schedule=ScheduleType.DAILY,
         schedule_config={"hour": 2, "minute": 0},
         actions=[
-            {"type": "backup", "params": {"backup_dir": str(tmp_path / "bk"), "retention": "7days"}},
+            {
+                "type": "backup",
+                "params": {"backup_dir": str(tmp_path / "bk"), "retention": "7days"},
+            },
             {"type": "cleanup", "params": {"older_than": "30days"}},
         ],
         resources={"cpu": 20.0, "memory": 30.0, "storage": 50.0},
@@ -230,7 +236,10 @@ def test_create_task_maps_the_reference_api(home: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="did you mean"):
         mgr.create_task(name="x", actions=[{"type": "clenup", "params": {}}])
     mon = mgr.create_task(
-        name="Probe", type="monitoring", schedule=ScheduleType.INTERVAL,
-        schedule_config={"minutes": 15}, actions=[{"type": "report"}],
+        name="Probe",
+        type="monitoring",
+        schedule=ScheduleType.INTERVAL,
+        schedule_config={"minutes": 15},
+        actions=[{"type": "report"}],
     )
     assert mon.task.process_type is ProcessType.MONITORING and mon.schedule is not None
