@@ -13,8 +13,8 @@ from .output import is_tty, manager, print_json, table
 
 if TYPE_CHECKING:
     from ..engine.daemon import Daemon
-    from ..operations.metrics import MetricsServer
     from ..engine.overview import Firing, PlanReport, Stamp, StatusReport
+    from ..operations.metrics import MetricsServer
 
 
 @click.command("run")
@@ -76,8 +76,7 @@ def _metrics_server(daemon: Daemon, listen: str | None) -> MetricsServer | None:
     server = start_metrics(
         listen, daemon.home, lambda: daemon.workspace, daemon.now, queue_depth=pool_depth
     )
-    host, port = server.address[0], server.address[1]
-    click.echo(f"metrics: http://{host}:{port}/metrics", err=True)
+    click.echo(f"metrics: http://{listen}/metrics", err=True)
     return server
 
 

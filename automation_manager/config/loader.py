@@ -25,8 +25,8 @@ from ..tasktypes import REGISTRY
 from .defaults import DEFAULT_SCHEDULES
 from .jsonsafe import read_json_file, value_problems
 from .models import Config
-from .platforms import PLATFORM_KINDS, WINDOW_MODES
 from .operations import operations_problems
+from .platforms import PLATFORM_KINDS, WINDOW_MODES
 from .taskcheck import task_problems
 from .tasks import SchedulesFile, Task, TasksFile
 

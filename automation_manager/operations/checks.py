@@ -9,6 +9,7 @@ action with a message that says which limit; the daemon is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import tempfile
@@ -74,13 +75,13 @@ def command_action(ctx: RunContext, params: Mapping[str, Any]) -> dict[str, Any]
         out_path, err_path = os.path.join(scratch, "out"), os.path.join(scratch, "err")
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             try:
-                proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
+                proc = subprocess.Popen(
                     argv,
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=err,
                     cwd=ctx.home.root,
-                    preexec_fn=limits.apply,  # noqa: PLW1509 - sets rlimits in the child only
+                    preexec_fn=limits.apply,
                     start_new_session=True,
                 )
             except OSError as exc:
@@ -134,9 +135,7 @@ def _wait(pid: int, timeout: float, ctx: RunContext) -> tuple[int, Any, bool]:
             return status, usage, timed_out
         if not timed_out and (time.monotonic() > deadline or ctx.cancel.is_set()):
             timed_out = True
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         time.sleep(delay)
         delay = min(delay * 2, 0.1)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..home import Home
+from ..text import plural
 from .registry import CLEANUP_FOLDERS, parse_age
 
 if TYPE_CHECKING:
@@ -171,7 +172,7 @@ def cleanup(
     verb = "would remove" if dry_run else "removed"
     total = sum(e["bytes"] for e in listed)
     return {
-        "summary": f"{verb} {len(listed)} file{'s' if len(listed) != 1 else ''} ({total} bytes) older than {older_than}",
+        "summary": f"{verb} {plural(len(listed), 'file')} ({total} bytes) older than {older_than}",
         "dry_run": dry_run,
         "removed" if not dry_run else "would_remove": listed,
         "bytes": total if dry_run else freed,

@@ -10,7 +10,8 @@ reference               amgr
                         category ``maintenance``; ``process_type`` keeps the name
 ``ScheduleType.HOURLY`` + ``{"minute": M}``              ``{"cron": "M * * * *"}``
 ``ScheduleType.DAILY`` + ``{"hour": H, "minute": M}``    ``{"every": "day", "at": "HH:MM"}``
-``ScheduleType.WEEKLY`` + ``{"day_of_week": "mon", ...}`` ``{"every": "week", "days": [...], "at": ...}``
+``ScheduleType.WEEKLY`` + ``{"day_of_week": "mon", ...}``
+                        ``{"every": "week", "days": [...], "at": ...}``
 ``ScheduleType.MONTHLY`` + ``{"day": D, ...}``           ``{"every": "month", "day": D, "at": ...}``
 ``ScheduleType.INTERVAL`` + ``{"minutes": N}`` (or seconds/hours)  ``{"interval": "Nm"}``
 ``ScheduleType.CRON`` + ``{"expression": "0 2 * * *"}``  ``{"cron": "0 2 * * *"}``

@@ -263,9 +263,14 @@ class MetricsServer:
         from prometheus_client.exposition import MetricsHandler
 
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(collector)  # type: ignore[arg-type]
-        handler = MetricsHandler.factory(self.registry)
-        handler.log_message = lambda *args: None  # type: ignore[method-assign]
+        self.registry.register(collector)
+        base = MetricsHandler.factory(self.registry)
+
+        class Quiet(base):  # type: ignore[valid-type,misc]
+            def log_message(self, format: str, *args: Any) -> None:
+                """Scrapes are not logged."""
+
+        handler = Quiet
         try:
             self.httpd = ThreadingHTTPServer((host, port), handler)
         except OSError as exc:
@@ -291,7 +296,7 @@ class MetricsServer:
             ready, _, _ = select.select([self.httpd.fileno(), self._wake_r], [], [])
             if self._wake_r in ready:
                 return
-            self.httpd._handle_request_noblock()
+            self.httpd.handle_request()  # readable: accepts at once
 
     def close(self) -> None:
         os.write(self._wake_w, b"x")

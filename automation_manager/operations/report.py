@@ -63,13 +63,14 @@ def build_report(home: Home, platforms: list[str], period: str, now: datetime) -
 
 def to_markdown(doc: dict[str, Any]) -> str:
     """The report for people."""
+    statuses = ", ".join(f"{n} {s}" for s, n in doc["by_status"].items())
     rate = "-" if doc["success_rate"] is None else f"{doc['success_rate'] * 100:.1f}%"
     lines = [
         f"# amgr {doc['period']}ly report",
         "",
         f"{doc['from'][:10]} to {doc['to'][:10]}",
         "",
-        f"- runs: {doc['runs']} ({', '.join(f'{n} {s}' for s, n in doc['by_status'].items()) or 'none'})",
+        f"- runs: {doc['runs']} ({statuses or 'none'})",
         f"- success rate: {rate}",
         f"- spend: ${doc['spend_usd']:.4f}",
         "",

@@ -111,15 +111,24 @@ def why_not(share: Share, held: Share, machine: MachineState) -> str | None:
     """Why ``share`` does not fit now (``None``: it fits). Pure."""
     cpu_busy = max(machine.cpu_used_pct, held.cpu_pct)
     if share.cpu_pct and cpu_busy + share.cpu_pct > 100:
-        return f"cpu {share.cpu_pct:g}% does not fit ({cpu_busy:.0f}% in use, {held.cpu_pct:g}% held by running runs)"
+        return (
+            f"cpu {share.cpu_pct:g}% does not fit ({cpu_busy:.0f}% in use, "
+            f"{held.cpu_pct:g}% held by running runs)"
+        )
     if share.memory_mb:
         free = min(machine.memory_available_mb, machine.memory_total_mb - held.memory_mb)
         if share.memory_mb > free:
-            return f"memory {share.memory_mb:.0f} MB does not fit ({free:.0f} MB free, {held.memory_mb:.0f} MB held by running runs)"
+            return (
+                f"memory {share.memory_mb:.0f} MB does not fit ({free:.0f} MB free, "
+                f"{held.memory_mb:.0f} MB held by running runs)"
+            )
     if share.storage_mb:
         free = machine.disk_free_mb - held.storage_mb
         if share.storage_mb > free:
-            return f"storage {share.storage_mb:.0f} MB does not fit ({free:.0f} MB free under the home, {held.storage_mb:.0f} MB held)"
+            return (
+                f"storage {share.storage_mb:.0f} MB does not fit ({free:.0f} MB free under "
+                f"the home, {held.storage_mb:.0f} MB held by running runs)"
+            )
     return None
 
 

@@ -35,7 +35,7 @@ def process_type_of(rec: dict[str, Any]) -> str:
     if given:
         return str(given)
     try:
-        return DEFAULT_PROCESS_TYPE[Category(rec.get("category"))].value
+        return DEFAULT_PROCESS_TYPE[Category(str(rec.get("category")))].value
     except ValueError:
         return ProcessType.MAINTENANCE.value
 
