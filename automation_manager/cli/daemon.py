@@ -112,6 +112,15 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
     _render_status(report)
 
 
+def _process_note(category: str, process_type: str | None) -> str:
+    """`` (monitoring)`` when a task's process type is not its category's default."""
+    from ..config.operations import DEFAULT_PROCESS_TYPE
+    from ..enums import Category
+
+    default = DEFAULT_PROCESS_TYPE[Category(category)].value
+    return f" ({process_type})" if process_type and process_type != default else ""
+
+
 def _render_status(report: StatusReport) -> None:
     d = report.daemon
     if d.running:
@@ -132,7 +141,7 @@ def _render_status(report: StatusReport) -> None:
     rows = [
         [
             t.id,
-            f"{t.category}/{t.type}",
+            f"{t.category}/{t.type}" + _process_note(t.category, t.process_type),
             t.schedule or "-",
             _local(t.fire_at),
             _utc(t.fire_at),

@@ -80,6 +80,8 @@ class TaskStatus(TaskRow):
     passed: str | None = None
     last_result: str | None = None
     """That run's status: ``success``, ``failed`` or ``interrupted``."""
+    process_type: str | None = None
+    """The task's process type (``content``, ``maintenance``, ``monitoring``, ...)."""
 
 
 class RunInProgress(Report):
@@ -187,6 +189,8 @@ def _llm(ws: Workspace, today: DayState) -> LLMStatus:
 
 def status_report(ws: Workspace, now: datetime) -> StatusReport:
     """Everything ``amgr status`` shows: daemon, next runs, runs in progress, quota, budget."""
+    from ..config.operations import process_type_of
+
     tz = ZoneInfo(ws.timezone_name)
     now = now.astimezone(tz)
     state = StateStore(ws.home)
@@ -223,6 +227,7 @@ def status_report(ws: Workspace, now: datetime) -> StatusReport:
                 passed_s=round(passed.total_seconds(), 1) if passed is not None else None,
                 passed=span(passed) if passed is not None else None,
                 last_result=result,
+                process_type=process_type_of(spec.category, spec.task).value,
             )
         )
     tasks.sort(key=lambda t: t.fire_at.utc)

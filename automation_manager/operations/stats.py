@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..config.operations import DEFAULT_PROCESS_TYPE
-from ..enums import Category, ProcessType, RunStatus
+from ..enums import RunStatus
+from ..logs.history import record_process_type as process_type_of
 
 RAN = (RunStatus.SUCCESS.value, RunStatus.FAILED.value, RunStatus.INTERRUPTED.value)
 
@@ -27,17 +27,6 @@ def percentile(values: Sequence[float], p: float) -> float | None:
     ordered = sorted(values)
     rank = max(1, math.ceil(len(ordered) * p / 100))
     return ordered[rank - 1]
-
-
-def process_type_of(rec: dict[str, Any]) -> str:
-    """A record's process type; records older than the field get their category's."""
-    given = rec.get("process_type")
-    if given:
-        return str(given)
-    try:
-        return DEFAULT_PROCESS_TYPE[Category(str(rec.get("category")))].value
-    except ValueError:
-        return ProcessType.MAINTENANCE.value
 
 
 @dataclass(frozen=True)
