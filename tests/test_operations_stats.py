@@ -202,3 +202,36 @@ def test_metrics_listen_is_validated_in_config(home: Path) -> None:
     (home / "config.json").write_text(json.dumps(cfg))
     result = CliRunner().invoke(cli, ["--home", str(home), "validate"])
     assert result.exit_code == 2 and "metrics.listen" in result.output
+
+
+def test_process_type_is_in_status_history_and_every_record(home: Path) -> None:
+    data = json.loads((home / "tasks.json").read_text())
+    data["maintenance"].append(
+        {
+            "id": "probe",
+            "type": "actions",
+            "process_type": "monitoring",
+            "schedule": "daily",
+            "actions": [{"type": "report"}],
+        }
+    )
+    (home / "tasks.json").write_text(json.dumps(data))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--home", str(home), "exec-now", "--task", "probe"]).exit_code == 0
+    assert (
+        runner.invoke(cli, ["--home", str(home), "exec-now", "--task", "pending-report"]).exit_code
+        == 0
+    )
+    status = json.loads(runner.invoke(cli, ["--home", str(home), "status", "--json"]).stdout)
+    kinds = {t["id"]: t["process_type"] for t in status["tasks"]}
+    assert kinds["probe"] == "monitoring" and kinds["pending-report"] == "maintenance"
+    table = runner.invoke(cli, ["--home", str(home), "status"]).output
+    assert "maintenance/actions (monitoring)" in table
+    out = runner.invoke(
+        cli, ["--home", str(home), "history", "--process-type", "monitoring", "--json"]
+    )
+    records = json.loads(out.stdout)["records"]
+    assert [r["task_id"] for r in records] == ["probe"]
+    assert records[0]["process_type"] == "monitoring"
+    bad = runner.invoke(cli, ["--home", str(home), "history", "--process-type", "ops"])
+    assert bad.exit_code == 2 and "monitoring" in bad.output
