@@ -113,7 +113,8 @@ def operations_problems(
                     file,
                     at("actions"),
                     f"only an actions task runs actions (this one is {task.type!r})",
-                    'make it {"type": "actions", "actions": [...]} or remove "actions"',
+                    'use a maintenance task {"type": "actions", "actions": [...], '
+                    '"process_type": "..."} or remove "actions"',
                 )
             )
         return out

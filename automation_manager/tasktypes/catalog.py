@@ -137,29 +137,12 @@ def _publish_kind(kind: str) -> TaskType:
     )
 
 
-def _actions(name: str) -> Runner:
-    from ..operations import actions
-
-    return actions.run
-
-
 ACTIONS_FIELDS: dict[str, str] = {
     "actions": 'the actions to run in order: [{"type": "backup", "params": {...}}, ...]',
     "on_error": '"stop" (default: the first failed action ends the run) or "continue"',
     "dry_run": "cleanup actions list what they would remove and remove nothing",
 }
-
-
-def _actions_entry(category: Category) -> TaskType:
-    """A multi-action task (see ``operations``); any category may have one."""
-    return TaskType(
-        category=category,
-        name="actions",
-        summary="run a list of actions (backup, cleanup, report, checks, ...) as one run",
-        load_runner=LazyRunner(_actions, "actions"),
-        required=("actions",),
-        fields=ACTIONS_FIELDS,
-    )
+"""A multi-action task's fields (see ``automation_manager.operations``)."""
 
 
 TYPES: tuple[TaskType, ...] = (
@@ -276,5 +259,11 @@ TYPES: tuple[TaskType, ...] = (
             "sleep_s": "wait this long first, stopping early when cancelled (default 0)",
         },
     ),
-    *(_actions_entry(category) for category in Category),
+    _entry(
+        MAINT,
+        "actions",
+        "run a list of actions (backup, cleanup, report, checks, ...) in order as one run",
+        required=("actions",),
+        fields=ACTIONS_FIELDS,
+    ),
 )
