@@ -25,7 +25,7 @@ import threading
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -125,7 +125,7 @@ def _period_s(spec: Any, now: datetime) -> float | None:
         return None
     try:
         first = schedule.next_due(now)
-        second = schedule.next_due(first + timedelta(seconds=1)) if first else None
+        second = schedule.next_due(first) if first else None
     except Exception:
         return None
     if first is None or second is None:
