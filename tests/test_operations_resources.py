@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from automation_manager.config.operations import Resources
+from automation_manager.engine.runner import RunRequest, execute_run
 from automation_manager.manager import AutomationManager
 from automation_manager.operations import resources
 from automation_manager.operations.resources import MachineState, Share, why_not
@@ -102,3 +103,38 @@ def test_tasks_without_resources_never_probe(home: Path) -> None:
 def test_resources_model_refuses(value: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         Resources.model_validate(value)
+
+
+def test_a_waiting_run_shows_its_reason_in_status(home: Path) -> None:
+    from click.testing import CliRunner
+
+    from automation_manager.cli import cli
+
+    add(home, report_task("big", resources={"memory_mb": 700}, resource_wait_s=30))
+    mgr = AutomationManager(home)
+    spec = mgr.resolve_task("maintenance", "big")
+    seen: dict[str, Any] = {}
+    cancel = threading.Event()
+
+    def watch() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "status" not in seen:
+            out = CliRunner().invoke(cli, ["--home", str(home), "status", "--json"])
+            runs = json.loads(out.stdout)["in_progress"] if out.exit_code == 0 else []
+            if runs and runs[0].get("waiting_for_resources"):
+                seen["status"] = runs[0]
+                seen["table"] = CliRunner().invoke(cli, ["--home", str(home), "status"]).output
+            time.sleep(0.05)
+        cancel.set()  # stop waiting: the run is skipped at once
+
+    watcher = threading.Thread(target=watch)
+    with resources.use_probe(probe):
+        watcher.start()
+        record = execute_run(mgr.workspace, RunRequest(spec=spec), cancel=cancel)
+        watcher.join()
+    assert seen, "status never showed the waiting run"
+    assert seen["status"]["waiting_for_resources"].startswith("memory 700 MB does not fit")
+    assert "(queued: memory 700 MB does not fit" in seen["table"]
+    assert record.status == "skipped" and record.error is not None
+    assert record.error.startswith("resources: memory 700 MB")
+    assert not list((home / ".mp" / "state" / "waiting").glob("*.json"))

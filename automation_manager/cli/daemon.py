@@ -165,7 +165,9 @@ def _render_status(report: StatusReport) -> None:
             ["task", "trigger", "attempt", "started", "running"],
             [
                 [
-                    r.task_id + (" (stale: its daemon is gone)" if r.stale else ""),
+                    r.task_id
+                    + (" (stale: its daemon is gone)" if r.stale else "")
+                    + (f" (queued: {r.waiting_for_resources})" if r.waiting_for_resources else ""),
                     r.trigger,
                     str(r.attempt),
                     r.started_at,

@@ -98,6 +98,8 @@ class RunInProgress(Report):
     scheduled_for: str | None
     running_s: float
     stale: bool
+    waiting_for_resources: str | None = None
+    """Why the run has not started its work yet: its ``resources`` do not fit."""
 
 
 class QuotaUse(Report):
@@ -190,6 +192,7 @@ def _llm(ws: Workspace, today: DayState) -> LLMStatus:
 def status_report(ws: Workspace, now: datetime) -> StatusReport:
     """Everything ``amgr status`` shows: daemon, next runs, runs in progress, quota, budget."""
     from ..config.operations import process_type_of
+    from ..operations.resources import waiting_reason
 
     tz = ZoneInfo(ws.timezone_name)
     now = now.astimezone(tz)
@@ -244,6 +247,7 @@ def status_report(ws: Workspace, now: datetime) -> StatusReport:
             scheduled_for=run.scheduled_for.isoformat() if run.scheduled_for else None,
             running_s=round((now - run.started_at).total_seconds(), 1),
             stale=not is_alive(run.pid, run.token),
+            waiting_for_resources=waiting_reason(ws.home.root, run.record_id),
         )
         for run in state.inflight()
     ]

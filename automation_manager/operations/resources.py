@@ -151,21 +151,53 @@ def admit(
         return
     wait_s = spec.task.resource_wait_s if spec.task.resource_wait_s is not None else DEFAULT_WAIT_S
     deadline = time.monotonic() + wait_s
-    while True:
-        machine = _probe(home)
-        share = Share.of(declared, machine)
-        with _lock:
-            reason = why_not(share, _total_held(), machine)
-            if reason is None:
-                _held[record_id] = share
-                _waiting.pop(record_id, None)
-                return
-            _waiting[record_id] = reason
-            left = deadline - time.monotonic()
-            if left <= 0 or (cancel is not None and cancel.is_set()):
-                _waiting.pop(record_id, None)
-                raise SkipRun(f"resources: {reason}; waited {wait_s:g} s (resource_wait_s)")
-            _lock.wait(min(POLL_S, left))  # a release wakes us at once
+    shown: str | None = None
+    try:
+        while True:
+            machine = _probe(home)
+            share = Share.of(declared, machine)
+            with _lock:
+                reason = why_not(share, _total_held(), machine)
+                if reason is None:
+                    _held[record_id] = share
+                    _waiting.pop(record_id, None)
+                    return
+                _waiting[record_id] = reason
+                left = deadline - time.monotonic()
+                if left <= 0 or (cancel is not None and cancel.is_set()):
+                    _waiting.pop(record_id, None)
+                    raise SkipRun(f"resources: {reason}; waited {wait_s:g} s (resource_wait_s)")
+            if reason != shown:
+                _show_waiting(home, record_id, spec.id, reason)
+                shown = reason
+            with _lock:
+                _lock.wait(min(POLL_S, left))  # a release wakes us at once
+    finally:
+        if shown is not None:
+            _waiting_file(home, record_id).unlink(missing_ok=True)
+
+
+def _waiting_file(home: Path, record_id: str) -> Path:
+    return home / ".mp" / "state" / "waiting" / f"{record_id}.json"
+
+
+def _show_waiting(home: Path, record_id: str, task_id: str, reason: str) -> None:
+    """Tell ``amgr status`` (another process) why this run waits; never fails the run."""
+    from ..fsutil import atomic_write_json
+
+    with contextlib.suppress(OSError):
+        atomic_write_json(_waiting_file(home, record_id), {"task_id": task_id, "reason": reason})
+
+
+def waiting_reason(home: Path, record_id: str) -> str | None:
+    """Why the run ``record_id`` waits for resources (any process), or ``None``."""
+    import json
+
+    try:
+        reason = json.loads(_waiting_file(home, record_id).read_text()).get("reason")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(reason) if reason else None
 
 
 def release(record_id: str) -> None:
