@@ -164,7 +164,10 @@ def admit(
                     return
                 _waiting[record_id] = reason
                 left = deadline - time.monotonic()
-                if left <= 0 or (cancel is not None and cancel.is_set()):
+                if cancel is not None and cancel.is_set():
+                    _waiting.pop(record_id, None)
+                    raise SkipRun(f"resources: {reason}; cancelled while waiting")
+                if left <= 0:
                     _waiting.pop(record_id, None)
                     raise SkipRun(f"resources: {reason}; waited {wait_s:g} s (resource_wait_s)")
             if reason != shown:
