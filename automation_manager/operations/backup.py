@@ -6,7 +6,8 @@ consistent while a daemon writes. The database is copied first and the logs afte
 the database's log cursors then never point past what the backup's logs hold, and a
 restored home's next command catches the database up from the logs. Append-only files
 (``*.jsonl``) are cut at their last whole line. Not kept: locks, in-flight notes, the
-``history`` index cache (rebuilt on use), and temporary files.
+daemon's ``daemon.json``, the ``history`` index cache (rebuilt on use), and temporary
+files.
 
 Restore goes into an empty folder: every member is checked against the manifest
 (SHA-256 and size) in a staging folder first, so a corrupted backup leaves nothing
@@ -44,8 +45,10 @@ SUFFIX = ".tar.gz"
 MANIFEST = "manifest.json"
 FORMAT = 1
 STATE_DB = f"{STATE_DIR}/state/amgr.db"
-SKIPPED_PARTS = frozenset({"locks", "inflight", ".index", "tmp"})
+SKIPPED_PARTS = frozenset({"locks", "inflight", "waiting", ".index", "tmp"})
 """Folders under .mp never backed up: locks, in-flight notes, caches, leftovers."""
+SKIPPED_FILES = frozenset({f"{STATE_DIR}/state/daemon.json"})
+"""Who held the home when the backup was taken: not true of the restored one."""
 DATABASE_TARGET = (f"{STATE_DIR}/automation/logs", f"{STATE_DIR}/publish")
 """What ``target: "database"`` keeps besides the state database."""
 
@@ -115,7 +118,7 @@ def _members(home: Home, target: str) -> Iterator[tuple[str, Path]]:
                     or path.is_symlink()
                 ):
                     continue
-                if file.startswith(".health-"):
+                if file.startswith(".health-") or rel in SKIPPED_FILES:
                     continue
                 yield rel, path
 
