@@ -38,7 +38,10 @@ def test_cleanup_removes_only_what_it_documents(home: Path, tmp_path: Path) -> N
         {
             "id": "clean",
             "type": "actions",
-            "actions": [{"type": "cleanup", "params": {"older_than": "30days"}}],
+            "actions": [
+                {"type": "report"},
+                {"type": "cleanup", "params": {"older_than": "30days"}},
+            ],
         }
     )
     (home / "tasks.json").write_text(json.dumps(data))
@@ -79,7 +82,9 @@ def test_cleanup_removes_only_what_it_documents(home: Path, tmp_path: Path) -> N
     before = {p: p.read_bytes() for p in stays}
     dry = amgr(home, "exec-now", "--task", "clean", "--dry-run", "--json")
     assert dry.exit_code == 0, dry.output
-    listed = json.loads(dry.stdout)["result"]["actions"][0]["result"]
+    report, cleaned = json.loads(dry.stdout)["result"]["actions"]
+    assert report == {"type": "report", "status": "not_run", "reason": "dry run"}
+    listed = cleaned["result"]
     assert listed["dry_run"] is True
     names = sorted(Path(e["path"]).name for e in listed["would_remove"])
     assert names == sorted([*(p.name for p in goes), "item-1"])

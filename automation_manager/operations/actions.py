@@ -3,7 +3,9 @@
 Each action's outcome (type, status, duration, result, error) goes into the record's
 ``result.actions``. ``on_error: "stop"`` (the default) ends the run at the first failed
 action, the rest are ``not_run``; ``"continue"`` runs them all. The run fails when any
-action failed, and its record still holds every action's outcome.
+action failed, and its record still holds every action's outcome. ``dry_run`` (``exec-now
+--dry-run``) runs only the cleanup actions, listing what they would remove; the others
+are ``not_run``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ def run(ctx: RunContext) -> Outcome:
         params = dict(action.get("params") or {})
         if dry_run and name == "cleanup":
             params["dry_run"] = True
+        elif dry_run:
+            outcomes.append({"type": name, "status": "not_run", "reason": "dry run"})
+            continue
         if failed and stop:
             outcomes.append(
                 {"type": name, "status": "not_run", "reason": "an earlier action failed"}
