@@ -118,6 +118,8 @@ def operations_problems(
                 )
             )
         return out
+    if task.actions is None:
+        return out  # "needs a actions": reported with the other required fields
     if not task.actions:
         out.append(
             Problem(
