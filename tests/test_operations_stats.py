@@ -235,3 +235,16 @@ def test_process_type_is_in_status_history_and_every_record(home: Path) -> None:
     assert records[0]["process_type"] == "monitoring"
     bad = runner.invoke(cli, ["--home", str(home), "history", "--process-type", "ops"])
     assert bad.exit_code == 2 and "monitoring" in bad.output
+
+
+def test_config_metrics_listen_is_used_by_run(home: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cfg = json.loads((home / "config.json").read_text())
+        cfg["metrics"] = {"listen": f"127.0.0.1:{port}"}
+        (home / "config.json").write_text(json.dumps(cfg))
+        result = CliRunner().invoke(cli, ["--home", str(home), "run", "--once"])
+    assert result.exit_code == 2
+    assert f"127.0.0.1:{port}: cannot listen there" in result.output

@@ -188,7 +188,10 @@ def create_backup(
     try:
         with tempfile.TemporaryDirectory(prefix="amgr-db-") as scratch:
             db_copy = Path(scratch) / "amgr.db"
-            with os.fdopen(fd, "wb") as out, tarfile.open(fileobj=out, mode="w:gz") as tar:
+            with (
+                os.fdopen(fd, "wb") as out,
+                tarfile.open(fileobj=out, mode="w:gz", compresslevel=6) as tar,
+            ):
                 stamp_s = now.timestamp()
                 if _copy_database(home, db_copy):  # first: see the module's docstring
                     total += _add(tar, STATE_DB, db_copy, stamp_s, manifest)
