@@ -25,7 +25,8 @@ def create_cmd(ctx: click.Context, backup_dir: str, as_json: bool) -> None:
     """Write one backup of the home into BACKUP_DIR (outside .mp) now."""
     from ..errors import ConfigError, Problem
     from ..operations.backup import create_backup
-    from ..operations.registry import ACTIONS, CheckEnv
+    from ..operations.params import CheckEnv
+    from ..operations.registry import ACTIONS
 
     mgr = manager(ctx)
     kind = ACTIONS.find("backup")

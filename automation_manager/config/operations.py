@@ -100,7 +100,8 @@ def operations_problems(
     file: str, where: str, task: Task, config: Config | None, home: Path | None
 ) -> list[Problem]:
     """Every operations reason ``task`` cannot run: actions and their params."""
-    from ..operations.registry import ACTIONS, CheckEnv
+    from ..operations.params import CheckEnv
+    from ..operations.registry import ACTIONS
 
     def at(key: str) -> str:
         return f"{where}.{key}" if where else key

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from ..errors import ConfigError, Problem, TaskError
 from ..fsutil import fsync_dir, storage_error
 from ..home import CONFIG_FILE, SCHEDULES_FILE, STATE_DIR, TASKS_FILE, Home
-from .registry import Retention, backup_dir_path, parse_retention
+from .params import Retention, backup_dir_path, parse_retention
 
 if TYPE_CHECKING:
     from ..executors.base import RunContext

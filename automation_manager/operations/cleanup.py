@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..home import Home
 from ..text import plural
-from .registry import CLEANUP_FOLDERS, parse_age
+from .params import CLEANUP_FOLDERS, parse_age
 
 if TYPE_CHECKING:
     from ..executors.base import RunContext
