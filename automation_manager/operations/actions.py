@@ -62,6 +62,9 @@ def run(ctx: RunContext) -> Outcome:
             failed.append(f"{name}: {outcomes[-1]['error']}")
     done = sum(1 for o in outcomes if o["status"] == "success")
     summary = f"{done} of {len(actions)} action{'s' if len(actions) != 1 else ''} succeeded"
+    skipped = sum(1 for o in outcomes if o["status"] == "not_run")
+    if skipped:
+        summary += f", {skipped} not run" + (" (dry run)" if dry_run else "")
     if failed:
         raise ActionsFailed(
             f"{len(failed)} action{'s' if len(failed) != 1 else ''} failed: " + "; ".join(failed),
