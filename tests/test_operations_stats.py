@@ -248,3 +248,19 @@ def test_config_metrics_listen_is_used_by_run(home: Path) -> None:
         result = CliRunner().invoke(cli, ["--home", str(home), "run", "--once"])
     assert result.exit_code == 2
     assert f"127.0.0.1:{port}: cannot listen there" in result.output
+
+
+def test_help_status_and_history_import_neither_psutil_nor_prometheus(home: Path) -> None:
+    import subprocess
+    import sys
+
+    for args in (["--help"], ["--home", str(home), "status"], ["--home", str(home), "history"]):
+        out = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "automation_manager", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines()}
+        assert not {m for m in imported if m.split(".")[0] in ("psutil", "prometheus_client")}
