@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import TaskSpec, Workspace, load_workspace
 from .config import edit as edits
 from .config.tasks import Task
 from .engine.clock import Clock, system_clock
 from .engine.runner import RunRequest, execute_run
-from .enums import Category, Trigger
+from .enums import Category, ProcessType, ScheduleType, Trigger
 from .errors import ConfigError, Problem
 from .executors.base import ProgressFn
 from .home import CONFIG_FILE, TASKS_FILE, Home
 from .logs.records import RunRecord
 from .tasktypes import REGISTRY
+
+if TYPE_CHECKING:
+    from .operations.stats import ExecutionStats, TaskStats
 
 
 class AutomationManager:
@@ -278,6 +281,47 @@ class AutomationManager:
         q = HistoryQuery(days=days, category=category, success_only=success_only)
         return list(query_records(self.home, q, now=self.now()))
 
+    # -- operations (reference: operations-spec.md) -----------------------------------------
+
+    def create_task(
+        self,
+        name: str,
+        type: ProcessType | str = ProcessType.MAINTENANCE,
+        schedule: ScheduleType | str | None = None,
+        schedule_config: dict[str, Any] | None = None,
+        actions: list[dict[str, Any]] | None = None,
+        resources: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> TaskSpec:
+        """The reference's ``create_task``: add a multi-action task and return it (``.id``).
+
+        ``type`` (a :class:`ProcessType`) becomes the task's ``process_type`` and picks its
+        category (content → content_creation, publishing, monetization, and maintenance /
+        deployment / optimization / monitoring → maintenance); the task's ``type`` is
+        ``actions``. ``schedule`` + ``schedule_config`` become an amgr schedule (see
+        :func:`~automation_manager.operations.mapping.schedule_of`). Validated like any
+        edit of tasks.json (:class:`ConfigError`, nothing written).
+        """
+        from .operations.mapping import task_of
+
+        category, task = task_of(name, type, schedule, schedule_config, actions, resources, fields)
+        task_id = self.add_task(category.value, task)
+        spec = self.workspace.task(task_id)
+        assert spec is not None
+        return spec
+
+    def get_task_stats(self, days: int = 7) -> list[TaskStats]:
+        """Per-task statistics over the last ``days`` days (what ``amgr stats`` shows)."""
+        from .operations.stats import read_stats
+
+        return read_stats(self.home, days, self.now()).tasks
+
+    def get_execution_stats(self, days: int = 7) -> ExecutionStats:
+        """Execution statistics over the last ``days`` days (what ``amgr stats`` shows)."""
+        from .operations.stats import read_stats
+
+        return read_stats(self.home, days, self.now()).execution
+
     # -- the daemon ------------------------------------------------------------------------
 
     def setup_schedules(self) -> Any:
@@ -309,6 +353,7 @@ def _task_from_flags(category: Category, data: dict[str, Any], ws: Workspace) ->
     from pydantic import ValidationError
 
     from .config.loader import problems_from_validation
+    from .config.operations import operations_problems
     from .config.taskcheck import task_problems, with_resolved_platform
 
     try:
@@ -316,6 +361,7 @@ def _task_from_flags(category: Category, data: dict[str, Any], ws: Workspace) ->
     except ValidationError as exc:
         raise ConfigError(problems_from_validation("-p", exc, Task)) from None
     problems = task_problems("-p", "", category, model, ws.config)
+    problems += operations_problems("-p", "", model, ws.config, ws.home.root)
     if problems:
         raise ConfigError(problems)
     return with_resolved_platform(model, ws.config)

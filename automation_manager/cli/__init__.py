@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("content:check_cmd", "Test platform credentials and the LLM provider."),
     "runs": ("runs:runs_group", "Multi-stage runs: list, show, pause, resume, cancel."),
     "auth": ("auth:auth_cmd", "Connect an OAuth platform: amgr auth youtube|gdrive|x."),
+    "stats": ("stats:stats_cmd", "Task and execution statistics: success, durations, resources."),
+    "backup": ("backup:backup_group", "Back up the home now, or restore a backup (verified)."),
     "completion": (
         "completion:completion_cmd",
         "Print a shell completion script (bash, zsh, fish).",

@@ -176,6 +176,11 @@ def _kind_from_task(command: Callable[..., None]) -> Callable[..., None]:
     help="Skip the daily quota check for this one run (budget, overlap and dependencies "
     'still apply); the record says "quota_ignored": true.',
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="For an actions task: cleanup actions list what they would remove, removing nothing.",
+)
 @click.pass_context
 @_kind_from_task
 def exec_now_cmd(
@@ -186,6 +191,7 @@ def exec_now_cmd(
     task_id: str | None,
     as_json: bool,
     ignore_quota: bool,
+    dry_run: bool = False,
 ) -> None:
     """Run one task of CATEGORY and TYPE immediately, logged like any other run.
 
@@ -204,6 +210,8 @@ def exec_now_cmd(
     """
     mgr = manager(ctx)
     overrides = parse_params(params)
+    if dry_run:  # a documented field of actions tasks; any other type refuses it (exit 2)
+        overrides["dry_run"] = True
     if task_id:
         spec = mgr.resolve_task(category, task_id)
         if spec.type != task_type:

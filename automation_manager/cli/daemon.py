@@ -12,7 +12,9 @@ from ..text import plural
 from .output import is_tty, manager, print_json, table
 
 if TYPE_CHECKING:
+    from ..engine.daemon import Daemon
     from ..engine.overview import Firing, PlanReport, Stamp, StatusReport
+    from ..operations.metrics import MetricsServer
 
 
 @click.command("run")
@@ -21,8 +23,13 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Catch up missed runs, run what is due now, wait for them, and exit.",
 )
+@click.option(
+    "--metrics",
+    metavar="HOST:PORT",
+    help="Serve Prometheus metrics here (e.g. 127.0.0.1:9464; default: config metrics.listen).",
+)
 @click.pass_context
-def run_cmd(ctx: click.Context, once: bool) -> None:
+def run_cmd(ctx: click.Context, once: bool, metrics: str | None) -> None:
     """Run the scheduler daemon in the foreground.
 
     It fires every enabled task when due, catches up runs missed while it was down
@@ -38,8 +45,39 @@ def run_cmd(ctx: click.Context, once: bool) -> None:
     from ..home import Home
 
     daemon = Daemon(Home.resolve(ctx.find_root().obj.get("home")))
-    code = daemon.run_once() if once else daemon.run_forever()
+    server = _metrics_server(daemon, metrics)
+    try:
+        code = daemon.run_once() if once else daemon.run_forever()
+    finally:
+        if server is not None:
+            server.close()
     ctx.exit(code)
+
+
+def _metrics_server(daemon: Daemon, listen: str | None) -> MetricsServer | None:
+    """Start the metrics server (``--metrics``, else config ``metrics.listen``), if any.
+
+    A port in use is one clear message and exit 2, before the daemon starts.
+    """
+    if listen is None:
+        from ..config import load_workspace
+        from ..errors import ConfigError
+
+        try:
+            config = load_workspace(daemon.home).config
+        except ConfigError:
+            return None  # the daemon reports the problems itself
+        listen = config.metrics.listen if config.metrics is not None else None
+        if listen is None:
+            return None
+    from ..operations.metrics import start_metrics
+
+    pool_depth = lambda: daemon.pool.queued() if daemon.pool is not None else 0  # noqa: E731
+    server = start_metrics(
+        listen, daemon.home, lambda: daemon.workspace, daemon.now, queue_depth=pool_depth
+    )
+    click.echo(f"metrics: http://{listen}/metrics", err=True)
+    return server
 
 
 def _local(stamp: Stamp | None) -> str:
@@ -74,6 +112,15 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
     _render_status(report)
 
 
+def _process_note(category: str, process_type: str | None) -> str:
+    """`` (monitoring)`` when a task's process type is not its category's default."""
+    from ..config.operations import DEFAULT_PROCESS_TYPE
+    from ..enums import Category
+
+    default = DEFAULT_PROCESS_TYPE[Category(category)].value
+    return f" ({process_type})" if process_type and process_type != default else ""
+
+
 def _render_status(report: StatusReport) -> None:
     d = report.daemon
     if d.running:
@@ -94,7 +141,7 @@ def _render_status(report: StatusReport) -> None:
     rows = [
         [
             t.id,
-            f"{t.category}/{t.type}",
+            f"{t.category}/{t.type}" + _process_note(t.category, t.process_type),
             t.schedule or "-",
             _local(t.fire_at),
             _utc(t.fire_at),
@@ -118,7 +165,9 @@ def _render_status(report: StatusReport) -> None:
             ["task", "trigger", "attempt", "started", "running"],
             [
                 [
-                    r.task_id + (" (stale: its daemon is gone)" if r.stale else ""),
+                    r.task_id
+                    + (" (stale: its daemon is gone)" if r.stale else "")
+                    + (f" (queued: {r.waiting_for_resources})" if r.waiting_for_resources else ""),
                     r.trigger,
                     str(r.attempt),
                     r.started_at,

@@ -67,6 +67,12 @@ CSV_FIELDS = (
 )
 @click.option("--category", metavar="C", help="Only this category.")
 @click.option("--type", "type_", metavar="T", help="Only this task type.")
+@click.option(
+    "--process-type",
+    metavar="P",
+    help="Only this process type (content, publishing, monetization, maintenance, "
+    "deployment, optimization, monitoring).",
+)
 @click.option("--task", "task_id", metavar="ID", help="Only this task.")
 @click.option("--success-only", is_flag=True, help="Only successful runs.")
 @click.option("--failed-only", is_flag=True, help="Only failed or interrupted runs.")
@@ -90,6 +96,7 @@ def history_cmd(
     follow: bool,
     category: str | None,
     type_: str | None,
+    process_type: str | None,
     task_id: str | None,
     success_only: bool,
     failed_only: bool,
@@ -136,6 +143,7 @@ def history_cmd(
         task_id=task_id,
         success_only=success_only,
         failed_only=failed_only,
+        process_type=process_type,
     )
     if follow:
         if as_csv:

@@ -25,6 +25,7 @@ from ..tasktypes import REGISTRY
 from .defaults import DEFAULT_SCHEDULES
 from .jsonsafe import read_json_file, value_problems
 from .models import Config
+from .operations import operations_problems
 from .platforms import PLATFORM_KINDS, WINDOW_MODES
 from .taskcheck import task_problems, with_resolved_platform
 from .tasks import SchedulesFile, Task, TasksFile
@@ -316,6 +317,7 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
                     )
                     continue
                 problems.extend(task_problems(TASKS_FILE, where, category, task, config))
+                problems.extend(operations_problems(TASKS_FILE, where, task, config, home.root))
                 if config is not None:
                     task = with_resolved_platform(task, config)
                 task_id = task.id or derived_id(category, task.type, index)

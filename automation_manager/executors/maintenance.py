@@ -12,6 +12,8 @@
   Fails naming every problem. ``sleep_s`` (default 0) makes it wait
   first, stopping early when cancelled: a harmless slow task for trying timeouts,
   overlaps and clean stops.
+- ``actions``: a multi-action task (``actions: [{"type", "params"}]``, ``on_error``),
+  run by :mod:`automation_manager.operations.actions`.
 """
 
 from __future__ import annotations
@@ -230,10 +232,18 @@ def health_check(ctx: RunContext) -> Outcome:
     return Outcome(RunResult(summary=summary, checks=checks, warnings=warnings), provider=provider)
 
 
+def actions(ctx: RunContext) -> Outcome:
+    """A multi-action task: its ``actions`` in order, as one run (see ``operations``)."""
+    from ..operations.actions import run as run_actions
+
+    return run_actions(ctx)
+
+
 RUNNERS: dict[str, Runner] = {
     "archive_logs": archive_logs,
     "pending_report": pending_report,
     "health_check": health_check,
+    "actions": actions,
 }
 
 
