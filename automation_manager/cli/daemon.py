@@ -21,8 +21,23 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Catch up missed runs, run what is due now, wait for them, and exit.",
 )
+@click.option(
+    "--dashboard",
+    "with_dashboard",
+    is_flag=True,
+    help="Also serve the web dashboard from this process (see `amgr dashboard`).",
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1:8765",
+    show_default=True,
+    help="With --dashboard: HOST:PORT (a non-loopback address needs --i-know).",
+)
+@click.option("--i-know", is_flag=True, help="With --dashboard: allow a non-loopback --listen.")
 @click.pass_context
-def run_cmd(ctx: click.Context, once: bool) -> None:
+def run_cmd(
+    ctx: click.Context, once: bool, with_dashboard: bool, listen: str, i_know: bool
+) -> None:
     """Run the scheduler daemon in the foreground.
 
     It fires every enabled task when due, catches up runs missed while it was down
@@ -37,8 +52,23 @@ def run_cmd(ctx: click.Context, once: bool) -> None:
     from ..engine.daemon import Daemon
     from ..home import Home
 
-    daemon = Daemon(Home.resolve(ctx.find_root().obj.get("home")))
-    code = daemon.run_once() if once else daemon.run_forever()
+    home = Home.resolve(ctx.find_root().obj.get("home"))
+    daemon = Daemon(home)
+    web = None
+    if with_dashboard:
+        from ..dashboard.server import Background, Listen, make_server
+        from .dashboard import announce
+
+        where = Listen.parse(listen, i_know=i_know)
+        server, url = make_server(home, where)
+        web = Background(server)
+        web.start()
+        announce(url, where.loopback)
+    try:
+        code = daemon.run_once() if once else daemon.run_forever()
+    finally:
+        if web is not None:
+            web.stop()
     ctx.exit(code)
 
 
