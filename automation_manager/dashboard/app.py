@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
@@ -94,8 +93,12 @@ def create_app(
     env.filters["pct"] = lambda done, planned: int(100 * done / planned) if planned else 0
 
     def wants_json(request: Request) -> bool:
-        return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
-            "accept", ""
+        """``/api/...``, ``Accept: application/json``, or a script's POST (CSRF header)."""
+        headers = request.headers
+        return (
+            request.url.path.startswith("/api/")
+            or "application/json" in headers.get("accept", "")
+            or "x-csrf-token" in headers
         )
 
     def page(
@@ -112,7 +115,7 @@ def create_app(
             version=__version__,
             home=home_text,
             nav=request.url.path.split("/")[1] or "overview",
-            **{k: scrub(v, home_text) if not isinstance(v, Markup) else v for k, v in extra.items()},
+            **{k: scrub(v, home_text) for k, v in extra.items()},
         )
         return HTMLResponse(body)
 
@@ -145,7 +148,7 @@ def create_app(
         return fields
 
     def done(request: Request, doc: dict[str, Any], back: str) -> Response:
-        if wants_json(request) or request.headers.get("x-csrf-token"):
+        if wants_json(request):
             return JSON(scrub(doc, str(home.root.resolve())))
         return RedirectResponse(back, 303)
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -180,6 +181,8 @@ _PATH = re.compile(r"(?<![\w.:/~-])/(?:[\w.@+-]+/)+[\w.@+-]*")
 
 def scrub(value: Any, home: str) -> Any:
     """``value`` with every secret masked and full paths outside ``home`` cut short."""
+    if isinstance(value, Markup):  # built here from scrubbed parts (charts, previews)
+        return value
     if isinstance(value, str):
         text = REGISTRY.mask(value) if REGISTRY.forms else value
         if "/" not in text:
