@@ -10,7 +10,7 @@
   ``X-CSRF-Token``), and an ``Origin`` (or ``Referer``), when a browser sends one, of
   this server: another origin gets 403. Bodies over :data:`MAX_BODY` get 413.
 * **Headers**: a CSP without inline scripts or styles, ``frame-ancestors 'none'``,
-  ``nosniff``, no referrer, no caching.
+  ``nosniff``, referrers only to itself, no caching.
 * **Text**: every string shown is masked by the secrets registry and a full path
   outside the home is cut to its last part (:func:`scrub`).
 """
@@ -42,7 +42,7 @@ HEADERS = {
     ),
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "cross-origin-opener-policy": "same-origin",
     "cross-origin-resource-policy": "same-origin",
     "cache-control": "no-store",
