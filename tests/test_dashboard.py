@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import stat
+import subprocess
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -89,9 +93,7 @@ def test_token_is_private_long_and_rotates(site: Path) -> None:
     c = client(site)
     rotated = load_token(h, rotate=True)
     assert rotated != first
-    old = TestClient(
-        create_app(h, rotated, hosts=allowed_hosts("127.0.0.1", 8765)), base_url=BASE
-    )
+    old = TestClient(create_app(h, rotated, hosts=allowed_hosts("127.0.0.1", 8765)), base_url=BASE)
     old.cookies = c.cookies  # the session of the old token no longer signs in
     assert old.get("/api/status").status_code == 401
 
@@ -112,7 +114,13 @@ def test_json_of_every_page_equals_the_cli_json(site: Path) -> None:
         f"/api/history/{record}": ["history", "show", record],
         "/api/history?limit=1": ["history", "--limit", "1"],
         "/api/history?status=success&task=book": [
-            "history", "--status", "success", "--task", "book", "--limit", "50",
+            "history",
+            "--status",
+            "success",
+            "--task",
+            "book",
+            "--limit",
+            "50",
         ],
     }
     for path, args in pairs.items():
@@ -137,9 +145,19 @@ def test_pages_render_html_with_security_headers(site: Path) -> None:
     [run] = c.get("/api/runs").json()["runs"]
     record = c.get("/api/history").json()["records"][0]["id"]
     for path in (
-        "/", "/history", "/history?status=failed&days=30&page=2", f"/history/{record}",
-        "/runs", f"/runs/{run['id']}", "/content", f"/content/{item}", "/tasks",
-        "/tasks/book", "/pipeline", "/static/app.js", "/static/style.css",
+        "/",
+        "/history",
+        "/history?status=failed&days=30&page=2",
+        f"/history/{record}",
+        "/runs",
+        f"/runs/{run['id']}",
+        "/content",
+        f"/content/{item}",
+        "/tasks",
+        "/tasks/book",
+        "/pipeline",
+        "/static/app.js",
+        "/static/style.css",
     ):
         r = c.get(path)
         assert r.status_code == 200, (path, r.text[:300])
@@ -236,8 +254,14 @@ def test_no_secret_or_outside_path_on_any_page(
     monkeypatch.setenv("WP_APP_PASSWORD", secret)
     root = write_home(
         tmp_path / "home",
-        {"wp": {"kind": "wordpress", "url": "http://127.0.0.1:9/", "username": "u",
-                "password_env": "WP_APP_PASSWORD"}},
+        {
+            "wp": {
+                "kind": "wordpress",
+                "url": "http://127.0.0.1:9/",
+                "username": "u",
+                "password_env": "WP_APP_PASSWORD",
+            }
+        },
     )
     item = add_item(root, status="failed")
     from automation_manager.content import ContentStore
@@ -259,3 +283,52 @@ def test_dashboard_command_refuses_a_public_address_without_i_know(site: Path) -
     assert r.exit_code == 2 and "--i-know" in r.output
     r = CliRunner().invoke(cli, ["--home", str(site), "dashboard", "--listen", "nonsense"])
     assert r.exit_code == 2 and "HOST:PORT" in r.output
+
+
+def _serve(args: list[str], home: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start ``amgr ARGS`` (a dashboard) and read the login URL it prints."""
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "automation_manager",
+            "--home",
+            str(home),
+            *args,
+            "--listen",
+            f"127.0.0.1:{port}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("dashboard: http://127.0.0.1:"), line + proc.stderr.read()
+    return proc, line.split(" ", 1)[1].strip()
+
+
+def _get(url: str, token: str) -> Any:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.mark.parametrize("args", [["dashboard"], ["run", "--dashboard"]])
+def test_the_commands_serve_the_dashboard_and_print_the_token_url(
+    site: Path, args: list[str]
+) -> None:
+    proc, url = _serve(args, site)
+    try:
+        base, token = url.split("/login?token=")
+        assert token == load_token(Home.resolve(site))
+        daemon = _get(base + "/api/status", token)["daemon"]
+        assert daemon["running"] is (args[0] == "run")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0

@@ -7,6 +7,7 @@ when it runs as root); skipped, saying so, without them.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import struct
@@ -34,7 +35,6 @@ OUTLINE = {
         for n in range(1, 7)
     ],
 }
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "img"
 
 
 def free_port() -> int:
@@ -122,9 +122,8 @@ def dashboard(site: tuple[Path, FakeOpenAI]) -> Iterator[str]:
 
 
 def wait_for(driver: Any, check: Any, timeout: float = 30) -> Any:
-    from selenium.webdriver.support.ui import WebDriverWait
-
     from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
 
     try:
         return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: check(d))
@@ -148,7 +147,7 @@ def text_of(driver: Any, element_id: str) -> str:
 
 
 def test_browser_runs_pauses_resumes_and_publishes(
-    site: tuple[Path, FakeOpenAI], dashboard: str, browser: Any
+    site: tuple[Path, FakeOpenAI], dashboard: str, browser: Any, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
 
@@ -163,6 +162,7 @@ def test_browser_runs_pauses_resumes_and_publishes(
     # Run now the ebook task: a multi-stage run; its page streams progress and activity
     browser.get(base + "/tasks")
     browser.find_element(By.CSS_SELECTOR, 'form[action="/tasks/book/run"] button').click()
+
     def run_link(d: Any) -> Any:
         links = d.find_elements(By.CSS_SELECTOR, "#runs a")
         if not links:
@@ -173,7 +173,9 @@ def test_browser_runs_pauses_resumes_and_publishes(
     wait_for(browser, lambda d: "chapters" in text_of(d, "run-where"))
     bar = browser.find_element(By.ID, "run-progress")
     first = int(bar.get_attribute("value"))
-    wait_for(browser, lambda d: int(d.find_element(By.ID, "run-progress").get_attribute("value")) > first)
+    wait_for(
+        browser, lambda d: int(d.find_element(By.ID, "run-progress").get_attribute("value")) > first
+    )
     assert "chapters" in text_of(browser, "activity")
 
     click(browser, "pause")
@@ -210,7 +212,8 @@ def test_browser_runs_pauses_resumes_and_publishes(
     assert list((root / "site" / "posts").glob("*.md"))
     record = json.loads((root / ".mp" / "content" / item / "item.json").read_text())
     assert record["status"] == "published"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    (SHOTS / "dashboard-overview.png").write_bytes(overview_png)
-    (SHOTS / "dashboard-item-preview.png").write_bytes(preview_png)
-    (SHOTS / "dashboard-run.png").write_bytes(run_png)
+    shots = Path(os.environ.get("AMGR_SCREENSHOTS") or tmp_path)  # docs/img for the README
+    shots.mkdir(parents=True, exist_ok=True)
+    (shots / "dashboard-overview.png").write_bytes(overview_png)
+    (shots / "dashboard-item-preview.png").write_bytes(preview_png)
+    (shots / "dashboard-run.png").write_bytes(run_png)

@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "content": ("content:content_group", "The content queue: list, show, approve, reject, retry."),
     "check": ("content:check_cmd", "Test platform credentials and the LLM provider."),
     "runs": ("runs:runs_group", "Multi-stage runs: list, show, pause, resume, cancel."),
-    "dashboard": ("dashboard:dashboard_cmd", "Serve the local web dashboard; prints its login URL."),
+    "dashboard": ("dashboard:dashboard_cmd", "Serve the web dashboard; prints its login URL."),
     "completion": (
         "completion:completion_cmd",
         "Print a shell completion script (bash, zsh, fish).",

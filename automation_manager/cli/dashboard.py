@@ -42,14 +42,17 @@ def dashboard_cmd(
       amgr dashboard --new-token          # sign every browser out
       amgr run --dashboard                # the daemon and the dashboard in one process
     """
-    from ..dashboard.server import Listen, make_server
+    from ..dashboard.server import Listen, make_server, serve_forever
 
     where = Listen.parse(listen, i_know=i_know)
     mgr = manager(ctx)  # validates the home first: exit 2 on bad files
     server, url = make_server(mgr.workspace.home, where, new_token=new_token)
-    announce(url, where.loopback)
-    if open_browser:
-        import webbrowser
 
-        webbrowser.open(url)
-    server.run()
+    def ready() -> None:
+        announce(url, where.loopback)
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    serve_forever(server, ready)

@@ -101,9 +101,7 @@ def create_app(
             or "x-csrf-token" in headers
         )
 
-    def page(
-        request: Request, template: str, doc: dict[str, Any], **extra: Any
-    ) -> Response:
+    def page(request: Request, template: str, doc: dict[str, Any], **extra: Any) -> Response:
         home_text = str(home.root.resolve())
         doc = scrub(doc, home_text)
         if wants_json(request):
@@ -310,7 +308,10 @@ def create_app(
 
     def both(path: str, handler: Handler, **kw: Any) -> list[Route]:
         wrapped = guarded(handler)
-        return [Route(path, wrapped, **kw), Route("/api" + (path if path != "/" else ""), wrapped, **kw)]
+        return [
+            Route(path, wrapped, **kw),
+            Route("/api" + (path if path != "/" else ""), wrapped, **kw),
+        ]
 
     routes = [
         *both("/", overview),
@@ -336,6 +337,13 @@ def create_app(
     app = Starlette(routes=routes, exception_handlers={_Forbidden: forbidden})
     app.state.dashboard = dash
     return Guard(app, token=token, hosts=hosts)  # type: ignore[return-value]
+
+
+def dashboard_of(app: Any) -> Dashboard | None:
+    """The :class:`Dashboard` behind an app made by :func:`create_app`."""
+    inner = getattr(app, "app", None)
+    dash = getattr(getattr(inner, "state", None), "dashboard", None)
+    return dash if isinstance(dash, Dashboard) else None
 
 
 class _Forbidden(Exception):

@@ -53,7 +53,7 @@ def bar_chart(title: str, days: list[date], series: list[Series], unit: str = ""
                 f'height="{h:.1f}"><title>{day.isoformat()} {escape(s.label)}: '
                 f"{_fmt(s.values[i], unit)}</title></rect>"
             )
-        if i % 7 == 0 or i == len(days) - 1:
+        if i % 7 == 0 or (i == len(days) - 1 and i % 7 >= 4):
             parts.append(
                 f'<text class="tick" x="{x:.1f}" y="{HEIGHT - 8}">{day.strftime("%m-%d")}</text>'
             )
@@ -109,5 +109,7 @@ def overview_charts(mgr: AutomationManager) -> dict[str, Markup]:
             ],
         ),
         "spend": bar_chart("model spend per day", days, [Series("spend", "s1", cost)], "$"),
-        "posts": bar_chart("posts per day per platform", days, posts or [Series("no platform", "s0", [0.0] * DAYS)]),
+        "posts": bar_chart(
+            "posts per day per platform", days, posts or [Series("no platform", "s0", [0.0] * DAYS)]
+        ),
     }

@@ -7,6 +7,7 @@ and runs its own event loop, so the scheduler thread never waits on a page.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,36 @@ class Background:
         if not self.server.started:
             raise UsageError("the dashboard could not start (is its port taken?)")
 
-    def stop(self) -> None:
+    def stop(self, runs_grace: float = 30.0) -> None:
+        """Stop serving; wait up to ``runs_grace`` s for Run-now runs started here, so
+        each is recorded as it ends (one killed by a hard exit is recorded interrupted
+        at the next start)."""
+        from .app import dashboard_of
+
         self.server.should_exit = True
         self.thread.join(5)
+        dash = dashboard_of(self.server.config.app)
+        if dash is not None:
+            dash.runner.join(runs_grace)
+
+
+def serve_forever(server: Any, ready: Callable[[], None]) -> None:
+    """Serve in the foreground until SIGINT or SIGTERM, then stop cleanly (exit 0);
+    ``ready`` is called once the port accepts connections."""
+    import signal
+
+    stopping = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: stopping.set())
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    web = Background(server)
+    try:
+        web.start()
+        ready()
+        while web.thread.is_alive() and not stopping.wait(0.5):
+            pass
+    finally:
+        web.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
