@@ -332,3 +332,12 @@ def test_the_commands_serve_the_dashboard_and_print_the_token_url(
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
+
+
+def test_keyword_upload_is_guarded_and_needs_the_pipeline(site: Path) -> None:
+    c = client(site)
+    files = {"file": ("kw.csv", b"keyword\ngrow tomatoes\n", "text/csv")}
+    assert c.post("/pipeline/garden/keywords", files=files).status_code == 403
+    r = c.post("/pipeline/garden/keywords", files=files, headers={"X-CSRF-Token": csrf(c)})
+    assert r.status_code == 400 and "no pipeline" in r.json()["error"]
+    assert c.get("/api/pipeline").json() == {"available": False, "tasks": []}

@@ -35,7 +35,7 @@ from ..home import Home
 from ..manager import AutomationManager
 from ..secrets import REGISTRY
 from . import actions, views
-from .security import Guard, csrf_ok, login, scrub
+from .security import MAX_BODY, Guard, csrf_ok, login, scrub
 from .token import derive
 
 HERE = Path(__file__).parent
@@ -297,6 +297,34 @@ def create_app(
 
         return page(request, "pipeline.html", pipeline_doc(dash.manager()))
 
+    async def keywords_import(request: Request) -> Response:
+        """A keyword CSV upload (at most MAX_BODY bytes), parsed by the CLI's importer."""
+        from . import pipeline as adapter
+
+        data = await request.form(max_files=1, max_fields=5, max_part_size=MAX_BODY)
+        if not csrf_ok(token, str(data.get("csrf") or request.headers.get("x-csrf-token"))):
+            raise _Forbidden()
+        upload = data.get("file")
+        if upload is None or isinstance(upload, str):
+            raise UsageError("upload: no file — choose a CSV or text file")
+        raw = await upload.read(MAX_BODY + 1)
+        if len(raw) > MAX_BODY:
+            raise UsageError(f"{upload.filename}: over {MAX_BODY} bytes — split the file")
+        name = Path(upload.filename or "upload.csv").name
+        doc = adapter.import_keywords(
+            dash.manager(), request.path_params["id"], raw.decode("utf-8", "replace"), name
+        )
+        return done(request, doc, "/pipeline")
+
+    async def keywords_disable(request: Request) -> Response:
+        from . import pipeline as adapter
+
+        fields = await form(request)
+        doc = adapter.disable_keyword(
+            dash.manager(), request.path_params["id"], fields.get("keyword", "")
+        )
+        return done(request, doc, "/pipeline")
+
     async def session(request: Request) -> Response:
         return JSON({"csrf": derive(token, "csrf"), "version": __version__})
 
@@ -330,6 +358,8 @@ def create_app(
         *both("/tasks/{id}", task),
         Route("/tasks/{id}/{verb}", guarded(task_action), methods=["POST"]),
         *both("/pipeline", pipeline),
+        Route("/pipeline/{id}/keywords", guarded(keywords_import), methods=["POST"]),
+        Route("/pipeline/{id}/keywords/disable", guarded(keywords_disable), methods=["POST"]),
         Route("/api/session", session),
         Route("/login", login_route),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
