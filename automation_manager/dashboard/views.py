@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from ..errors import ConfigError, Problem, UsageError
 
@@ -177,32 +176,16 @@ def item(mgr: AutomationManager, item_id: str) -> dict[str, Any]:
 
 def tasks(mgr: AutomationManager, category: str | None = None) -> dict[str, Any]:
     """``amgr tasks list [--category C] --json``."""
-    from ..cli.tasks import _firings, _row
+    from ..cli.tasks import list_doc
 
-    ws = mgr.workspace
-    now = mgr.now()
-    rows = [
-        _row(spec, ws.timezone_name, _firings(spec, now, 1))
-        for spec in ws.tasks
-        if not category or spec.category.value == category
-    ]
-    return {"timezone": ws.timezone_name, "tasks": rows}
+    return list_doc(mgr, category)
 
 
 def task(mgr: AutomationManager, task_id: str) -> dict[str, Any]:
     """``amgr tasks show ID --json``."""
-    from ..cli.tasks import SHOWN_FIRINGS, _firings, _row
+    from ..cli.tasks import show_doc
 
-    ws = mgr.workspace
-    spec = find_spec(mgr, task_id)
-    tz = ZoneInfo(ws.timezone_name)
-    nexts = _firings(spec, mgr.now(), SHOWN_FIRINGS)
-    view = {
-        **_row(spec, ws.timezone_name, nexts),
-        "fields": spec.task.model_dump(mode="json", exclude_none=True),
-        "next_firings": [t.astimezone(tz).isoformat() for t in nexts],
-    }
-    return {"timezone": ws.timezone_name, "task": view}
+    return show_doc(mgr, find_spec(mgr, task_id))
 
 
 def find_spec(mgr: AutomationManager, task_id: str) -> TaskSpec:
