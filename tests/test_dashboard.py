@@ -166,6 +166,8 @@ def test_pages_render_html_with_security_headers(site: Path) -> None:
     overview = c.get("/").text
     assert "daemon not running" in overview and "<svg" in overview
     assert "no pipeline tasks" in c.get("/pipeline").text
+    run_page = c.get(f"/runs/{run['id']}").text
+    assert 'id="run-tokens"' in run_page and f'href="/history/{run["attempts"][0]}"' in run_page
     assert "Deep work for remote teams" in c.get(f"/content/{item}").text
     assert "<h2>Protect mornings</h2>" in c.get(f"/content/{item}").text
 

@@ -186,8 +186,12 @@ def create_app(
         return page(request, "runs.html", doc, phase=phase, active=active)
 
     async def run(request: Request) -> Response:
-        doc = views.run(dash.manager(), request.path_params["id"])
-        return page(request, "run.html", doc, active=doc["status"] == "running")
+        mgr = dash.manager()
+        doc = views.run(mgr, request.path_params["id"])
+        if wants_json(request):
+            return page(request, "run.html", doc)
+        records = views.attempts(mgr, doc)
+        return page(request, "run.html", doc, records=records, active=doc["status"] == "running")
 
     async def run_events(request: Request) -> Response:
         """Server-Sent Events: the run's state each time it changes, a log line per

@@ -9,7 +9,7 @@ never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, Problem, UsageError
@@ -154,6 +154,24 @@ def run(mgr: AutomationManager, run_id: str) -> dict[str, Any]:
 
     store = run_store(mgr)
     return _view(store.get(store.resolve(run_id)))
+
+
+def attempts(mgr: AutomationManager, run_doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records of a run's attempts (status, tokens, cost), read through the log
+    index from the run's start on, for the run page."""
+    from ..logs.history import HistoryQuery, HistoryScan
+
+    now = mgr.now().astimezone()
+    since = datetime.fromisoformat(str(run_doc["started_at"])) - timedelta(minutes=1)
+    wanted = set(run_doc["attempts"])
+    scan = HistoryScan(mgr.home, HistoryQuery(since=since, task_id=run_doc["task_id"]), now)
+    found: list[dict[str, Any]] = []
+    for day, rows in scan:
+        for row in range(day.index.rows) if rows is None else rows:
+            rec = day.record(row)
+            if rec.get("id") in wanted or rec.get("run_id") == run_doc["id"]:
+                found.append(rec)
+    return found[::-1]
 
 
 def queue(mgr: AutomationManager) -> ContentQueue:
