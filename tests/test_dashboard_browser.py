@@ -134,6 +134,7 @@ def wait_for(driver: Any, check: Any, timeout: float = 30) -> Any:
 def click(driver: Any, label: str) -> None:
     from selenium.webdriver.common.by import By
 
+    wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, f'button[data-action="{label}"]'))
     driver.find_element(By.CSS_SELECTOR, f'button[data-action="{label}"]').click()
 
 
