@@ -339,3 +339,20 @@ def test_keyword_upload_is_guarded_and_needs_the_pipeline(site: Path) -> None:
     r = c.post("/pipeline/garden/keywords", files=files, headers={"X-CSRF-Token": csrf(c)})
     assert r.status_code == 400 and "no pipeline" in r.json()["error"]
     assert c.get("/api/pipeline").json() == {"available": False, "tasks": []}
+
+
+def test_a_public_address_with_i_know_warns_and_answers_any_host(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from automation_manager.cli.dashboard import announce
+    from automation_manager.dashboard.server import Listen
+
+    where = Listen.parse("0.0.0.0:8765", i_know=True)
+    assert not where.loopback
+    announce(where.url("abc"), where.loopback)
+    out = capsys.readouterr()
+    assert (
+        "behind TLS" in out.err and out.out == "dashboard: http://127.0.0.1:8765/login?token=abc\n"
+    )
+    assert Listen.parse("[::1]:9000").loopback
+    assert allowed_hosts("127.0.0.1", 8765) == {"127.0.0.1:8765", "localhost:8765", "[::1]:8765"}
