@@ -85,6 +85,7 @@ def seed(home: Path) -> str:
 def main() -> None:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from test_dashboard_browser import chrome_options
 
     from automation_manager.dashboard.server import Background, Listen, make_server
     from automation_manager.home import Home
@@ -98,21 +99,7 @@ def main() -> None:
         server, url = make_server(Home(home), Listen("127.0.0.1", port))
         web = Background(server)
         web.start()
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for flag in (
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--window-size=1280,1750",
-            f"--user-data-dir={Path(name) / 'chrome'}",
-        ):
-            options.add_argument(flag)
+        options = chrome_options(Path(name) / "chrome", "1280,1750")
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         try:
             OUT.mkdir(parents=True, exist_ok=True)
