@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "auth": ("auth:auth_cmd", "Connect an OAuth platform: amgr auth youtube|gdrive|x."),
     "stats": ("stats:stats_cmd", "Task and execution statistics: success, durations, resources."),
     "backup": ("backup:backup_group", "Back up the home now, or restore a backup (verified)."),
+    "dashboard": ("dashboard:dashboard_cmd", "Serve the web dashboard; prints its login URL."),
     "completion": (
         "completion:completion_cmd",
         "Print a shell completion script (bash, zsh, fish).",

@@ -28,8 +28,28 @@ if TYPE_CHECKING:
     metavar="HOST:PORT",
     help="Serve Prometheus metrics here (e.g. 127.0.0.1:9464; default: config metrics.listen).",
 )
+@click.option(
+    "--dashboard",
+    "with_dashboard",
+    is_flag=True,
+    help="Also serve the web dashboard from this process (see `amgr dashboard`).",
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1:8765",
+    show_default=True,
+    help="With --dashboard: HOST:PORT (a non-loopback address needs --i-know).",
+)
+@click.option("--i-know", is_flag=True, help="With --dashboard: allow a non-loopback --listen.")
 @click.pass_context
-def run_cmd(ctx: click.Context, once: bool, metrics: str | None) -> None:
+def run_cmd(
+    ctx: click.Context,
+    once: bool,
+    metrics: str | None,
+    with_dashboard: bool,
+    listen: str,
+    i_know: bool,
+) -> None:
     """Run the scheduler daemon in the foreground.
 
     It fires every enabled task when due, catches up runs missed while it was down
@@ -44,11 +64,24 @@ def run_cmd(ctx: click.Context, once: bool, metrics: str | None) -> None:
     from ..engine.daemon import Daemon
     from ..home import Home
 
-    daemon = Daemon(Home.resolve(ctx.find_root().obj.get("home")))
+    home = Home.resolve(ctx.find_root().obj.get("home"))
+    daemon = Daemon(home)
     server = _metrics_server(daemon, metrics)
+    web = None
     try:
+        if with_dashboard:
+            from ..dashboard.server import Background, Listen, make_server
+            from .dashboard import announce
+
+            where = Listen.parse(listen, i_know=i_know)
+            web_server, url = make_server(home, where)
+            web = Background(web_server)
+            web.start()
+            announce(url, where.loopback)
         code = daemon.run_once() if once else daemon.run_forever()
     finally:
+        if web is not None:
+            web.stop()
         if server is not None:
             server.close()
     ctx.exit(code)

@@ -21,6 +21,7 @@ from .output import is_tty, manager, print_json, table
 
 if TYPE_CHECKING:
     from ..config import TaskSpec
+    from ..manager import AutomationManager
 
 SHOWN_FIRINGS = 3
 
@@ -110,6 +111,31 @@ def _row(spec: TaskSpec, tz_name: str, nexts: list[datetime]) -> dict[str, Any]:
     }
 
 
+def list_doc(mgr: AutomationManager, category: str | None = None) -> dict[str, Any]:
+    """``tasks list --json`` (also the dashboard's Tasks page)."""
+    ws = mgr.workspace
+    now = mgr.now()
+    rows = [
+        _row(spec, ws.timezone_name, _firings(spec, now, 1))
+        for spec in ws.tasks
+        if not category or spec.category.value == category
+    ]
+    return {"timezone": ws.timezone_name, "tasks": rows}
+
+
+def show_doc(mgr: AutomationManager, spec: TaskSpec) -> dict[str, Any]:
+    """``tasks show ID --json`` (also the dashboard's task page)."""
+    ws = mgr.workspace
+    tz = ZoneInfo(ws.timezone_name)
+    nexts = _firings(spec, mgr.now(), SHOWN_FIRINGS)
+    view = {
+        **_row(spec, ws.timezone_name, nexts),
+        "fields": spec.task.model_dump(mode="json", exclude_none=True),
+        "next_firings": [t.astimezone(tz).isoformat() for t in nexts],
+    }
+    return {"timezone": ws.timezone_name, "task": view}
+
+
 @tasks_group.command("list")
 @click.option("--category", help="Only this category.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
@@ -118,14 +144,10 @@ def list_cmd(ctx: click.Context, category: str | None, as_json: bool) -> None:
     """Every task: id, category, type, enabled, schedule and next due time."""
     mgr = manager(ctx, read_only=True)
     ws = mgr.workspace
-    now = mgr.now()
-    rows = [
-        _row(spec, ws.timezone_name, _firings(spec, now, 1))
-        for spec in ws.tasks
-        if not category or spec.category.value == category
-    ]
+    doc = list_doc(mgr, category)
+    rows = doc["tasks"]
     if as_json:
-        print_json({"timezone": ws.timezone_name, "tasks": rows})
+        print_json(doc)
         return
     table(
         None if not is_tty() else f"tasks ({ws.timezone_name})",
@@ -166,14 +188,11 @@ def show_cmd(ctx: click.Context, task_id: str, as_json: bool) -> None:
             Problem(TASKS_FILE, task_id, "no task with this id", "see `amgr tasks list`")
         )
     tz = ZoneInfo(ws.timezone_name)
-    nexts = _firings(spec, mgr.now(), SHOWN_FIRINGS)
-    view = {
-        **_row(spec, ws.timezone_name, nexts),
-        "fields": spec.task.model_dump(mode="json", exclude_none=True),
-        "next_firings": [t.astimezone(tz).isoformat() for t in nexts],
-    }
+    doc = show_doc(mgr, spec)
+    view = doc["task"]
+    nexts = [datetime.fromisoformat(t) for t in view["next_firings"]]
     if as_json:
-        print_json({"timezone": ws.timezone_name, "task": view})
+        print_json(doc)
         return
     click.echo(f"{spec.id}  ({spec.category.value} {spec.type}, {_state(spec)})")
     where = "its own" if view["schedule_from"] == "task" else "schedules.json"
