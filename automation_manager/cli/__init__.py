@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "content": ("content:content_group", "The content queue: list, show, approve, reject, retry."),
     "check": ("content:check_cmd", "Test platform credentials and the LLM provider."),
     "runs": ("runs:runs_group", "Multi-stage runs: list, show, pause, resume, cancel."),
+    "keywords": ("keywords:keywords_group", "A pipeline's keywords: import, add, list, disable."),
+    "pipeline": ("pipeline:pipeline_group", "Content pipelines: pending per stage, items."),
     "completion": (
         "completion:completion_cmd",
         "Print a shell completion script (bash, zsh, fish).",

@@ -23,9 +23,17 @@ def _store(ctx: click.Context) -> RunStore:
     return RunStore(manager(ctx).workspace.home)
 
 
-def _view(state: RunState) -> dict[str, Any]:
+def _view(state: RunState, home: Any = None) -> dict[str, Any]:
     count = state.progress()
-    return {**state.model_dump(mode="json"), "done": count.done, "planned": count.planned}
+    out = {**state.model_dump(mode="json"), "done": count.done, "planned": count.planned}
+    if home is not None and state.type == "pipeline":
+        from ..pipeline.query import run_detail
+
+        detail = run_detail(home, state.id)
+        if detail is not None:
+            out["current_stage"] = state.stage
+            out.update(detail.to_json())
+    return out
 
 
 @click.group("runs")
@@ -46,11 +54,14 @@ def runs_group() -> None:
 @click.option(
     "--status", type=click.Choice([s.value for s in RunPhase]), help="Only runs with this status."
 )
+@click.option("--task", "task_id", help="Only this task's runs (its last 20).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 @click.pass_context
-def list_cmd(ctx: click.Context, status: str | None, as_json: bool) -> None:
+def list_cmd(ctx: click.Context, status: str | None, task_id: str | None, as_json: bool) -> None:
     """Runs, oldest first: task, type, status, stage and done/planned."""
     runs = [r for r in _store(ctx).all() if status is None or r.status.value == status]
+    if task_id is not None:
+        runs = [r for r in runs if r.task_id == task_id][-20:]
     if as_json:
         print_json({"runs": [_view(r) for r in runs]})
         return
@@ -83,8 +94,9 @@ def show_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """One run: every stage's counts, its attempts, and what was asked of it."""
     store = _store(ctx)
     state = store.get(store.resolve(run_id))
+    view = _view(state, store.home)
     if as_json:
-        print_json(_view(state))
+        print_json(view)
         return
     click.echo(f"{state.id}  ({state.category} {state.type}, task {state.task_id})")
     click.echo(f"  status:   {state.status.value}" + (f" — {state.reason}" if state.reason else ""))
@@ -96,6 +108,52 @@ def show_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     click.echo(f"  started:  {state.started_at.isoformat(timespec='seconds')}")
     click.echo(f"  updated:  {state.updated_at.isoformat(timespec='seconds')}")
     click.echo(f"  attempts: {', '.join(state.attempts)}")
+    if "stages" in view and isinstance(view["stages"], dict):
+        _show_pipeline(view)
+
+
+def _show_pipeline(view: dict[str, Any]) -> None:
+    progress = view["progress"]
+    usage = view["usage"]
+    click.echo(f"  progress: {progress['done']}/{progress['planned']} (of the initial snapshot)")
+    click.echo(
+        f"  usage:    ${usage['cost_usd']:.4f}, {usage['prompt_tokens']} prompt + "
+        f"{usage['completion_tokens']} completion tokens (estimate ${view['estimate_usd']:.4f})"
+    )
+    snapshot = ", ".join(f"{k} {v}" for k, v in view["initial_snapshot"].items())
+    click.echo(f"  snapshot: {snapshot}")
+    for name, result in view["stages"].items():
+        fields = ", ".join(f"{k} {v}" for k, v in result.items() if k != "done")
+        click.echo(f"    {name:<14} {fields}")
+
+
+@runs_group.command("log")
+@click.argument("run_id", metavar="RUN")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the run stops.")
+@click.option("--interval", type=float, default=0.5, hidden=True)
+@click.pass_context
+def log_cmd(ctx: click.Context, run_id: str, follow: bool, interval: float) -> None:
+    """The run's activity log: stages, batches, items, skips, errors, pause/resume/cancel."""
+    import time
+
+    from ..runs import activity
+
+    store = _store(ctx)
+    full = store.resolve(run_id)
+    offset = 0
+    while True:
+        lines, offset = activity.read_from(store.home, full, offset)
+        for line in lines:
+            click.echo(line)
+        if not follow:
+            return
+        state = store.get(full)
+        if state.status is not RunPhase.RUNNING or not store.is_live(full):
+            lines, offset = activity.read_from(store.home, full, offset)
+            for line in lines:
+                click.echo(line)
+            return
+        time.sleep(interval)
 
 
 def _say(state: RunState, asked: str) -> None:

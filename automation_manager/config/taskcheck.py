@@ -92,6 +92,10 @@ def task_problems(
         why = period_problem(params["period"])
         if why:
             out.append(Problem(file, at("period"), why, PERIOD_FIX))
+    if category is Category.CONTENT_CREATION and task.type == "pipeline":
+        from .pipeline import pipeline_problems
+
+        out.extend(pipeline_problems(file, where, params))
     if config is not None:
         out.extend(_platform_problems(file, at("platform"), category, task, config))
     return out
