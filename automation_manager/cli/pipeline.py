@@ -81,3 +81,22 @@ def show_cmd(ctx: click.Context, task: str, kind: str, as_json: bool) -> None:
             row.append(text if len(text) <= 60 else text[:57] + "...")
         rows.append(row)
     table(None, columns, rows)
+
+
+@pipeline_group.command("disable-cluster")
+@click.argument("task")
+@click.argument("cluster", type=int)
+@click.option("--enable", is_flag=True, help="Enable it again instead.")
+@click.pass_context
+def disable_cluster_cmd(ctx: click.Context, task: str, cluster: int, enable: bool) -> None:
+    """Keep a cluster's ideas and tasks out of later stages (or, with --enable, let
+    them in again)."""
+    from ..errors import UsageError
+    from ..pipeline.query import set_cluster_enabled
+
+    task_id = pipeline_id(ctx, task)
+    if not set_cluster_enabled(manager(ctx).workspace.home, task_id, cluster, enable):
+        raise UsageError(
+            f"{task_id}: no cluster {cluster} — see amgr pipeline show {task_id} clusters"
+        )
+    click.echo(f"{task_id}: cluster {cluster} {'enabled' if enable else 'disabled'}")

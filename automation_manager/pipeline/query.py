@@ -171,3 +171,32 @@ def run_detail(home: Home, run_id: str) -> RunDetail | None:
         int(row["prompt_tokens"]),
         int(row["completion_tokens"]),
     )
+
+
+def set_cluster_enabled(home: Home, task_id: str, cluster_id: int, enabled: bool) -> bool:
+    """Disable a cluster (its ideas and tasks stay out of later stages) or enable it
+    again; False when the pipeline has no such cluster."""
+    db = PipelineDB(home)
+    try:
+        with db.tx() as conn:
+            if enabled:
+                had = conn.execute(
+                    "SELECT count(*) FROM pl_ideas WHERE cluster_id = ?", (cluster_id,)
+                ).fetchone()[0]
+                status = "ideas" if had else "new"
+                cur = conn.execute(
+                    "UPDATE pl_clusters SET status = ? WHERE id = ? AND task_id = ? "
+                    "AND status = 'disabled'",
+                    (status, cluster_id, task_id),
+                )
+                found = conn.execute(
+                    "SELECT 1 FROM pl_clusters WHERE id = ? AND task_id = ?", (cluster_id, task_id)
+                ).fetchone()
+                return found is not None
+            cur = conn.execute(
+                "UPDATE pl_clusters SET status = 'disabled' WHERE id = ? AND task_id = ?",
+                (cluster_id, task_id),
+            )
+            return cur.rowcount > 0
+    finally:
+        db.close()

@@ -75,7 +75,9 @@ class Pass:
         result = self.db.commit(self.run_id, stage, counts, work, usage=self.usage())
         key = PROCESSED_KEYS[stage]
         if counts.get(key):
-            self.tracker.advance(stage, int(result.get(key, 0)))
+            done = int(result.get(key, 0))
+            self.tracker.advance(stage, done)
+            self.ctx.report(f"{stage} {done}", done, 0)
         return result
 
     def stage_budget(self, stage: str) -> float | None:
