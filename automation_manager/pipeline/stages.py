@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -18,7 +18,7 @@ from ..content.brief import OFFLINE_LABEL, Brief
 from ..content.kinds import blog
 from ..content.render import save
 from ..enums import ContentStatus
-from ..errors import TaskError
+from ..errors import RunCancelled, RunPaused, TaskError
 from .cluster import clean_name, cluster_keywords
 from .images import render_image
 from .keywords import normal_form
@@ -406,35 +406,64 @@ def stage_content(p: Pass) -> dict[str, Any]:
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="pipeline") as pool:
         for batch in _batches(p, st, "tasks_processed", select):
             p.commit(st, {"batches_run": 1})
-            for window in _chunks(batch, concurrency):
-                before = p.ctx.usage.cost_usd
-                futures = [pool.submit(_write, p, t, adopt.get(int(t["id"]))) for t in window]
-                errors: list[BaseException] = []
-                for t, future in zip(window, futures, strict=True):
-                    try:
-                        content_id, words = future.result()
-                    except Exception as exc:
-                        errors.append(exc)
-                        p.log(st, f"task {t['id']} {t['title']!r}: error: {exc}")
-                        continue
-
-                    def work(conn: sqlite3.Connection, t: Any = t, cid: str = content_id) -> None:
-                        conn.execute(
-                            "UPDATE pl_tasks SET status = 'written', content_id = ? WHERE id = ?",
-                            (cid, t["id"]),
-                        )
-
-                    p.commit(
-                        st,
-                        {"tasks_processed": 1, "content_created": 1, "total_words": words},
-                        work,
-                    )
-                    p.log(st, f"task {t['id']} → article {content_id} ({words} words)")
-                p.commit(st, {"cost_usd": _cost_since(p, before)})
-                if errors:
-                    raise errors[0]
-                p.checkpoint()
+            _write_batch(p, pool, batch, concurrency, adopt)
     return p.commit(st, {})
+
+
+def _write_batch(
+    p: Pass,
+    pool: ThreadPoolExecutor,
+    batch: list[dict[str, Any]],
+    concurrency: int,
+    adopt: dict[int, str],
+) -> None:
+    """Write a batch's articles, ``concurrency`` at a time: as each one finishes it is
+    committed and the next starts, so the model calls stay overlapped. A pause, cancel
+    or error stops new ones; those in flight finish and are kept."""
+    st = "content"
+    queue = iter(batch)
+    inflight: dict[Future[tuple[str, int]], dict[str, Any]] = {}
+    stop: BaseException | None = None
+    seen = p.ctx.usage.cost_usd
+
+    def fill() -> None:
+        while stop is None and len(inflight) < concurrency:
+            t = next(queue, None)
+            if t is None:
+                return
+            inflight[pool.submit(_write, p, t, adopt.get(int(t["id"])))] = t
+
+    fill()
+    while inflight:
+        finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+        for future in finished:
+            t = inflight.pop(future)
+            try:
+                content_id, words = future.result()
+            except Exception as exc:
+                p.log(st, f"task {t['id']} {t['title']!r}: error: {exc}")
+                stop = stop or exc
+                continue
+
+            def work(conn: sqlite3.Connection, t: Any = t, cid: str = content_id) -> None:
+                conn.execute(
+                    "UPDATE pl_tasks SET status = 'written', content_id = ? WHERE id = ?",
+                    (cid, t["id"]),
+                )
+
+            now_cost = p.ctx.usage.cost_usd
+            counts = {"tasks_processed": 1, "content_created": 1, "total_words": words}
+            p.commit(st, {**counts, "cost_usd": round(now_cost - seen, 8)}, work)
+            seen = now_cost
+            p.log(st, f"task {t['id']} → article {content_id} ({words} words)")
+        if stop is None:
+            try:
+                p.checkpoint()
+            except (RunPaused, RunCancelled) as asked:
+                stop = asked
+        fill()
+    if stop is not None:
+        raise stop
 
 
 def _written_before(p: Pass) -> dict[int, str]:
