@@ -419,7 +419,8 @@ def _write_batch(
 ) -> None:
     """Write a batch's articles, ``concurrency`` at a time: as each one finishes it is
     committed and the next starts, so the model calls stay overlapped. A pause, cancel
-    or error stops new ones; those in flight finish and are kept."""
+    or error stops new ones; those in flight (at most ``concurrency``) finish and are
+    kept."""
     st = "content"
     queue = iter(batch)
     inflight: dict[Future[tuple[str, int]], dict[str, Any]] = {}
@@ -435,9 +436,11 @@ def _write_batch(
 
     fill()
     while inflight:
-        finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
-        for future in finished:
-            t = inflight.pop(future)
+        done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+        finished = [(future, inflight.pop(future)) for future in done]
+        if not p.tracker.asked():
+            fill()  # the next calls start before these are committed
+        for future, t in finished:
             try:
                 content_id, words = future.result()
             except Exception as exc:

@@ -63,6 +63,12 @@ class RunTracker:
 
         self._update(change)
 
+    def asked(self) -> bool:
+        """Whether a pause or cancel waits for the next :meth:`checkpoint` (reads only)."""
+        if self.id is None:
+            return False
+        return self.store.get(self.id).control is not None
+
     def checkpoint(self) -> None:
         """Between items: raise :class:`RunPaused` / :class:`RunCancelled` when asked to."""
         if self.id is None:
