@@ -56,7 +56,13 @@ def as_json(home: Path, *args: str) -> Any:
 def add_pipeline(home: Path, task_id: str = "site-plan", **fields: Any) -> str:
     tasks_path = home / "tasks.json"
     tasks = json.loads(tasks_path.read_text())
-    task = {"id": task_id, "type": "pipeline", "ideas_per_cluster": 2, "images_per_article": 1}
+    task = {
+        "id": task_id,
+        "type": "pipeline",
+        "ideas_per_cluster": 2,
+        "images_per_article": 1,
+        "image_size": "320x180",
+    }
     task.update(fields)
     tasks.setdefault("content_creation", []).append(task)
     tasks_path.write_text(json.dumps(tasks, indent=2))

@@ -127,6 +127,7 @@ def test_an_offline_run_takes_keywords_to_illustrated_articles_in_review(home: P
     assert detail["stages"]["content"]["total_words"] > 200 * len(tasks)
     assert detail["stages"]["review"]["ready_for_review"] == len(tasks)
     log = ok(home, "runs", "log", run["id"]).output
+    assert ok(home, "runs", "log", "-f", run["id"]).output == log  # a finished run: no wait
     assert "[clusters] stage 1 (clusters) started" in log
     assert "[review] stage 7 (review) done" in log
     assert status(home)["pending"] == {s: 0 for s in status(home)["pending"]}
@@ -180,7 +181,8 @@ def test_status_counts_match_a_hand_computed_case(home: Path) -> None:
 
 
 def test_per_run_limits_leave_the_rest_for_the_next_run(home: Path) -> None:
-    add_pipeline(home, stages={"clusters": {"max_per_run": 7, "batch_size": 4}})
+    later = {n: {"enabled": False} for n in ("ideas", "tasks", "content", "image_prompts")}
+    add_pipeline(home, stages={"clusters": {"max_per_run": 7, "batch_size": 4}, **later})
     seed(home)
     assert run_pipeline(home).exit_code == 0
     first_id = runs(home)[0]["id"]

@@ -79,6 +79,9 @@ def test_the_estimate_times_1_2_refuses_a_run_with_its_figures(
 ) -> None:
     add_pipeline(home, TASK, max_cost_per_run_usd=0.001)
     seed(home, TASK)
+    estimate = as_json(home, "pipeline", "estimate", TASK)
+    assert estimate["with_safety_usd"] == pytest.approx(1.2 * estimate["estimate_usd"], abs=1e-6)
+    assert estimate["with_safety_usd"] > 0.001 and estimate["enough"] is False
     result = run_pipeline(home)
     assert "× 1.2 =" in result.output and "is above max_cost_per_run_usd $0.0010" in result.output
     assert runs(home) == [] and server.chat_requests() == []

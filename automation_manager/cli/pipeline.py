@@ -100,3 +100,29 @@ def disable_cluster_cmd(ctx: click.Context, task: str, cluster: int, enable: boo
             f"{task_id}: no cluster {cluster} — see amgr pipeline show {task_id} clusters"
         )
     click.echo(f"{task_id}: cluster {cluster} {'enabled' if enable else 'disabled'}")
+
+
+@pipeline_group.command("estimate")
+@click.argument("task")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.pass_context
+def estimate_cmd(ctx: click.Context, task: str, as_json: bool) -> None:
+    """The next run's estimated cost (× 1.2), today's budget left, whether it suffices."""
+    from ..pipeline.query import estimate_next_run
+
+    task_id = pipeline_id(ctx, task)
+    mgr = manager(ctx)
+    report = estimate_next_run(mgr.workspace, task_id, mgr.now())
+    if as_json:
+        print_json(report.to_json())
+        return
+    click.echo(
+        f"{task_id}: next run estimated at ${report.estimate_usd:.4f} "
+        f"(× 1.2 = ${report.with_safety_usd:.4f})"
+    )
+    if report.max_cost_per_run_usd is not None:
+        click.echo(f"  max_cost_per_run_usd ${report.max_cost_per_run_usd:.4f}")
+    if report.daily_budget_usd is not None:
+        left = max(0.0, report.daily_budget_usd - report.spent_today_usd)
+        click.echo(f"  today's budget: ${left:.4f} left of ${report.daily_budget_usd:.4f}")
+    click.echo("  enough: yes" if report.enough else "  enough: no — the run would be refused")

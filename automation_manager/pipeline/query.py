@@ -200,3 +200,55 @@ def set_cluster_enabled(home: Home, task_id: str, cluster_id: int, enabled: bool
             return cur.rowcount > 0
     finally:
         db.close()
+
+
+@dataclass
+class Estimate:
+    """What the next run of a pipeline is expected to cost, and whether it may start."""
+
+    task_id: str
+    pending: dict[str, int]
+    estimate_usd: float
+    with_safety_usd: float
+    max_cost_per_run_usd: float | None
+    daily_budget_usd: float | None
+    spent_today_usd: float
+    enough: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def estimate_next_run(workspace: Any, task_id: str, now: Any) -> Estimate:
+    """The cost estimate of ``task_id``'s next run (× 1.2) against its budgets."""
+    from ..config.pipeline import settings_of
+    from ..llm.budget import SAFETY, spent_today
+    from ..llm.provider import resolve_provider
+    from .runner import estimate
+
+    spec = workspace.task(task_id)
+    settings = settings_of(spec.task.params())
+    llm = workspace.config.llm
+    offline = resolve_provider(llm) == "offline"
+    db = PipelineDB(workspace.home)
+    try:
+        pending = db.pending(task_id)
+    finally:
+        db.close()
+    est = estimate(llm, offline, settings, pending)
+    spent = spent_today(workspace.home, now.replace(hour=0, minute=0, second=0, microsecond=0))
+    need = est * SAFETY
+    enough = settings.max_cost_per_run_usd is None or need <= settings.max_cost_per_run_usd
+    daily = None if offline else llm.daily_budget_usd
+    if daily is not None:
+        enough = enough and need <= max(0.0, daily - spent)
+    return Estimate(
+        task_id,
+        pending,
+        est,
+        round(need, 6),
+        settings.max_cost_per_run_usd,
+        daily,
+        spent,
+        enough,
+    )

@@ -24,6 +24,7 @@ from ..runs import activity
 from .store import PipelineDB
 
 if TYPE_CHECKING:
+    from ..config.models import LLMConfig
     from ..executors.base import Outcome, RunContext
     from ..runs.tracker import RunTracker
 
@@ -111,11 +112,13 @@ class Pass:
             self.ctx.cancel.wait(seconds)
 
 
-def estimate(ctx: RunContext, settings: PipelineSettings, pending: dict[str, int]) -> float:
-    """USD the next run is expected to cost (before the × 1.2), from the pending counts."""
-    if ctx.llm.offline:
+def estimate(
+    llm: LLMConfig, offline: bool, settings: PipelineSettings, pending: dict[str, int]
+) -> float:
+    """USD the next run is expected to cost (before the × 1.2), from the pending counts
+    (and what stage 1–3 are expected to add for the later stages)."""
+    if offline:
         return 0.0
-    llm = ctx.config.llm
 
     def cost(kind: str, prompt: float, completion: float) -> float:
         price = llm.price_for(llm.model_for(kind))
@@ -193,7 +196,7 @@ def run_pipeline(ctx: RunContext, *, sleep: Callable[[float], None] = time.sleep
     db = PipelineDB(ctx.home)
     try:
         pending = db.pending(ctx.spec.id)
-        est = estimate(ctx, settings, pending)
+        est = estimate(ctx.config.llm, ctx.llm.offline, settings, pending)
         budget = check_estimate(ctx, settings, est)
         with track(
             ctx.home, ctx.spec, ctx.record_id, ctx.clock, ctx.cancel, exclusive=True
