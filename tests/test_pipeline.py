@@ -111,6 +111,8 @@ def test_an_offline_run_takes_keywords_to_illustrated_articles_in_review(home: P
     assert len(images) == 2 * len(tasks) and {i["status"] for i in images} == {"done"}
     queue = blog_items(home)
     assert len(queue) == len(tasks) and {i["status"] for i in queue} == {"review"}
+    listed = ok(home, "content", "list", "--type", "blog").output
+    assert "pipeline / cluster" in listed and "site-plan / " in listed
     one = as_json(home, "content", "show", queue[0]["id"])
     assert one["meta"]["pipeline"] == "site-plan" and one["meta"]["cluster"]
     assert "featured_image" in one["files"]
