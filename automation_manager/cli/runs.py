@@ -108,7 +108,7 @@ def show_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     click.echo(f"  started:  {state.started_at.isoformat(timespec='seconds')}")
     click.echo(f"  updated:  {state.updated_at.isoformat(timespec='seconds')}")
     click.echo(f"  attempts: {', '.join(state.attempts)}")
-    if "stages" in view and isinstance(view["stages"], dict):
+    if "initial_snapshot" in view:  # a pipeline run
         _show_pipeline(view)
 
 
