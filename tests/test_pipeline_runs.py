@@ -12,13 +12,16 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
 from pipeline_home import add_pipeline, amgr, as_json, blog_items, items, ok, run_pipeline, seed
 
 from automation_manager.enums import RunStatus, Trigger
 from automation_manager.home import Home
 from automation_manager.logs.records import RunRecord
 from automation_manager.manager import AutomationManager
+from automation_manager.pipeline.store import PipelineDB
 from automation_manager.runs.lock import RunLock
 from automation_manager.runs.models import RunPhase, RunState
 from automation_manager.runs.store import RunStore
@@ -225,3 +228,35 @@ def test_kill_9_mid_stage_then_the_next_run_continues_with_nothing_lost_or_doubl
     history = as_json(home, "history")
     statuses = sorted(r["status"] for r in history.get("records", history.get("runs", [])))
     assert "interrupted" in statuses
+
+
+def test_an_article_written_just_before_a_crash_is_adopted_not_written_again(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window a kill -9 rarely hits: the article's files are saved, its status change
+    is not committed yet."""
+    pipeline_home(home, stages={"content": {"max_per_run": 2}})
+    real = PipelineDB.commit
+
+    def crash_on_first_article(
+        self: PipelineDB,
+        run_id: str,
+        stage: str,
+        counts: dict[str, Any],
+        work: Any = None,
+        **kw: Any,
+    ) -> dict[str, Any]:
+        if counts.get("content_created"):
+            raise OSError("simulated crash between the article and its commit")
+        return real(self, run_id, stage, counts, work, **kw)
+
+    monkeypatch.setattr(PipelineDB, "commit", crash_on_first_article)
+    crashed = start(home)
+    assert crashed.status is RunStatus.FAILED
+    [orphan] = blog_items(home)
+    monkeypatch.setattr(PipelineDB, "commit", real)
+    after = start(home)
+    assert after.status is RunStatus.SUCCESS
+    written = [t for t in items(home, TASK, "tasks") if t["content_id"]]
+    assert len(written) == 2 and orphan["id"] in {t["content_id"] for t in written}
+    assert len(blog_items(home)) == 2
