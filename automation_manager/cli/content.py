@@ -75,7 +75,14 @@ def list_cmd(ctx: click.Context, status: str | None, kind: str | None, as_json: 
         ]
         for i in items
     ]
-    table(None, ["id", "kind", "status", "title", "platforms"], rows)
+    columns = ["id", "kind", "status", "title", "platforms"]
+    if any(i.meta.get("pipeline") for i in items):  # made by a content pipeline
+        columns.append("pipeline / cluster")
+        for row, i in zip(rows, items, strict=True):
+            row.append(
+                f"{i.meta['pipeline']} / {i.meta.get('cluster')}" if i.meta.get("pipeline") else "-"
+            )
+    table(None, columns, rows)
 
 
 @content_group.command("show")

@@ -122,6 +122,10 @@ def task_problems(
             out.append(_unknown_platform(file, at("platform"), task.platform, of_kind, config))
         else:
             task = with_resolved_platform(task, config)
+    if category is Category.CONTENT_CREATION and task.type == "pipeline":
+        from .pipeline import pipeline_problems
+
+        out.extend(pipeline_problems(file, where, params))
     if config is not None:
         out.extend(_platform_problems(file, at("platform"), category, task, config))
     return out

@@ -182,11 +182,18 @@ def _offline_chapter(brief: Brief, outline: ebook.EbookOutline, number: int) -> 
     return lambda: ebook.offline_chapter(brief, outline, number)
 
 
+def _pipeline(ctx: RunContext) -> Outcome:
+    from ..pipeline.runner import run_pipeline  # the content pipeline owns its stages
+
+    return run_pipeline(ctx)
+
+
 RUNNERS: dict[str, Runner] = {
     "shorts": _shorts,
     "blog": _blog,
     "ebook": _ebook,
     "social": _social,
+    "pipeline": _pipeline,
 }
 
 

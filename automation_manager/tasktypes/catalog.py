@@ -90,6 +90,22 @@ PUBLISH: dict[str, str] = {
 }
 PER_EBOOK = {"ebook_id": "just this ebook (default: every ebook without one yet)"}
 
+PIPELINE: dict[str, str] = {
+    "platform": "where approved articles are published (a name in config.json platforms)",
+    "stages": "per stage (clusters, ideas, tasks, content, image_prompts, images, review): "
+    "enabled, batch_size, max_per_run (0 = unlimited), budget_pct, concurrency",
+    "ideas_per_cluster": "ideas made from each cluster, 1–20 (default 3)",
+    "images_per_article": "in-article images besides the featured one, 0–10 (default 2)",
+    "min_keywords": "stage 1 is skipped while fewer keywords wait (default 5)",
+    "within_stage_delay_s": "seconds between batches of a stage (default 0)",
+    "between_stage_delay_s": "seconds between stages (default 0)",
+    "auto_approve": "articles go to pending instead of review (default false)",
+    "max_cost_per_run_usd": "refuse a run whose estimate (× 1.2) is above this",
+    "words_per_article": "target words of each article, 200–6000 (default 1200)",
+    "image_size": 'featured and in-article image size, e.g. "1200x630" (default)',
+}
+"""The pipeline's fields (validated by ``config/pipeline.py``)."""
+
 EBOOK_OUTLINE = Expected(800, 1_500)
 EBOOK_CHAPTER = Expected(1_500, 3_000)
 EBOOK_CHAPTERS = 8
@@ -192,6 +208,14 @@ TYPES: tuple[TaskType, ...] = (
             "limit": "characters per post, 50–100000 (default: the platform's limit)",
             "length": "auto (default), short (one post) or thread",
         },
+    ),
+    _entry(
+        CC,
+        "pipeline",
+        "keywords → clusters → ideas → tasks → articles → image prompts → images → review",
+        tokens=Expected(2_000, 2_000),
+        fields=PIPELINE,
+        multi_stage=True,
     ),
     _entry(
         PUB,
