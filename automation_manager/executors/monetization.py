@@ -231,6 +231,10 @@ def _bundle_creation(ctx: RunContext) -> Outcome:
     need = ctx.config.bundle_min_ebooks
     chosen = list_param(ctx.params, "ebook_ids")
     books = [_ebook(store, i) for i in dict.fromkeys(chosen)] if chosen else ebooks(store)
+    by_title: dict[str, ContentItem] = {}
+    for book in books:  # the same title twice is one ebook made twice: list it once
+        by_title.setdefault(" ".join(book.title.lower().split()), book)
+    books = list(by_title.values())
     if len(books) < need:
         verb = "exists" if len(books) == 1 else "exist"
         return nothing(
