@@ -233,7 +233,7 @@ def render(post: BlogPost, brief: Brief, generated_by: str, now: datetime) -> Re
         script = json.dumps(ld, ensure_ascii=False).replace("</", "<\\/")
         body += [f'<script type="application/ld+json">{script}</script>', ""]
     text = front_matter(head) + "\n" + "\n".join(body)
-    data = {**head, "topic": brief.topic, "angle": brief.angle, "words": words}
+    data: dict[str, Any] = {**head, "topic": brief.topic, "angle": brief.angle, "words": words}
     data |= {"faq_jsonld": ld, "post": post.model_dump()}
     return Rendered(
         title=title,

@@ -100,7 +100,7 @@ def offline(brief: Brief, config: Config, now: datetime) -> SocialPost:
                 "Most advice about {topic} is too complicated. Here's the short version:",
                 "Progress with {topic} doesn't take more motivation. It takes a better setup.",
                 "Three small changes that made {topic} easier for me:",
-                "If {topic} keeps slipping down your list, try this:",
+                "If you keep putting off {topic}, try this:",
             ]
         ),
         **t,
@@ -153,6 +153,7 @@ def render(
                 "generated_by": generated_by,
             }
         ),
+        f"<!-- generated_by: {generated_by} -->",
         f"# {platform}: {brief.topic}\n",
         f"{shape}, each at most {limit} characters\n",
     ]
