@@ -118,5 +118,12 @@ def choose(topics: list[str], start: Position, attempt: int, fixed_angle: str | 
     """The topic and angle for ``attempt`` (0-based) of a run starting at ``start``."""
     topic = topics[start.topic % len(topics)]
     named = angle_named(fixed_angle)
+    if fixed_angle and named is None:
+        from .angles import ANGLES
+
+        raise TaskError(
+            f"angle={fixed_angle!r} is not an angle: use one of "
+            f"{', '.join(a.key for a in ANGLES)}, or leave angle out to rotate them"
+        )
     angle = named if named is not None else angle_at(start.angle + attempt)
     return Choice(topic, angle, attempt)

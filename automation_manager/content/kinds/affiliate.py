@@ -201,8 +201,15 @@ def render(
     links: list[AffiliateLink],
     generated_by: str,
     now: datetime,
+    *,
+    disclosure: str = "",
 ) -> Rendered:
-    """post.md (front matter, disclosure, linked picks, advice) and post.json."""
+    """post.md (front matter, disclosure, linked picks, advice) and post.json.
+
+    :param disclosure: config.json ``affiliate_disclosure`` (default :data:`DISCLOSURE`),
+        shown at the top and the end of the article.
+    """
+    disclosure = one_line(disclosure) or DISCLOSURE
     by_name = {link.name.lower(): link for link in links}
     picks = [p for p in article.picks if p.name.lower() in by_name]
     named = {p.name.lower() for p in picks}
@@ -234,7 +241,7 @@ def render(
     md = [
         front_matter(head),
         f"# {title}\n",
-        f"> **{DISCLOSURE}**\n",
+        f"> **{disclosure}**\n",
         *(p.strip() + "\n" for p in article.intro),
         "## Our picks\n",
     ]
@@ -258,7 +265,7 @@ def render(
             md_link(by_name[p.name.lower()].name, by_name[p.name.lower()].url) for p in picks
         ),
         "",
-        f"*{DISCLOSURE}*",
+        f"*{disclosure}*",
         "",
     ]
     text = "\n".join(md)
@@ -278,6 +285,7 @@ def render(
             "slug": slug,
             "description": description,
             "affiliate": True,
+            "disclosure": disclosure,
             "links": [link.name for link in links],
         },
     )

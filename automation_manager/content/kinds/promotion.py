@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from ...errors import ConfigError, Problem
 from ..catalog import EbookFacts
 from ..offline import Picker, hashtag
 from ..render import Rendered, front_matter, one_line, to_json
@@ -44,6 +45,64 @@ def messages(ebook: EbookFacts) -> list[dict[str, str]]:
         "- call_to_action: a few words for a button."
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+LINK = "{link}"
+"""The placeholder the prompt asks the model to write where the store link goes."""
+
+
+def product_link(links: dict[str, str], ebook: EbookFacts) -> str | None:
+    """The ebook's store link from config.json ``product_links``: by id, else by title
+    (case and spacing ignored)."""
+    if ebook.id in links:
+        return links[ebook.id]
+    want = " ".join(ebook.title.lower().split())
+    return next(
+        (url for name, url in links.items() if " ".join(name.lower().split()) == want), None
+    )
+
+
+def missing_links(links: dict[str, str], ebooks: list[EbookFacts]) -> ConfigError | None:
+    """A validation error naming every ebook without a link (``None`` when all have one)."""
+    missing = [e for e in ebooks if product_link(links, e) is None]
+    if not missing:
+        return None
+    named = ", ".join(f'"{e.title}" ({e.id})' for e in missing)
+    example = f'"product_links": {{"{missing[0].id}": "https://example.com/your-ebook"}}'
+    return ConfigError(
+        Problem(
+            "config.json",
+            "product_links",
+            f"no store link for {named}, which promotion copy links to",
+            f"add the ebook's id or title with its URL, e.g. {example}",
+        )
+    )
+
+
+def with_link(promo: Promotion, url: str) -> Promotion:
+    """``promo`` with every ``{link}`` replaced by ``url``, and the link in the email and
+    the first social post when the copy left it out."""
+
+    def put(text: str) -> str:
+        return text.replace(LINK, url)
+
+    email = put(promo.email_body)
+    if url not in email:
+        email = email.rstrip() + f"\n\nGet your copy: {url}"
+    posts = [put(p) for p in promo.social_posts]
+    if posts and not any(url in p for p in posts):
+        posts[0] = f"{posts[0].rstrip()} {url}"
+    return promo.model_copy(
+        update={
+            "headline": put(promo.headline),
+            "blurb": put(promo.blurb),
+            "email_subject": put(promo.email_subject),
+            "email_body": email,
+            "social_posts": posts,
+            "landing_bullets": [put(b) for b in promo.landing_bullets],
+            "call_to_action": put(promo.call_to_action),
+        }
+    )
 
 
 def offline(ebook: EbookFacts, now: datetime) -> Promotion:
@@ -96,8 +155,13 @@ def offline(ebook: EbookFacts, now: datetime) -> Promotion:
     )
 
 
-def render(promo: Promotion, ebook: EbookFacts, generated_by: str, now: datetime) -> Rendered:
-    """promotion.md (every piece, ready to paste) and promotion.json."""
+def render(
+    promo: Promotion, ebook: EbookFacts, generated_by: str, now: datetime, link: str = ""
+) -> Rendered:
+    """promotion.md (every piece, ready to paste) and promotion.json, with ``link`` (the
+    ebook's store URL) in place of every ``{link}``."""
+    if link:
+        promo = with_link(promo, link)
     posts = [one_line(p) for p in promo.social_posts if p.strip()]
     md = [
         front_matter(
@@ -105,6 +169,7 @@ def render(promo: Promotion, ebook: EbookFacts, generated_by: str, now: datetime
                 "title": one_line(promo.headline),
                 "ebook_id": ebook.id,
                 "ebook": ebook.title,
+                "link": link or None,
                 "date": now.isoformat(timespec="seconds"),
                 "generated_by": generated_by,
             }
