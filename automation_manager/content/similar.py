@@ -8,7 +8,8 @@ to 1 (the same text). An item scoring :data:`THRESHOLD` (0.5) or more against an
 one is a near-duplicate: a reworded copy, not a new post. Unrelated posts on one topic
 score below 0.2; a copy with a new date or a swapped word scores above 0.9.
 
-Front matter is left out (dates and ids always differ), and only the item's main text
+Texts too short to judge (under about 23 words) are never near-duplicates. Front
+matter is left out (dates and ids always differ), and only the item's main text
 (its ``markdown`` file) is compared, so an exact-hash trick such as a changed timestamp
 does not make a copy look new.
 """
@@ -24,6 +25,8 @@ from .store import ContentItem, ContentStore
 THRESHOLD = 0.5
 """A score at or above this is a near-duplicate (see the module text)."""
 SHINGLE = 4
+MIN_SHINGLES = 20
+"""Texts shorter than this (about 23 words) are never called near-duplicates."""
 RECENT = 50
 """How many of a task's latest items of a kind a new one is compared with."""
 
@@ -72,7 +75,10 @@ class Print:
         return cls(title, shingles(text))
 
     def score(self, other: Print) -> float:
-        """0.25 × title likeness + 0.75 × body resemblance."""
+        """0.25 × title likeness + 0.75 × body resemblance; 0 when either text is too
+        short to judge (fewer than :data:`MIN_SHINGLES` shingles)."""
+        if min(len(self.shingles), len(other.shingles)) < MIN_SHINGLES:
+            return 0.0
         return 0.25 * title_ratio(self.title, other.title) + 0.75 * resemblance(
             self.shingles, other.shingles
         )
