@@ -64,6 +64,15 @@ GERUNDS = {
     "reduce": "reducing",
     "prepare": "preparing",
     "negotiate": "negotiating",
+    "do": "doing",
+    "use": "using",
+    "go": "going",
+    "take": "taking",
+    "have": "having",
+    "try": "trying",
+    "change": "changing",
+    "move": "moving",
+    "afford": "affording",
 }
 QUESTION = re.compile(
     r"^(how|what|why|when|where|which|who|should|can|is|are|do|does)\b", re.IGNORECASE
@@ -72,6 +81,10 @@ HOW_TO = re.compile(
     r"^how\s+(?:do|can|should|could|would)\s+(?:i|you|we|one|people)\s+(.+)$", re.IGNORECASE
 )
 WHAT_IS = re.compile(r"^what\s+(?:is|are)\s+(.+)$", re.IGNORECASE)
+YES_NO = re.compile(
+    r"^(?:should|can|could|do|will|would)\s+(?:i|you|we|one|people)\s+(.+)$", re.IGNORECASE
+)
+WH_DO = re.compile(r"^(why|when|where|how)\s+(?:do|does|did)\s+(.+)$", re.IGNORECASE)
 
 
 def _lower_first(text: str) -> str:
@@ -83,6 +96,13 @@ def _lower_first(text: str) -> str:
     if any(c.isupper() for c in first[1:]):
         return text
     return first[:1].lower() + first[1:] + (" " + rest if rest else "")
+
+
+def _activity(text: str) -> str | None:
+    """``"quit sugar"`` → ``"quitting sugar"`` when the first word is a known verb."""
+    verb, _, rest = text.partition(" ")
+    gerund = GERUNDS.get(verb.lower())
+    return f"{gerund} {rest}" if gerund and rest else None
 
 
 @dataclass(frozen=True)
@@ -106,20 +126,24 @@ class Subject:
         phrase = core
         how = HOW_TO.match(core)
         what = WHAT_IS.match(core)
+        yes_no = YES_NO.match(core)
+        wh_do = WH_DO.match(core)
         if how:
-            verb, _, rest = how.group(1).partition(" ")
-            gerund = GERUNDS.get(verb.lower())
-            phrase = f"{gerund} {rest}" if gerund and rest else "how to " + how.group(1)
+            phrase = _activity(how.group(1)) or "how to " + how.group(1)
         elif what:
             phrase = what.group(1)
+        elif yes_no:
+            phrase = _activity(yes_no.group(1)) or f"the question \u201c{core}?\u201d"
+        elif wh_do and len(wh_do.group(2).split()) >= 2:
+            phrase = wh_do.group(2).rsplit(" ", 1)[0]  # "why do habits fail" → "habits"
         elif question:
-            phrase = _lower_first(core)
+            phrase = f"the question \u201c{core}?\u201d"
         else:
             first, _, rest = core.partition(" ")
             gerund = GERUNDS.get(first.lower())
             if gerund and rest:
                 phrase = f"{gerund} {rest}"
-        if how or what:
+        if how or what or yes_no or wh_do:
             phrase = _lower_first(phrase)
         return cls(topic=text, phrase=phrase, question=question)
 

@@ -8,7 +8,8 @@ to 1 (the same text). An item scoring :data:`THRESHOLD` (0.5) or more against an
 one is a near-duplicate: a reworded copy, not a new post. Unrelated posts on one topic
 score below 0.2; a copy with a new date or a swapped word scores above 0.9.
 
-Texts too short to judge (under about 23 words) are never near-duplicates. Front
+Texts too short to judge (under about 23 words) are never near-duplicates. Offline
+items are compared only with offline items on the same topic (:func:`comparable`). Front
 matter is left out (dates and ids always differ), and only the item's main text
 (its ``markdown`` file) is compared, so an exact-hash trick such as a changed timestamp
 does not make a copy look new.
@@ -121,6 +122,17 @@ def near_duplicate(new: Print, store: ContentStore, earlier: Iterable[ContentIte
     return match if match is not None and match.score >= THRESHOLD else None
 
 
+def comparable(topic: str | None, offline: bool, other: ContentItem) -> bool:
+    """Whether a new item on ``topic`` is compared with ``other``.
+
+    The offline templates word every topic alike by design, so two offline items count as
+    repeats only on the same topic; anything a model made is compared with everything.
+    """
+    if not (offline and other.provider == "offline"):
+        return True
+    return " ".join((topic or "").lower().split()) == " ".join((other.topic or "").lower().split())
+
+
 def earlier_items(store: ContentStore, task_id: str | None, kind: str) -> list[ContentItem]:
     """The task's latest :data:`RECENT` items of ``kind``, newest first."""
     mine = [i for i in store.items() if i.kind == kind and i.task_id == task_id]
@@ -129,10 +141,14 @@ def earlier_items(store: ContentStore, task_id: str | None, kind: str) -> list[C
 
 def published_duplicate(store: ContentStore, item: ContentItem, platform: str) -> Match | None:
     """An item of the same kind already published to ``platform`` that ``item`` repeats."""
+    offline = item.provider == "offline"
     sent = [
         other
         for other in store.items()
-        if other.id != item.id and other.kind == item.kind and platform in other.published
+        if other.id != item.id
+        and other.kind == item.kind
+        and platform in other.published
+        and comparable(item.topic, offline, other)
     ]
     if not sent:
         return None

@@ -23,7 +23,14 @@ from ..content.kinds import blog, ebook, shorts, social
 from ..content.kinds.ebook import book_info
 from ..content.render import Rendered, result_of, save, status_for
 from ..content.rotation import Position, Rotation, choose, topics_of
-from ..content.similar import THRESHOLD, Match, Print, earlier_items, near_duplicate
+from ..content.similar import (
+    THRESHOLD,
+    Match,
+    Print,
+    comparable,
+    earlier_items,
+    near_duplicate,
+)
 from ..enums import ContentStatus
 from ..errors import SkipRun, TaskError
 from .base import Outcome, RunContext, Runner, dispatch
@@ -100,10 +107,12 @@ class Series:
         avoid = tuple(dict.fromkeys(i.title for i in self.earlier[:10]))
         return replace(base, angle=choice.angle.key, avoid=avoid, attempt=attempt)
 
-    def repeat(self, rendered: Rendered, store: Any) -> Match | None:
+    def repeat(self, rendered: Rendered, brief: Brief, ctx: RunContext) -> Match | None:
         text = rendered.files["markdown"][1]
+        offline = ctx.llm.offline
+        earlier = [i for i in self.earlier if comparable(brief.topic, offline, i)]
         return near_duplicate(
-            Print.of(rendered.title, text if isinstance(text, str) else ""), store, self.earlier
+            Print.of(rendered.title, text if isinstance(text, str) else ""), ctx.store, earlier
         )
 
     def skipped(self, ctx: RunContext, match: Match, tries: int) -> SkipRun:
@@ -131,7 +140,7 @@ def make_in_series(
     for attempt in range(MAX_TRIES):
         brief = series.brief(ctx, kind, attempt)
         rendered = build(brief)
-        match = series.repeat(rendered, ctx.store)
+        match = series.repeat(rendered, brief, ctx)
         if match is None:
             fields = extra(rendered) if extra else {}
             outcome = store_item(ctx, stored, brief, rendered, angle=brief.angle, **fields)
@@ -277,7 +286,7 @@ def _ebook(ctx: RunContext) -> Outcome:
         rendered = ebook.render(
             outline, chapters, brief, generated_by(ctx, "ebook"), now, book_info(ctx.config)
         )
-        match = series.repeat(rendered, ctx.store)
+        match = series.repeat(rendered, brief, ctx)
         if match is not None:
             work.discard()
             raise series.skipped(ctx, match, 1)

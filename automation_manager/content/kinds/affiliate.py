@@ -16,6 +16,7 @@ from ...config.models import AffiliateLink, Config
 from ...errors import TaskError
 from ..brief import Brief, list_param
 from ..offline import Picker, fill, title_case
+from ..phrasing import Subject
 from ..render import Rendered, clip, front_matter, md_link, one_line, to_json
 from ..store import slugify
 from .blog import META_LIMIT, Section
@@ -129,7 +130,13 @@ PITCHES = [
 def offline(brief: Brief, links: list[AffiliateLink], now: datetime) -> AffiliateArticle:
     """An article from templates around the chosen links."""
     pick = Picker("affiliate", brief.topic, *(link.name for link in links))
-    t = {"topic": brief.topic, "subject": subject_of(brief.topic), "audience": brief.audience}
+    subject = Subject.of(subject_of(brief.topic))
+    t = {
+        "topic": brief.topic,
+        "subject": subject.phrase,
+        "Subject": subject.heading,
+        "audience": brief.audience,
+    }
     pitches = pick.shuffled(PITCHES)
     picks = [
         Pick(
@@ -149,9 +156,9 @@ def offline(brief: Brief, links: list[AffiliateLink], now: datetime) -> Affiliat
     ]
     title = pick.one(
         [
-            "{subject}: an honest comparison",
-            "{subject}: our picks and who they suit",
-            "{subject}, honestly compared",
+            "{Subject}: an honest comparison",
+            "{Subject}: our picks and who they suit",
+            "{Subject}, honestly compared",
         ]
     )
     return AffiliateArticle(

@@ -151,7 +151,7 @@ def outline_templates(brief: Brief) -> list[Chapter]:
     n = chapters_of(brief)
     if n == 1:
         return [CHAPTERS[0]]
-    pick = Picker("ebook", brief.topic, n, brief.attempt)
+    pick = Picker("ebook", brief.topic, n, brief.angle or "", brief.attempt)
     middle = CHAPTERS[1:-1]
     count = n - 2
     inner = [middle[i] for i in sorted(pick.some(range(len(middle)), count))]
@@ -163,7 +163,7 @@ def outline_templates(brief: Brief) -> list[Chapter]:
 def offline_outline(brief: Brief, config: Config, now: datetime) -> EbookOutline:
     """A topic-specific outline from the chapter templates; no chapter appears twice."""
     n = chapters_of(brief)
-    pick = Picker("ebook-title", brief.topic, n, brief.angle or "", brief.attempt)
+    pick = Picker("ebook-title", brief.topic, n)
     t = _values(brief)
     chapters = [
         ChapterPlan(
@@ -200,7 +200,7 @@ def offline_outline(brief: Brief, config: Config, now: datetime) -> EbookOutline
 
 def _once(pool: list[str], brief: Brief, name: str, number: int) -> str | None:
     """Element ``number`` of a topic-seeded order of ``pool``: each used at most once a book."""
-    order = Picker("ebook-pool", brief.topic, name).shuffled(range(len(pool)))
+    order = Picker("ebook-pool", brief.topic, brief.angle or "", name).shuffled(range(len(pool)))
     return pool[order[number - 1]] if number <= len(order) else None
 
 

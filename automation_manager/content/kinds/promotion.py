@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from ...errors import ConfigError, Problem
 from ..catalog import EbookFacts
 from ..offline import Picker, hashtag
+from ..phrasing import Subject
 from ..render import Rendered, front_matter, one_line, to_json
 
 SOCIAL_LIMIT = 280
@@ -108,21 +109,23 @@ def with_link(promo: Promotion, url: str) -> Promotion:
 def offline(ebook: EbookFacts, now: datetime) -> Promotion:
     """Promotion copy from templates, built from the ebook's title, topic and chapters."""
     pick = Picker("promotion", ebook.id)
-    chapters = list(ebook.chapters) or [ebook.topic]
+    subject = Subject.of(ebook.topic)
+    topic = subject.phrase
+    chapters = list(ebook.chapters) or [subject.heading]
     first = chapters[0]
-    tag = hashtag(ebook.topic)
+    tag = hashtag(subject.short)
     return Promotion(
         headline=pick.one(
             [
-                f"{ebook.title}: {ebook.topic}, without the overwhelm",
-                f"Finally make {ebook.topic} work for you",
-                f"The practical guide to {ebook.topic}",
+                f"{ebook.title}: a calm, practical guide",
+                f"Finally make progress with {topic}",
+                f"The practical guide to {topic}",
             ]
         ),
         blurb=" ".join(
             part
             for part in (
-                f"{ebook.title} is a practical guide to {ebook.topic} for {ebook.audience}.",
+                f"{ebook.title} is a practical guide to {topic} for {ebook.audience}.",
                 ebook.description,
                 f'Its {len(chapters)} chapters run from "{first}" to "{chapters[-1]}", '
                 "each ending with key takeaways and an exercise you can do the same day."
@@ -134,16 +137,16 @@ def offline(ebook: EbookFacts, now: datetime) -> Promotion:
         email_subject=f"New: {ebook.title}"[:60],
         email_body=(
             f"Hi,\n\nI've just released {ebook.title}, a short, practical ebook about "
-            f"{ebook.topic}.\n\nIt's written for {ebook.audience}. Inside you'll find "
+            f"{topic}.\n\nIt's written for {ebook.audience}. Inside you'll find "
             f'{len(chapters)} chapters, including "{first}", each ending with key '
             "takeaways and an exercise you can do in minutes.\n\n"
             f"It costs ${ebook.price_usd:.2f}, and you can read it in an evening.\n\n"
             "Get your copy here: {link}\n\nThanks for reading,\n" + ebook.author
         ),
         social_posts=[
-            f"New ebook: {ebook.title}. A practical guide to {ebook.topic} in "
+            f"New ebook: {ebook.title}. A practical guide to {topic} in "
             f"{len(chapters)} short chapters. {tag}".strip(),
-            f'Struggling with {ebook.topic}? Chapter 1, "{first}", starts with why it '
+            f'Struggling with {topic}? Chapter 1, "{first}", starts with why it '
             f"matters and what to do first. {tag}".strip(),
             f"Written for {ebook.audience}: {ebook.title}, with an exercise at the end of "
             "every chapter.",

@@ -257,6 +257,7 @@ def render(script: ShortsScript, brief: Brief, generated_by: str, now: datetime)
         "method": method_of(brief),
         "duration_s": round(length, 1),
         **script.model_dump(),
+        "title": title,
         "hashtags": tags,
     }
     return Rendered(
