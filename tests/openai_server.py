@@ -215,7 +215,52 @@ def _number(pattern: str, text: str, default: int) -> int:
     return int(found.group(1)) if found else default
 
 
-VOCABULARY = ["river", "garden", "lamp", "window", "morning", "letter", "engine", "harbor", "pencil", "meadow", "kitchen", "ladder", "compass", "lantern", "orchard", "bridge", "candle", "valley", "anchor", "blanket", "market", "mirror", "saddle", "thunder", "velvet", "whistle", "basket", "castle", "feather", "island", "jacket", "kettle", "marble", "needle", "pepper", "quilt", "rocket", "silver", "tunnel", "umbrella", "violin", "wagon", "yarn", "zipper"]
+VOCABULARY = [
+    "river",
+    "garden",
+    "lamp",
+    "window",
+    "morning",
+    "letter",
+    "engine",
+    "harbor",
+    "pencil",
+    "meadow",
+    "kitchen",
+    "ladder",
+    "compass",
+    "lantern",
+    "orchard",
+    "bridge",
+    "candle",
+    "valley",
+    "anchor",
+    "blanket",
+    "market",
+    "mirror",
+    "saddle",
+    "thunder",
+    "velvet",
+    "whistle",
+    "basket",
+    "castle",
+    "feather",
+    "island",
+    "jacket",
+    "kettle",
+    "marble",
+    "needle",
+    "pepper",
+    "quilt",
+    "rocket",
+    "silver",
+    "tunnel",
+    "umbrella",
+    "violin",
+    "wagon",
+    "yarn",
+    "zipper",
+]
 
 
 def prose(words: int, seed: str = "point") -> str:
