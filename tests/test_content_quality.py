@@ -404,3 +404,17 @@ def test_topics_replace_topic_and_bad_topics_are_refused(home: Path) -> None:
     assert run(home, "status").exit_code == 0  # no "topic" needed with "topics"
     bad_angle = run(home, "exec-now", "content_creation", "blog", "-p", "topic=x", "-p", "angle=zz")
     assert "is not an angle" in bad_angle.output
+
+
+def test_a_streamed_ebook_reports_title_words_and_eta(model: Path, server: FakeOpenAI) -> None:
+    from automation_manager.manager import AutomationManager
+
+    mgr = AutomationManager(model)
+    spec = mgr.resolve_task("content_creation", {"type": "ebook", "topic": "focus", "chapters": 2})
+    seen: list[tuple[str, int, int]] = []
+    record = mgr.run(spec, progress=lambda label, done, total: seen.append((label, done, total)))
+    assert record.status.value == "success", record.error
+    streamed = [s for s in seen if "ETA" in s[0]]
+    assert streamed and "chapter 1/2: Part 1" in streamed[0][0]
+    assert streamed[-1][2] == 2 * 1200 and streamed[-1][1] > streamed[0][1]
+    assert any(r.body.get("stream") for r in server.chat_requests())

@@ -159,17 +159,28 @@ def text_checked(
     offline: Callable[[], str],
     check: Callable[[str], Mismatch | None],
     max_tokens: int | None = None,
+    on_delta: Callable[[str], None] | None = None,
 ) -> str:
-    """``llm.text`` with the same check, re-ask and failure as :func:`generate_checked`."""
+    """``llm.text`` with the same check, re-ask and failure as :func:`generate_checked`.
+
+    :param on_delta: streams a model's reply piece by piece (progress display); only
+        passed to clients that are not offline.
+    """
     from ..llm.structured import reask
 
-    result = llm.text(kind, messages, offline=offline, max_tokens=max_tokens)
+    if on_delta is not None and not llm.offline:
+        streaming: Callable[[list[dict[str, str]]], str] = lambda m: llm.text(  # noqa: E731
+            kind, m, offline=offline, max_tokens=max_tokens, on_delta=on_delta
+        )
+    else:
+        streaming = lambda m: llm.text(kind, m, offline=offline, max_tokens=max_tokens)  # noqa: E731
+    result = streaming(messages)
     if llm.offline:
         return result
     first = check(result)
     if first is None:
         return result
-    again = llm.text(kind, reask(messages, first.reason()), offline=offline, max_tokens=max_tokens)
+    again = streaming(reask(messages, first.reason()))
     second = check(again)
     if second is not None:
         raise _failed(kind, first, second)

@@ -11,6 +11,7 @@ near-duplicate of one of the task's earlier items (:mod:`..content.similar`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -253,6 +254,8 @@ def _ebook(ctx: RunContext) -> Outcome:
         run.advance("outline", 1)
         total = len(outline.chapters)
         run.stage("chapters", total)
+        streams = ctx.progress is not None and not ctx.llm.offline
+        meter = WordMeter(ctx, total, ebook.words_of(brief)) if streams else None
         chapters: list[str] = []
         reused = 0
         for number in range(1, total + 1):
@@ -271,6 +274,7 @@ def _ebook(ctx: RunContext) -> Outcome:
                     offline=_offline_chapter(brief, outline, number),
                     check=_chapter_check(brief, title, number),
                     max_tokens=int(ebook.words_of(brief) * 1.8) + 400,
+                    on_delta=meter.chapter(number, title) if meter else None,
                 )
                 text = ebook.clean_chapter(raw, title)
                 if not text.strip():
@@ -280,7 +284,8 @@ def _ebook(ctx: RunContext) -> Outcome:
                 reused += 1
             chapters.append(text)
             run.advance("chapters", number)
-            ctx.report(f"chapter {number}/{total}", number, total)
+            if meter is None:  # a streamed book reports its words instead
+                ctx.report(f"chapter {number}/{total}", number, total)
             run.checkpoint()
         run.stage("assemble", 1)
         rendered = ebook.render(
@@ -299,6 +304,29 @@ def _ebook(ctx: RunContext) -> Outcome:
     if reused:
         made.summary = f"{made.summary} (resumed: {reused} chapters from an earlier run)"
     return outcome
+
+
+class WordMeter:
+    """Streams a model's chapters into the progress display: the chapter's title, words
+    so far over the book's target, and an ETA from the words-per-second rate so far."""
+
+    def __init__(self, ctx: RunContext, chapters: int, words: int) -> None:
+        self.ctx, self.chapters, self.target = ctx, chapters, chapters * words
+        self.words = 0
+        self.started = time.monotonic()
+
+    def chapter(self, number: int, title: str) -> Callable[[str], None]:
+        def on_delta(piece: str) -> None:
+            self.words += len(piece.split())
+            rate = self.words / max(time.monotonic() - self.started, 1e-3)
+            left = max(self.target - self.words, 0) / rate if rate else 0.0
+            self.ctx.report(
+                f"chapter {number}/{self.chapters}: {title} — ETA {left:.0f} s",
+                min(self.words, self.target),
+                self.target,
+            )
+
+        return on_delta
 
 
 def _chapter_check(
