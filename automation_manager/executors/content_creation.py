@@ -144,7 +144,7 @@ def make_in_series(
         match = series.repeat(rendered, brief, ctx)
         if match is None:
             fields = extra(rendered) if extra else {}
-            outcome = store_item(ctx, stored, brief, rendered, angle=brief.angle, **fields)
+            outcome = store_item(ctx, stored, brief, rendered, **fields)
             series.rotation.advance(
                 series.start, attempt + 1, ctx.now(), outcome.run_result.content_id
             )
