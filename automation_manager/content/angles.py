@@ -49,3 +49,9 @@ def angle_at(position: int) -> Angle:
 def angle_named(name: str | None) -> Angle | None:
     """The angle called ``name`` (a task's ``angle`` field), if there is one."""
     return BY_KEY.get((name or "").strip().lower())
+
+
+def angle_index(name: str | None) -> int:
+    """The position of the angle called ``name`` in :data:`ANGLES` (0 when unknown)."""
+    known = angle_named(name)
+    return ANGLES.index(known) if known is not None else 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from ..content import ContentItem, checks
@@ -232,8 +233,9 @@ def _ebook(ctx: RunContext) -> Outcome:
     the next run continue where this one stopped.
     """
     series = Series.of(ctx, "ebook")
-    brief = series.brief(ctx, "ebook", 0)
     now = ctx.now()
+    attempt = _offline_attempt(ctx, series, now) if ctx.llm.offline else 0
+    brief = series.brief(ctx, "ebook", attempt)
     shape = _ebook_shape(ctx, brief)
     work = EbookWork(ctx.home, work_key(brief.topic, shape))
     with work.claimed(), ctx.multi_stage() as run:
@@ -294,9 +296,9 @@ def _ebook(ctx: RunContext) -> Outcome:
         match = series.repeat(rendered, brief, ctx)
         if match is not None:
             work.discard()
-            raise series.skipped(ctx, match, 1)
+            raise series.skipped(ctx, match, attempt + 1)
         outcome = store_item(ctx, "ebook", brief, rendered, chapters=total, chapters_reused=reused)
-        series.rotation.advance(series.start, 1, ctx.now(), outcome.run_result.content_id)
+        series.rotation.advance(series.start, attempt + 1, ctx.now(), outcome.run_result.content_id)
         work.discard()
         run.advance("assemble", 1)
     made = outcome.run_result
@@ -304,6 +306,19 @@ def _ebook(ctx: RunContext) -> Outcome:
     if reused:
         made.summary = f"{made.summary} (resumed: {reused} chapters from an earlier run)"
     return outcome
+
+
+def _offline_attempt(ctx: RunContext, series: Series, now: datetime) -> int:
+    """The first attempt whose offline book is not a near-duplicate (templates cost
+    nothing, so the angles are tried before the book is built); the last one else, which
+    the check after assembly then skips."""
+    for attempt in range(MAX_TRIES):
+        brief = series.brief(ctx, "ebook", attempt)
+        title, text = ebook.offline_book(brief, ctx.config, now)
+        earlier = [i for i in series.earlier if comparable(brief.topic, True, i)]
+        if near_duplicate(Print.of(title, text), ctx.store, earlier) is None:
+            return attempt
+    return MAX_TRIES - 1
 
 
 class WordMeter:

@@ -14,12 +14,22 @@ from pydantic import BaseModel, Field
 
 from ...config.models import Config
 from ...text import plural
+from ..angles import angle_index
 from ..brief import Brief, int_param, str_param
 from ..epub import BookInfo, build_epub
 from ..offline import Picker, fill, title_case
 from ..phrasing import Subject
 from ..render import Rendered, front_matter, one_line, to_json
-from .ebook_templates import CHAPTERS, CORE, PITFALLS, PRACTICE, SCENARIOS, Chapter
+from .ebook_templates import (
+    CHAPTERS,
+    CLOSERS,
+    CORE,
+    OPENERS,
+    PITFALLS,
+    PRACTICE,
+    SCENARIOS,
+    Chapter,
+)
 
 
 class ChapterPlan(BaseModel):
@@ -149,21 +159,24 @@ def _case_study(k: int, scenario: str) -> Chapter:
 def outline_templates(brief: Brief) -> list[Chapter]:
     """The chapter templates an offline book of ``chapters`` uses, each used once."""
     n = chapters_of(brief)
+    turn = angle_index(brief.angle) + brief.attempt
+    opener = [CHAPTERS[0], *OPENERS][turn % (len(OPENERS) + 1)]
+    closer = [CHAPTERS[-1], *CLOSERS][(turn // 2) % (len(CLOSERS) + 1)]
     if n == 1:
-        return [CHAPTERS[0]]
+        return [opener]
     pick = Picker("ebook", brief.topic, n, brief.angle or "", brief.attempt)
     middle = CHAPTERS[1:-1]
     count = n - 2
     inner = [middle[i] for i in sorted(pick.some(range(len(middle)), count))]
     scenarios = pick.some(SCENARIOS, count - len(inner))
     inner += [_case_study(k, sc) for k, sc in enumerate(scenarios, 1)]
-    return [CHAPTERS[0], *inner, CHAPTERS[-1]]
+    return [opener, *inner, closer]
 
 
 def offline_outline(brief: Brief, config: Config, now: datetime) -> EbookOutline:
     """A topic-specific outline from the chapter templates; no chapter appears twice."""
     n = chapters_of(brief)
-    pick = Picker("ebook-title", brief.topic, n)
+    pick = Picker("ebook-title", brief.topic, n, brief.angle or "", brief.attempt)
     t = _values(brief)
     chapters = [
         ChapterPlan(
@@ -208,6 +221,37 @@ PRACTICE_FORMS = [
     "Turn \u201c{point}\u201d into one action you can take this week, and put it in your calendar.",
     "Write down where \u201c{point}\u201d already shows up in your days, and where it does not.",
     "Try one short session built around \u201c{point}\u201d, then note what happened.",
+    "Ask yourself what \u201c{point}\u201d would change about tomorrow morning; do that part.",
+    "Give \u201c{point}\u201d a fifteen-minute trial on two days, and compare them.",
+    "Explain \u201c{point}\u201d to someone in two sentences, then act on your own explanation.",
+    "Find the smallest way to test \u201c{point}\u201d before Friday, and run the test.",
+    "List one obstacle to \u201c{point}\u201d and remove it today.",
+    "Note for three days how often \u201c{point}\u201d comes up, then pick one moment to act.",
+]
+VOICES = [
+    (
+        ("The core idea", "Putting it into practice", "Common pitfalls", "Key takeaways"),
+        "{count} ideas carry this chapter: {listed}; and {last}. ",
+        "Picture someone who reads this chapter and tries one idea from it, \u201c{first}\u201d, "
+        "for a single week. They change nothing else, and at the end of the week they know "
+        "whether it deserves a permanent place.",
+        "Reading about {chapter} without trying the exercise at the end.",
+    ),
+    (
+        ("What matters here", "Try it this week", "Where it goes wrong", "To remember"),
+        "This chapter rests on {count_lower} ideas: {listed}; and {last}. ",
+        "Imagine trying \u201c{first}\u201d on the next three ordinary weekdays, without "
+        "waiting for a perfect day. By the third, the question is no longer whether it "
+        "works but how to keep it.",
+        "Agreeing with {chapter} in principle and changing nothing in practice.",
+    ),
+    (
+        ("The principle", "Steps to take", "Traps to avoid", "In short"),
+        "{count} ideas run through the pages ahead: {listed}; and {last}. ",
+        "A quick experiment makes this concrete: take \u201c{first}\u201d, apply it once "
+        "today in the smallest way you can, and write one line about what you noticed.",
+        "Treating {chapter} as something for later, when things calm down.",
+    ),
 ]
 
 
@@ -220,6 +264,8 @@ def offline_chapter(brief: Brief, outline: EbookOutline, number: int) -> str:
     """
     plan = outline.chapters[number - 1]
     t = _values(brief) | {"chapter": re.sub(r"^case study \d+: ", "", plan.title.lower())}
+    turn = angle_index(brief.angle)
+    heads, thread_form, example_form, own_pitfall = VOICES[turn % len(VOICES)]
     exercise = next(
         (
             ex
@@ -235,35 +281,33 @@ def offline_chapter(brief: Brief, outline: EbookOutline, number: int) -> str:
         listed = "; ".join(p[:1].lower() + p[1:] for p in points[:-1])
         last = points[-1][:1].lower() + points[-1][1:]
         count = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}.get(len(points), str(len(points)))
-        thread = f"{count} ideas carry this chapter: {listed}; and {last}. "
+        thread = thread_form.format(
+            count=count, count_lower=count.lower(), listed=listed, last=last
+        )
     opening = fill(CORE[0][number % len(CORE[0])], **t)
     extra = _once(CORE[1], brief, "core1", number)
     idea = _once(CORE[2], brief, "core2", number)
-    example = _once(CORE[3], brief, "core3", number) or (
-        f"Picture someone who reads this chapter and tries one idea from it, "
-        f"\u201c{points[0][:1].lower() + points[0][1:]}\u201d, for a single week. "
-        "They do not change anything else, and at the end of the week they know whether "
-        "it deserves a permanent place."
-    )
+    first = points[0][:1].lower() + points[0][1:]
+    example = _once(CORE[3], brief, "core3", number) or example_form.format(first=first)
     steps = [
-        PRACTICE_FORMS[(i + number) % len(PRACTICE_FORMS)].format(point=p)
+        PRACTICE_FORMS[(i + number + 3 * turn) % len(PRACTICE_FORMS)].format(point=p)
         for i, p in enumerate(points[:3])
     ]
     pooled_step = _once(PRACTICE, brief, "practice", number)
     pitfalls = [p for p in [_once(PITFALLS, brief, "pitfalls", number)] if p]
-    pitfalls.append(f"Reading about {t['chapter']} without trying the exercise at the end.")
+    pitfalls.append(own_pitfall.format(chapter=t["chapter"]))
     out = [
         plan.summary.strip(),
         "",
         opening + (" " + fill(extra, **t) if extra else ""),
         "",
-        "## The core idea",
+        f"## {heads[0]}",
         "",
         (thread + fill(idea, **t)) if idea else thread.strip() or plan.summary.strip(),
         "",
         fill(example, **t),
         "",
-        "## Putting it into practice",
+        f"## {heads[1]}",
         "",
         *(
             f"{i}. {step}"
@@ -272,11 +316,11 @@ def offline_chapter(brief: Brief, outline: EbookOutline, number: int) -> str:
             )
         ),
         "",
-        "## Common pitfalls",
+        f"## {heads[2]}",
         "",
         *(f"- {fill(p, **t) if '{' in p else p}" for p in pitfalls),
         "",
-        "## Key takeaways",
+        f"## {heads[3]}",
         "",
         *(f"- {k}" for k in points),
         "",
@@ -284,6 +328,15 @@ def offline_chapter(brief: Brief, outline: EbookOutline, number: int) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def offline_book(brief: Brief, config: Config, now: datetime) -> tuple[str, str]:
+    """The offline book's title and text without building it (for the duplicate check)."""
+    outline = offline_outline(brief, config, now)
+    parts = [f"# {outline.title}", outline.description]
+    for number, plan in enumerate(outline.chapters, 1):
+        parts += [f"## {chapter_heading(number, plan)}", offline_chapter(brief, outline, number)]
+    return outline.title, "\n\n".join(parts)
 
 
 def clean_chapter(text: str, title: str) -> str:

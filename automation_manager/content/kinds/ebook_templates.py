@@ -265,3 +265,53 @@ PITFALLS = [
     "Buying new tools instead of using the ones you already have.",
     "Following advice written for a situation very different from yours.",
 ]
+
+OPENERS: list[Chapter] = [
+    (
+        "Where to begin with {topic}",
+        "A first look at {topic}: what it asks of you, what it gives back, and the one "
+        "decision that makes the rest of the book easier.",
+        [
+            "Starting small is a strategy, not a compromise",
+            "Your reasons matter more than your method",
+            "A good start fits inside an ordinary day",
+        ],
+        "Write down the one reason {topic} matters to you, and keep it where you will see it.",
+    ),
+    (
+        "What changes with {topic}",
+        "The difference {topic} can make for {audience}, seen through ordinary days rather "
+        "than big promises.",
+        [
+            "Change shows up first in small moments",
+            "Expect uneven progress, not a straight line",
+            "Knowing what you want to change keeps you honest",
+        ],
+        "Describe one ordinary day, as it is now and as you would like it to be.",
+    ),
+]
+
+CLOSERS: list[Chapter] = [
+    (
+        "Keeping {topic} going after this book",
+        "What to do once the last chapter is read: reviews, restarts, and deciding what "
+        "comes next.",
+        [
+            "A monthly review keeps the routine honest",
+            "Restarting is a skill worth practising",
+            "Next steps should stay small too",
+        ],
+        "Put a monthly review in your calendar for the next three months.",
+    ),
+    (
+        "Your next year of {topic}",
+        "A simple way to plan the year ahead: seasons of focus, lighter months, and a "
+        "yearly check-in.",
+        [
+            "Plan in seasons, not in resolutions",
+            "Lighter months protect the habit",
+            "A yearly check-in shows how far you came",
+        ],
+        "Sketch four seasons for the year ahead and name one focus for each.",
+    ),
+]
