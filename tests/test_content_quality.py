@@ -22,7 +22,7 @@ from fake_platforms import (
     wordpress_config,
     write_home,
 )
-from openai_server import FakeOpenAI, blog_json, content, outline_json, social_json
+from openai_server import FakeOpenAI, blog_json, content, outline_json, shorts_json, social_json
 
 from automation_manager.content.similar import THRESHOLD, Print
 
@@ -389,6 +389,17 @@ def test_too_long_a_social_post_fails(model: Path, server: FakeOpenAI) -> None:
     record = json.loads(result.stdout)
     assert record["status"] == "failed"
     assert "posts of at most 280 characters, got a post of 400 characters" in record["error"]
+
+
+def test_too_long_a_shorts_script_is_asked_again_then_accepted(
+    model: Path, server: FakeOpenAI
+) -> None:
+    home = model
+    server.push(content(shorts_json(400, seed="long")))  # then the fitting default answer
+    record = exec_json(home, "content_creation", "shorts", "topic=focus", "length=45")
+    assert record["status"] == "success"
+    reask = server.chat_requests()[1].body["messages"][-1]["content"]
+    assert "a 45-second script (58-152 spoken words" in reask and "396 spoken words" in reask
 
 
 # -- validation ---------------------------------------------------------------------------
