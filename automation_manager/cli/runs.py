@@ -52,7 +52,7 @@ def list_cmd(ctx: click.Context, status: str | None, task_id: str | None, as_jso
     if task_id is not None:
         runs = [r for r in runs if r.task_id == task_id][-20:]
     if as_json:
-        print_json({"runs": [run_view(r) for r in runs]})
+        print_json({"runs": [run_view(r, store.home) for r in runs]})
         return
     if not runs:
         click.echo("no runs" + (" match" if status else " yet"))
@@ -65,7 +65,7 @@ def list_cmd(ctx: click.Context, status: str | None, task_id: str | None, as_jso
             short.get(r.id, r.id),
             r.task_id,
             f"{r.category} {r.type}",
-            r.status.value + (f" ({r.control.value} asked)" if r.control else ""),
+            store.shown_status(r) + (f" ({r.control.value} asked)" if r.control else ""),
             r.stage or "-",
             f"{r.progress().done}/{r.progress().planned}",
             r.updated_at.isoformat(timespec="seconds"),
@@ -88,7 +88,10 @@ def show_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
         print_json(view)
         return
     click.echo(f"{state.id}  ({state.category} {state.type}, task {state.task_id})")
-    click.echo(f"  status:   {state.status.value}" + (f" — {state.reason}" if state.reason else ""))
+    shown = store.shown_status(state)
+    if shown == "queued":
+        shown += " (no process works on it now: the task's next run continues it)"
+    click.echo(f"  status:   {shown}" + (f" — {state.reason}" if state.reason else ""))
     if state.control:
         click.echo(f"  asked:    {state.control.value} (takes effect after the current item)")
     click.echo(f"  stage:    {state.where()}")
@@ -176,7 +179,7 @@ def pause_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Pause a running run after its current item; scheduled runs of its task are skipped."""
     state = _change(ctx, run_id, "pause")
     if as_json:
-        print_json(run_view(state))
+        print_json(run_view(state, manager(ctx).workspace.home))
         return
     _say(state, "pause")
     if state.status is RunPhase.PAUSED:
@@ -191,12 +194,17 @@ def resume_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Let a paused run go on: the task's next run (scheduled or exec-now) continues it."""
     state = _change(ctx, run_id, "resume")
     if as_json:
-        print_json(run_view(state))
+        print_json(run_view(state, manager(ctx).workspace.home))
         return
+    stored = manager(ctx).workspace.task(state.task_id) is not None
+    now = (
+        f"amgr exec-now --task {state.task_id}"
+        if stored
+        else f"the same amgr exec-now {state.category} {state.type} ... command again"
+    )
     click.echo(
-        f"run {state.id}: resumable at {state.where()}; the next run of task "
-        f"{state.task_id} continues it (or now: amgr exec-now {state.category} "
-        f"{state.type} --task {state.task_id})"
+        f"run {state.id}: queued at {state.where()}; the next run of task "
+        f"{state.task_id} continues it (or now: {now})"
     )
 
 
@@ -208,6 +216,6 @@ def cancel_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Cancel a running (after its current item) or paused run; it is not continued."""
     state = _change(ctx, run_id, "cancel")
     if as_json:
-        print_json(run_view(state))
+        print_json(run_view(state, manager(ctx).workspace.home))
         return
     _say(state, "cancel")

@@ -135,6 +135,14 @@ class RunStore:
         lock.release()
         return False
 
+    def shown_status(self, state: RunState) -> str:
+        """The status a person is shown: ``queued`` for a run that may go on but that no
+        process works on now (resumed, or its process ended): the task's next run
+        continues it. Otherwise the stored phase."""
+        if state.status is RunPhase.RUNNING and not self.is_live(state.id):
+            return "queued"
+        return state.status.value
+
     # -- the user's controls ---------------------------------------------------------------
 
     def pause(self, run_id: str, now: datetime) -> RunState:

@@ -73,13 +73,16 @@ _LOADERS: dict[Category, Callable[[str], Runner]] = {
 }
 
 BRIEF: dict[str, str] = {
-    "topic": "what the piece is about (required; under 300 characters)",
+    "topic": "what the piece is about (required unless topics or topic_file; under 300 characters)",
     "audience": "who it is for (default: newcomers who want practical advice)",
     "tone": "how it should sound (default: friendly, clear and practical)",
     "method": "the shape of the piece, e.g. story, tips, howto, myths",
     "language": 'a language tag such as "en" (default) or "pt-BR"',
     "keywords": "words to use naturally: a list, or one comma-separated string",
     "platform": "where the piece will be posted (sets social limits and targets)",
+    "topics": "a list of topics, one per run in order (instead of topic)",
+    "topic_file": "a file of topics, one per line, relative to the home (instead of topic)",
+    "angle": "keep one angle (how-to, mistakes, checklist, ...) instead of rotating them",
 }
 """The fields every written kind reads (:class:`~automation_manager.content.brief.Brief`)."""
 
@@ -180,6 +183,7 @@ TYPES: tuple[TaskType, ...] = (
         | {
             "length": "short, medium (default), long, or a word count from 200 to 6000",
             "slug": "the post's URL slug (default: made from the title)",
+            "faq": "true: add an FAQ section and its FAQPage JSON-LD",
         },
     ),
     _entry(
@@ -192,7 +196,7 @@ TYPES: tuple[TaskType, ...] = (
         | {
             "chapters": "how many chapters, 1–30 (default 5)",
             "chapter_words": "target words per chapter, 300–5000 (default 1200)",
-            "author": 'the author the EPUB names (default "Anonymous")',
+            "author": 'the author the EPUB names (default: config.json "author")',
         },
         multi_stage=True,
         ebook_quota=True,
