@@ -408,7 +408,7 @@ def test_too_long_a_shorts_script_is_asked_again_then_accepted(
 def test_topics_replace_topic_and_bad_topics_are_refused(home: Path) -> None:
     bad = {"content_creation": [{"id": "b", "type": "blog", "topics": [1, ""]}]}
     (home / "tasks.json").write_text(json.dumps(bad))
-    result = run(home, "status")
+    result = run(home, "validate")
     assert result.exit_code == 2 and "topics[0]" in result.output
     good = {"content_creation": [{"id": "g", "type": "blog", "topics": ["sleep", "focus"]}]}
     (home / "tasks.json").write_text(json.dumps(good))

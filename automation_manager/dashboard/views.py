@@ -145,7 +145,10 @@ def runs(mgr: AutomationManager, phase: str | None = None) -> dict[str, Any]:
     """``amgr runs list [--status S] --json``."""
     from ..runs.view import run_view
 
-    return {"runs": [run_view(r) for r in run_store(mgr).all() if phase in (None, r.status.value)]}
+    store = run_store(mgr)
+    return {
+        "runs": [run_view(r, store.home) for r in store.all() if phase in (None, r.status.value)]
+    }
 
 
 def run(mgr: AutomationManager, run_id: str) -> dict[str, Any]:
