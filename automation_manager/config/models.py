@@ -20,6 +20,7 @@ from .platforms import (
     check_env_name,
     normalize_platforms,
 )
+from .visuals import BrandConfig, ImagesConfig, TtsConfig
 
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     # USD per million tokens (input, output), public list prices.
@@ -152,6 +153,9 @@ class Config(Strict):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     smtp: SmtpConfig | None = None
     notification_webhook: NotifyWebhook | None = None
+    brand: BrandConfig = Field(default_factory=BrandConfig)
+    images: ImagesConfig = Field(default_factory=ImagesConfig)
+    tts: TtsConfig = Field(default_factory=TtsConfig)
 
     @field_validator("log_level", mode="before")
     @classmethod
