@@ -39,6 +39,9 @@ def store_item(
 
     :param status: defaults to ``review``, or ``pending`` with ``auto_approve``.
     """
+    from ..visuals.make import attach
+
+    extra = {**extra, **attach(ctx, kind, brief, rendered)}  # images, cover, card, video
     platform = brief.platform if brief else None
     item, files = save(
         ctx.store,
@@ -166,7 +169,16 @@ def _ebook(ctx: RunContext) -> Outcome:
             ctx.report(f"chapter {number}/{total}", number, total)
             run.checkpoint()
         run.stage("assemble", 1)
-        rendered = ebook.render(outline, chapters, brief, generated_by(ctx, "ebook"), now)
+        from ..visuals.make import ebook_cover
+
+        cover, problem = ebook_cover(
+            ctx, brief, outline.title, outline.subtitle, ebook.author_of(brief)
+        )
+        rendered = ebook.render(
+            outline, chapters, brief, generated_by(ctx, "ebook"), now, cover=cover
+        )
+        if problem:
+            rendered.meta["needs_visuals"] = problem
         outcome = store_item(ctx, "ebook", brief, rendered, chapters=total, chapters_reused=reused)
         work.discard()
         run.advance("assemble", 1)

@@ -17,6 +17,8 @@ from .errors import VisualsError
 
 if TYPE_CHECKING:
     from ..config.models import Config
+    from .make import Studio
+    from .video import Segment
 
 MIN_WPM, MAX_WPM = 110, 260
 
@@ -176,3 +178,32 @@ def join(clips: list[bytes], spans: list[float]) -> bytes:
             want = round(span * params[2]) * width
             dst.writeframes(frames[:want] + b"\0" * max(0, want - len(frames)))
     return out.getvalue()
+
+
+def cached_speech(studio: Studio, segments: list[Segment], language: str = "en") -> Speech:
+    """The voice of ``segments``; a model's clips come from the cache when already bought."""
+    config = studio.config
+    texts = [s.spoken for s in segments]
+    if choose(config) != "openai":
+        return speak(config, texts, [s.planned_s for s in segments], language)
+    from ..fsutil import atomic_write_bytes, ensure_dir
+    from .images import cache_dir, cache_key
+
+    tts = config.tts
+    folder = cache_dir(studio.home)
+    clips: list[bytes | None] = []
+    for text in texts:
+        path = folder / f"voice-{cache_key('tts', tts.base_url or '', tts.model, tts.voice, text)}.wav"
+        clips.append(path.read_bytes() if path.is_file() and not studio.fresh else None)
+    missing = [t for t, c in zip(texts, clips, strict=True) if c is None]
+    bought = _openai(config, missing) if missing else Speech(f"openai {tts.model} {tts.voice}")
+    fresh = iter(bought.clips)
+    ensure_dir(folder)
+    out = []
+    for text, clip in zip(texts, clips, strict=True):
+        if clip is None:
+            clip = next(fresh)
+            key = cache_key("tts", tts.base_url or "", tts.model, tts.voice, text)
+            atomic_write_bytes(folder / f"voice-{key}.wav", clip)
+        out.append(clip)
+    return Speech(bought.provider, out, bought.chars, bought.cost_usd)

@@ -1,0 +1,294 @@
+"""The visuals of one content item, added to its rendered files before it is stored.
+
+:func:`attach` is the one call the content executor makes. Per kind: a blog post gets a
+``featured_image`` (and ``inline_image``s after its first headings with
+``images.images_per_article``), an ebook a ``cover`` (see :func:`cover_png`, embedded in
+its EPUB), a social post a ``card`` in its platform's shape, a short two ``thumbnail``s
+and a ``video``. A :class:`~.errors.VisualsError` keeps the text and marks the item
+``needs_visuals`` with the message instead of failing the run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import VisualsError
+from .palette import Brand
+from .shapes import COVER, FEATURED, INLINE, THUMBNAIL, THUMBNAIL_VERTICAL, VIDEO, card_size
+
+if TYPE_CHECKING:
+    from ..config.models import Config
+    from ..content.brief import Brief
+    from ..content.render import Rendered
+    from ..executors.base import RunContext
+    from ..home import Home
+
+_HEADING = re.compile(r"^## (.+)$", re.M)
+
+
+@dataclass
+class Studio:
+    """What every visual of one run needs: config, home, brand, and what was spent."""
+
+    config: Config
+    home: Home
+    offline: bool
+    """The offline provider wrote the text: offline renders carry the draft mark."""
+    brand: Brand
+    fresh: bool = False
+    images: int = 0
+    cost_usd: float = 0.0
+    voice: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, ctx: RunContext, *, fresh: bool = False) -> Studio:
+        offline = bool(getattr(ctx.llm, "offline", True))
+        brand = Brand.from_config(ctx.config.brand, Path(ctx.home.root))
+        return cls(ctx.config, ctx.home, offline, brand, fresh)
+
+    @property
+    def uses_model(self) -> bool:
+        return self.config.images.provider == "openai"
+
+    def image(self, prompt: str, size: tuple[int, int], offline_render: Any) -> bytes:
+        """PNG bytes: from the images model when configured, else ``offline_render(path)``."""
+        if self.uses_model:
+            from .images import draw
+
+            drawn = draw(self.config, self.home, prompt, size, fresh=self.fresh)
+            if not drawn.cached:
+                self.images += 1
+                self.cost_usd = round(self.cost_usd + drawn.cost_usd, 6)
+            return drawn.png
+        with tempfile.TemporaryDirectory(prefix="amgr-img-") as tmp:
+            path = Path(tmp) / "image.png"
+            offline_render(path)
+            return path.read_bytes()
+
+
+def describe(role: str, name: str, size: tuple[int, int], duration: float | None = None) -> dict[str, Any]:
+    media = {"png": "image/png", "mp4": "video/mp4", "srt": "application/x-subrip"}
+    entry: dict[str, Any] = {
+        "role": role,
+        "name": name,
+        "media_type": media.get(name.rsplit(".", 1)[-1], "application/octet-stream"),
+        "width": size[0],
+        "height": size[1],
+    }
+    if duration is not None:
+        entry["duration_s"] = duration
+    return entry
+
+
+def _add(rendered: Rendered, key: str, role: str, name: str, data: bytes, size: tuple[int, int],
+         duration: float | None = None) -> None:
+    rendered.files[key] = (name, data)
+    rendered.meta.setdefault("visuals", {})[key] = describe(role, name, size, duration)
+
+
+def _text(rendered: Rendered, role: str) -> str:
+    data = rendered.files[role][1]
+    return data.decode("utf-8") if isinstance(data, bytes) else data
+
+
+def blog(studio: Studio, brief: Brief, rendered: Rendered) -> None:
+    """featured.png, and inline-N.png after the first N ``##`` headings of post.md."""
+    from .render import render_featured, render_inline
+
+    title = rendered.title
+    subtitle = str(rendered.meta.get("description") or brief.topic)
+    prompt = f"Editorial header illustration for an article titled '{title}' about {brief.topic}"
+    png = studio.image(
+        prompt,
+        FEATURED,
+        lambda p: render_featured(title, subtitle, FEATURED, p, studio.brand, studio.offline,
+                                  topic=brief.topic),
+    )
+    _add(rendered, "featured_image", "featured_image", "featured.png", png, FEATURED)
+    wanted = studio.config.images.images_per_article
+    if not wanted or "markdown" not in rendered.files:
+        return
+    name, _ = rendered.files["markdown"]
+    text = _text(rendered, "markdown")
+    headings = [m for m in _HEADING.finditer(text)][:wanted]
+    for n, match in reversed(list(enumerate(headings, 1))):
+        heading = match.group(1).strip()
+        file = f"inline-{n}.png"
+        png = studio.image(
+            f"Illustration for the section '{heading}' of an article about {brief.topic}",
+            INLINE,
+            lambda p, h=heading: render_inline(h, brief.topic, p, studio.brand, studio.offline,
+                                               topic=brief.topic),
+        )
+        _add(rendered, f"inline_image_{n}", "inline_image", file, png, INLINE)
+        alt = heading.replace("]", "").replace("[", "")
+        text = text[: match.end()] + f"\n\n![{alt}]({file})" + text[match.end():]
+    rendered.files["markdown"] = (name, text)
+
+
+def cover_png(studio: Studio, brief: Brief, title: str, subtitle: str, author: str) -> bytes:
+    """The ebook's cover (1600×2560): drawn by the model, or rendered offline."""
+    from .render import render_cover
+
+    return studio.image(
+        f"Book cover art, no text, for a book titled '{title}' about {brief.topic}",
+        COVER,
+        lambda p: render_cover(title, subtitle, author, p, studio.brand, studio.offline,
+                               topic=brief.topic),
+    )
+
+
+def social(studio: Studio, brief: Brief, rendered: Rendered) -> None:
+    """card.png in the platform's shape, with the post's first part."""
+    from .render import render_card
+
+    platform = str(rendered.meta.get("platform") or brief.platform or "")
+    size = card_size(platform)
+    data = json.loads(_text(rendered, "json")) if "json" in rendered.files else {}
+    first = (data.get("parts") or [rendered.title])[0]
+    words = first.split()
+    text = " ".join(w for w in words if not w.startswith(("#", "http")))[:220] or rendered.title
+    png = studio.image(
+        f"Social media image for a post about {brief.topic}: {text[:200]}",
+        size,
+        lambda p: render_card(text, studio.brand.author or "", size, p, studio.brand,
+                              studio.offline, topic=brief.topic),
+    )
+    _add(rendered, "card", "card", "card.png", png, size)
+
+
+def shorts(studio: Studio, ctx: RunContext | None, brief: Brief, rendered: Rendered) -> None:
+    """thumbnail.png (1280×720), thumbnail-vertical.png (1080×1920), video.mp4, SRT."""
+    from ..content.kinds import shorts as kind
+    from .render import render_thumbnail
+    from .video import Segment, render_short
+
+    script = kind.ShortsScript.model_validate(json.loads(_text(rendered, "json")))
+    title = rendered.title
+    for key, name, size in (
+        ("thumbnail", "thumbnail.png", THUMBNAIL),
+        ("thumbnail_vertical", "thumbnail-vertical.png", THUMBNAIL_VERTICAL),
+    ):
+        png = studio.image(
+            f"Eye-catching video thumbnail, no text, for a short video titled '{title}'",
+            size,
+            lambda p, s=size: render_thumbnail(title, p, studio.brand, studio.offline,
+                                               topic=brief.topic, size=s),
+        )
+        _add(rendered, key, "thumbnail", name, png, size)
+    on_screen = [script.title] + [b.on_screen_text for b in script.beats] + [script.call_to_action]
+    segments = [
+        Segment(label, spoken, shown, end - start)
+        for (start, end, label, spoken, _), shown in zip(kind.timeline(script), on_screen,
+                                                         strict=True)
+    ]
+
+    def progress(share: float) -> None:
+        if ctx is not None:
+            ctx.report("rendering video", round(share * 100), 100)
+
+    from .video import fitted
+    from .voice import cached_speech
+
+    segments = fitted(segments, kind.seconds_of(brief))
+    speech = cached_speech(studio, segments, brief.language)
+    video = render_short(
+        segments,
+        config=studio.config,
+        brand=studio.brand,
+        topic=brief.topic,
+        offline=studio.offline,
+        language=brief.language,
+        progress=progress,
+        cancel=ctx.cancel if ctx is not None else None,
+        speech=speech,
+    )
+    studio.voice = video.speech.provider
+    studio.cost_usd = round(studio.cost_usd + video.speech.cost_usd, 6)
+    if video.speech.note:
+        studio.notes.append(video.speech.note)
+    _add(rendered, "video", "video", "video.mp4", video.mp4, VIDEO, video.duration_s)
+    rendered.files["srt"] = (rendered.files.get("srt", ("captions.srt", ""))[0], video.srt)
+    rendered.meta["duration_s"] = video.duration_s
+    rendered.meta["voice"] = video.speech.provider
+    description = f"{script.description}\n\n{' '.join(rendered.meta.get('hashtags', []))}\n"
+    rendered.files["description"] = ("description.txt", description)
+
+
+def ebook_cover(
+    ctx: RunContext, brief: Brief, title: str, subtitle: str, author: str
+) -> tuple[bytes | None, str | None]:
+    """The cover to embed in the EPUB, or None and why (the item is kept either way)."""
+    studio = Studio.of(ctx)
+    try:
+        png = cover_png(studio, brief, title, subtitle, author)
+    except VisualsError as exc:
+        return None, str(exc)
+    _spent(ctx, studio)
+    return png, None
+
+
+def _ebook_done(rendered: Rendered) -> dict[str, Any]:
+    if "cover" in rendered.files:
+        rendered.meta.setdefault("visuals", {})["cover"] = describe(
+            "cover", rendered.files["cover"][0], COVER
+        )
+    problem = rendered.meta.get("needs_visuals")
+    if problem:
+        rendered.summary = f"{rendered.summary} (needs visuals: {problem})"
+        return {"needs_visuals": problem}
+    return {}
+
+
+def _spent(ctx: RunContext, studio: Studio) -> None:
+    if studio.images or studio.cost_usd:
+        usage = ctx.usage
+        usage.cost_usd = round(usage.cost_usd + studio.cost_usd, 8)
+        setattr(usage, "images", int(getattr(usage, "images", 0) or 0) + studio.images)
+
+
+def attach(ctx: RunContext, kind: str, brief: Brief | None, rendered: Rendered) -> dict[str, Any]:
+    """Add the visuals of ``kind`` to ``rendered``; return the run result's extra fields.
+
+    Images and voice bought from a model count in the run's usage (``images``,
+    ``cost_usd``).
+    """
+    if brief is None or kind not in ("blog", "social", "shorts", "ebook"):
+        return {}
+    if kind == "ebook":
+        return _ebook_done(rendered)
+    studio = Studio.of(ctx)
+    extra = make(studio, ctx, kind, brief, rendered)
+    _spent(ctx, studio)
+    return extra
+
+
+def make(
+    studio: Studio, ctx: RunContext | None, kind: str, brief: Brief, rendered: Rendered
+) -> dict[str, Any]:
+    """The visuals of one item; a fixable problem becomes ``needs_visuals``."""
+    extra: dict[str, Any] = {}
+    try:
+        if kind == "blog":
+            blog(studio, brief, rendered)
+        elif kind == "social":
+            social(studio, brief, rendered)
+        elif kind == "shorts":
+            shorts(studio, ctx, brief, rendered)
+    except VisualsError as exc:
+        rendered.meta["needs_visuals"] = str(exc)
+        rendered.summary = f"{rendered.summary} (needs visuals: {exc})"
+        extra["needs_visuals"] = str(exc)
+    if studio.images:
+        extra["images"] = studio.images
+    if studio.voice:
+        extra["voice"] = studio.voice
+    if studio.notes:
+        extra["visuals_note"] = "; ".join(studio.notes)
+    return extra
