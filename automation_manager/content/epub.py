@@ -117,6 +117,7 @@ def build_epub(info: BookInfo, chapters: list[tuple[str, str]]) -> bytes:
     book.add_metadata("DC", "publisher", info.author)
     if info.cover:
         book.set_cover("images/cover.png", info.cover, create_page=True)
+        book.get_item_with_id("cover").is_linear = True  # first in reading order
 
     css = epub.EpubItem(
         uid="style", file_name="style/book.css", media_type="text/css", content=CSS.encode("utf-8")

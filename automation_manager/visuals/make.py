@@ -11,6 +11,7 @@ and a ``video``. A :class:`~.errors.VisualsError` keeps the text and marks the i
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -29,6 +30,14 @@ if TYPE_CHECKING:
     from ..home import Home
 
 _HEADING = re.compile(r"^## (.+)$", re.M)
+MODE_ENV = "AMGR_VISUALS"
+"""``all`` (default), ``images`` (no shorts video: slow machines, CI) or ``none``."""
+
+
+def mode() -> str:
+    """What visuals to make: ``AMGR_VISUALS`` (``all``, ``images`` or ``none``)."""
+    value = os.environ.get(MODE_ENV, "all").strip().lower()
+    return value if value in ("all", "images", "none") else "all"
 
 
 @dataclass
@@ -182,6 +191,8 @@ def shorts(studio: Studio, ctx: RunContext | None, brief: Brief, rendered: Rende
                                                topic=brief.topic, size=s),
         )
         _add(rendered, key, "thumbnail", name, png, size)
+    if mode() != "all":
+        return
     on_screen = [script.title] + [b.on_screen_text for b in script.beats] + [script.call_to_action]
     segments = [
         Segment(label, spoken, shown, end - start)
@@ -225,6 +236,8 @@ def ebook_cover(
     ctx: RunContext, brief: Brief, title: str, subtitle: str, author: str
 ) -> tuple[bytes | None, str | None]:
     """The cover to embed in the EPUB, or None and why (the item is kept either way)."""
+    if mode() == "none":
+        return None, None
     studio = Studio.of(ctx)
     try:
         png = cover_png(studio, brief, title, subtitle, author)
@@ -259,7 +272,7 @@ def attach(ctx: RunContext, kind: str, brief: Brief | None, rendered: Rendered) 
     Images and voice bought from a model count in the run's usage (``images``,
     ``cost_usd``).
     """
-    if brief is None or kind not in ("blog", "social", "shorts", "ebook"):
+    if brief is None or kind not in ("blog", "social", "shorts", "ebook") or mode() == "none":
         return {}
     if kind == "ebook":
         return _ebook_done(rendered)
