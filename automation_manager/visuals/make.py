@@ -51,6 +51,8 @@ class Studio:
     brand: Brand
     fresh: bool = False
     images: int = 0
+    calls: int = 0
+    """Paid model calls (images and speech clips)."""
     cost_usd: float = 0.0
     voice: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -73,6 +75,7 @@ class Studio:
             drawn = draw(self.config, self.home, prompt, size, fresh=self.fresh)
             if not drawn.cached:
                 self.images += 1
+                self.calls += 1
                 self.cost_usd = round(self.cost_usd + drawn.cost_usd, 6)
             return drawn.png
         with tempfile.TemporaryDirectory(prefix="amgr-img-") as tmp:
@@ -204,11 +207,12 @@ def shorts(studio: Studio, ctx: RunContext | None, brief: Brief, rendered: Rende
         if ctx is not None:
             ctx.report("rendering video", round(share * 100), 100)
 
-    from .video import fitted
+    from .video import fitted, paced
     from .voice import cached_speech
 
-    segments = fitted(segments, kind.seconds_of(brief))
-    speech = cached_speech(studio, segments, brief.language)
+    target = kind.seconds_of(brief)
+    segments = fitted(segments, target)
+    speech = paced(cached_speech(studio, segments, brief.language), segments, target)
     video = render_short(
         segments,
         config=studio.config,
@@ -222,6 +226,7 @@ def shorts(studio: Studio, ctx: RunContext | None, brief: Brief, rendered: Rende
     )
     studio.voice = video.speech.provider
     studio.cost_usd = round(studio.cost_usd + video.speech.cost_usd, 6)
+    studio.calls += video.speech.calls
     if video.speech.note:
         studio.notes.append(video.speech.note)
     _add(rendered, "video", "video", "video.mp4", video.mp4, VIDEO, video.duration_s)
@@ -260,10 +265,14 @@ def _ebook_done(rendered: Rendered) -> dict[str, Any]:
 
 
 def _spent(ctx: RunContext, studio: Studio) -> None:
-    if studio.images or studio.cost_usd:
+    """Add what the images and speech models cost to the run's usage (and tell the engine)."""
+    if studio.calls:
         usage = ctx.usage
         usage.cost_usd = round(usage.cost_usd + studio.cost_usd, 8)
+        usage.calls += studio.calls
         setattr(usage, "images", int(getattr(usage, "images", 0) or 0) + studio.images)
+        if ctx.on_usage is not None:
+            ctx.on_usage(usage.model_copy())
 
 
 def attach(ctx: RunContext, kind: str, brief: Brief | None, rendered: Rendered) -> dict[str, Any]:

@@ -80,6 +80,40 @@ def fitted(segments: list[Segment], target_s: float | None) -> list[Segment]:
     return [Segment(s.label, s.spoken, s.on_screen, s.planned_s * k) for s in segments]
 
 
+MAX_TEMPO = 1.6
+"""The most a voice is sped up to fit the target length (ffmpeg ``atempo``, pitch kept)."""
+
+
+def paced(speech: Speech, segments: list[Segment], target_s: float | None) -> Speech:
+    """``speech`` sped up (at most :data:`MAX_TEMPO`) when it runs past ``target_s`` + 5 %."""
+    if speech.silent or not target_s:
+        return speech
+    said = sum(wav_seconds(c) for c in speech.clips) + TAIL_S * len(segments)
+    if said <= target_s * 1.05:
+        return speech
+    room = max(1.0, target_s - TAIL_S * len(segments))
+    tempo = min(MAX_TEMPO, (said - TAIL_S * len(segments)) / room)
+    with tempfile.TemporaryDirectory(prefix="amgr-voice-") as tmp:
+        clips = []
+        for n, clip in enumerate(speech.clips):
+            src, dst = Path(tmp) / f"in-{n}.wav", Path(tmp) / f"out-{n}.wav"
+            src.write_bytes(clip)
+            done = subprocess.run(
+                [ffmpeg(), "-nostdin", "-loglevel", "error", "-y", "-i", str(src),
+                 "-filter:a", f"atempo={tempo:.4f}", "-c:a", "pcm_s16le", "-map_metadata", "-1",
+                 "-fflags", "+bitexact", str(dst)],
+                capture_output=True,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise VisualsError("tts", "ffmpeg could not pace the voice-over",
+                                   "check `pip show imageio-ffmpeg`")
+            clips.append(dst.read_bytes())
+    note = f"voice sped up {tempo:.2f}× to fit {target_s:g} s"
+    note = f"{speech.note}; {note}" if speech.note else note
+    return Speech(speech.provider, clips, speech.chars, speech.cost_usd, note, speech.calls)
+
+
 def timed(segments: list[Segment], speech: Speech) -> tuple[list[float], list[Cue]]:
     """Each segment's span and the caption cues, from the real audio lengths."""
     spans, cues, t = [], [], 0.0

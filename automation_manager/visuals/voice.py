@@ -33,6 +33,8 @@ class Speech:
     chars: int = 0
     cost_usd: float = 0.0
     note: str = ""
+    calls: int = 0
+    """Clips bought from a speech model in this run (0 when they came from the cache)."""
 
     @property
     def silent(self) -> bool:
@@ -143,7 +145,7 @@ def _openai(config: Config, texts: list[str]) -> Speech:
         clips.append(data)
     chars = sum(len(t) for t in texts)
     cost = round(chars / 1000 * tts.price_per_1k_chars, 6)
-    return Speech(f"openai {tts.model} {tts.voice}", clips, chars, cost)
+    return Speech(f"openai {tts.model} {tts.voice}", clips, chars, cost, calls=len(clips))
 
 
 def silence(seconds: float, rate: int = 22050) -> bytes:
@@ -206,4 +208,4 @@ def cached_speech(studio: Studio, segments: list[Segment], language: str = "en")
             key = cache_key("tts", tts.base_url or "", tts.model, tts.voice, text)
             atomic_write_bytes(folder / f"voice-{key}.wav", clip)
         out.append(clip)
-    return Speech(bought.provider, out, bought.chars, bought.cost_usd)
+    return Speech(bought.provider, out, bought.chars, bought.cost_usd, calls=bought.calls)
