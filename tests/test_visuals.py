@@ -196,3 +196,35 @@ def test_espeak_voice_makes_an_audio_track_and_captions_follow_it(
     assert "Audio: aac" in info and "Video: h264" in info
     assert abs(_duration(info) - 20) <= 2.0
 
+
+
+def test_regenerate_remakes_one_asset_and_updates_the_epub(visual_home: Path) -> None:
+    import zipfile
+
+    blog = exec_json(visual_home, "content_creation", "blog", "topic=tea")
+    doc = show(visual_home, blog["result"]["content_id"])
+    featured = Path(doc["files"]["featured_image"])
+    post = Path(doc["files"]["markdown"]).read_bytes()
+    old = featured.read_bytes()
+    edit_config(visual_home, brand={"colors": ["#112233", "#445566"]})
+    result = run(visual_home, "content", "regenerate", doc["id"][:20], "--only", "featured_image")
+    assert result.exit_code == 0, result.output
+    assert "regenerated featured_image" in result.output
+    assert featured.read_bytes() != old
+    assert Path(doc["files"]["markdown"]).read_bytes() == post  # the text is untouched
+    after = show(visual_home, doc["id"])
+    assert after["history"][-1]["note"] == "regenerated featured_image"
+
+    book = exec_json(visual_home, "content_creation", "ebook", "topic=tea", "chapters=1")
+    book_doc = show(visual_home, book["result"]["content_id"])
+    edit_config(visual_home, brand={"colors": ["#aa0000"]})
+    result = run(visual_home, "content", "regenerate", book_doc["id"], "--only", "cover")
+    assert result.exit_code == 0, result.output
+    cover = Path(book_doc["files"]["cover"]).read_bytes()
+    with zipfile.ZipFile(book_doc["files"]["epub"]) as z:
+        assert z.read("EPUB/images/cover.png") == cover
+        assert z.infolist()[0].filename == "mimetype"
+
+    wrong = run(visual_home, "content", "regenerate", book_doc["id"], "--only", "video")
+    assert wrong.exit_code == 2
+    assert "has no video" in wrong.output and "cover" in wrong.output

@@ -56,6 +56,11 @@ class Studio:
     cost_usd: float = 0.0
     voice: str | None = None
     notes: list[str] = field(default_factory=list)
+    only: str | None = None
+    """Make just this role (``amgr content regenerate --only``); None: every one."""
+
+    def wants(self, role: str) -> bool:
+        return self.only is None or self.only == role
 
     @classmethod
     def of(cls, ctx: RunContext, *, fresh: bool = False) -> Studio:
@@ -111,11 +116,22 @@ def _text(rendered: Rendered, role: str) -> str:
 
 def blog(studio: Studio, brief: Brief, rendered: Rendered) -> None:
     """featured.png, and inline-N.png after the first N ``##`` headings of post.md."""
-    from .render import render_featured, render_inline
-
     title = rendered.title
     subtitle = str(rendered.meta.get("description") or brief.topic)
     prompt = f"Editorial header illustration for an article titled '{title}' about {brief.topic}"
+    if studio.wants("featured_image"):
+        _featured(studio, brief, rendered, title, subtitle, prompt)
+    wanted = studio.config.images.images_per_article
+    if not wanted or "markdown" not in rendered.files or not studio.wants("inline_image"):
+        return
+    _inline(studio, brief, rendered, wanted)
+
+
+def _featured(
+    studio: Studio, brief: Brief, rendered: Rendered, title: str, subtitle: str, prompt: str
+) -> None:
+    from .render import render_featured
+
     png = studio.image(
         prompt,
         FEATURED,
@@ -123,9 +139,11 @@ def blog(studio: Studio, brief: Brief, rendered: Rendered) -> None:
                                   topic=brief.topic),
     )
     _add(rendered, "featured_image", "featured_image", "featured.png", png, FEATURED)
-    wanted = studio.config.images.images_per_article
-    if not wanted or "markdown" not in rendered.files:
-        return
+
+
+def _inline(studio: Studio, brief: Brief, rendered: Rendered, wanted: int) -> None:
+    from .render import render_inline
+
     name, _ = rendered.files["markdown"]
     text = _text(rendered, "markdown")
     headings = [m for m in _HEADING.finditer(text)][:wanted]
@@ -175,7 +193,22 @@ def social(studio: Studio, brief: Brief, rendered: Rendered) -> None:
     _add(rendered, "card", "card", "card.png", png, size)
 
 
-def shorts(studio: Studio, ctx: RunContext | None, brief: Brief, rendered: Rendered) -> None:
+class ProgressCtx:
+    """The two things :func:`shorts` uses of a run context, for renders outside a run."""
+
+    def __init__(self, progress: Any) -> None:
+        import threading
+
+        self.progress = progress
+        self.cancel = threading.Event()
+
+    def report(self, label: str, done: int, total: int) -> None:
+        self.progress(label, done, total)
+
+
+def shorts(
+    studio: Studio, ctx: RunContext | ProgressCtx | None, brief: Brief, rendered: Rendered
+) -> None:
     """thumbnail.png (1280×720), thumbnail-vertical.png (1080×1920), video.mp4, SRT."""
     from ..content.kinds import shorts as kind
     from .render import render_thumbnail
@@ -183,10 +216,13 @@ def shorts(studio: Studio, ctx: RunContext | None, brief: Brief, rendered: Rende
 
     script = kind.ShortsScript.model_validate(json.loads(_text(rendered, "json")))
     title = rendered.title
+    rendered.meta["target_s"] = kind.seconds_of(brief)
     for key, name, size in (
         ("thumbnail", "thumbnail.png", THUMBNAIL),
         ("thumbnail_vertical", "thumbnail-vertical.png", THUMBNAIL_VERTICAL),
     ):
+        if not studio.wants("thumbnail"):
+            break
         png = studio.image(
             f"Eye-catching video thumbnail, no text, for a short video titled '{title}'",
             size,
@@ -194,7 +230,7 @@ def shorts(studio: Studio, ctx: RunContext | None, brief: Brief, rendered: Rende
                                                topic=brief.topic, size=s),
         )
         _add(rendered, key, "thumbnail", name, png, size)
-    if mode() != "all":
+    if mode() != "all" or not studio.wants("video"):
         return
     on_screen = [script.title] + [b.on_screen_text for b in script.beats] + [script.call_to_action]
     segments = [
