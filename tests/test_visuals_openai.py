@@ -97,7 +97,7 @@ def test_openai_voice_over_times_the_captions_and_is_bought_once(
         llm={"provider": "offline"},
         tts={"provider": "openai", "voice": "nova", "base_url": server.url},
     )
-    record = exec_json(home, "content_creation", "shorts", "topic=focus", "length=10")
+    record = exec_json(home, "content_creation", "shorts", "topic=focus", "length=15")
     speech = server.media_requests("speech")
     assert speech and all(r.body and r.body["voice"] == "nova" for r in speech)
     assert all(r.body and r.body["response_format"] == "wav" for r in speech)
@@ -109,7 +109,7 @@ def test_openai_voice_over_times_the_captions_and_is_bought_once(
     assert "Video: h264" in info and "Audio: aac" in info and "1080x1920" in info
     srt = Path(doc["files"]["srt"]).read_text()
     assert abs(_srt_end(srt) - video["duration_s"]) < 0.05
-    assert abs(video["duration_s"] - 10) <= 1.0
+    assert abs(video["duration_s"] - 15) <= 1.5
 
-    exec_json(home, "content_creation", "shorts", "topic=focus", "length=10")
+    exec_json(home, "content_creation", "shorts", "topic=focus", "length=15")
     assert len(server.media_requests("speech")) == len(speech)  # voice reused, not re-bought

@@ -116,4 +116,3 @@ def with_retries(
             if wait > backoff.retry_after_cap_s:
                 raise error from None
             sleep(wait)
-

@@ -71,17 +71,21 @@ def draw(
 
     client = openai_client(config, images.base_url, images.api_key_env, images.timeout_s)
     where = endpoint_for(config, images.base_url, images.api_key_env)
-    extra = {"quality": images.quality} if images.quality else {}
 
     def send() -> bytes:
-        reply = client.images.generate(
-            model=images.model,
-            prompt=prompt[:4000],
-            size=images.size,  # type: ignore[arg-type]
-            n=1,
-            **extra,  # type: ignore[arg-type]
-        )
-        item = (reply.data or [None])[0]
+        if images.quality:
+            reply = client.images.generate(
+                model=images.model,
+                prompt=prompt[:4000],
+                size=images.size,
+                n=1,
+                quality=images.quality,
+            )
+        else:
+            reply = client.images.generate(
+                model=images.model, prompt=prompt[:4000], size=images.size, n=1
+            )
+        item = reply.data[0] if reply.data else None
         if item is None or not item.b64_json:
             if item is not None and item.url:
                 import httpx

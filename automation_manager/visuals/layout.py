@@ -62,13 +62,13 @@ def _break_word(
     return [*pieces, current] if current else pieces
 
 
-def wrap(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.FreeTypeFont, width: int) -> list[str]:
+def wrap(
+    draw: ImageDraw.ImageDraw, text: str, face: ImageFont.FreeTypeFont, width: int
+) -> list[str]:
     """``text`` in lines no wider than ``width`` pixels (long words broken)."""
     lines: list[str] = []
     for word in text.split():
-        parts = (
-            _break_word(draw, word, face, width) if _width(draw, word, face) > width else [word]
-        )
+        parts = _break_word(draw, word, face, width) if _width(draw, word, face) > width else [word]
         for part in parts:
             if lines and _width(draw, f"{lines[-1]} {part}", face) <= width:
                 lines[-1] = f"{lines[-1]} {part}"

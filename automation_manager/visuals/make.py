@@ -89,7 +89,9 @@ class Studio:
             return path.read_bytes()
 
 
-def describe(role: str, name: str, size: tuple[int, int], duration: float | None = None) -> dict[str, Any]:
+def describe(
+    role: str, name: str, size: tuple[int, int], duration: float | None = None
+) -> dict[str, Any]:
     media = {"png": "image/png", "mp4": "video/mp4", "srt": "application/x-subrip"}
     entry: dict[str, Any] = {
         "role": role,
@@ -103,8 +105,15 @@ def describe(role: str, name: str, size: tuple[int, int], duration: float | None
     return entry
 
 
-def _add(rendered: Rendered, key: str, role: str, name: str, data: bytes, size: tuple[int, int],
-         duration: float | None = None) -> None:
+def _add(
+    rendered: Rendered,
+    key: str,
+    role: str,
+    name: str,
+    data: bytes,
+    size: tuple[int, int],
+    duration: float | None = None,
+) -> None:
     rendered.files[key] = (name, data)
     rendered.meta.setdefault("visuals", {})[key] = describe(role, name, size, duration)
 
@@ -135,8 +144,9 @@ def _featured(
     png = studio.image(
         prompt,
         FEATURED,
-        lambda p: render_featured(title, subtitle, FEATURED, p, studio.brand, studio.offline,
-                                  topic=brief.topic),
+        lambda p: render_featured(
+            title, subtitle, FEATURED, p, studio.brand, studio.offline, topic=brief.topic
+        ),
     )
     _add(rendered, "featured_image", "featured_image", "featured.png", png, FEATURED)
 
@@ -153,12 +163,13 @@ def _inline(studio: Studio, brief: Brief, rendered: Rendered, wanted: int) -> No
         png = studio.image(
             f"Illustration for the section '{heading}' of an article about {brief.topic}",
             INLINE,
-            lambda p, h=heading: render_inline(h, brief.topic, p, studio.brand, studio.offline,
-                                               topic=brief.topic),
+            lambda p, h=heading: render_inline(
+                h, brief.topic, p, studio.brand, studio.offline, topic=brief.topic
+            ),
         )
         _add(rendered, f"inline_image_{n}", "inline_image", file, png, INLINE)
         alt = heading.replace("]", "").replace("[", "")
-        text = text[: match.end()] + f"\n\n![{alt}]({file})" + text[match.end():]
+        text = text[: match.end()] + f"\n\n![{alt}]({file})" + text[match.end() :]
     rendered.files["markdown"] = (name, text)
 
 
@@ -169,8 +180,9 @@ def cover_png(studio: Studio, brief: Brief, title: str, subtitle: str, author: s
     return studio.image(
         f"Book cover art, no text, for a book titled '{title}' about {brief.topic}",
         COVER,
-        lambda p: render_cover(title, subtitle, author, p, studio.brand, studio.offline,
-                               topic=brief.topic),
+        lambda p: render_cover(
+            title, subtitle, author, p, studio.brand, studio.offline, topic=brief.topic
+        ),
     )
 
 
@@ -187,8 +199,15 @@ def social(studio: Studio, brief: Brief, rendered: Rendered) -> None:
     png = studio.image(
         f"Social media image for a post about {brief.topic}: {text[:200]}",
         size,
-        lambda p: render_card(text, studio.brand.author or "", size, p, studio.brand,
-                              studio.offline, topic=brief.topic),
+        lambda p: render_card(
+            text,
+            studio.brand.author or "",
+            size,
+            p,
+            studio.brand,
+            studio.offline,
+            topic=brief.topic,
+        ),
     )
     _add(rendered, "card", "card", "card.png", png, size)
 
@@ -226,8 +245,9 @@ def shorts(
         png = studio.image(
             f"Eye-catching video thumbnail, no text, for a short video titled '{title}'",
             size,
-            lambda p, s=size: render_thumbnail(title, p, studio.brand, studio.offline,
-                                               topic=brief.topic, size=s),
+            lambda p, s=size: render_thumbnail(
+                title, p, studio.brand, studio.offline, topic=brief.topic, size=s
+            ),
         )
         _add(rendered, key, "thumbnail", name, png, size)
     if mode() != "all" or not studio.wants("video"):
@@ -235,8 +255,9 @@ def shorts(
     on_screen = [script.title] + [b.on_screen_text for b in script.beats] + [script.call_to_action]
     segments = [
         Segment(label, spoken, shown, end - start)
-        for (start, end, label, spoken, _), shown in zip(kind.timeline(script), on_screen,
-                                                         strict=True)
+        for (start, end, label, spoken, _), shown in zip(
+            kind.timeline(script), on_screen, strict=True
+        )
     ]
 
     def progress(share: float) -> None:
@@ -306,7 +327,9 @@ def _spent(ctx: RunContext, studio: Studio) -> None:
         usage = ctx.usage
         usage.cost_usd = round(usage.cost_usd + studio.cost_usd, 8)
         usage.calls += studio.calls
-        setattr(usage, "images", int(getattr(usage, "images", 0) or 0) + studio.images)
+        extra = usage.__pydantic_extra__
+        if extra is not None:  # Usage allows extra keys: ``images`` rides along
+            extra["images"] = int(extra.get("images") or 0) + studio.images
         if ctx.on_usage is not None:
             ctx.on_usage(usage.model_copy())
 

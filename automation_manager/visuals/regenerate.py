@@ -23,6 +23,7 @@ from .palette import Brand
 
 if TYPE_CHECKING:
     from ..config import Workspace
+    from ..content.render import Rendered
     from ..content.store import ContentItem
 
 ONLY = ("featured_image", "inline_image", "cover", "card", "thumbnail", "video")

@@ -205,6 +205,13 @@ def render_thumbnail(
 ) -> Path:
     """A video thumbnail (1280×720 or 1080×1920): the title as large as it fits."""
     img = poster(
-        size, title, "", brand or Brand(), topic=topic, offline=offline, center=True, title_share=0.6
+        size,
+        title,
+        "",
+        brand or Brand(),
+        topic=topic,
+        offline=offline,
+        center=True,
+        title_share=0.6,
     )
     return _write(img, path)

@@ -99,15 +99,31 @@ def paced(speech: Speech, segments: list[Segment], target_s: float | None) -> Sp
             src, dst = Path(tmp) / f"in-{n}.wav", Path(tmp) / f"out-{n}.wav"
             src.write_bytes(clip)
             done = subprocess.run(
-                [ffmpeg(), "-nostdin", "-loglevel", "error", "-y", "-i", str(src),
-                 "-filter:a", f"atempo={tempo:.4f}", "-c:a", "pcm_s16le", "-map_metadata", "-1",
-                 "-fflags", "+bitexact", str(dst)],
+                [
+                    ffmpeg(),
+                    "-nostdin",
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    "-i",
+                    str(src),
+                    "-filter:a",
+                    f"atempo={tempo:.4f}",
+                    "-c:a",
+                    "pcm_s16le",
+                    "-map_metadata",
+                    "-1",
+                    "-fflags",
+                    "+bitexact",
+                    str(dst),
+                ],
                 capture_output=True,
                 check=False,
             )
             if done.returncode != 0:
-                raise VisualsError("tts", "ffmpeg could not pace the voice-over",
-                                   "check `pip show imageio-ffmpeg`")
+                raise VisualsError(
+                    "tts", "ffmpeg could not pace the voice-over", "check `pip show imageio-ffmpeg`"
+                )
             clips.append(dst.read_bytes())
     note = f"voice sped up {tempo:.2f}× to fit {target_s:g} s"
     note = f"{speech.note}; {note}" if speech.note else note
@@ -147,7 +163,7 @@ def scene(
     """One frame: the beat's on-screen words above, the caption in the safe area below."""
     from PIL import Image, ImageDraw
 
-    w, h = VIDEO
+    w = VIDEO[0]
     palette = brand.palette(f"{topic} {index}" if not brand.colors else topic)
     img = background(VIDEO, palette)
     draw = ImageDraw.Draw(img)
@@ -163,9 +179,7 @@ def scene(
         head = fit(draw, seg.on_screen, title_font, (inner, 560), max_size=110, min_size=40)
         draw_block(draw, head, (margin, 300), palette.text, align="center", width=inner)
     if caption.strip():
-        text = fit(
-            draw, one_line(caption), REGULAR, (inner - 60, 260), max_size=66, min_size=30
-        )
+        text = fit(draw, one_line(caption), REGULAR, (inner - 60, 260), max_size=66, min_size=30)
         top = 1300
         box = Image.new("RGBA", (inner, text.height + 60), (0, 0, 0, 170))
         img.paste(box, (margin, top - 30), box)
@@ -194,7 +208,9 @@ def render_short(
     """Speak, time, draw and encode ``segments``; ``speech`` reuses a voice already made."""
     segments = fitted(segments, target_s)
     if speech is None:
-        speech = speak(config, [s.spoken for s in segments], [s.planned_s for s in segments], language)
+        speech = speak(
+            config, [s.spoken for s in segments], [s.planned_s for s in segments], language
+        )
     spans, cues = timed(segments, speech)
     total = sum(spans)
     with tempfile.TemporaryDirectory(prefix="amgr-video-") as tmp:

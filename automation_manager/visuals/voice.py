@@ -44,7 +44,9 @@ class Speech:
 def wav_seconds(data: bytes) -> float:
     """The duration of a WAV file's audio."""
     with wave.open(io.BytesIO(data)) as w:
-        return w.getnframes() / float(w.getframerate())
+        frames: int = w.getnframes()
+        rate: int = w.getframerate()
+        return frames / float(rate)
 
 
 def choose(config: Config) -> str:
@@ -195,7 +197,9 @@ def cached_speech(studio: Studio, segments: list[Segment], language: str = "en")
     folder = cache_dir(studio.home)
     clips: list[bytes | None] = []
     for text in texts:
-        path = folder / f"voice-{cache_key('tts', tts.base_url or '', tts.model, tts.voice, text)}.wav"
+        path = (
+            folder / f"voice-{cache_key('tts', tts.base_url or '', tts.model, tts.voice, text)}.wav"
+        )
         clips.append(path.read_bytes() if path.is_file() and not studio.fresh else None)
     missing = [t for t, c in zip(texts, clips, strict=True) if c is None]
     bought = _openai(config, missing) if missing else Speech(f"openai {tts.model} {tts.voice}")
