@@ -68,6 +68,10 @@ class Studio:
         brand = Brand.from_config(ctx.config.brand, Path(ctx.home.root))
         return cls(ctx.config, ctx.home, offline, brand, fresh)
 
+    def alt(self, prompt: str, text: str) -> str:
+        """Alt text: the prompt of a model's image, else the words drawn on the render."""
+        return prompt if self.uses_model else text
+
     @property
     def uses_model(self) -> bool:
         return self.config.images.provider == "openai"
@@ -90,8 +94,13 @@ class Studio:
 
 
 def describe(
-    role: str, name: str, size: tuple[int, int], duration: float | None = None
+    role: str,
+    name: str,
+    size: tuple[int, int],
+    duration: float | None = None,
+    alt: str | None = None,
 ) -> dict[str, Any]:
+    """What ``content show`` lists of one visual (and the alt text platforms attach)."""
     media = {"png": "image/png", "mp4": "video/mp4", "srt": "application/x-subrip"}
     entry: dict[str, Any] = {
         "role": role,
@@ -102,6 +111,8 @@ def describe(
     }
     if duration is not None:
         entry["duration_s"] = duration
+    if alt:
+        entry["alt"] = alt
     return entry
 
 
@@ -113,9 +124,11 @@ def _add(
     data: bytes,
     size: tuple[int, int],
     duration: float | None = None,
+    *,
+    alt: str | None = None,
 ) -> None:
     rendered.files[key] = (name, data)
-    rendered.meta.setdefault("visuals", {})[key] = describe(role, name, size, duration)
+    rendered.meta.setdefault("visuals", {})[key] = describe(role, name, size, duration, alt)
 
 
 def _text(rendered: Rendered, role: str) -> str:
@@ -148,7 +161,8 @@ def _featured(
             title, subtitle, FEATURED, p, studio.brand, studio.offline, topic=brief.topic
         ),
     )
-    _add(rendered, "featured_image", "featured_image", "featured.png", png, FEATURED)
+    alt = studio.alt(prompt, f"{title} — {subtitle}")
+    _add(rendered, "featured_image", "featured_image", "featured.png", png, FEATURED, alt=alt)
 
 
 def _inline(studio: Studio, brief: Brief, rendered: Rendered, wanted: int) -> None:
@@ -167,7 +181,7 @@ def _inline(studio: Studio, brief: Brief, rendered: Rendered, wanted: int) -> No
                 h, brief.topic, p, studio.brand, studio.offline, topic=brief.topic
             ),
         )
-        _add(rendered, f"inline_image_{n}", "inline_image", file, png, INLINE)
+        _add(rendered, f"inline_image_{n}", "inline_image", file, png, INLINE, alt=heading)
         alt = heading.replace("]", "").replace("[", "")
         text = text[: match.end()] + f"\n\n![{alt}]({file})" + text[match.end() :]
     rendered.files["markdown"] = (name, text)
@@ -209,7 +223,8 @@ def social(studio: Studio, brief: Brief, rendered: Rendered) -> None:
             topic=brief.topic,
         ),
     )
-    _add(rendered, "card", "card", "card.png", png, size)
+    prompt = f"Social media image for a post about {brief.topic}: {text[:200]}"
+    _add(rendered, "card", "card", "card.png", png, size, alt=studio.alt(prompt, text))
 
 
 class ProgressCtx:
@@ -249,7 +264,7 @@ def shorts(
                 title, p, studio.brand, studio.offline, topic=brief.topic, size=s
             ),
         )
-        _add(rendered, key, "thumbnail", name, png, size)
+        _add(rendered, key, "thumbnail", name, png, size, alt=title)
     if mode() != "all" or not studio.wants("video"):
         return
     on_screen = [script.title] + [b.on_screen_text for b in script.beats] + [script.call_to_action]
@@ -286,7 +301,8 @@ def shorts(
     studio.calls += video.speech.calls
     if video.speech.note:
         studio.notes.append(video.speech.note)
-    _add(rendered, "video", "video", "video.mp4", video.mp4, VIDEO, video.duration_s)
+    alt = f"{title}: {script.description}"
+    _add(rendered, "video", "video", "video.mp4", video.mp4, VIDEO, video.duration_s, alt=alt)
     rendered.files["srt"] = (rendered.files.get("srt", ("captions.srt", ""))[0], video.srt)
     rendered.meta["duration_s"] = video.duration_s
     rendered.meta["voice"] = video.speech.provider
