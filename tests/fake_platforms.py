@@ -407,7 +407,9 @@ class FakeMastodon(FakeServer):
         for media_id in media_ids:
             upload = self.uploads.get(media_id)
             if upload is None or upload["polls_left"] > 0:
-                return Reply(422, {"error": "Cannot attach files that have not finished processing"})
+                return Reply(
+                    422, {"error": "Cannot attach files that have not finished processing"}
+                )
         status_id = str(next(self._ids))
         status = {
             "id": status_id,

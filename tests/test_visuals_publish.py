@@ -4,10 +4,12 @@ filesystem platform copies images next to the Markdown, the outbox gets the vide
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from fake_platforms import (
     MASTODON_TOKEN,
     FakeMastodon,
@@ -58,3 +60,44 @@ def test_mastodon_uploads_the_card_waits_for_processing_and_attaches_it(
     assert [m["name"] for m in first["media_attachments"]] == ["card.png"]
     assert all(not s["media_attachments"] for s in masto.statuses[1:])
 
+
+def test_filesystem_copies_featured_and_inline_images_with_relative_links(tmp_path: Path) -> None:
+    home = write_home(
+        tmp_path,
+        {"site": {"kind": "filesystem", "path": "site/content"}},
+        auto_approve=True,
+        images={"images_per_article": 1},
+    )
+    make(home, "blog", "topic=sourdough baking")
+    result = amgr(home, "exec-now", "publishing", "blog", "-p", "platform=site")
+    assert result.exit_code == 0, result.output
+    site = home / "site" / "content"
+    (page,) = site.glob("*.md")
+    text = page.read_text()
+    assert f'image: "{page.stem}.png"' in text
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert links == [f"{page.stem}-inline-1.png"]
+    for name in (f"{page.stem}.png", *links):
+        with Image.open(site / name) as img:
+            assert img.width >= 1200
+
+
+def test_outbox_gets_the_video_thumbnail_and_a_ready_to_paste_description(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AMGR_VISUALS", "all")
+    home = write_home(
+        tmp_path,
+        {"youtube": {"kind": "outbox", "accepts": ["shorts"]}},
+        auto_approve=True,
+        tts={"provider": "none"},
+    )
+    record = make(home, "shorts", "topic=focus", "length=10")
+    result = amgr(home, "exec-now", "publishing", "shorts", "-p", "platform=youtube")
+    assert result.exit_code == 0, result.output
+    item_id = str(record["result"]["content_id"])  # type: ignore[index]
+    box = home / ".mp" / "outbox" / "youtube" / item_id
+    names = {p.name for p in box.iterdir()}
+    assert {"video.mp4", "thumbnail.png", "thumbnail-vertical.png", "description.txt"} <= names
+    assert (box / "post.txt").read_text() == (box / "description.txt").read_text()
+    assert "#" in (box / "post.txt").read_text()

@@ -34,7 +34,12 @@ URL_LENGTH = 23
 _URL = re.compile(r"https?://\S+")
 MEDIA_POLLS = 30
 """How many times an uploaded file's processing is checked (waits grow to 5 s)."""
-MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".mp4": "video/mp4"}
+MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".mp4": "video/mp4",
+}
 
 
 def status_length(text: str) -> int:
@@ -139,7 +144,11 @@ class MastodonPublisher(Publisher):
             return None
         visuals = post.meta.get("visuals") or {}
         alt = next(
-            (str(v.get("alt")) for v in visuals.values() if v.get("name") == path.name and v.get("alt")),
+            (
+                str(v.get("alt"))
+                for v in visuals.values()
+                if v.get("name") == path.name and v.get("alt")
+            ),
             post.title,
         )
         return path, mime, alt

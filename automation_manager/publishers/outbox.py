@@ -26,7 +26,11 @@ class OutboxPublisher(Publisher):
         return self.env.home.outbox_dir / self.name / item_id
 
     def post_text(self, post: Post) -> str:
-        """What to paste: the thread's posts apart by ``---``, else the short text."""
+        """What to paste: the thread's posts apart by ``---``, a short's description and
+        hashtags, else the short text."""
+        description = post.files.get("description")
+        if description is not None and description.is_file():
+            return description.read_text(encoding="utf-8")
         if post.thread:
             return "\n\n---\n\n".join(post.thread) + "\n"
         return post.short_text() + "\n"
