@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from fake_platforms import (
     MASTODON_TOKEN,
     FakeMastodon,
@@ -18,6 +17,7 @@ from fake_platforms import (
     running,
     write_home,
 )
+from PIL import Image
 
 pytestmark = pytest.mark.usefixtures("mastodon_token")
 

@@ -4,8 +4,9 @@ Each item becomes ``<path>/YYYY-MM-DD-slug.md`` (the name Jekyll's ``_posts`` wa
 fine for Hugo), written atomically, with ``title``, ``date``, ``slug``, ``description``,
 ``tags``, ``categories``, ``draft: false`` and ``amgr_id`` in the front matter. An image
 is copied next to it and named in ``image``; inline images are copied next to it too
-(``<stem>-inline-N.png``) and the Markdown's links point at them. The ``amgr_id`` line is how an unsure
-earlier write is recognised: a file carrying it is ours, never written a second time.
+(``<stem>-inline-N.png``) and the Markdown's links point at them. The ``amgr_id`` line
+is how an unsure earlier write is recognised: a file carrying it is ours, never written
+a second time.
 """
 
 from __future__ import annotations
