@@ -12,9 +12,11 @@ import pytest
 from fake_platforms import (
     MASTODON_TOKEN,
     FakeMastodon,
+    FakeWordPress,
     amgr,
     mastodon_config,
     running,
+    wordpress_config,
     write_home,
 )
 from PIL import Image
@@ -101,3 +103,25 @@ def test_outbox_gets_the_video_thumbnail_and_a_ready_to_paste_description(
     assert {"video.mp4", "thumbnail.png", "thumbnail-vertical.png", "description.txt"} <= names
     assert (box / "post.txt").read_text() == (box / "description.txt").read_text()
     assert "#" in (box / "post.txt").read_text()
+
+
+@pytest.mark.usefixtures("wp_password")
+def test_wordpress_uploads_featured_and_inline_images_and_links_them(
+    tmp_path: Path, wp: FakeWordPress
+) -> None:
+    home = write_home(
+        tmp_path,
+        {"blog": wordpress_config(wp.url)},
+        auto_approve=True,
+        images={"images_per_article": 2},
+    )
+    make(home, "blog", "topic=sourdough baking")
+    result = amgr(home, "exec-now", "publishing", "blog", "-p", "platform=blog")
+    assert result.exit_code == 0, result.output
+    assert len(wp.media) == 3  # featured + two inline
+    (post,) = wp.posts
+    content = post["content"]["raw"] if isinstance(post["content"], dict) else post["content"]
+    assert "inline-1.png" not in content.replace(f"{wp.url}/uploads/x", "")
+    assert content.count(f'src="{wp.url}/uploads/x"') == 2
+    (featured,) = [m for m in wp.media if "inline" not in m["disposition"]]
+    assert post["featured_media"] == featured["id"]
