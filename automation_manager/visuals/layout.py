@@ -106,8 +106,10 @@ def fit(
     while True:
         face = font(str(font_path), size)
         line_height = round(size * 1.18)
-        lines = wrap(draw, " ".join(text.split()), face, width)
-        fits = len(lines) * line_height <= height and len(lines) <= max_lines
+        words = text.split()
+        lines = wrap(draw, " ".join(words), face, width)
+        whole = all(_width(draw, w, face) <= width for w in words)  # no word broken
+        fits = whole and len(lines) * line_height <= height and len(lines) <= max_lines
         if fits or size <= min_size:
             break
         size = max(min_size, int(size * 0.9))

@@ -209,7 +209,10 @@ def social(studio: Studio, brief: Brief, rendered: Rendered) -> None:
     data = json.loads(_text(rendered, "json")) if "json" in rendered.files else {}
     first = (data.get("parts") or [rendered.title])[0]
     words = first.split()
-    text = " ".join(w for w in words if not w.startswith(("#", "http")))[:220] or rendered.title
+    from ..content.render import clip
+
+    text = clip(" ".join(w for w in words if not w.startswith(("#", "http"))), 140)
+    text = text or rendered.title
     png = studio.image(
         f"Social media image for a post about {brief.topic}: {text[:200]}",
         size,
