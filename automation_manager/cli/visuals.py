@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from ..visuals.regenerate import ONLY
+from ..visuals.roles import ONLY
 from .output import is_tty, manager, print_json
 
 

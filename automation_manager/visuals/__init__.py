@@ -15,16 +15,40 @@ pipeline's ``render_image``, the bench) can call them::
 
 from __future__ import annotations
 
-from .errors import VisualsError
-from .palette import Brand
-from .render import (
-    render_card,
-    render_cover,
-    render_featured,
-    render_inline,
-    render_thumbnail,
-)
-from .shapes import card_size
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import VisualsError
+    from .palette import Brand
+    from .render import (
+        render_card,
+        render_cover,
+        render_featured,
+        render_inline,
+        render_thumbnail,
+    )
+    from .shapes import card_size
+
+_HOMES = {
+    "VisualsError": "errors",
+    "Brand": "palette",
+    "card_size": "shapes",
+    "render_card": "render",
+    "render_cover": "render",
+    "render_featured": "render",
+    "render_inline": "render",
+    "render_thumbnail": "render",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, imported on first use (``amgr content ...`` stays fast)."""
+    if name not in _HOMES:
+        raise AttributeError(name)
+    from importlib import import_module
+
+    return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+
 
 __all__ = [
     "Brand",

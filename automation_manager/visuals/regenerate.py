@@ -20,19 +20,13 @@ from ..errors import ConfigError, Problem
 from ..fsutil import atomic_write_bytes
 from .errors import VisualsError
 from .palette import Brand
+from .roles import BY_KIND, ONLY
 
 if TYPE_CHECKING:
     from ..config import Workspace
     from ..content.render import Rendered
     from ..content.store import ContentItem
 
-ONLY = ("featured_image", "inline_image", "cover", "card", "thumbnail", "video")
-BY_KIND = {
-    "blog": ("featured_image", "inline_image"),
-    "ebook": ("cover",),
-    "social": ("card",),
-    "shorts": ("thumbnail", "video"),
-}
 TEXT_SUFFIXES = (".md", ".json", ".srt", ".txt")
 
 
