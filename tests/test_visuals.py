@@ -162,11 +162,19 @@ def _duration(info: str) -> float:
     return int(match.group(1)) * 3600 + int(match.group(2)) * 60 + float(match.group(3))
 
 
-def test_silent_short_is_a_vertical_h264_aac_video_of_the_target_length(
+def test_silent_short_is_a_vertical_h264_aac_video_of_the_target_length_and_goes_to_the_outbox(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AMGR_VISUALS", "all")
-    edit_config(home, tts={"provider": "none"})
+    edit_config(
+        home,
+        tts={"provider": "none"},
+        auto_approve=True,
+        platforms={
+            "youtube": {"kind": "outbox", "accepts": ["shorts"]},
+            "twitter": {"kind": "outbox", "accepts": ["social"]},
+        },
+    )
     record = exec_json(home, "content_creation", "shorts", "topic=focus", "length=20")
     found = assets(home, record)
     (video,) = found["video"]
@@ -185,6 +193,13 @@ def test_silent_short_is_a_vertical_h264_aac_video_of_the_target_length(
     folder = Path(video["path"]).parent
     assert "#" in (folder / "description.txt").read_text()
     assert abs(_srt_end((folder / "captions.srt").read_text()) - video["duration_s"]) < 0.05
+
+    published = run(home, "exec-now", "publishing", "shorts", "-p", "platform=youtube")
+    assert published.exit_code == 0, published.output
+    box = home / ".mp" / "outbox" / "youtube" / record["result"]["content_id"]
+    names = {p.name for p in box.iterdir()}
+    assert {"video.mp4", "thumbnail.png", "thumbnail-vertical.png", "description.txt"} <= names
+    assert (box / "post.txt").read_text() == (box / "description.txt").read_text()
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")

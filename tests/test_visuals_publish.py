@@ -84,27 +84,6 @@ def test_filesystem_copies_featured_and_inline_images_with_relative_links(tmp_pa
             assert img.width >= 1200
 
 
-def test_outbox_gets_the_video_thumbnail_and_a_ready_to_paste_description(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AMGR_VISUALS", "all")
-    home = write_home(
-        tmp_path,
-        {"youtube": {"kind": "outbox", "accepts": ["shorts"]}},
-        auto_approve=True,
-        tts={"provider": "none"},
-    )
-    record = make(home, "shorts", "topic=focus", "length=10")
-    result = amgr(home, "exec-now", "publishing", "shorts", "-p", "platform=youtube")
-    assert result.exit_code == 0, result.output
-    item_id = str(record["result"]["content_id"])  # type: ignore[index]
-    box = home / ".mp" / "outbox" / "youtube" / item_id
-    names = {p.name for p in box.iterdir()}
-    assert {"video.mp4", "thumbnail.png", "thumbnail-vertical.png", "description.txt"} <= names
-    assert (box / "post.txt").read_text() == (box / "description.txt").read_text()
-    assert "#" in (box / "post.txt").read_text()
-
-
 @pytest.mark.usefixtures("wp_password")
 def test_wordpress_uploads_featured_and_inline_images_and_links_them(
     tmp_path: Path, wp: FakeWordPress
