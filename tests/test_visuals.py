@@ -245,3 +245,13 @@ def test_regenerate_remakes_one_asset_and_updates_the_epub(visual_home: Path) ->
     wrong = run(visual_home, "content", "regenerate", book_doc["id"], "--only", "video")
     assert wrong.exit_code == 2
     assert "has no video" in wrong.output and "cover" in wrong.output
+
+
+def test_characters_the_font_lacks_mark_needs_visuals_instead_of_drawing_boxes(
+    visual_home: Path,
+) -> None:
+    record = exec_json(visual_home, "content_creation", "social", "topic=東京 ramen")
+    problem = record["result"]["needs_visuals"]
+    assert "brand.font" in problem and "東" in problem and "Noto Sans CJK" in problem
+    ok = exec_json(visual_home, "content_creation", "social", "topic=Ελληνικά καφές")
+    assert "needs_visuals" not in ok["result"]

@@ -30,6 +30,27 @@ def font(path: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size)
 
 
+@lru_cache(maxsize=8192)
+def _has_glyph(path: str, ch: str) -> bool:
+    """Whether the font draws ``ch`` (and not its missing-glyph box)."""
+    face = font(path, 24)
+    missing = bytes(face.getmask("\U0010ffff"))
+    return bytes(face.getmask(ch)) != missing
+
+
+def check_glyphs(text: str, font_path: Path) -> None:
+    """Refuse text the font cannot draw: a box instead of a letter is worse than no image."""
+    lacking = sorted({ch for ch in text if not ch.isspace() and not _has_glyph(str(font_path), ch)})
+    if lacking:
+        shown = "".join(lacking[:12])
+        raise VisualsError(
+            "config.json: brand.font",
+            f"{font_path.name} has no glyphs for {shown!r}",
+            "set brand.font to a font that covers them (e.g. Noto Sans CJK for Chinese, "
+            "Japanese or Korean)",
+        )
+
+
 def background(size: tuple[int, int], palette: Palette) -> Image.Image:
     """A vertical gradient from ``palette.top`` to ``palette.bottom``, with a soft accent band."""
     from PIL import Image, ImageDraw
@@ -102,6 +123,7 @@ def fit(
 ) -> Fitted:
     """The largest size at which ``text`` wraps into ``box`` (width, height) pixels."""
     width, height = box
+    check_glyphs(text, font_path)
     size = max_size
     while True:
         face = font(str(font_path), size)
