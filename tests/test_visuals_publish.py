@@ -3,6 +3,7 @@ filesystem platform copies images next to the Markdown, the outbox gets the vide
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
@@ -12,10 +13,12 @@ import pytest
 from fake_platforms import (
     MASTODON_TOKEN,
     FakeMastodon,
+    FakeWebhook,
     FakeWordPress,
     amgr,
     mastodon_config,
     running,
+    webhook_config,
     wordpress_config,
     write_home,
 )
@@ -104,3 +107,26 @@ def test_wordpress_uploads_featured_and_inline_images_and_links_them(
     assert content.count(f'src="{wp.url}/uploads/x"') == 2
     (featured,) = [m for m in wp.media if "inline" not in m["disposition"]]
     assert post["featured_media"] == featured["id"]
+
+
+@pytest.mark.usefixtures("hook_secret")
+@pytest.mark.parametrize("include", ["base64", "urls", "none"])
+def test_webhook_carries_images_as_configured(
+    tmp_path: Path, hook: FakeWebhook, include: str
+) -> None:
+    platform = webhook_config(hook.url, include_files=include)
+    home = write_home(tmp_path, {"hook": platform}, auto_approve=True)
+    make(home, "social", "topic=tea", "platform=hook")
+    result = amgr(home, "exec-now", "publishing", "social", "-p", "platform=hook")
+    assert result.exit_code == 0, result.output
+    (delivery,) = hook.deliveries.values()
+    card = delivery["files"]["card"]
+    assert card["name"] == "card.png" and card["size"] > 1000
+    if include == "base64":
+        assert base64.b64decode(card["base64"])[:8] == b"\x89PNG\r\n\x1a\n"
+    elif include == "urls":
+        assert card["url"].startswith("file://") and "base64" not in card
+        assert Path(card["url"].removeprefix("file://")).read_bytes()[:4] == b"\x89PNG"
+    else:
+        assert "base64" not in card and "url" not in card
+    assert delivery["files"]["markdown"]["text"]  # text files always travel
