@@ -127,3 +127,14 @@ def test_budget_estimate_counts_images_and_voice() -> None:
     )
     assert expected_cost(paid, "blog") == pytest.approx(0.15)
     assert expected_cost(paid, "shorts", {"length": 60}) == pytest.approx(0.1 + 0.018)
+
+
+def test_paid_images_count_in_the_daily_budget(model_home: Path, server: FakeOpenAI) -> None:
+    edit_config(model_home, llm={"provider": "offline", "daily_budget_usd": 0.04})
+    result = run(model_home, "exec-now", "content_creation", "blog", "-p", "topic=tea", "--json")
+    record = json.loads(result.stdout)
+    assert record["status"] == "skipped", record
+    assert "daily_budget_usd" in json.dumps(record)
+    assert not server.media_requests("images")
+    edit_config(model_home, llm={"provider": "offline", "daily_budget_usd": 1.0})
+    assert exec_json(model_home, "content_creation", "blog", "topic=tea")["result"]["images"] == 1
