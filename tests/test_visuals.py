@@ -255,3 +255,22 @@ def test_characters_the_font_lacks_mark_needs_visuals_instead_of_drawing_boxes(
     assert "brand.font" in problem and "東" in problem and "Noto Sans CJK" in problem
     ok = exec_json(visual_home, "content_creation", "social", "topic=Ελληνικά καφές")
     assert "needs_visuals" not in ok["result"]
+
+
+def test_images_per_article_task_field_overrides_the_config(visual_home: Path) -> None:
+    edit_config(visual_home, images={"images_per_article": 3})
+    record = exec_json(
+        visual_home, "content_creation", "blog", "topic=kombucha", "images_per_article=1"
+    )
+    assert len(assets(visual_home, record)["inline_image"]) == 1
+    bad = run(
+        visual_home,
+        "exec-now",
+        "content_creation",
+        "blog",
+        "-p",
+        "topic=x",
+        "-p",
+        "images_per_article=9",
+    )
+    assert bad.exit_code != 0 and "images_per_article" in bad.output

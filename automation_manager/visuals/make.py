@@ -136,6 +136,15 @@ def _text(rendered: Rendered, role: str) -> str:
     return data.decode("utf-8") if isinstance(data, bytes) else data
 
 
+def per_article(brief: Brief, config: Config) -> int:
+    """Inline images wanted: the task's ``images_per_article`` (0–6), else the config's."""
+    from ..content.brief import int_param
+
+    if "images_per_article" in brief.params:
+        return int_param(brief.params, "images_per_article", 0, 0, 6)
+    return config.images.images_per_article
+
+
 def blog(studio: Studio, brief: Brief, rendered: Rendered) -> None:
     """featured.png, and inline-N.png after the first N ``##`` headings of post.md."""
     title = rendered.title
@@ -143,7 +152,7 @@ def blog(studio: Studio, brief: Brief, rendered: Rendered) -> None:
     prompt = f"Editorial header illustration for an article titled '{title}' about {brief.topic}"
     if studio.wants("featured_image"):
         _featured(studio, brief, rendered, title, subtitle, prompt)
-    wanted = studio.config.images.images_per_article
+    wanted = per_article(brief, studio.config)
     if not wanted or "markdown" not in rendered.files or not studio.wants("inline_image"):
         return
     _inline(studio, brief, rendered, wanted)
