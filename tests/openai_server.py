@@ -1,7 +1,10 @@
 """A real OpenAI-compatible HTTP server on 127.0.0.1 for tests and benches.
 
 It speaks just enough of the API for the real ``openai`` client: ``POST
-/v1/chat/completions`` (plain and streaming SSE) and ``GET /v1/models``. Answers are
+/v1/chat/completions`` (plain and streaming SSE), ``GET /v1/models``, and ``POST
+/v1/images/generations`` (a small real PNG, base64) and ``/v1/audio/speech`` (a real WAV
+of about 2.5 words a second), scripted with :meth:`FakeOpenAI.push_media`
+(:func:`image_refused`, :func:`image_bad_size`, :func:`rate_limited`). Answers are
 scripted: queue replies with :meth:`FakeOpenAI.push` (429 with ``Retry-After``, 5xx, 401,
 404 ``model_not_found``, slow, malformed, a refused ``response_format``); anything not
 scripted gets a valid answer, built from the requested JSON schema when there is one.

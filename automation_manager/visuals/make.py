@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import VisualsError
 from .palette import Brand
-from .shapes import COVER, FEATURED, INLINE, THUMBNAIL, THUMBNAIL_VERTICAL, VIDEO, card_size
+from .shapes import COVER, FEATURED, INLINE, card_size
 
 if TYPE_CHECKING:
     from ..config.models import Config
@@ -116,7 +116,7 @@ def describe(
     return entry
 
 
-def _add(
+def add_asset(
     rendered: Rendered,
     key: str,
     role: str,
@@ -127,11 +127,13 @@ def _add(
     *,
     alt: str | None = None,
 ) -> None:
+    """Add one visual to the item's files and note its role, size and alt text."""
     rendered.files[key] = (name, data)
     rendered.meta.setdefault("visuals", {})[key] = describe(role, name, size, duration, alt)
 
 
-def _text(rendered: Rendered, role: str) -> str:
+def text_of(rendered: Rendered, role: str) -> str:
+    """A text file of the item being rendered."""
     data = rendered.files[role][1]
     return data.decode("utf-8") if isinstance(data, bytes) else data
 
@@ -171,14 +173,14 @@ def _featured(
         ),
     )
     alt = studio.alt(prompt, f"{title} — {subtitle}")
-    _add(rendered, "featured_image", "featured_image", "featured.png", png, FEATURED, alt=alt)
+    add_asset(rendered, "featured_image", "featured_image", "featured.png", png, FEATURED, alt=alt)
 
 
 def _inline(studio: Studio, brief: Brief, rendered: Rendered, wanted: int) -> None:
     from .render import render_inline
 
     name, _ = rendered.files["markdown"]
-    text = _text(rendered, "markdown")
+    text = text_of(rendered, "markdown")
     headings = [m for m in _HEADING.finditer(text)][:wanted]
     for n, match in reversed(list(enumerate(headings, 1))):
         heading = match.group(1).strip()
@@ -190,7 +192,7 @@ def _inline(studio: Studio, brief: Brief, rendered: Rendered, wanted: int) -> No
                 h, brief.topic, p, studio.brand, studio.offline, topic=brief.topic
             ),
         )
-        _add(rendered, f"inline_image_{n}", "inline_image", file, png, INLINE, alt=heading)
+        add_asset(rendered, f"inline_image_{n}", "inline_image", file, png, INLINE, alt=heading)
         alt = heading.replace("]", "").replace("[", "")
         text = text[: match.end()] + f"\n\n![{alt}]({file})" + text[match.end() :]
     rendered.files["markdown"] = (name, text)
@@ -215,7 +217,7 @@ def social(studio: Studio, brief: Brief, rendered: Rendered) -> None:
 
     platform = str(rendered.meta.get("platform") or brief.platform or "")
     size = card_size(platform)
-    data = json.loads(_text(rendered, "json")) if "json" in rendered.files else {}
+    data = json.loads(text_of(rendered, "json")) if "json" in rendered.files else {}
     first = (data.get("parts") or [rendered.title])[0]
     words = first.split()
     from ..content.render import clip
@@ -236,90 +238,7 @@ def social(studio: Studio, brief: Brief, rendered: Rendered) -> None:
         ),
     )
     prompt = f"Social media image for a post about {brief.topic}: {text[:200]}"
-    _add(rendered, "card", "card", "card.png", png, size, alt=studio.alt(prompt, text))
-
-
-class ProgressCtx:
-    """The two things :func:`shorts` uses of a run context, for renders outside a run."""
-
-    def __init__(self, progress: Any) -> None:
-        import threading
-
-        self.progress = progress
-        self.cancel = threading.Event()
-
-    def report(self, label: str, done: int, total: int) -> None:
-        self.progress(label, done, total)
-
-
-def shorts(
-    studio: Studio, ctx: RunContext | ProgressCtx | None, brief: Brief, rendered: Rendered
-) -> None:
-    """thumbnail.png (1280×720), thumbnail-vertical.png (1080×1920), video.mp4, SRT."""
-    from ..content.kinds import shorts as kind
-    from .render import render_thumbnail
-    from .video import Segment, render_short
-
-    script = kind.ShortsScript.model_validate(json.loads(_text(rendered, "json")))
-    title = rendered.title
-    rendered.meta["target_s"] = kind.seconds_of(brief)
-    for key, name, size in (
-        ("thumbnail", "thumbnail.png", THUMBNAIL),
-        ("thumbnail_vertical", "thumbnail-vertical.png", THUMBNAIL_VERTICAL),
-    ):
-        if not studio.wants("thumbnail"):
-            break
-        png = studio.image(
-            f"Eye-catching video thumbnail, no text, for a short video titled '{title}'",
-            size,
-            lambda p, s=size: render_thumbnail(
-                title, p, studio.brand, studio.offline, topic=brief.topic, size=s
-            ),
-        )
-        _add(rendered, key, "thumbnail", name, png, size, alt=title)
-    if mode() != "all" or not studio.wants("video"):
-        return
-    on_screen = [script.title] + [b.on_screen_text for b in script.beats] + [script.call_to_action]
-    segments = [
-        Segment(label, spoken, shown, end - start)
-        for (start, end, label, spoken, _), shown in zip(
-            kind.timeline(script), on_screen, strict=True
-        )
-    ]
-
-    def progress(share: float) -> None:
-        if ctx is not None:
-            ctx.report("rendering video", round(share * 100), 100)
-
-    from .video import fitted, paced
-    from .voice import cached_speech
-
-    target = kind.seconds_of(brief)
-    segments = fitted(segments, target)
-    speech = paced(cached_speech(studio, segments, brief.language), segments, target)
-    video = render_short(
-        segments,
-        config=studio.config,
-        brand=studio.brand,
-        topic=brief.topic,
-        offline=studio.offline,
-        language=brief.language,
-        progress=progress,
-        cancel=ctx.cancel if ctx is not None else None,
-        speech=speech,
-    )
-    studio.voice = video.speech.provider
-    studio.cost_usd = round(studio.cost_usd + video.speech.cost_usd, 6)
-    studio.calls += video.speech.calls
-    if video.speech.note:
-        studio.notes.append(video.speech.note)
-    alt = f"{title}: {script.description}"
-    _add(rendered, "video", "video", "video.mp4", video.mp4, VIDEO, video.duration_s, alt=alt)
-    rendered.files["srt"] = (rendered.files.get("srt", ("captions.srt", ""))[0], video.srt)
-    rendered.meta["duration_s"] = video.duration_s
-    rendered.meta["voice"] = video.speech.provider
-    description = f"{script.description}\n\n{' '.join(rendered.meta.get('hashtags', []))}\n"
-    rendered.files["description"] = ("description.txt", description)
+    add_asset(rendered, "card", "card", "card.png", png, size, alt=studio.alt(prompt, text))
 
 
 def ebook_cover(
@@ -389,6 +308,8 @@ def make(
         elif kind == "social":
             social(studio, brief, rendered)
         elif kind == "shorts":
+            from .shorts import shorts
+
             shorts(studio, ctx, brief, rendered)
     except VisualsError as exc:
         rendered.meta["needs_visuals"] = str(exc)

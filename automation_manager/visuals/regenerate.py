@@ -70,7 +70,7 @@ def regenerate(
     from ..content.brief import Brief
     from ..content.render import Rendered
     from ..content.store import ContentStore
-    from .make import Studio, blog, cover_png, describe, shorts, social
+    from .make import Studio, blog, cover_png, describe, social
     from .shapes import COVER
 
     store = ContentStore(workspace.home)
@@ -119,7 +119,7 @@ def regenerate(
     elif item.kind == "social":
         social(studio, brief, rendered)
     elif item.kind == "shorts":
-        from .make import ProgressCtx
+        from .shorts import ProgressCtx, shorts
 
         shorts(studio, ProgressCtx(progress) if progress else None, brief, rendered)
     else:
