@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "content": ("content:content_group", "The content queue: list, show, approve, reject, retry."),
     "check": ("content:check_cmd", "Test platform credentials and the LLM provider."),
     "runs": ("runs:runs_group", "Multi-stage runs: list, show, pause, resume, cancel."),
+    "worker": ("worker:worker_cmd", "Run a Celery worker for this home (executor celery)."),
     "completion": (
         "completion:completion_cmd",
         "Print a shell completion script (bash, zsh, fish).",

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import limits as L
+from .executor import ExecutorConfig
 from .limits import Description, Name, Url, line
 from .platforms import (
     CONTENT_KINDS,
@@ -152,6 +153,7 @@ class Config(Strict):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     smtp: SmtpConfig | None = None
     notification_webhook: NotifyWebhook | None = None
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
 
     @field_validator("log_level", mode="before")
     @classmethod
