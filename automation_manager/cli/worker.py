@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..distributed.overview import ExecutorStatus
 
 POOLS = ("prefork", "threads", "solo")
 
@@ -83,3 +89,32 @@ def worker_cmd(
     start_worker(
         ws, queues=chosen, concurrency=concurrency, pool=pool, name=name, loglevel=loglevel
     )
+
+
+def render_executor(status: ExecutorStatus) -> None:
+    """``amgr status``'s executor lines: broker, live workers, queue depth."""
+    state = "reachable" if status.reachable else f"UNREACHABLE: {status.error}"
+    click.echo(f"executor: {status.kind} on {status.broker or '-'} ({state})")
+    if not status.reachable:
+        return
+    if not status.workers:
+        click.echo("  workers: none alive — start one with `amgr worker`")
+    for w in status.workers:
+        click.echo(
+            f"  worker {w.name} ({w.host}): queues {', '.join(w.queues)}; "
+            f"{w.active}/{w.concurrency} running; last beat {w.beat_age_s:g}s ago"
+        )
+    depth = ", ".join(f"{q} {n}" for q, n in status.queues.items())
+    click.echo(f"  queued: {depth}")
+
+
+def check_broker(config: Config, *, as_json: bool) -> dict[str, object]:
+    """``amgr check``'s broker test: one line (or the JSON entry)."""
+    from ..distributed.overview import broker_check
+    from ..secrets import mask
+
+    ok, detail, workers = broker_check(config)
+    detail = mask(detail)
+    if not as_json:
+        click.echo(f"{'ok' if ok else 'FAIL':<5} broker: {detail}")
+    return {"ok": ok, "detail": detail, "workers": workers}

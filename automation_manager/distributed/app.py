@@ -10,7 +10,8 @@ Settings that keep amgr's promises on Celery:
   Redis' one hour): how soon an unacknowledged message of a dead worker comes back.
 - ``worker_prefetch_multiplier = 1``: a worker holds no more messages than it has slots,
   so a killed worker strands nothing that could run elsewhere.
-- results over the Redis result backend, JSON only.
+- results over the Redis result backend (:mod:`.backend`: polled, never subscribed),
+  JSON only.
 """
 
 from __future__ import annotations
@@ -34,7 +35,13 @@ def build_app(url: str, ex: ExecutorConfig, *, home: str | None = None) -> Celer
     from kombu import Queue
 
     keys = Keys(ex.namespace)
-    app = Celery(f"amgr-{ex.namespace}", broker=url, backend=url, set_as_current=False)
+    app = Celery(
+        f"amgr-{ex.namespace}",
+        broker=url,
+        backend="automation_manager.distributed.backend:PolledRedisBackend",
+        set_as_current=False,
+    )
+    app.conf.amgr_result_url = url
     app.conf.update(
         task_serializer="json",
         result_serializer="json",
@@ -54,6 +61,7 @@ def build_app(url: str, ex: ExecutorConfig, *, home: str | None = None) -> Celer
         },
         result_backend_transport_options={"socket_timeout": 5},
         broker_connection_retry_on_startup=True,
+        broker_connection_timeout=1.0,
         broker_connection_max_retries=None,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,

@@ -18,7 +18,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -43,8 +42,14 @@ RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2])
 end
+if redis.call('exists', KEYS[1]) == 0 and redis.call('get', KEYS[2]) == ARGV[3] then
+  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
 return 0
 """
+"""KEYS: leader, fence; ARGV: our value, lease ms, our token. Extends our lease; retakes
+it if it ran out while Redis was away and no one took a newer token meanwhile."""
 FENCED = """
 local newest = tonumber(redis.call('get', KEYS[2]) or '0')
 if newest ~= tonumber(ARGV[2]) then return 0 end
@@ -83,6 +88,8 @@ class Lease:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lost = False
+        self.unconfirmed = False
+        """The last renewal did not reach Redis."""
 
     def try_take(self) -> bool:
         token = int(
@@ -126,21 +133,30 @@ class Lease:
 
     def _renew_loop(self) -> None:
         every = self._lease_ms / 3000
-        last_ok = time.monotonic()
         while not self._stop.wait(every):
             try:
                 kept = int(
                     self._client.eval(
-                        RENEW, 1, self._keys.leader(), self._value, self._lease_ms
+                        RENEW,
+                        2,
+                        self._keys.leader(),
+                        self._keys.fence(),
+                        self._value,
+                        self._lease_ms,
+                        self.token,
                     )
                 )
             except Exception as exc:
-                log.warning("lease: cannot renew (%s)", exc)
-                if time.monotonic() - last_ok < self._lease_ms / 1000:
-                    continue
-                kept = 0
+                # Redis is away: no one can take the lease from it either. Keep leading
+                # (scheduling goes on); the next renewal that reaches it decides.
+                if not self.unconfirmed:
+                    log.warning("lease: cannot renew (%s); leading on until Redis answers", exc)
+                self.unconfirmed = True
+                continue
             if kept:
-                last_ok = time.monotonic()
+                if self.unconfirmed:
+                    log.warning("lease: renewed again (token %d)", self.token)
+                self.unconfirmed = False
                 continue
             self.lost = True
             log.error("scheduler lease lost (token %d): this scheduler stops", self.token)
@@ -157,8 +173,11 @@ class Lease:
                     FENCED, 2, self._keys.leader(), self._keys.fence(), self._value, self.token
                 )
             )
-        except Exception as exc:  # cannot prove we lead: refuse
-            raise LeaseLostError(f"cannot check the scheduler lease: {exc}") from None
+        except Exception as exc:
+            # Redis is away: nobody can have taken a newer token from it; the record is
+            # written (the broker-down promise: scheduling and recording go on).
+            log.debug("lease: cannot check the fencing token now (%s)", exc)
+            return
         if not ok:
             self.lost = True
             raise LeaseLostError(
@@ -202,6 +221,9 @@ def standby(home: object, stopping: threading.Event, on_lost: Callable[[], objec
     lease = lease_for(config, on_lost)
     if lease is None:
         return None
+    from ..engine.console import configure_logging
+
+    configure_logging(config.log_level)  # the standby's lines look like the daemon's
     if not lease.wait(stopping):
         return None
     return lease

@@ -52,6 +52,7 @@ LOST_AFTER_BEATS = 5
 ANSWER_GRACE_MS = 60_000
 """After its answer, the claim stays this long: the result is stored after the task
 returns, and the scheduler must never see neither."""
+ANSWERED = "answered"
 
 
 class _Admitted(Admission):
@@ -91,7 +92,8 @@ class Heartbeat:
         self._stop.set()
         self._thread.join(5)
         try:
-            self._client.pexpire(self._claim, ANSWER_GRACE_MS)
+            # still "running" for the scheduler until the result is stored; not active
+            self._client.set(self._claim, ANSWERED, px=ANSWER_GRACE_MS, xx=True)
         except Exception as exc:
             log.warning("heartbeat: could not keep the claim of the answer: %s", exc)
 
