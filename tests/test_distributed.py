@@ -9,6 +9,7 @@ leader's writes refused, quotas held under concurrent sends, a broker restart su
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -60,8 +61,11 @@ class RedisServer:
         assert REDIS is not None
         self.folder.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder)]
-            + ["--save", "", "--appendonly", "yes", "--appendfsync", "always"],
+            [
+                *(REDIS, "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--dir", str(self.folder), "--save", "", "--appendonly", "yes"),
+                *("--appendfsync", "always"),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -184,10 +188,8 @@ def procs() -> Iterator[Callable[..., Proc]]:
 
     yield start
     for proc in started:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             proc.stop(signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def start_worker(
@@ -217,7 +219,7 @@ def test_runs_go_to_workers_and_are_recorded_once(
     home = make_home(
         tmp_path,
         redis_server.url,
-        [{"id": "blog-fast", "type": "blog", "topic": "remote work", "schedule": {"interval": "1s"}}],
+        [{"id": "blog-fast", "type": "blog", "topic": "work", "schedule": {"interval": "1s"}}],
         queues={"content": ["blog"]},
     )
     start_worker(procs, home, redis_server, "w1", "--queues", "content")
@@ -270,9 +272,7 @@ def test_worker_killed_mid_run_is_recorded_interrupted_and_nothing_doubles(
         )
         assert time.time() - killed_at < 60
         assert "stopped heartbeating" in lost[0]["error"]
-        wait_for(
-            lambda: any(r["status"] == "success" for r in records(home)), 30, "a run on w2"
-        )
+        wait_for(lambda: any(r["status"] == "success" for r in records(home)), 30, "a run on w2")
         daemon.stop(signal.SIGTERM)
     recs = records(home)
     assert max(firings(recs).values()) == 1, firings(recs)

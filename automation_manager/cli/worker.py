@@ -72,7 +72,7 @@ def worker_cmd(
     ex = ws.config.executor
     if not ex.distributed:
         raise ConfigError(
-            f"{ws.home.config_path}: executor.kind: is \"{ex.kind}\", so runs never leave the "
+            f'{ws.home.config_path}: executor.kind: is "{ex.kind}", so runs never leave the '
             'daemon — set "executor": {"kind": "celery", "broker_url": '
             '"redis://127.0.0.1:6379/0"} to run them on workers'
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .settings import RUN_TASK, Keys, queue_names
+from .settings import RUN_TASK, Keys
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -32,7 +32,6 @@ def build_app(url: str, ex: ExecutorConfig, *, home: str | None = None) -> Celer
     :param home: the home a worker runs tasks of (unset on the scheduler).
     """
     from celery import Celery
-    from kombu import Queue
 
     keys = Keys(ex.namespace)
     app = Celery(
@@ -53,7 +52,7 @@ def build_app(url: str, ex: ExecutorConfig, *, home: str | None = None) -> Celer
         task_track_started=False,
         result_expires=86_400,
         task_default_queue=keys.queue("default"),
-        task_queues=[Queue(keys.queue(q), routing_key=keys.queue(q)) for q in queue_names(ex)],
+        task_create_missing_queues=True,  # amgr worker --queues names them
         broker_transport_options={
             "visibility_timeout": ex.visibility_timeout_s,
             "socket_timeout": 5,
@@ -72,7 +71,7 @@ def build_app(url: str, ex: ExecutorConfig, *, home: str | None = None) -> Celer
     app.conf.amgr_home = home
     app.conf.amgr_executor = ex.model_dump()
 
-    @app.task(name=RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)  # type: ignore[misc]
+    @app.task(name=RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
     def run(self: Any, payload: dict[str, Any]) -> dict[str, Any]:
         from .worker import run_payload
 

@@ -56,9 +56,7 @@ def executor_status(config: Config) -> ExecutorStatus:
         workers = live_workers(client, Keys(ex.namespace))
         depth = queue_depths(client, Keys(ex.namespace), queue_names(ex))
     except Exception as exc:
-        return ExecutorStatus(
-            kind=ex.kind, broker=shown_url(url), reachable=False, error=_why(exc)
-        )
+        return ExecutorStatus(kind=ex.kind, broker=shown_url(url), reachable=False, error=_why(exc))
     finally:
         client.close()
     return ExecutorStatus(

@@ -312,7 +312,8 @@ class WorkerBeat:
         while True:
             try:
                 pipe = self._client.pipeline()
-                pipe.hset(self._key, mapping={**self._fields, "beat": str(time.time())})
+                beat: dict[Any, Any] = {**self._fields, "beat": str(time.time())}
+                pipe.hset(self._key, mapping=beat)
                 pipe.expire(self._key, self.TTL_S)
                 pipe.execute()
             except Exception as exc:

@@ -429,7 +429,6 @@ def _write_daemon_info(state: StateStore, info: DaemonInfo) -> None:
         )
 
 
-
 def _lease(home: Home, stopping: threading.Event, on_lost: Callable[[], object]) -> Lease | None:
     """The distributed scheduler lease (None with the local executor); waits as a standby."""
     from ..distributed.lease import standby  # imports no celery, no redis for "local"
