@@ -23,6 +23,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -138,6 +139,8 @@ class RemoteRuns:
         self.broker = BrokerIncident(workspace, clock)
         self.grace_s = 2.0
         self.sent = 0
+        self.dispatch_s: deque[float] = deque(maxlen=10_000)
+        """Send → start on a worker, in seconds, of the latest answered runs."""
 
     # -- the pool's perform ---------------------------------------------------------------
 
@@ -225,6 +228,8 @@ class RemoteRuns:
                     result.forget()
                     self.broker.ok()
                     record = RunRecord.model_validate(data["record"])
+                    if data.get("sent_at") and data.get("picked_at"):
+                        self.dispatch_s.append(float(data["picked_at"]) - float(data["sent_at"]))
                     return Attempt(
                         record,
                         retryable=bool(data.get("retryable")),
