@@ -429,3 +429,41 @@ def test_check_tests_the_broker_and_worker_refuses_local(
     (home / "config.json").write_text(json.dumps(config))
     result = CliRunner().invoke(cli, ["--home", str(home), "worker"])
     assert result.exit_code == 2 and 'executor.kind: is "local"' in result.output
+
+
+def test_two_workers_publishing_the_same_pending_queue_post_each_item_once(
+    tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
+) -> None:
+    home = make_home(tmp_path, redis_server.url, [])
+    for i in range(4):  # four pending blog posts, made here (exec-now runs in-process)
+        result = CliRunner().invoke(
+            cli, ["--home", str(home), "exec-now", "content_creation", "blog", "-p", f"topic=t{i}"]
+        )
+        assert result.exit_code == 0, result.output
+    every = {"interval": "2s"}
+    tasks = {
+        "publishing": [
+            {"id": "publish-a", "type": "pending", "schedule": every},
+            {"id": "publish-b", "type": "pending", "schedule": every},
+        ]
+    }
+    (home / "tasks.json").write_text(json.dumps(tasks))
+    start_worker(procs, home, redis_server, "w1", "--concurrency", "1")
+    start_worker(procs, home, redis_server, "w2", "--concurrency", "1")
+    daemon = procs(home, "run", name="daemon")
+    wait_for(
+        lambda: len([r for r in records(home) if r["task_id"].startswith("publish")]) >= 4,
+        30,
+        "two rounds of both publishing tasks",
+    )
+    daemon.stop(signal.SIGTERM)
+    posted = sorted((home / "site" / "content").rglob("*.md"))
+    assert len(posted) == 4, posted  # one post per item, whichever worker ran it
+    ledger = [
+        json.loads(line)
+        for line in (home / ".mp" / "publish" / "ledger.jsonl").read_text().splitlines()
+    ]
+    done = Counter((e["item"], e["platform"]) for e in ledger if e["event"] == "done")
+    assert len(done) == 4 and set(done.values()) == {1}, done
+    w1, w2 = (tmp_path / "w1.log").read_text(), (tmp_path / "w2.log").read_text()
+    assert "succeeded" in w1 and "succeeded" in w2  # both workers published
