@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +244,10 @@ def test_runs_go_to_workers_and_are_recorded_once(
     assert executor["queues"]["content"] == 0
     text = CliRunner().invoke(cli, ["--home", str(home), "status"]).output
     assert "executor: celery on redis://127.0.0.1" in text and "w1" in text
+    # check tests the broker and lists the live workers
+    result = CliRunner().invoke(cli, ["--home", str(home), "check", "--json"])
+    broker = json.loads(result.output)["broker"]
+    assert broker["ok"] is True and broker["workers"] == ["w1"], result.output
 
 
 def test_worker_killed_mid_run_is_recorded_interrupted_and_nothing_doubles(
@@ -393,6 +397,12 @@ def test_broker_restart_skips_then_resumes_and_says_so_once(
     daemon = procs(home, "run", name="daemon")
     wait_for(lambda: records(home), 30, "a first record")
     redis_server.stop()
+    result = CliRunner().invoke(cli, ["--home", str(home), "check", "--json"])
+    assert result.exit_code == 1
+    broker = json.loads(result.output)["broker"]
+    assert broker["ok"] is False and "cannot reach" in broker["detail"]
+    status = CliRunner().invoke(cli, ["--home", str(home), "status"]).output
+    assert "UNREACHABLE: cannot reach the broker" in status
     wait_for(
         lambda: [r for r in records(home) if "broker unreachable" in (r["error"] or "")],
         30,
@@ -410,25 +420,6 @@ def test_broker_restart_skips_then_resumes_and_says_so_once(
     assert text.count("broker unreachable (") == 1, text
     assert text.count("broker reachable again") == 1, text
     assert max(firings(records(home)).values()) == 1
-
-
-def test_check_tests_the_broker_and_worker_refuses_local(
-    tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
-) -> None:
-    home = make_home(tmp_path, redis_server.url, [])
-    start_worker(procs, home, redis_server, "w1")
-    result = CliRunner().invoke(cli, ["--home", str(home), "check", "--json"])
-    broker = json.loads(result.output)["broker"]
-    assert broker["ok"] is True and broker["workers"] == ["w1"], result.output
-    redis_server.stop()
-    result = CliRunner().invoke(cli, ["--home", str(home), "check", "--json"])
-    broker = json.loads(result.output)["broker"]
-    assert broker["ok"] is False and "cannot reach" in broker["detail"]
-    config = json.loads((home / "config.json").read_text())
-    config["executor"] = {"kind": "local"}
-    (home / "config.json").write_text(json.dumps(config))
-    result = CliRunner().invoke(cli, ["--home", str(home), "worker"])
-    assert result.exit_code == 2 and 'executor.kind: is "local"' in result.output
 
 
 def test_two_workers_publishing_the_same_pending_queue_post_each_item_once(
@@ -467,3 +458,29 @@ def test_two_workers_publishing_the_same_pending_queue_post_each_item_once(
     assert len(done) == 4 and set(done.values()) == {1}, done
     w1, w2 = (tmp_path / "w1.log").read_text(), (tmp_path / "w2.log").read_text()
     assert "succeeded" in w1 and "succeeded" in w2  # both workers published
+
+
+def test_timeout_is_recorded_once_and_stops_the_run_on_the_worker(
+    tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
+) -> None:
+    with FakeOpenAI(delay=8.0) as server:
+        task = {"id": "slow", "type": "blog", "topic": "x", "timeout_s": 1, "max_retries": 0}
+        home = make_home(
+            tmp_path,
+            redis_server.url,
+            [{**task, "schedule": {"interval": "1h", "misfire": "once"}}],
+            llm={"provider": "openai", "base_url": server.url, "max_retries": 0},
+        )
+        state = home / ".mp" / "state"  # its last due time an hour ago: one catch-up run
+        state.mkdir(parents=True)
+        ago = (datetime.now().astimezone() - timedelta(minutes=61)).isoformat()
+        (state / "schedule.json").write_text(
+            json.dumps({"version": 1, "tasks": {"slow": {"last_due": ago}}})
+        )
+        worker = start_worker(procs, home, redis_server, "w1")
+        daemon = procs(home, "run", name="daemon")
+        [rec] = wait_for(lambda: records(home), 30, "the timeout's record")
+        wait_for(lambda: "SoftTimeLimitExceeded" in worker.text(), 15, "the worker to stop it")
+        daemon.stop(signal.SIGTERM)
+    assert rec["status"] == "failed" and "timeout_s (1 s)" in rec["error"]
+    assert len(records(home)) == 1  # the worker's late answer is discarded

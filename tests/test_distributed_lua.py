@@ -104,6 +104,8 @@ def test_executor_settings_are_validated(tmp_path: Path) -> None:
     (home / "config.json").write_text(before)
     result = CliRunner().invoke(cli, ["--home", str(home), "status", "--json"])
     assert "executor" not in json.loads(result.output)  # local: status unchanged
+    result = CliRunner().invoke(cli, ["--home", str(home), "worker"])
+    assert result.exit_code == 2 and 'executor.kind: is "local"' in result.output
 
 
 def test_broker_url_from_env_is_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
