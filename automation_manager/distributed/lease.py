@@ -21,13 +21,14 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..errors import LeaseLostError
+from ..errors import AmgrError, LeaseLostError
 from .settings import Keys, broker_url, redis_client, shown_url
 
 if TYPE_CHECKING:
     import redis
 
     from ..config import Config
+    from ..home import Home
 
 log = logging.getLogger("amgr.daemon")
 
@@ -205,15 +206,15 @@ def lease_for(config: Config, on_lost: Callable[[], object]) -> Lease | None:
     return Lease(redis_client(url), Keys(ex.namespace), ex.lease_s, on_lost=on_lost)
 
 
-def standby(home: object, stopping: threading.Event, on_lost: Callable[[], object]) -> Lease | None:
+def standby(home: Home, stopping: threading.Event, on_lost: Callable[[], object]) -> Lease | None:
     """For ``amgr run`` with executor celery: wait as a hot standby until this process
     holds the home's lease (None: the executor is local, or the files do not load — the
     daemon's own load reports that)."""
     from ..config import load_workspace
     from ..errors import ConfigError
-    from ..home import Home
 
-    assert isinstance(home, Home)
+    if not _wants_celery(home):
+        return None  # the local executor: the file lock alone (no second load of the home)
     try:
         config = load_workspace(home).config
     except ConfigError:
@@ -227,3 +228,16 @@ def standby(home: object, stopping: threading.Event, on_lost: Callable[[], objec
     if not lease.wait(stopping):
         return None
     return lease
+
+
+def _wants_celery(home: Home) -> bool:
+    """Whether config.json asks for the celery executor (parsed within the usual bounds;
+    any problem is the daemon's own load to report)."""
+    from ..config.jsonsafe import parse_json
+
+    try:
+        data = parse_json(home.config_path.read_text(encoding="utf-8"), "config.json")
+    except (OSError, ValueError, AmgrError):
+        return False
+    executor = data.get("executor") if isinstance(data, dict) else None
+    return isinstance(executor, dict) and executor.get("kind") == "celery"
