@@ -11,8 +11,13 @@ of the home's three files.
 - :mod:`.worker`: the task body on a worker: claim, heartbeat, perform, answer.
 - :mod:`.remote`: the scheduler side: send, wait, detect a lost worker, broker incidents.
 - :mod:`.lease`: the fenced scheduler lease (``SET NX PX``, renewal, fencing token).
-- :mod:`.reserve`: atomic Redis reservations (Lua) for quota slots and publish intents.
+- :mod:`.backend`: Celery's Redis result backend, polled and never subscribed.
 - :mod:`.overview`: workers and queue depth for ``amgr status`` and ``amgr check``.
+
+Quota, budget and overlap stay reserved in the scheduler's state database (one
+transaction per admission, as on one machine): the lease makes it the one admitting
+process of the home. The publish ledger stays in the home (file locks), which workers
+share through the same folder.
 
 Nothing here is imported unless the executor is ``celery``.
 """

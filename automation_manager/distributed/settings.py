@@ -109,9 +109,6 @@ class Keys:
     def fence(self) -> str:
         return f"{self.ns}:fence"
 
-    def reservation(self, what: str) -> str:
-        return f"{self.ns}:reserve:{what}"
-
 
 def queue_names(ex: ExecutorConfig) -> list[str]:
     """Every queue name this configuration routes to (the defaults and its own)."""
