@@ -188,7 +188,7 @@ def check_cmd(ctx: click.Context, as_json: bool) -> None:
     if mgr.workspace.config.executor.distributed:  # executor celery: the broker too
         from .worker import check_broker
 
-        broker = check_broker(mgr.workspace.config, as_json=as_json)
+        broker = check_broker(mgr.workspace.config)
     ok = all(r.ok for r in results) and (broker is None or bool(broker["ok"]))
     if as_json:
         print_json(
@@ -201,5 +201,7 @@ def check_cmd(ctx: click.Context, as_json: bool) -> None:
     else:
         for result in results:
             click.echo(mask(result.line(), secrets))
+        if broker is not None:
+            click.echo(f"{'ok' if broker['ok'] else 'FAIL':<5} broker: {broker['detail']}")
     if not ok:
         ctx.exit(1)

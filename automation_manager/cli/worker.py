@@ -108,13 +108,10 @@ def render_executor(status: ExecutorStatus) -> None:
     click.echo(f"  queued: {depth}")
 
 
-def check_broker(config: Config, *, as_json: bool) -> dict[str, object]:
-    """``amgr check``'s broker test: one line (or the JSON entry)."""
+def check_broker(config: Config) -> dict[str, object]:
+    """``amgr check``'s broker test: its JSON entry (``ok``, ``detail``, ``workers``)."""
     from ..distributed.overview import broker_check
     from ..secrets import mask
 
     ok, detail, workers = broker_check(config)
-    detail = mask(detail)
-    if not as_json:
-        click.echo(f"{'ok' if ok else 'FAIL':<5} broker: {detail}")
-    return {"ok": ok, "detail": detail, "workers": workers}
+    return {"ok": ok, "detail": mask(detail), "workers": workers}
