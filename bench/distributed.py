@@ -220,12 +220,14 @@ def main() -> int:
                 names = [f"w{i}" for i in range(size)]
                 for name in names:
                     workers.start(name)
-                workers.wait_ready(client, names)
-                # warm: one run per slot first (each pool process pays its first model
-                # call's imports once), as a worker that has been up for a while
-                run_batch(home, slots, in_flight=slots, first=args.runs)
-                wall, recs, overhead = run_batch(home, args.runs, in_flight=slots)
-                workers.stop_all()
+                try:
+                    workers.wait_ready(client, names)
+                    # warm: one run per slot first (each pool process pays its first model
+                    # call's imports once), as a worker that has been up for a while
+                    run_batch(home, slots, in_flight=slots, first=args.runs)
+                    wall, recs, overhead = run_batch(home, args.runs, in_flight=slots)
+                finally:
+                    workers.stop_all()
                 ideal = args.runs * args.delay / slots
                 row = {
                     "workers": size,
@@ -276,8 +278,6 @@ def kill_run(
     workers = Workers(home, sub, args.concurrency, args.pool)
     for name in ("k0", "k1"):
         workers.start(name)
-    workers.wait_ready(client, ["k0", "k1"])
-    seen = len(llm.chat_requests())
     stop = threading.Event()
     kills = 0
 
@@ -292,11 +292,16 @@ def kill_run(
             workers.start(f"k{generation + 1}")
 
     thread = threading.Thread(target=killer, daemon=True)
-    thread.start()
-    wall, recs, _ = run_batch(home, args.runs, in_flight=16)
-    stop.set()
-    thread.join()
-    workers.stop_all()
+    try:
+        workers.wait_ready(client, ["k0", "k1"])
+        seen = len(llm.chat_requests())
+        thread.start()
+        wall, recs, _ = run_batch(home, args.runs, in_flight=16)
+    finally:
+        stop.set()
+        if thread.is_alive():
+            thread.join()
+        workers.stop_all()
     logged: list[dict[str, Any]] = []
     for day in (home / ".mp" / "automation" / "logs").glob("*.jsonl"):
         logged += [json.loads(line) for line in day.read_text().splitlines() if line]
