@@ -164,3 +164,14 @@ class RunCancelled(SkipRun):
     Recorded as ``skipped``, not ``failed``: the user asked for it, so it is not a failure
     to retry or to be alerted about.
     """
+
+
+class BrokerError(AmgrError):
+    """The Celery broker (Redis) cannot be reached or refused a command."""
+
+
+class LeaseLostError(AmgrError):
+    """This scheduler no longer holds the home's Redis lease (a newer leader has it):
+    its writes are refused (fencing)."""
+
+    exit_code = 3

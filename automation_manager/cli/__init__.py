@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dashboard": ("dashboard:dashboard_cmd", "Serve the web dashboard; prints its login URL."),
     "keywords": ("keywords:keywords_group", "A pipeline's keywords: import, add, list, disable."),
     "pipeline": ("pipeline:pipeline_group", "Content pipelines: pending per stage, items."),
+    "worker": ("worker:worker_cmd", "Run a Celery worker for this home (executor celery)."),
     "completion": (
         "completion:completion_cmd",
         "Print a shell completion script (bash, zsh, fish).",

@@ -194,17 +194,26 @@ def check_cmd(ctx: click.Context, as_json: bool) -> None:
     mgr = manager(ctx)
     results = run_checks(mgr.workspace, now=mgr.now)
     secrets = secret_values(mgr.workspace.config)
+    broker = None
+    if mgr.workspace.config.executor.distributed:  # executor celery: the broker too
+        from .worker import check_broker
+
+        broker = check_broker(mgr.workspace.config)
+    ok = all(r.ok for r in results) and (broker is None or bool(broker["ok"]))
     if as_json:
         print_json(
             {
-                "ok": all(r.ok for r in results),
+                "ok": ok,
                 "checks": [{**r.to_json(), "message": mask(r.message, secrets)} for r in results],
+                **({"broker": broker} if broker is not None else {}),
             }
         )
     else:
         for result in results:
             click.echo(mask(result.line(), secrets))
-    if not all(r.ok for r in results):
+        if broker is not None:
+            click.echo(f"{'ok' if broker['ok'] else 'FAIL':<5} broker: {broker['detail']}")
+    if not ok:
         ctx.exit(1)
 
 

@@ -167,6 +167,10 @@ def _render_status(report: StatusReport) -> None:
     else:
         stale = f" (pid {d.stale_pid} left state behind)" if d.stale_pid else ""
         click.echo(f"daemon: not running{stale} — start it with `amgr run`")
+    if report.executor is not None:
+        from .worker import render_executor
+
+        render_executor(report.executor)
     if not report.automation_enabled:
         click.echo(
             "automation is disabled (config.json enabled: false): scheduled runs are skipped"

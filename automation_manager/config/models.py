@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import limits as L
+from .executor import ExecutorConfig
 from .limits import Description, Name, Url, line
 from .operations import MetricsConfig
 from .platforms import (
@@ -174,6 +175,7 @@ class Config(Strict):
     brand: BrandConfig = Field(default_factory=BrandConfig)
     images: ImagesConfig = Field(default_factory=ImagesConfig)
     tts: TtsConfig = Field(default_factory=TtsConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .. import __version__
@@ -49,6 +50,9 @@ from .recovery import recent_due_times
 from .signals import StopSignals
 from .state import DaemonInfo, StateStore
 from .watch import POLL_S, FileWatcher, Waker, signature
+
+if TYPE_CHECKING:
+    from ..distributed.lease import Lease
 
 log = logging.getLogger("amgr.daemon")
 
@@ -139,6 +143,7 @@ class Daemon:
     # -- serving ----------------------------------------------------------------------------
 
     def _serve(self, *, once: bool) -> int:
+        lease = _lease(self.home, self._stop, self.stop)  # executor celery: fenced lease
         lock = DaemonLock(self.home)
         lock.acquire()
         pid = os.getpid()
@@ -175,6 +180,7 @@ class Daemon:
                 wake=self.waker.wake,
                 stopping=self._stop,
             )
+            dispatch.recorder.guard = lease.check if lease is not None else None
             dispatch.recorder.recover(self.now())
             for task_id, due in recent_due_times(self.home).items():
                 self.state.advance(task_id, due)
@@ -212,6 +218,8 @@ class Daemon:
             self.watcher.close()
             self.waker.close()
             lock.release()
+            if lease is not None:
+                lease.release()
 
     def _use(self, ws: Workspace) -> None:
         from ..config.lastgood import remember
@@ -378,7 +386,7 @@ class Daemon:
             self.state.advance(task_id, now)  # starts fresh: nothing before now is owed
         self._use(ws)
         if self.dispatch is not None:
-            self.dispatch.pool.resize(ws.config.max_concurrent_tasks)
+            self.dispatch.pool.resize(ws.config.executor.slots(ws.config.max_concurrent_tasks))
         configure_logging(ws.config.log_level)
         log.info(
             "reloaded: %d tasks scheduled (%d added, %d changed, %d removed)%s",
@@ -430,3 +438,10 @@ def _write_daemon_info(state: StateStore, info: DaemonInfo) -> None:
             getattr(exc, "strerror", None) or exc,
             state.root,
         )
+
+
+def _lease(home: Home, stopping: threading.Event, on_lost: Callable[[], object]) -> Lease | None:
+    """The distributed scheduler lease (None with the local executor); waits as a standby."""
+    from ..distributed.lease import standby  # imports no celery, no redis for "local"
+
+    return standby(home, stopping, on_lost)

@@ -119,7 +119,14 @@ class Dispatcher:
             clock=clock,
             notify=lambda record, final: self.notices.tell(record, final=final),
         )
-        self.pool = WorkerPool(size=workspace().config.max_concurrent_tasks, host=self, clock=clock)
+        config = workspace().config
+        self.remote = None  # executor "celery": runs go to workers (automation_manager.distributed)
+        if config.executor.distributed:
+            from ..distributed.remote import RemoteRuns
+
+            self.remote = RemoteRuns(workspace, self.recorder, clock)
+        size = config.executor.slots(config.max_concurrent_tasks)
+        self.pool = WorkerPool(size=size, host=self, clock=clock)
 
     def idle(self) -> bool:
         """Nothing running, queued or waiting to retry."""
@@ -263,6 +270,8 @@ class Dispatcher:
     def perform(self, ticket: Ticket, record_id: str, cancel: threading.Event) -> Attempt:
         """One attempt through the runner (admission, executor, record not yet written)."""
         self._recover_others()
+        if self.remote is not None:
+            return self.remote.perform(ticket, record_id, cancel)
         req = RunRequest(
             spec=ticket.spec,
             trigger=ticket.trigger,

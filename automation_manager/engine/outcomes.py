@@ -115,6 +115,12 @@ def failed_record(run: InflightRun, now: datetime, error: str) -> RunRecord:
     return _from_inflight(run, now, RunStatus.FAILED, error)
 
 
+def skipped_for(run: InflightRun, now: datetime, reason: str) -> RunRecord:
+    """A ``skipped`` record for an attempt noted and then not started (a distributed run
+    admission refused, or that could not be sent)."""
+    return _from_inflight(run, now, RunStatus.SKIPPED, reason)
+
+
 def skipped_record(
     spec: TaskSpec,
     *,

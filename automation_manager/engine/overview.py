@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..config import TaskSpec, Workspace
@@ -23,6 +23,9 @@ from .admission import Admission, DayState
 from .lock import lock_is_held
 from .planning import catch_up, firings, next_firing, schedulable
 from .state import StateStore
+
+if TYPE_CHECKING:
+    from ..distributed.overview import ExecutorStatus
 
 
 class Stamp(Report):
@@ -146,6 +149,8 @@ class StatusReport(Report):
     in_progress: list[RunInProgress]
     quota: Quota
     llm: LLMStatus
+    executor: ExecutorStatus | None = field(default=None, omit_none=True)
+    """Where runs execute (``executor`` in config.json); workers and queues for celery."""
 
 
 def daemon_status(ws: Workspace, state: StateStore) -> DaemonStatus:
@@ -272,7 +277,17 @@ def status_report(ws: Workspace, now: datetime) -> StatusReport:
             in_progress=QuotaHeld(content=today.reserved_content, ebooks=today.reserved_ebooks),
         ),
         llm=_llm(ws, today),
+        executor=_executor(ws),
     )
+
+
+def _executor(ws: Workspace) -> ExecutorStatus | None:
+    """Only a distributed executor is shown (one Redis round trip)."""
+    if not ws.config.executor.distributed:
+        return None
+    from ..distributed.overview import executor_status
+
+    return executor_status(ws.config)
 
 
 class Firing(Report):

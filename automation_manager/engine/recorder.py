@@ -84,6 +84,10 @@ class Recorder:
         self._flushing = threading.Lock()
         self.last_error = ""
         """Why the last record that could not be written was refused."""
+        self.guard: Callable[[], object] | None = None
+        """Called before every append; raises (``LeaseLostError``) when this process may no
+        longer write the home's log (a distributed scheduler that lost its lease)."""
+        self._recorded: dict[str, None] = {}  # ids written by this recorder, oldest first
 
     # -- in-flight notes ------------------------------------------------------------------
 
@@ -108,6 +112,16 @@ class Recorder:
         Returns False when the disk refused it: it waits (see :meth:`flush_waiting`).
         """
         record = self.masked(record)
+        if record.id in self._recorded:  # idempotent by firing: one record per record id
+            log.info("record %s of %s was already written; not again", record.id, record.task_id)
+            return True
+        if self.guard is not None:
+            try:
+                self.guard()
+            except AmgrError as exc:
+                self.last_error = str(exc)
+                log.error("record %s of %s refused: %s", record.id, record.task_id, exc)
+                return False
         if self.waiting:
             self.flush_waiting()
         try:
@@ -192,6 +206,10 @@ class Recorder:
             log.debug("%s under %s: %d records waiting", what, self.home.mp, count)
 
     def _written(self, record: RunRecord, final: bool) -> None:
+        with self._lock:
+            self._recorded[record.id] = None
+            if len(self._recorded) > MAX_WAITING:
+                del self._recorded[next(iter(self._recorded))]
         try:
             self.admission.settle(record, self._clock())
         except sqlite3.Error as exc:  # the log has it: the next catch-up counts it

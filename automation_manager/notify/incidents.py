@@ -45,6 +45,7 @@ class IncidentKind(StrEnum):
     INTERRUPTED = "interrupted"
     BUDGET = "budget"
     CREDENTIALS = "credentials"
+    BROKER = "broker"
 
 
 ONE_SHOT_KINDS = frozenset({IncidentKind.INTERRUPTED, IncidentKind.BUDGET})

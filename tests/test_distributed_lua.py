@@ -1,0 +1,128 @@
+"""The Redis scripts of the distributed executor, on ``fakeredis`` (Lua): lease, fencing,
+run claims. The end-to-end behaviour runs on a real redis-server in test_distributed.py.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import fakeredis
+import pytest
+from click.testing import CliRunner
+
+from automation_manager.cli import cli
+from automation_manager.distributed.lease import Lease
+from automation_manager.distributed.remote import CLOSED_TTL_MS, LOST
+from automation_manager.distributed.settings import Keys
+from automation_manager.distributed.worker import CLAIM, STARTED_TTL_MS
+from automation_manager.errors import LeaseLostError
+
+
+@pytest.fixture
+def client() -> fakeredis.FakeRedis:
+    return fakeredis.FakeRedis(decode_responses=True)
+
+
+def test_one_lease_at_a_time_and_each_leader_a_larger_token(client: fakeredis.FakeRedis) -> None:
+    keys = Keys("t")
+    a, b = Lease(client, keys, 5), Lease(client, keys, 5)
+    assert a.try_take() and a.token == 1
+    assert not b.try_take()  # held
+    a.check()  # the leader may write
+    client.delete(keys.leader())  # a's lease ran out
+    assert b.try_take() and b.token == 2
+    with pytest.raises(LeaseLostError, match="stale"):
+        a.check()
+    b.check()
+    b.release()
+    assert client.get(keys.leader()) is None
+
+
+def test_renewal_keeps_only_our_own_lease(client: fakeredis.FakeRedis) -> None:
+    keys = Keys("t")
+    lost = threading.Event()
+    a = Lease(client, keys, 3, on_lost=lost.set)
+    assert a.try_take()
+    a._lease_ms = 300  # renew every 0.1 s
+    a._start_renewing()
+    assert client.pttl(keys.leader()) > 0
+    client.set(keys.leader(), "someone-else#9")  # a newer leader took it
+    assert lost.wait(3)
+    assert a.lost
+    with pytest.raises(LeaseLostError):
+        a.check()
+    a.release()
+    assert client.get(keys.leader()) == "someone-else#9"  # never releases another's
+
+
+def test_a_claimed_run_starts_once_and_a_lost_one_is_closed_once(
+    client: fakeredis.FakeRedis,
+) -> None:
+    keys = Keys("t")
+    rid = "r1"
+
+    def claim(holder: str) -> str:
+        ks = (keys.closed(rid), keys.claim(rid), keys.started(rid))
+        return str(client.eval(CLAIM, 3, *ks, holder, 1000, STARTED_TTL_MS))
+
+    def check() -> str:
+        ks = (keys.claim(rid), keys.started(rid), keys.closed(rid))
+        return str(client.eval(LOST, 3, *ks, CLOSED_TTL_MS))
+
+    assert check() == "queued"  # not started: it waits
+    assert claim("w1|1") == "ok"
+    assert claim("w2|2") == "started"  # a second delivery never runs it again
+    assert check() == "running"
+    client.delete(keys.claim(rid))  # w1 died: its heartbeat stopped
+    assert check() == "lost"
+    assert client.exists(keys.closed(rid))
+    assert claim("w3|3") == "closed"  # a redelivery after the record: refused
+
+
+def test_executor_settings_are_validated(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert CliRunner().invoke(cli, ["init", str(home)]).exit_code == 0
+    config = json.loads((home / "config.json").read_text())
+    before = (home / "config.json").read_text()
+    cases = {
+        '"celery" needs a broker': {"kind": "celery"},
+        "keep one": {"kind": "celery", "broker_url": "redis://h/0", "broker_url_env": "AMGR_B"},
+        "is not a redis:// URL": {"kind": "celery", "broker_url": "amqp://h//"},
+        "routed to both": {
+            "kind": "celery",
+            "broker_url": "redis://h/0",
+            "queues": {"a": ["blog"], "b": ["blog"]},
+        },
+    }
+    for message, executor in cases.items():
+        (home / "config.json").write_text(json.dumps({**config, "executor": executor}))
+        result = CliRunner().invoke(cli, ["--home", str(home), "validate"])
+        assert result.exit_code == 2, result.output
+        assert "config.json: executor" in result.output and message in result.output
+    (home / "config.json").write_text(before)
+    result = CliRunner().invoke(cli, ["--home", str(home), "status", "--json"])
+    assert "executor" not in json.loads(result.output)  # local: status unchanged
+    result = CliRunner().invoke(cli, ["--home", str(home), "worker"])
+    assert result.exit_code == 2 and 'executor.kind: is "local"' in result.output
+
+
+def test_broker_url_from_env_is_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from automation_manager.config import load_workspace
+    from automation_manager.distributed.settings import broker_url, shown_url
+    from automation_manager.home import Home
+    from automation_manager.secrets import REGISTRY
+
+    home = tmp_path / "home"
+    assert CliRunner().invoke(cli, ["init", str(home)]).exit_code == 0
+    config = json.loads((home / "config.json").read_text())
+    config["executor"] = {"kind": "celery", "broker_url_env": "AMGR_BROKER_URL"}
+    (home / "config.json").write_text(json.dumps(config))
+    monkeypatch.setenv("AMGR_BROKER_URL", "redis://:s3cret-pass-word@10.0.0.5:6379/0")
+    url = broker_url(load_workspace(Home(home)).config)
+    assert "s3cret-pass-word" not in REGISTRY.mask(f"connecting to {url}")
+    assert shown_url(url) == "redis://:***@10.0.0.5:6379/0"
+    monkeypatch.delenv("AMGR_BROKER_URL")
+    result = CliRunner().invoke(cli, ["--home", str(home), "worker"])
+    assert result.exit_code == 2 and "AMGR_BROKER_URL is not set" in result.output
