@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -265,7 +265,7 @@ PlatformConfig = Annotated[
     Field(discriminator="kind"),
 ]
 
-AnyPlatform = (
+AnyPlatform: TypeAlias = (
     OutboxPlatform
     | FilesystemPlatform
     | WebhookPlatform

@@ -311,7 +311,11 @@ class Dispatcher:
             if delay is not None and self._stopping.is_set():
                 delay = None
         if not self.recorder.write(record, final=delay is None):
-            note = " (record waits: the disk is full)"
+            note = (
+                " (record waits: the disk is full)"
+                if self.recorder.waiting
+                else f" (record not written: {self.recorder.last_error})"
+            )
         if delay is not None:
             self.retries.push(ticket, delay)
             note += f"; attempt {ticket.attempt + 1} in {delay:.1f}s"
