@@ -244,16 +244,39 @@ class MastodonPlatform(_PlatformBase):
     _e = field_validator("token_env")(check_env_name)
 
 
+from .platforms_social import (  # noqa: E402  (they build on _PlatformBase above)
+    KIND_ALIASES,
+    SOCIAL_ACCEPTS,
+    SOCIAL_KINDS,
+    BlueskyPlatform,
+    InstagramPlatform,
+    TelegramPlatform,
+    XPlatform,
+)
+
+_KIND_ACCEPTS.update(SOCIAL_ACCEPTS)
+SocialPlatform = XPlatform | InstagramPlatform | BlueskyPlatform | TelegramPlatform
+
 PlatformConfig = Annotated[
-    OutboxPlatform | FilesystemPlatform | WebhookPlatform | WordPressPlatform | MastodonPlatform,
+    OutboxPlatform
+    | FilesystemPlatform
+    | WebhookPlatform
+    | WordPressPlatform
+    | MastodonPlatform
+    | SocialPlatform,
     Field(discriminator="kind"),
 ]
 
 AnyPlatform = (
-    OutboxPlatform | FilesystemPlatform | WebhookPlatform | WordPressPlatform | MastodonPlatform
+    OutboxPlatform
+    | FilesystemPlatform
+    | WebhookPlatform
+    | WordPressPlatform
+    | MastodonPlatform
+    | SocialPlatform
 )
 
-PLATFORM_KINDS = ("outbox", "filesystem", "webhook", "wordpress", "mastodon")
+PLATFORM_KINDS = ("outbox", "filesystem", "webhook", "wordpress", "mastodon", *SOCIAL_KINDS)
 WINDOW_MODES = ("immediate", "slots", "stagger")
 
 
@@ -268,7 +291,14 @@ def normalize_platforms(value: Any) -> Any:
         return out
     if isinstance(value, dict):
         return {
-            k: ({"kind": "outbox", **v} if isinstance(v, dict) and "kind" not in v else v)
+            k: ({"kind": "outbox", **v} if isinstance(v, dict) and "kind" not in v else _alias(v))
             for k, v in value.items()
         }
+    return value
+
+
+def _alias(value: Any) -> Any:
+    """``{"kind": "twitter"}`` is kind ``x`` (:data:`KIND_ALIASES`)."""
+    if isinstance(value, dict) and value.get("kind") in KIND_ALIASES:
+        return {**value, "kind": KIND_ALIASES[value["kind"]]}
     return value
