@@ -18,6 +18,7 @@ import urllib.request
 from email.parser import BytesParser
 from email.policy import HTTP
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -143,9 +144,11 @@ class FakeX(FakeServer):
         base = signature.signature_base_string(
             request.method, signature.base_string_uri(uri), signature.normalize_parameters(params)
         )
-        expected = signature.sign_hmac_sha1(
-            base, self.keys["X_API_SECRET"], self.keys["X_ACCESS_SECRET"]
+        keys = SimpleNamespace(
+            client_secret=self.keys["X_API_SECRET"],
+            resource_owner_secret=self.keys["X_ACCESS_SECRET"],
         )
+        expected = signature.sign_hmac_sha1_with_client(base, keys)
         ok = signature.safe_string_equals(expected, oauth.get("oauth_signature", ""))
         self.oauth1_seen += ok
         return ok

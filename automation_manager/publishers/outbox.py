@@ -56,4 +56,8 @@ class OutboxPublisher(Publisher):
         return Receipt(remote_id=str(shown), url=None, status=READY_STATUS)
 
     def check(self) -> str:
-        return f"outbox: ready-to-post files go to .mp/outbox/{self.name}/ (nothing is posted)"
+        from ..config.platforms_social import OUTBOX_HINTS
+
+        found = f"outbox: ready-to-post files go to .mp/outbox/{self.name}/ (nothing is posted)"
+        hint = OUTBOX_HINTS.get(self.name.lower())
+        return f"{found}; to post for real, {hint} in {self.setting('')[:-1]}" if hint else found
