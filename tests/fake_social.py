@@ -19,7 +19,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from fake_platforms import FakeServer, Reply, Request
@@ -133,7 +133,11 @@ class FakeX(FakeServer):
             if request.headers.get("content-type", "").startswith("application/x-www")
             else ({}, {})
         )
-        oauth = dict(signature.collect_parameters(headers={"Authorization": auth}, exclude_oauth_signature=False))
+        oauth = dict(
+            signature.collect_parameters(
+                headers={"Authorization": auth}, exclude_oauth_signature=False
+            )
+        )
         if oauth.get("oauth_consumer_key") != self.keys["X_API_KEY"]:
             return False
         if oauth.get("oauth_token") != self.keys["X_ACCESS_TOKEN"]:
@@ -155,13 +159,40 @@ class FakeX(FakeServer):
 
     def handle(self, request: Request) -> Reply:
         if not self._authorized(request):
-            return Reply(401, {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"})
+            return Reply(
+                401,
+                {
+                    "title": "Unauthorized",
+                    "type": "about:blank",
+                    "status": 401,
+                    "detail": "Unauthorized",
+                },
+            )
         route = request.route
-        limits = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "99", "x-rate-limit-reset": str(int(time.time()) + 900)}
+        limits = {
+            "x-rate-limit-limit": "100",
+            "x-rate-limit-remaining": "99",
+            "x-rate-limit-reset": str(int(time.time()) + 900),
+        }
         if route == "GET /2/users/me":
-            return Reply(200, {"data": {"id": "42", "name": "amgr", "username": "amgr_bot"}}, limits)
+            return Reply(
+                200, {"data": {"id": "42", "name": "amgr", "username": "amgr_bot"}}, limits
+            )
         if route == "GET timeline":
-            return Reply(200, {"data": [{"id": t["id"], "text": t["text"], "referenced_tweets": t.get("referenced_tweets", [])} for t in reversed(self.tweets)], "meta": {"result_count": len(self.tweets)}})
+            return Reply(
+                200,
+                {
+                    "data": [
+                        {
+                            "id": t["id"],
+                            "text": t["text"],
+                            "referenced_tweets": t.get("referenced_tweets", []),
+                        }
+                        for t in reversed(self.tweets)
+                    ],
+                    "meta": {"result_count": len(self.tweets)},
+                },
+            )
         if route.startswith("POST media") or route.startswith("GET media"):
             return self._media(request)
         if route == "POST /2/tweets":
@@ -172,20 +203,33 @@ class FakeX(FakeServer):
         text = body.get("text", "")
         weighted = x_weighted_length(text)
         if weighted > 280:
-            return Reply(400, {"title": "Invalid Request", "detail": f"text is too long ({weighted} > 280)"})
+            return Reply(
+                400, {"title": "Invalid Request", "detail": f"text is too long ({weighted} > 280)"}
+            )
         reply = body.get("reply") or {}
         parent = reply.get("in_reply_to_tweet_id")
         if parent is not None and not any(t["id"] == parent for t in self.tweets):
-            return Reply(400, {"title": "Invalid Request", "detail": "in_reply_to_tweet_id not found"})
+            return Reply(
+                400, {"title": "Invalid Request", "detail": "in_reply_to_tweet_id not found"}
+            )
         for media_id in (body.get("media") or {}).get("media_ids", []):
             media = self.media.get(media_id)
             if media is None or media.get("state") != "succeeded":
-                return Reply(400, {"title": "Invalid Request", "detail": f"media {media_id} is not ready"})
-        tweet = {"id": str(next(self._ids)), "text": text, "media_ids": (body.get("media") or {}).get("media_ids", [])}
+                return Reply(
+                    400, {"title": "Invalid Request", "detail": f"media {media_id} is not ready"}
+                )
+        tweet = {
+            "id": str(next(self._ids)),
+            "text": text,
+            "media_ids": (body.get("media") or {}).get("media_ids", []),
+        }
         if parent:
             tweet["referenced_tweets"] = [{"type": "replied_to", "id": parent}]
         self.tweets.append(tweet)
-        return Reply(201, {"data": {"id": tweet["id"], "text": text, "edit_history_tweet_ids": [tweet["id"]]}})
+        return Reply(
+            201,
+            {"data": {"id": tweet["id"], "text": text, "edit_history_tweet_ids": [tweet["id"]]}},
+        )
 
     def _media(self, request: Request) -> Reply:
         q = request.query
@@ -199,7 +243,16 @@ class FakeX(FakeServer):
                 "chunks": {},
                 "state": None,
             }
-            return Reply(200, {"data": {"id": media_id, "media_key": f"3_{media_id}", "expires_after_secs": 86400}})
+            return Reply(
+                200,
+                {
+                    "data": {
+                        "id": media_id,
+                        "media_key": f"3_{media_id}",
+                        "expires_after_secs": 86400,
+                    }
+                },
+            )
         media = self.media.get(q.get("media_id", ""))
         if media is None:
             return Reply(400, {"title": "Invalid Request", "detail": "unknown media_id"})
@@ -209,20 +262,53 @@ class FakeX(FakeServer):
             return Reply(204, b"")
         if command == "FINALIZE":
             size = sum(len(c) for c in media["chunks"].values())
-            if size != media["total"] or sorted(media["chunks"]) != list(range(len(media["chunks"]))):
-                return Reply(400, {"title": "Invalid Request", "detail": f"got {size} of {media['total']} bytes"})
+            if size != media["total"] or sorted(media["chunks"]) != list(
+                range(len(media["chunks"]))
+            ):
+                return Reply(
+                    400,
+                    {"title": "Invalid Request", "detail": f"got {size} of {media['total']} bytes"},
+                )
             if media["type"].startswith("video/"):
                 media["state"], media["polls"] = "pending", 0
-                return Reply(200, {"data": {"id": q["media_id"], "processing_info": {"state": "pending", "check_after_secs": 1}}})
+                return Reply(
+                    200,
+                    {
+                        "data": {
+                            "id": q["media_id"],
+                            "processing_info": {"state": "pending", "check_after_secs": 1},
+                        }
+                    },
+                )
             media["state"] = "succeeded"
             return Reply(200, {"data": {"id": q["media_id"]}})
         if command == "STATUS":
             media["polls"] = media.get("polls", 0) + 1
             if media["polls"] >= 2:
                 media["state"] = "succeeded"
-                return Reply(200, {"data": {"id": q["media_id"], "processing_info": {"state": "succeeded", "progress_percent": 100}}})
+                return Reply(
+                    200,
+                    {
+                        "data": {
+                            "id": q["media_id"],
+                            "processing_info": {"state": "succeeded", "progress_percent": 100},
+                        }
+                    },
+                )
             media["state"] = "in_progress"
-            return Reply(200, {"data": {"id": q["media_id"], "processing_info": {"state": "in_progress", "check_after_secs": 1, "progress_percent": 50}}})
+            return Reply(
+                200,
+                {
+                    "data": {
+                        "id": q["media_id"],
+                        "processing_info": {
+                            "state": "in_progress",
+                            "check_after_secs": 1,
+                            "progress_percent": 50,
+                        },
+                    }
+                },
+            )
         return Reply(400, {"title": "Invalid Request", "detail": f"unknown command {command}"})
 
 
@@ -256,12 +342,32 @@ class FakeBluesky(FakeServer):
         route = request.route
         if route == "com.atproto.server.createSession":
             body = request.json()
-            if body.get("identifier") not in (self.account, self.did) or body.get("password") != self.password:
-                return Reply(401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"})
+            if (
+                body.get("identifier") not in (self.account, self.did)
+                or body.get("password") != self.password
+            ):
+                return Reply(
+                    401,
+                    {
+                        "error": "AuthenticationRequired",
+                        "message": "Invalid identifier or password",
+                    },
+                )
             self.sessions += 1
-            token = f"access-{self.sessions}-" + hashlib.sha256(str(time.time()).encode()).hexdigest()[:16]
+            token = (
+                f"access-{self.sessions}-"
+                + hashlib.sha256(str(time.time()).encode()).hexdigest()[:16]
+            )
             self.tokens.add(token)
-            return Reply(200, {"did": self.did, "handle": self.account, "accessJwt": token, "refreshJwt": token + "-refresh"})
+            return Reply(
+                200,
+                {
+                    "did": self.did,
+                    "handle": self.account,
+                    "accessJwt": token,
+                    "refreshJwt": token + "-refresh",
+                },
+            )
         auth = request.headers.get("authorization", "")
         if auth.removeprefix("Bearer ") not in self.tokens:
             return Reply(401, {"error": "AuthenticationRequired", "message": "Invalid token"})
@@ -269,17 +375,33 @@ class FakeBluesky(FakeServer):
             return Reply(200, {"did": self.did, "handle": self.account})
         if route == "com.atproto.identity.resolveHandle":
             did = self.handles.get(request.query.get("handle", ""))
-            return Reply(200, {"did": did}) if did else Reply(400, {"error": "InvalidRequest", "message": "Unable to resolve handle"})
+            return (
+                Reply(200, {"did": did})
+                if did
+                else Reply(400, {"error": "InvalidRequest", "message": "Unable to resolve handle"})
+            )
         if route == "com.atproto.repo.uploadBlob":
             data = request.body
             cid = "bafkrei" + hashlib.sha256(data).hexdigest()[:40]
             self.blobs[cid] = (request.headers.get("content-type", ""), data)
-            return Reply(200, {"blob": {"$type": "blob", "ref": {"$link": cid}, "mimeType": request.headers.get("content-type"), "size": len(data)}})
+            return Reply(
+                200,
+                {
+                    "blob": {
+                        "$type": "blob",
+                        "ref": {"$link": cid},
+                        "mimeType": request.headers.get("content-type"),
+                        "size": len(data),
+                    }
+                },
+            )
         if route == "com.atproto.repo.getRecord":
             uri = f"at://{request.query.get('repo')}/{request.query.get('collection')}/{request.query.get('rkey')}"
             record = self.records.get(uri)
             if record is None:
-                return Reply(400, {"error": "RecordNotFound", "message": f"Could not locate record: {uri}"})
+                return Reply(
+                    400, {"error": "RecordNotFound", "message": f"Could not locate record: {uri}"}
+                )
             return Reply(200, {"uri": uri, "cid": record["cid"], "value": record["value"]})
         if route == "com.atproto.repo.createRecord":
             return self._create(request.json())
@@ -297,19 +419,36 @@ class FakeBluesky(FakeServer):
             return Reply(400, {"error": "InvalidRequest", "message": "Record already exists"})
         text = record.get("text", "")
         if graphemes(text) > 300 or len(text.encode()) > 3000:
-            return Reply(400, {"error": "InvalidRecord", "message": "Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes"})
+            return Reply(
+                400,
+                {
+                    "error": "InvalidRecord",
+                    "message": "Invalid app.bsky.feed.post record: "
+                    "Record/text must not be longer than 300 graphemes",
+                },
+            )
         raw = text.encode()
         for facet in record.get("facets", []):
             index = facet["index"]
             span = raw[index["byteStart"] : index["byteEnd"]].decode("utf-8", errors="strict")
             feature = facet["features"][0]
             kind = feature["$type"].rsplit("#", 1)[-1]
-            expected = {"link": feature.get("uri"), "tag": "#" + str(feature.get("tag")), "mention": None}[kind]
+            expected = {
+                "link": feature.get("uri"),
+                "tag": "#" + str(feature.get("tag")),
+                "mention": None,
+            }[kind]
             if kind == "mention":
                 handle = next((h for h, d in self.handles.items() if d == feature.get("did")), None)
                 expected = f"@{handle}"
             if span != expected:
-                return Reply(400, {"error": "InvalidRecord", "message": f"facet bytes {index} are {span!r}, not {expected!r}"})
+                return Reply(
+                    400,
+                    {
+                        "error": "InvalidRecord",
+                        "message": f"facet bytes {index} are {span!r}, not {expected!r}",
+                    },
+                )
         for image in (record.get("embed") or {}).get("images", []):
             if image["image"]["ref"]["$link"] not in self.blobs or "alt" not in image:
                 return Reply(400, {"error": "InvalidRecord", "message": "unknown blob or no alt"})
@@ -318,8 +457,12 @@ class FakeBluesky(FakeServer):
             for ref in (reply["root"], reply["parent"]):
                 known = self.records.get(ref["uri"])
                 if known is None or known["cid"] != ref["cid"]:
-                    return Reply(400, {"error": "InvalidRecord", "message": f"unknown reply ref {ref}"})
-        cid = "bafyrei" + hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:40]
+                    return Reply(
+                        400, {"error": "InvalidRecord", "message": f"unknown reply ref {ref}"}
+                    )
+        cid = (
+            "bafyrei" + hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:40]
+        )
         self.records[uri] = {"cid": cid, "value": record}
         self.posts.append({"uri": uri, "cid": cid, **record})
         return Reply(200, {"uri": uri, "cid": cid, "commit": {"cid": "bafycommit", "rev": "3l"}})
@@ -331,7 +474,7 @@ class FakeBluesky(FakeServer):
 class FakeTelegram(FakeServer):
     """The Bot API: getMe, getChat, sendMessage / sendPhoto / sendVideo / sendMediaGroup."""
 
-    ALLOWED_TAGS = {"b", "i", "u", "s", "a", "code", "pre", "strong", "em"}
+    ALLOWED_TAGS: ClassVar[set[str]] = {"b", "i", "u", "s", "a", "code", "pre", "strong", "em"}
 
     def __init__(self, token: str = TG_TOKEN, chat: str = "@amgr_channel") -> None:
         super().__init__()
@@ -349,7 +492,7 @@ class FakeTelegram(FakeServer):
     def _html_ok(self, text: str) -> str | None:
         for tag in re.findall(r"</?([a-zA-Z0-9-]+)[^>]*>", text):
             if tag not in self.ALLOWED_TAGS:
-                return f"Bad Request: can't parse entities: Unsupported start tag \"{tag}\""
+                return f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}"'
         if re.search(r"&(?!(amp|lt|gt|quot|#\d+);)", text):
             return "Bad Request: can't parse entities: Unsupported entity"
         return None
@@ -363,26 +506,44 @@ class FakeTelegram(FakeServer):
         else:
             fields, files = form(request)
         if method == "getMe":
-            return Reply(200, {"ok": True, "result": {"id": 123456789, "is_bot": True, "username": "amgr_bot"}})
+            return Reply(
+                200,
+                {"ok": True, "result": {"id": 123456789, "is_bot": True, "username": "amgr_bot"}},
+            )
         if str(fields.get("chat_id")) != self.chat:
             return self._bad(400, "Bad Request: chat not found")
         if method == "getChat":
-            return Reply(200, {"ok": True, "result": {"id": -1001234567890, "type": "channel", "title": "amgr channel"}})
+            return Reply(
+                200,
+                {
+                    "ok": True,
+                    "result": {"id": -1001234567890, "type": "channel", "title": "amgr channel"},
+                },
+            )
         text = fields.get("text") if method == "sendMessage" else fields.get("caption")
         limit = 4096 if method == "sendMessage" else 1024
         if text is not None:
             if len(text) > limit:
-                return self._bad(400, "Bad Request: message is too long" if limit == 4096 else "Bad Request: message caption is too long")
+                return self._bad(
+                    400,
+                    "Bad Request: message is too long"
+                    if limit == 4096
+                    else "Bad Request: message caption is too long",
+                )
             problem = self._html_ok(text) if fields.get("parse_mode") == "HTML" else None
             if problem:
                 return self._bad(400, problem)
         if method == "sendMessage":
-            return self._message({"text": text, "reply_to": (fields.get("reply_parameters") or {}).get("message_id")})
+            return self._message(
+                {"text": text, "reply_to": (fields.get("reply_parameters") or {}).get("message_id")}
+            )
         if method in ("sendPhoto", "sendVideo"):
             field = "photo" if method == "sendPhoto" else "video"
             if field not in files:
                 return self._bad(400, f"Bad Request: there is no {field} in the request")
-            return self._message({"caption": text, field: files[field][0], "bytes": len(files[field][2])})
+            return self._message(
+                {"caption": text, field: files[field][0], "bytes": len(files[field][2])}
+            )
         if method == "sendMediaGroup":
             media = json.loads(fields.get("media", "[]"))
             if not 2 <= len(media) <= 10:
@@ -400,7 +561,13 @@ class FakeTelegram(FakeServer):
     def _message(self, message: dict[str, Any]) -> Reply:
         message["message_id"] = next(self._ids)
         self.messages.append(message)
-        return Reply(200, {"ok": True, "result": {"message_id": message["message_id"], "chat": {"id": -1001234567890}}})
+        return Reply(
+            200,
+            {
+                "ok": True,
+                "result": {"message_id": message["message_id"], "chat": {"id": -1001234567890}},
+            },
+        )
 
 
 # -- Instagram ---------------------------------------------------------------------------------
@@ -442,7 +609,17 @@ class FakeInstagram(FakeServer):
         return f"{method} node"
 
     def _error(self, code: int, message: str, status: int = 400) -> Reply:
-        return Reply(status, {"error": {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "Afake"}})
+        return Reply(
+            status,
+            {
+                "error": {
+                    "message": message,
+                    "type": "OAuthException",
+                    "code": code,
+                    "fbtrace_id": "Afake",
+                }
+            },
+        )
 
     def handle(self, request: Request) -> Reply:
         auth = request.headers.get("authorization", "")
@@ -454,9 +631,27 @@ class FakeInstagram(FakeServer):
         if route == "GET user":
             return Reply(200, {"id": self.user, "username": "amgr_ig"})
         if route == "GET user/content_publishing_limit":
-            return Reply(200, {"data": [{"quota_usage": len(self.published), "config": {"quota_total": 100, "quota_duration": 86400}}]})
+            return Reply(
+                200,
+                {
+                    "data": [
+                        {
+                            "quota_usage": len(self.published),
+                            "config": {"quota_total": 100, "quota_duration": 86400},
+                        }
+                    ]
+                },
+            )
         if route == "GET user/media":
-            return Reply(200, {"data": [{"id": p["id"], "caption": p.get("caption"), "permalink": p["permalink"]} for p in reversed(self.published)]})
+            return Reply(
+                200,
+                {
+                    "data": [
+                        {"id": p["id"], "caption": p.get("caption"), "permalink": p["permalink"]}
+                        for p in reversed(self.published)
+                    ]
+                },
+            )
         if route == "POST user/media":
             return self._container(params)
         if route == "POST user/media_publish":
@@ -466,7 +661,14 @@ class FakeInstagram(FakeServer):
                 return self._error(9007, f"Media ID is not available (container {state})")
             container["status_code"] = "PUBLISHED"
             media_id = str(next(self._ids))
-            self.published.append({"id": media_id, "caption": container.get("caption"), "permalink": f"https://www.instagram.com/p/{media_id}/", "container": container})
+            self.published.append(
+                {
+                    "id": media_id,
+                    "caption": container.get("caption"),
+                    "permalink": f"https://www.instagram.com/p/{media_id}/",
+                    "container": container,
+                }
+            )
             return Reply(200, {"id": media_id})
         if route == "GET node":
             node_id = request.path.rsplit("/", 1)[-1]
@@ -476,7 +678,14 @@ class FakeInstagram(FakeServer):
                     container["polls"] += 1
                     if container["polls"] >= 2:
                         container["status_code"] = "FINISHED"
-                return Reply(200, {"id": node_id, "status_code": container["status_code"], "status": container["status_code"]})
+                return Reply(
+                    200,
+                    {
+                        "id": node_id,
+                        "status_code": container["status_code"],
+                        "status": container["status_code"],
+                    },
+                )
             media = next((p for p in self.published if p["id"] == node_id), None)
             if media is not None:
                 return Reply(200, {"id": node_id, "permalink": media["permalink"]})
@@ -488,11 +697,17 @@ class FakeInstagram(FakeServer):
         if caption is not None and (len(caption) > 2200 or caption.count("#") > 30):
             return self._error(100, "The caption is too long or has more than 30 hashtags")
         kind = params.get("media_type", "IMAGE")
-        container: dict[str, Any] = {"status_code": "IN_PROGRESS", "polls": 0, "caption": caption, "media_type": kind}
+        container: dict[str, Any] = {
+            "status_code": "IN_PROGRESS",
+            "polls": 0,
+            "caption": caption,
+            "media_type": kind,
+        }
         if kind == "CAROUSEL":
             children = params.get("children", "").split(",")
             if not 2 <= len(children) <= 10 or any(
-                c not in self.containers or self.containers[c]["status_code"] != "FINISHED" for c in children
+                c not in self.containers or self.containers[c]["status_code"] != "FINISHED"
+                for c in children
             ):
                 return self._error(100, "Carousel children must be 2 to 10 finished containers")
             container["children"] = children

@@ -108,7 +108,14 @@ def test_429_waits_and_retries_and_no_media_is_refused(tmp_path: Path, servers: 
     graph, static = servers
     home = home_for(tmp_path, graph, static)
     ok = item(home, "One.", card=("card.png", PNG))
-    graph.script("POST user/media_publish", Reply(429, {"error": {"code": 4, "message": "Application request limit reached"}}, {"Retry-After": "1"}))
+    graph.script(
+        "POST user/media_publish",
+        Reply(
+            429,
+            {"error": {"code": 4, "message": "Application request limit reached"}},
+            {"Retry-After": "1"},
+        ),
+    )
 
     assert amgr(home, "exec-now", "publishing", "pending").exit_code == 0
     assert item_json(home, ok)["status"] == "published" and len(graph.published) == 1
@@ -119,7 +126,9 @@ def test_429_waits_and_retries_and_no_media_is_refused(tmp_path: Path, servers: 
 
 
 def test_validation_says_what_is_missing(tmp_path: Path) -> None:
-    home = write_home(tmp_path, {"ig": {"kind": "instagram", "user_id": IG_USER, "token_env": "IG_ACCESS_TOKEN"}})
+    home = write_home(
+        tmp_path, {"ig": {"kind": "instagram", "user_id": IG_USER, "token_env": "IG_ACCESS_TOKEN"}}
+    )
     result = amgr(home, "check")
     assert result.exit_code == 2
     assert "public_media_base_url" in result.output

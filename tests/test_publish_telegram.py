@@ -43,13 +43,18 @@ def test_a_card_goes_as_a_photo_with_the_caption_and_the_rest_as_replies(
     tmp_path: Path, bot: FakeTelegram
 ) -> None:
     home = home_for(tmp_path, bot.url)
-    item = social(home, ["Focus <beats> hustle & noise.", "Block your mornings."], card=("card.png", PNG))
+    item = social(
+        home, ["Focus <beats> hustle & noise.", "Block your mornings."], card=("card.png", PNG)
+    )
 
     result = amgr(home, "exec-now", "publishing", "pending")
 
     assert result.exit_code == 0, result.output
     photo, reply = bot.messages
-    assert photo["photo"] == "card.png" and photo["caption"] == "Focus &lt;beats&gt; hustle &amp; noise."
+    assert (
+        photo["photo"] == "card.png"
+        and photo["caption"] == "Focus &lt;beats&gt; hustle &amp; noise."
+    )
     assert reply["text"] == "Block your mornings." and reply["reply_to"] == photo["message_id"]
     saved = item_json(home, item)["published"]["tg"]
     assert saved["url"] == f"https://t.me/amgr_channel/{photo['message_id']}"

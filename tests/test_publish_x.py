@@ -49,11 +49,13 @@ OAUTH1 = {
 }
 
 
-def test_a_thread_with_a_card_goes_out_once_signed_with_oauth1(
-    tmp_path: Path, xapi: FakeX
-) -> None:
+def test_a_thread_with_a_card_goes_out_once_signed_with_oauth1(tmp_path: Path, xapi: FakeX) -> None:
     home = home_for(tmp_path, xapi.url, **OAUTH1)
-    item = social(home, ["Focus beats hustle. https://example.com/a", "Block mornings."], card=("card.png", PNG))
+    item = social(
+        home,
+        ["Focus beats hustle. https://example.com/a", "Block mornings."],
+        card=("card.png", PNG),
+    )
 
     result = amgr(home, "exec-now", "publishing", "pending")
 
@@ -80,9 +82,7 @@ def test_a_video_is_uploaded_in_chunks_and_waited_for(tmp_path: Path, xapi: Fake
     assert len(xapi.routed("GET media STATUS")) == 2  # pending → in_progress → succeeded
 
 
-def test_weighted_counting_splits_cjk_and_counts_links_as_23(
-    tmp_path: Path, xapi: FakeX
-) -> None:
+def test_weighted_counting_splits_cjk_and_counts_links_as_23(tmp_path: Path, xapi: FakeX) -> None:
     assert weighted_length("https://example.com/" + "x" * 100) == 23
     assert weighted_length("日本語") == 6 and weighted_length("👩‍💻 ok") == 5
     cjk = "。".join("集中力は大切です" for _ in range(30)) + "。"

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from ..config.platforms import BlueskyPlatform
+from ..config.platforms_social import BlueskyPlatform
 from ..errors import TaskError
 from ..secrets import REGISTRY, secret_from_env
 from .base import Parts, Publisher, Receipt
@@ -92,7 +92,9 @@ def facets(text: str, resolve: Any = None) -> list[dict[str, Any]]:
         inside = any(a <= span["byteStart"] < b for a, b in links)
         if not tag or tag.isdigit() or graphemes(tag) > 64 or inside:
             continue
-        out.append({"index": span, "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": tag}]})
+        out.append(
+            {"index": span, "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": tag}]}
+        )
     return sorted(out, key=lambda f: f["index"]["byteStart"])
 
 
@@ -266,7 +268,12 @@ class BlueskyPublisher(Publisher):
             "com.atproto.repo.createRecord",
             what=f"create post {index + 1} of {total}",
             repeatable=False,
-            json={"repo": self.session["did"], "collection": COLLECTION, "rkey": rkey, "record": record},
+            json={
+                "repo": self.session["did"],
+                "collection": COLLECTION,
+                "rkey": rkey,
+                "record": record,
+            },
             accept=(400, 409),
         )
         if response.status_code >= 400:

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from ..config.platforms import InstagramPlatform
+from ..config.platforms_social import InstagramPlatform
 from ..errors import AuthError, TaskError, TransientError
 from ..secrets import secret_from_env
 from .base import Parts, Publisher, Receipt
@@ -133,7 +133,9 @@ class InstagramPublisher(Publisher):
 
     def _container(self, fields: dict[str, str], what: str) -> str:
         # a second container for the same media does no harm: unpublished ones expire
-        data = self.graph("POST", f"{self.config.user_id}/media", what=what, repeatable=True, data=fields)
+        data = self.graph(
+            "POST", f"{self.config.user_id}/media", what=what, repeatable=True, data=fields
+        )
         return str(data["id"])
 
     def _wait(self, container: str) -> str:

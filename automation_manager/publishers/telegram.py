@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from ..config.platforms import TelegramPlatform
+from ..config.platforms_social import TelegramPlatform
 from ..errors import TaskError
 from ..secrets import secret_from_env
 from .base import Parts, Publisher, Receipt
@@ -168,7 +168,9 @@ class TelegramPublisher(Publisher):
         )
 
     def _send_media(self, post: Post, media: list[Any], caption: str | None) -> list[int]:
-        common = {k: str(v).lower() if isinstance(v, bool) else v for k, v in self._common().items()}
+        common = {
+            k: str(v).lower() if isinstance(v, bool) else v for k, v in self._common().items()
+        }
         if len(media) == 1:
             one = media[0]
             method, field = ("sendVideo", "video") if one.is_video else ("sendPhoto", "photo")

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from ..config.platforms import XPlatform
+from ..config.platforms_social import XPlatform
 from ..errors import TaskError, TransientError
 from ..secrets import secret_from_env
 from .base import Parts, Publisher, Receipt
@@ -75,9 +75,10 @@ class OAuth1(httpx.Auth):
         ctype = request.headers.get("content-type", "")
         form = ctype.startswith("application/x-www-form-urlencoded")
         body = request.read().decode() if form else None
+        method: Any = request.method  # oauthlib types it as a Literal of the verbs
         _, headers, _ = self.client.sign(
             str(request.url),
-            request.method,
+            method,
             body=body,
             headers={"Content-Type": ctype} if form else None,
         )
@@ -114,8 +115,7 @@ class XPublisher(Publisher):
             token = secret_from_env(
                 cfg.token_env,
                 self.setting("token_env"),
-                "an OAuth 2.0 user access token with tweet.read tweet.write users.read "
-                "media.write",
+                "an OAuth 2.0 user access token with tweet.read tweet.write users.read media.write",
             )
             headers["Authorization"] = f"Bearer {token}"
             hint = f"{cfg.token_env} ({self.setting('token_env')})"
