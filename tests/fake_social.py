@@ -109,18 +109,23 @@ class FakeX(FakeServer):
         self.media: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1_800_000_000_000_000_000)
         self.oauth1_seen = 0
+        self.client_id = "amgr-client-id"
+        self.codes: dict[str, dict[str, str]] = {}
+        self.issued: set[str] = set()
+        self.refresh_tokens: set[str] = set()
+        self.expires_in = 7200
 
     def route_of(self, method: str, path: str, query: dict[str, str]) -> str | None:
         if path == "/2/media/upload":
             return f"{method} media {query.get('command', '?')}"
         if re.fullmatch(r"/2/users/\d+/tweets", path):
             return "GET timeline"
-        known = {"/2/tweets", "/2/users/me"}
+        known = {"/2/tweets", "/2/users/me", "/i/oauth2/authorize", "/2/oauth2/token"}
         return f"{method} {path}" if path in known else None
 
     def _authorized(self, request: Request) -> bool:
         auth = request.headers.get("authorization", "")
-        if auth == f"Bearer {self.token}":
+        if auth == f"Bearer {self.token}" or auth.removeprefix("Bearer ") in self.issued:
             return True
         if not auth.startswith("OAuth "):
             return False
@@ -157,7 +162,55 @@ class FakeX(FakeServer):
         self.oauth1_seen += ok
         return ok
 
+    def oauth(self, request: Request) -> Reply:
+        """The authorize page (answering as if the person allowed) and the token endpoint."""
+        import base64
+
+        if request.route == "GET /i/oauth2/authorize":
+            q = request.query
+            if q.get("client_id") != self.client_id or q.get("code_challenge_method") != "S256":
+                return Reply(400, {"error": "invalid_request"})
+            code = f"code-{len(self.codes)}-abcdef"
+            self.codes[code] = q
+            target = f"{q['redirect_uri']}?code={code}&state={q['state']}"
+            return Reply(302, b"", {"Location": target})
+        fields, _ = form(request)
+        if fields.get("client_id") != self.client_id:
+            return Reply(400, {"error": "invalid_client"})
+        if fields.get("grant_type") == "authorization_code":
+            asked = self.codes.pop(fields.get("code", ""), None)
+            digest = hashlib.sha256(fields.get("code_verifier", "").encode()).digest()
+            challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+            if (
+                asked is None
+                or asked["code_challenge"] != challenge
+                or asked["redirect_uri"] != fields.get("redirect_uri")
+            ):
+                return Reply(400, {"error": "invalid_grant", "error_description": "bad code"})
+        elif fields.get("grant_type") == "refresh_token":
+            if fields.get("refresh_token") not in self.refresh_tokens:
+                return Reply(400, {"error": "invalid_grant", "error_description": "revoked"})
+            self.refresh_tokens.discard(fields["refresh_token"])  # X rotates them
+        else:
+            return Reply(400, {"error": "unsupported_grant_type"})
+        n = len(self.issued)
+        access, refresh = f"issued-access-{n}-xyz123", f"issued-refresh-{n}-xyz123"
+        self.issued.add(access)
+        self.refresh_tokens.add(refresh)
+        return Reply(
+            200,
+            {
+                "token_type": "bearer",
+                "access_token": access,
+                "refresh_token": refresh,
+                "expires_in": self.expires_in,
+                "scope": "tweet.read tweet.write users.read media.write offline.access",
+            },
+        )
+
     def handle(self, request: Request) -> Reply:
+        if request.route in ("GET /i/oauth2/authorize", "POST /2/oauth2/token"):
+            return self.oauth(request)
         if not self._authorized(request):
             return Reply(
                 401,

@@ -28,7 +28,7 @@ def xapi(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeX]:
 
 def home_for(tmp_path: Path, url: str, **platform: Any) -> Path:
     config = {"kind": "twitter", "api_base": url, "timeout_s": 5, **platform}
-    if not any(k.endswith("_env") for k in platform):
+    if not any(k.endswith("_env") or k == "client_id" for k in platform):
         config["token_env"] = "X_USER_TOKEN"
     return write_home(tmp_path, {"x": config})
 
@@ -146,3 +146,53 @@ def test_the_seed_list_form_stays_an_outbox_and_check_says_what_to_set(tmp_path:
 
     assert "twitter (outbox)" in result.output and '"kind": "x"' in result.output
     assert '"kind": "instagram"' in result.output
+
+
+def test_amgr_auth_x_stores_tokens_that_publishing_uses_and_refreshes(
+    tmp_path: Path, xapi: FakeX
+) -> None:
+    import os
+    import socket
+    import stat
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    home = home_for(
+        tmp_path,
+        xapi.url,
+        client_id=xapi.client_id,
+        auth_url=f"{xapi.url}/i/oauth2/authorize",
+    )
+    xapi.expires_in = 60  # expires within the refresh margin: the next use refreshes
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "automation_manager", "--home", str(home), "auth", "x"]
+        + ["--no-browser", "--port", str(port), "--timeout", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "X_USER_TOKEN"},
+    )
+    assert proc.stdout is not None
+    url = next(line.strip() for line in proc.stdout if line.startswith("http"))
+    with urllib.request.urlopen(url, timeout=10) as page:  # the browser: allow, redirected
+        assert b"connected to X" in page.read()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "connected x" in out
+    stored = home / ".mp" / "auth" / "x.json"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert json.loads(stored.read_text())["access_token"] == "issued-access-0-xyz123"
+
+    social(home, ["Posted with the stored token."])
+    result = amgr(home, "exec-now", "publishing", "pending")
+
+    assert result.exit_code == 0, result.output
+    assert len(xapi.tweets) == 1
+    assert xapi.routed("POST /2/tweets")[0].headers["authorization"] == (
+        "Bearer issued-access-1-xyz123"  # refreshed before it expired
+    )
+    assert json.loads(stored.read_text())["refresh_token"] == "issued-refresh-1-xyz123"

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "completion:completion_cmd",
         "Print a shell completion script (bash, zsh, fish).",
     ),
+    "auth": ("social_auth:auth_group", "Connect an account by browser sign-in (auth x)."),
 }
 
 

@@ -94,3 +94,140 @@ def access_token(publisher: XPublisher) -> str:
     save_tokens(home, name, fresh, now)
     REGISTRY.register(str(fresh["access_token"]))
     return str(fresh["access_token"])
+
+
+SCOPES = "tweet.read tweet.write users.read media.write offline.access"
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A PKCE ``code_verifier`` and its S256 ``code_challenge`` (RFC 7636)."""
+    import base64
+    import hashlib
+    import secrets
+
+    verifier = secrets.token_urlsafe(64)[:96]
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def authorize(
+    home: Home,
+    name: str,
+    cfg: Any,
+    *,
+    port: int,
+    now: Any,
+    show: Any,
+    open_browser: bool,
+    timeout_s: float = 300.0,
+) -> dict[str, Any]:
+    """``amgr auth x``: the OAuth 2.0 authorization-code flow with PKCE and a loopback
+    redirect to ``http://127.0.0.1:PORT/callback``; the tokens, stored 0600.
+
+    :param show: prints one line for the person (the address to open).
+    """
+    import http.server
+    import secrets
+    import threading
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    import httpx
+
+    from ..errors import TaskError
+
+    verifier, challenge = pkce_pair()
+    state = secrets.token_urlsafe(24)
+    redirect = f"http://127.0.0.1:{port}/callback"
+    answer: dict[str, str] = {}
+    done = threading.Event()
+
+    class Callback(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            if parts.path != "/callback":
+                self.send_error(404)
+                return
+            answer.update(query)
+            ok = query.get("state") == state and "code" in query
+            body = (
+                b"amgr is connected to X. You can close this tab."
+                if ok
+                else b"amgr did not get an authorization; look at the terminal."
+            )
+            self.send_response(200 if ok else 400)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            done.set()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    try:
+        server = http.server.HTTPServer(("127.0.0.1", port), Callback)
+    except OSError as exc:
+        raise TaskError(f"{name}: cannot listen on 127.0.0.1:{port} ({exc}): use --port") from None
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = (
+        cfg.auth_url
+        + "?"
+        + urlencode(
+            {
+                "response_type": "code",
+                "client_id": cfg.client_id,
+                "redirect_uri": redirect,
+                "scope": SCOPES,
+                "state": state,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+    )
+    show(f"open this address, sign in and allow amgr (callback {redirect}):\n{url}")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+    try:
+        if not done.wait(timeout_s):
+            raise TaskError(f"{name}: no answer on {redirect} within {timeout_s:.0f} s")
+    finally:
+        server.shutdown()
+        server.server_close()
+    if answer.get("state") != state:
+        raise AuthError(f"{name}: the answer on {redirect} has the wrong state: try again")
+    if "code" not in answer:
+        raise AuthError(f"{name}: X did not authorize amgr ({answer.get('error', 'no code')})")
+    auth = None
+    if cfg.client_secret_env:
+        secret = secret_from_env(
+            cfg.client_secret_env, f"platforms.{name}.client_secret_env", "the client secret"
+        )
+        auth = (str(cfg.client_id), secret)
+    response = httpx.post(
+        f"{cfg.api_base.rstrip('/')}/2/oauth2/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": answer["code"],
+            "redirect_uri": redirect,
+            "client_id": cfg.client_id,
+            "code_verifier": verifier,
+        },
+        auth=auth,
+        timeout=cfg.timeout_s,
+    )
+    if response.status_code >= 400:
+        from .http import platform_message
+
+        raise AuthError(
+            f"{name}: X refused the authorization code ({response.status_code}: "
+            f"{platform_message(response)}): check platforms.{name}.client_id"
+        )
+    tokens: dict[str, Any] = response.json()
+    REGISTRY.register(str(tokens.get("access_token", "")))
+    REGISTRY.register(str(tokens.get("refresh_token", "")))
+    save_tokens(home, name, tokens, now())
+    return tokens
