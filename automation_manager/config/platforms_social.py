@@ -105,7 +105,7 @@ class InstagramPlatform(_PlatformBase):
     """Instagram Graph API content publishing (a professional account)."""
 
     kind: Literal["instagram"]
-    api_base: Url = "https://graph.facebook.com"
+    api_base: Url = "https://graph.instagram.com"
     api_version: Annotated[str, line(12)] = "v21.0"
     user_id: str
     """The Instagram professional account id (``ig-user-id``), digits."""
