@@ -649,11 +649,15 @@ class FakeInstagram(FakeServer):
     def __init__(self, token: str = IG_TOKEN, user: str = IG_USER) -> None:
         super().__init__()
         self.token, self.user = token, user
+        self.tokens = {token}
+        self.refreshable = True
         self.containers: dict[str, dict[str, Any]] = {}
         self.published: list[dict[str, Any]] = []
         self._ids = itertools.count(17_900_000_000_000_000)
 
     def route_of(self, method: str, path: str, query: dict[str, str]) -> str | None:
+        if path == "/refresh_access_token":
+            return f"{method} refresh"
         m = re.fullmatch(r"/v[\d.]+/(\d+)(/\w+)?", path)
         if not m:
             return None
@@ -675,9 +679,18 @@ class FakeInstagram(FakeServer):
         )
 
     def handle(self, request: Request) -> Reply:
-        auth = request.headers.get("authorization", "")
-        if auth != f"Bearer {self.token}" and request.query.get("access_token") != self.token:
+        auth = request.headers.get("authorization", "").removeprefix("Bearer ")
+        given = auth or request.query.get("access_token", "")
+        if given not in self.tokens:
             return self._error(190, "Invalid OAuth access token - Cannot parse access token")
+        if request.route == "GET refresh":
+            if request.query.get("grant_type") != "ig_refresh_token" or not self.refreshable:
+                return self._error(100, "The token is too young to be refreshed")
+            fresh = f"ig-refreshed-{len(self.tokens)}-token"
+            self.tokens.add(fresh)
+            return Reply(
+                200, {"access_token": fresh, "token_type": "bearer", "expires_in": 5184000}
+            )
         fields, _ = form(request)
         params = {**request.query, **fields}
         route = request.route

@@ -132,3 +132,38 @@ def test_validation_says_what_is_missing(tmp_path: Path) -> None:
     result = amgr(home, "check")
     assert result.exit_code == 2
     assert "public_media_base_url" in result.output
+
+
+def test_the_long_lived_token_is_refreshed_once_and_kept_0600(tmp_path: Path, servers: Any) -> None:
+    import stat
+
+    graph, static = servers
+    home = home_for(tmp_path, graph, static)
+    item(home, "One.", card=("card.png", PNG))
+
+    assert amgr(home, "exec-now", "publishing", "pending").exit_code == 0
+    item(home, "Two.", card=("card.png", PNG))
+    assert amgr(home, "exec-now", "publishing", "pending").exit_code == 0
+
+    assert len(graph.routed("GET refresh")) == 1  # fresh for 60 days: not again
+    stored = home / ".mp" / "auth" / "ig.json"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    fresh = json.loads(stored.read_text())["access_token"]
+    assert fresh.startswith("ig-refreshed-")
+    used = {r.headers.get("authorization") for r in graph.routed("POST user/media_publish")}
+    assert used == {f"Bearer {fresh}"}
+
+
+def test_a_token_too_young_to_refresh_is_used_and_asked_again_tomorrow(
+    tmp_path: Path, servers: Any
+) -> None:
+    graph, static = servers
+    graph.refreshable = False
+    home = home_for(tmp_path, graph, static)
+    item(home, "One.", card=("card.png", PNG))
+    item(home, "Two.", card=("card.png", PNG))
+
+    assert amgr(home, "exec-now", "publishing", "pending").exit_code == 0
+    assert amgr(home, "check").exit_code == 0
+
+    assert len(graph.published) == 2 and len(graph.routed("GET refresh")) == 1

@@ -114,6 +114,9 @@ class InstagramPlatform(_PlatformBase):
     """Where ``public_media_dir`` is served on the web, e.g. https://cdn.example.com/amgr."""
     public_media_dir: Annotated[str, line(MAX_PATH)]
     """A folder published at ``public_media_base_url`` (relative: under the home)."""
+    token_refresh: bool = True
+    """Refresh the long-lived token (``ig_refresh_token``) before it expires and keep the
+    new one in ``.mp/auth/``; off for tokens that do not expire (Facebook Page tokens)."""
     processing_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 600.0
     timeout_s: Annotated[float, Field(gt=0, le=_HTTP)] = 30.0
 

@@ -16,6 +16,7 @@ unsure publish is looked up through the container: ``PUBLISHED`` means it went t
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,9 @@ import httpx
 
 from ..config.platforms_social import InstagramPlatform
 from ..errors import AuthError, TaskError, TransientError
-from ..secrets import secret_from_env
+from ..secrets import REGISTRY, secret_from_env
 from .base import Parts, Publisher, Receipt
-from .ledger import Pair
+from .ledger import Pair, stable_id
 from .post import Post
 from .social import Media, SocialHttp, media_of, same_text, stage_public
 
@@ -35,6 +36,15 @@ MAX_HASHTAGS = 30
 CAROUSEL_LIMIT = 10
 _AUTH_CODES = {102, 190, 10, 200}
 _RATE_CODES = {4, 17, 32, 613}
+REFRESH_BEFORE = timedelta(days=10)
+"""A long-lived token (60 days) is refreshed when it has less than this left."""
+
+
+def _when(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 class GraphHttp(SocialHttp):
@@ -89,11 +99,7 @@ class InstagramPublisher(Publisher):
     @cached_property
     def http(self) -> GraphHttp:
         cfg = self.config
-        token = secret_from_env(
-            cfg.token_env,
-            self.setting("token_env"),
-            "a long-lived access token with instagram_basic and instagram_content_publish",
-        )
+        token = self.token()
         return GraphHttp(
             self.name,
             now=self.env.now,
@@ -109,6 +115,56 @@ class InstagramPublisher(Publisher):
     @property
     def base(self) -> str:
         return f"{self.config.api_base.rstrip('/')}/{self.config.api_version}"
+
+    def token(self) -> str:
+        """The token to use: the one in ``token_env``, or the refreshed one amgr keeps in
+        ``.mp/auth/NAME.json`` for it; refreshed when it is at least a day old and expires
+        within :data:`REFRESH_BEFORE` (or its expiry is unknown)."""
+        from .x_auth import load_tokens, save_tokens
+
+        cfg = self.config
+        given = secret_from_env(
+            cfg.token_env,
+            self.setting("token_env"),
+            "a long-lived access token with instagram_business_basic and "
+            "instagram_business_content_publish",
+        )
+        if not cfg.token_refresh:
+            return given
+        home, now, origin = self.env.home, self.env.now(), stable_id(given)
+        stored = load_tokens(home, self.name) or {}
+        if stored.get("from") != origin or not stored.get("access_token"):
+            stored = {"from": origin, "access_token": given}
+        current = str(stored["access_token"])
+        expires, refreshed = _when(stored.get("expires_at")), _when(stored.get("refreshed_at"))
+        next_try = _when(stored.get("next_try"))
+        due = (refreshed is None or now - refreshed >= timedelta(days=1)) and (
+            expires is None or expires - now <= REFRESH_BEFORE
+        )
+        if not due or (next_try is not None and now < next_try):
+            return current
+        try:
+            response = httpx.get(
+                f"{cfg.api_base.rstrip('/')}/refresh_access_token",
+                params={"grant_type": "ig_refresh_token", "access_token": current},
+                timeout=cfg.timeout_s,
+            )
+            fresh = response.json() if response.status_code == 200 else {}
+        except (httpx.HTTPError, ValueError):
+            fresh = {}
+        if not isinstance(fresh, dict) or not fresh.get("access_token"):
+            # too young to refresh, or refused: keep it and ask again tomorrow
+            save_tokens(home, self.name, {**stored, "next_try": now + timedelta(days=1)}, now)
+            return current
+        REGISTRY.register(str(fresh["access_token"]))
+        save_tokens(
+            home,
+            self.name,
+            {"from": origin, "access_token": fresh["access_token"], "refreshed_at": now}
+            | ({"expires_in": fresh["expires_in"]} if "expires_in" in fresh else {}),
+            now,
+        )
+        return str(fresh["access_token"])
 
     def close(self) -> None:
         if "http" in self.__dict__:
