@@ -169,8 +169,10 @@ def test_amgr_auth_x_stores_tokens_that_publishing_uses_and_refreshes(
     )
     xapi.expires_in = 60  # expires within the refresh margin: the next use refreshes
     proc = subprocess.Popen(
-        [sys.executable, "-m", "automation_manager", "--home", str(home), "auth", "x"]
-        + ["--no-browser", "--port", str(port), "--timeout", "30"],
+        [
+            *(sys.executable, "-m", "automation_manager", "--home", str(home), "auth", "x"),
+            *("--no-browser", "--port", str(port), "--timeout", "30"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
