@@ -121,16 +121,12 @@ class BlueskyPublisher(Publisher):
     @cached_property
     def http(self) -> SocialHttp:
         cfg = self.config
-        return SocialHttp(
-            self.name,
-            now=self.env.now,
+        return SocialHttp.of(
+            self,
             remaining_header="ratelimit-remaining",
             reset_header="ratelimit-reset",
             auth_hint=f"{cfg.password_env} ({self.setting('password_env')}) and "
             f"{self.setting('handle')} ({cfg.handle!r}): use an app password of that account",
-            sleep=self.env.sleep,
-            attempts=self.env.attempts,
-            timeout_s=cfg.timeout_s,
         )
 
     @property

@@ -100,15 +100,11 @@ class InstagramPublisher(Publisher):
     def http(self) -> GraphHttp:
         cfg = self.config
         token = self.token()
-        return GraphHttp(
-            self.name,
-            now=self.env.now,
+        return GraphHttp.of(
+            self,
             auth_hint=f"{cfg.token_env} ({self.setting('token_env')}) and "
             f"{self.setting('user_id')}: a long-lived token (60 days) of that account with "
             "instagram_content_publish",
-            sleep=self.env.sleep,
-            attempts=self.env.attempts,
-            timeout_s=cfg.timeout_s,
             headers={"Authorization": f"Bearer {token}"},
         )
 

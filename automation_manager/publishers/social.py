@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
@@ -25,6 +25,9 @@ from ..content.thread import split_thread
 from ..errors import TaskError, TransientError
 from .http import PlatformHttp
 from .post import IMAGE_TYPES, Post
+
+if TYPE_CHECKING:
+    from .base import Publisher
 
 VIDEO_ROLES = ("video", "short", "shorts", "reel")
 IMAGE_MEDIA_ROLES = ("card", "image", "thumbnail", "cover", "featured_image")
@@ -128,6 +131,19 @@ class SocialHttp(PlatformHttp):
         self.reset_header = reset_header
         self.resets_at: float | None = None
         """When the used-up quota comes back (epoch seconds), if it is used up."""
+
+    @classmethod
+    def of(cls, publisher: Publisher, **kwargs: Any) -> Self:
+        """The client of ``publisher``: its name, clock, sleep, attempts and timeout."""
+        env = publisher.env
+        return cls(
+            publisher.name,
+            now=env.now,
+            sleep=env.sleep,
+            attempts=env.attempts,
+            timeout_s=float(getattr(publisher.config, "timeout_s", 30.0)),
+            **kwargs,
+        )
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         self._wait_for_quota()

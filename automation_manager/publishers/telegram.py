@@ -83,15 +83,11 @@ class TelegramPublisher(Publisher):
     def http(self) -> TelegramHttp:
         token_env = self.config.token_env
         self.token  # noqa: B018  (raises the missing-token error first)
-        return TelegramHttp(
-            self.name,
-            now=self.env.now,
+        return TelegramHttp.of(
+            self,
             auth_hint=f"{token_env} ({self.setting('token_env')}): the token @BotFather "
             f"gave, and the bot must be an admin of {self.config.chat_id} "
             f"({self.setting('chat_id')}) allowed to post",
-            sleep=self.env.sleep,
-            attempts=self.env.attempts,
-            timeout_s=self.config.timeout_s,
         )
 
     def close(self) -> None:

@@ -124,15 +124,11 @@ class XPublisher(Publisher):
 
             headers["Authorization"] = f"Bearer {access_token(self)}"
             hint = f"the tokens of `amgr auth x` (client {self.setting('client_id')})"
-        return SocialHttp(
-            self.name,
-            now=self.env.now,
+        return SocialHttp.of(
+            self,
             remaining_header="x-rate-limit-remaining",
             reset_header="x-rate-limit-reset",
             auth_hint=hint,
-            sleep=self.env.sleep,
-            attempts=self.env.attempts,
-            timeout_s=cfg.timeout_s,
             headers=headers,
             auth=auth,
         )

@@ -67,33 +67,49 @@ def access_token(publisher: XPublisher) -> str:
         return str(tokens["access_token"])
     if not tokens.get("refresh_token"):
         raise AuthError(f"{name}: the X token expired: run `amgr auth x --platform {name}`")
+    fresh = token_request(
+        home,
+        name,
+        cfg,
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        now,
+        refused=f"X refused to refresh the token: run `amgr auth x --platform {name}` again",
+    )
+    return str(fresh["access_token"])
+
+
+def token_request(
+    home: Home, name: str, cfg: Any, grant: dict[str, str], now: datetime, *, refused: str
+) -> dict[str, Any]:
+    """POST ``grant`` to ``{api_base}/2/oauth2/token`` (Basic auth for a confidential
+    client); the tokens, registered as secrets and stored."""
     import httpx
+
+    from .http import platform_message
 
     auth = None
     if cfg.client_secret_env:
         secret = secret_from_env(
-            cfg.client_secret_env, publisher.setting("client_secret_env"), "the client secret"
+            cfg.client_secret_env, f"platforms.{name}.client_secret_env", "the client secret"
         )
         auth = (str(cfg.client_id), secret)
-    response = httpx.post(
-        f"{cfg.api_base.rstrip('/')}/2/oauth2/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": tokens["refresh_token"],
-            "client_id": cfg.client_id,
-        },
-        auth=auth,
-        timeout=cfg.timeout_s,
-    )
-    if response.status_code >= 400:
-        raise AuthError(
-            f"{name}: X refused to refresh the token ({response.status_code}): run "
-            f"`amgr auth x --platform {name}` again"
+    url = f"{cfg.api_base.rstrip('/')}/2/oauth2/token"
+    try:
+        response = httpx.post(
+            url, data={**grant, "client_id": str(cfg.client_id)}, auth=auth, timeout=cfg.timeout_s
         )
-    fresh = response.json()
-    save_tokens(home, name, fresh, now)
-    REGISTRY.register(str(fresh["access_token"]))
-    return str(fresh["access_token"])
+    except httpx.HTTPError as exc:
+        from ..errors import TransientError
+
+        raise TransientError(f"{name}: no answer from {url} ({exc}); try again later") from None
+    if response.status_code >= 400:
+        raise AuthError(f"{name}: {refused} ({response.status_code}: {platform_message(response)})")
+    tokens: dict[str, Any] = response.json()
+    for key in ("access_token", "refresh_token"):
+        if tokens.get(key):
+            REGISTRY.register(str(tokens[key]))
+    save_tokens(home, name, tokens, now)
+    return tokens
 
 
 SCOPES = "tweet.read tweet.write users.read media.write offline.access"
@@ -130,8 +146,6 @@ def authorize(
     import secrets
     import threading
     from urllib.parse import parse_qs, urlencode, urlsplit
-
-    import httpx
 
     from ..errors import TaskError
 
@@ -201,33 +215,16 @@ def authorize(
         raise AuthError(f"{name}: the answer on {redirect} has the wrong state: try again")
     if "code" not in answer:
         raise AuthError(f"{name}: X did not authorize amgr ({answer.get('error', 'no code')})")
-    auth = None
-    if cfg.client_secret_env:
-        secret = secret_from_env(
-            cfg.client_secret_env, f"platforms.{name}.client_secret_env", "the client secret"
-        )
-        auth = (str(cfg.client_id), secret)
-    response = httpx.post(
-        f"{cfg.api_base.rstrip('/')}/2/oauth2/token",
-        data={
+    return token_request(
+        home,
+        name,
+        cfg,
+        {
             "grant_type": "authorization_code",
             "code": answer["code"],
             "redirect_uri": redirect,
-            "client_id": cfg.client_id,
             "code_verifier": verifier,
         },
-        auth=auth,
-        timeout=cfg.timeout_s,
+        now(),
+        refused=f"X refused the authorization code: check platforms.{name}.client_id",
     )
-    if response.status_code >= 400:
-        from .http import platform_message
-
-        raise AuthError(
-            f"{name}: X refused the authorization code ({response.status_code}: "
-            f"{platform_message(response)}): check platforms.{name}.client_id"
-        )
-    tokens: dict[str, Any] = response.json()
-    REGISTRY.register(str(tokens.get("access_token", "")))
-    REGISTRY.register(str(tokens.get("refresh_token", "")))
-    save_tokens(home, name, tokens, now())
-    return tokens
