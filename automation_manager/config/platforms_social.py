@@ -91,7 +91,7 @@ class XPlatform(_PlatformBase):
             )
         if not any(oauth1) and not self.token_env and not self.client_id:
             raise ValueError(
-                "needs credentials: token_env (an OAuth 2.0 user token), client_id (then run "
+                "no credentials — set token_env (an OAuth 2.0 user token), client_id (then run "
                 "`amgr auth x`), or api_key_env, api_secret_env, access_token_env and "
                 "access_secret_env (OAuth 1.0a user keys)"
             )
@@ -121,6 +121,19 @@ class InstagramPlatform(_PlatformBase):
     timeout_s: Annotated[float, Field(gt=0, le=_HTTP)] = 30.0
 
     _e = field_validator("token_env")(check_env_name)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _public_media(cls, value: object) -> object:
+        if isinstance(value, dict):
+            missing = [k for k in ("public_media_dir", "public_media_base_url") if k not in value]
+            if missing:
+                raise ValueError(
+                    f"{' and '.join(missing)} not set — Instagram fetches media from the web: "
+                    "public_media_dir is a folder amgr copies the media to, "
+                    "public_media_base_url the address where that folder is served"
+                )
+        return value
 
     @field_validator("user_id", mode="before")
     @classmethod
