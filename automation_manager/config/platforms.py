@@ -299,6 +299,7 @@ def normalize_platforms(value: Any) -> Any:
 
 def _alias(value: Any) -> Any:
     """``{"kind": "twitter"}`` is kind ``x`` (:data:`KIND_ALIASES`)."""
-    if isinstance(value, dict) and value.get("kind") in KIND_ALIASES:
+    kind = value.get("kind") if isinstance(value, dict) else None
+    if isinstance(kind, str) and kind in KIND_ALIASES:
         return {**value, "kind": KIND_ALIASES[value["kind"]]}
     return value
