@@ -95,7 +95,13 @@ def test_killed_before_the_answer_is_not_resent_and_says_what_to_check(
     assert len(bot.messages) == 1  # at most once: the Bot API cannot say what was sent
     saved = item_json(home, item)
     assert saved["status"] == "failed" and "amgr content retry" in saved["errors"]["tg"]
+    assert "cannot be asked whether it arrived" in saved["errors"]["tg"]
     assert result.exit_code == 1
+
+    # a person looked, did not find it, and asked for it again
+    assert amgr(home, "content", "retry", item).exit_code == 0
+    assert amgr(home, "exec-now", "publishing", "pending").exit_code == 0
+    assert len(bot.messages) == 2 and item_json(home, item)["status"] == "published"
 
 
 def test_a_revoked_token_is_one_incident_and_never_shown(
