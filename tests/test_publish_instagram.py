@@ -167,3 +167,29 @@ def test_a_token_too_young_to_refresh_is_used_and_asked_again_tomorrow(
     assert amgr(home, "check").exit_code == 0
 
     assert len(graph.published) == 2 and len(graph.routed("GET refresh")) == 1
+
+
+def test_media_can_go_through_a_wordpress_media_library(
+    tmp_path: Path, servers: Any, wp: Any, wp_password: None
+) -> None:
+    from fake_platforms import wordpress_config
+
+    graph, _ = servers
+    config = {
+        "kind": "instagram",
+        "api_base": graph.url,
+        "user_id": IG_USER,
+        "token_env": "IG_ACCESS_TOKEN",
+        "media_wordpress": "blog",
+        "timeout_s": 5,
+    }
+    home = write_home(tmp_path / "home", {"blog": wordpress_config(wp.url), "ig": config})
+    it = item(home, "Via the blog's library.", card=("card.png", PNG))
+
+    result = amgr(home, "exec-now", "publishing", "pending", "-p", "platform=ig")
+
+    assert result.exit_code == 0, result.output
+    (media,) = wp.media
+    (post,) = graph.published
+    assert post["container"]["url"] == media["source_url"] and post["container"]["bytes"] == PNG
+    assert item_json(home, it)["published"]["ig"]["remote_id"] == post["id"]

@@ -110,10 +110,12 @@ class InstagramPlatform(_PlatformBase):
     user_id: str
     """The Instagram professional account id (``ig-user-id``), digits."""
     token_env: str
-    public_media_base_url: Url
+    public_media_base_url: Url | None = None
     """Where ``public_media_dir`` is served on the web, e.g. https://cdn.example.com/amgr."""
-    public_media_dir: Annotated[str, line(MAX_PATH)]
+    public_media_dir: Annotated[str, line(MAX_PATH)] | None = None
     """A folder published at ``public_media_base_url`` (relative: under the home)."""
+    media_wordpress: Name | None = None
+    """Instead: the name of a ``wordpress`` platform whose media library takes the files."""
     token_refresh: bool = True
     """Refresh the long-lived token (``ig_refresh_token``) before it expires and keep the
     new one in ``.mp/auth/``; off for tokens that do not expire (Facebook Page tokens)."""
@@ -125,13 +127,14 @@ class InstagramPlatform(_PlatformBase):
     @model_validator(mode="before")
     @classmethod
     def _public_media(cls, value: object) -> object:
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not value.get("media_wordpress"):
             missing = [k for k in ("public_media_dir", "public_media_base_url") if k not in value]
             if missing:
                 raise ValueError(
                     f"{' and '.join(missing)} not set — Instagram fetches media from the web: "
                     "public_media_dir is a folder amgr copies the media to, "
-                    "public_media_base_url the address where that folder is served"
+                    "public_media_base_url the address where that folder is served; or set "
+                    "media_wordpress to a wordpress platform whose media library takes them"
                 )
         return value
 
@@ -149,7 +152,9 @@ class InstagramPlatform(_PlatformBase):
 
     @field_validator("public_media_base_url")
     @classmethod
-    def _public(cls, value: str) -> str:
+    def _public(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL Instagram can fetch the media from")
         return value.rstrip("/")

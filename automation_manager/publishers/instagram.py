@@ -19,7 +19,7 @@ import re
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -30,6 +30,9 @@ from .base import Parts, Publisher, Receipt
 from .ledger import Pair, stable_id
 from .post import Post
 from .social import Media, SocialHttp, media_of, same_text, stage_public
+
+if TYPE_CHECKING:
+    from .wordpress import WordPressPublisher
 
 CAPTION_LIMIT = 2200
 MAX_HASHTAGS = 30
@@ -162,26 +165,59 @@ class InstagramPublisher(Publisher):
         )
         return str(fresh["access_token"])
 
-    def close(self) -> None:
-        if "http" in self.__dict__:
-            self.http.close()
-
     def graph(self, method: str, path: str, *, what: str, repeatable: bool, **kw: Any) -> Any:
         return self.http.request(
             method, f"{self.base}/{path}", what=what, repeatable=repeatable, **kw
         ).json()
 
-    def public_url(self, post: Post, media: Media) -> str:
-        folder = Path(self.config.public_media_dir)
+    def public_url(self, post: Post, media: Media, parts: Parts) -> str:
+        """Where Instagram can fetch ``media``: staged in ``public_media_dir``, or
+        uploaded once to the ``media_wordpress`` site's media library."""
+        cfg = self.config
+        if cfg.media_wordpress:
+            key = f"public-{media.role}"
+            done = parts.done.get(key)
+            if done is None:
+                name = f"{post.slug}-{media.role}{media.path.suffix.lower()}"
+                uploaded = self.wordpress.upload_file(
+                    media.path, media.mime, name, f"{media.role} for Instagram"
+                )
+                parts.record(key, str(uploaded["id"]), str(uploaded["source_url"]))
+                done = parts.done[key]
+            return str(done["url"])
+        assert cfg.public_media_dir is not None and cfg.public_media_base_url is not None
+        folder = Path(cfg.public_media_dir)
         if not folder.is_absolute():
             folder = self.env.home.root / folder
         try:
-            return stage_public(media.path, folder, self.config.public_media_base_url, post.item_id)
+            return stage_public(media.path, folder, cfg.public_media_base_url, post.item_id)
         except OSError as exc:
             raise TaskError(
                 f"{self.name}: cannot copy {media.path.name} to {folder} "
                 f"({self.setting('public_media_dir')}): {exc}"
             ) from None
+
+    @cached_property
+    def wordpress(self) -> WordPressPublisher:
+        """The ``media_wordpress`` platform's publisher (its media library)."""
+        from ..config import load_workspace
+        from .wordpress import WordPressPublisher
+
+        name = str(self.config.media_wordpress)
+        found = load_workspace(self.env.home).config.platforms.get(name)
+        if found is None or found.kind != "wordpress":
+            raise TaskError(
+                f"{self.name}: {self.setting('media_wordpress')} names {name!r}, which is not "
+                "a wordpress platform in config.json: name one, or set public_media_dir and "
+                "public_media_base_url"
+            )
+        return WordPressPublisher(name, found, self.env)
+
+    def close(self) -> None:
+        if "wordpress" in self.__dict__:
+            self.wordpress.close()
+        if "http" in self.__dict__:
+            self.http.close()
 
     def _container(self, fields: dict[str, str], what: str) -> str:
         # a second container for the same media does no harm: unpublished ones expire
@@ -230,16 +266,16 @@ class InstagramPublisher(Publisher):
             one = media[0]
             fields = {"caption": caption}
             if one.is_video:
-                fields.update(media_type="REELS", video_url=self.public_url(post, one))
+                fields.update(media_type="REELS", video_url=self.public_url(post, one, parts))
             else:
-                fields["image_url"] = self.public_url(post, one)
+                fields["image_url"] = self.public_url(post, one, parts)
             return self._container(fields, "create the media container")
         children = []
         for n, one in enumerate(media):
             done = parts.done.get(f"child-{n}")
             if done is None:
                 key = "video_url" if one.is_video else "image_url"
-                fields = {key: self.public_url(post, one), "is_carousel_item": "true"}
+                fields = {key: self.public_url(post, one, parts), "is_carousel_item": "true"}
                 if one.is_video:
                     fields["media_type"] = "VIDEO"
                 parts.record(f"child-{n}", self._container(fields, f"add item {n + 1}"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Literal
 
 import httpx
@@ -191,18 +192,24 @@ class WordPressPublisher(Publisher):
         """Upload the post's image to the media library; its media id."""
         assert post.image is not None
         name = f"{post.slug}{post.image.suffix.lower()}"
+        media = self.upload_file(
+            post.image, post.image_type() or "application/octet-stream", name, "featured image"
+        )
+        return str(media["id"])
+
+    def upload_file(self, path: Path, mime: str, name: str, what: str) -> dict[str, Any]:
+        """Upload a file to the media library; WordPress's media object (``id``,
+        ``source_url``: its public address)."""
         response = self.call(
             "POST",
             "media",
-            what="upload the featured image",
+            what=f"upload the {what}",
             repeatable=False,
-            content=post.image.read_bytes(),
-            headers={
-                "Content-Type": post.image_type() or "application/octet-stream",
-                "Content-Disposition": f'attachment; filename="{name}"',
-            },
+            content=path.read_bytes(),
+            headers={"Content-Type": mime, "Content-Disposition": f'attachment; filename="{name}"'},
         )
-        return str(response.json()["id"])
+        media: dict[str, Any] = response.json()
+        return media
 
     def term_ids(self, taxonomy: Taxonomy, names: list[str]) -> list[int]:
         """Ids of the tags or categories called ``names``, creating the missing ones."""
