@@ -114,6 +114,9 @@ class FakeX(FakeServer):
         self.issued: set[str] = set()
         self.refresh_tokens: set[str] = set()
         self.expires_in = 7200
+        self.quota_left: int | None = None
+        self.blocked_until = 0.0
+        """When set: ``x-rate-limit-remaining`` of every tweet answer (reset in 1 s)."""
 
     def route_of(self, method: str, path: str, query: dict[str, str]) -> str | None:
         if path == "/2/media/upload":
@@ -253,6 +256,9 @@ class FakeX(FakeServer):
         return Reply(404, {"title": "Not Found"})
 
     def _tweet(self, body: dict[str, Any]) -> Reply:
+        if time.time() < self.blocked_until:  # the quota is used up until its reset
+            reset = {"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(self.blocked_until)}
+            return Reply(429, {"title": "Too Many Requests"}, reset)
         text = body.get("text", "")
         weighted = x_weighted_length(text)
         if weighted > 280:
@@ -279,9 +285,18 @@ class FakeX(FakeServer):
         if parent:
             tweet["referenced_tweets"] = [{"type": "replied_to", "id": parent}]
         self.tweets.append(tweet)
+        quota = None
+        if self.quota_left is not None:
+            reset = int(time.time()) + 1
+            quota = {
+                "x-rate-limit-remaining": str(self.quota_left),
+                "x-rate-limit-reset": str(reset),
+            }
+            self.blocked_until = reset if self.quota_left == 0 else 0.0
         return Reply(
             201,
             {"data": {"id": tweet["id"], "text": text, "edit_history_tweet_ids": [tweet["id"]]}},
+            quota,
         )
 
     def _media(self, request: Request) -> Reply:
