@@ -129,8 +129,9 @@ class SocialHttp(PlatformHttp):
         self.now = now
         self.remaining_header = remaining_header
         self.reset_header = reset_header
-        self.resets_at: float | None = None
-        """When the used-up quota comes back (epoch seconds), if it is used up."""
+        self.resets_at: dict[str, float] = {}
+        """When each used-up endpoint's quota comes back (epoch seconds): platforms
+        count per endpoint, so one used up (``/users/me``) does not stop the others."""
 
     @classmethod
     def of(cls, publisher: Publisher, **kwargs: Any) -> Self:
@@ -146,9 +147,10 @@ class SocialHttp(PlatformHttp):
         )
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        self._wait_for_quota()
+        endpoint = f"{method} {httpx.URL(url).path}"
+        self._wait_for_quota(endpoint)
         response = super().request(method, url, **kwargs)
-        self._note_quota(response)
+        self._note_quota(endpoint, response)
         return response
 
     def reset_in(self, response: httpx.Response) -> float | None:
@@ -179,27 +181,28 @@ class SocialHttp(PlatformHttp):
                 response.headers["Retry-After"] = str(math.ceil(wait))
         return super()._failure(response, what, repeatable, attempt)
 
-    def _note_quota(self, response: httpx.Response) -> None:
+    def _note_quota(self, endpoint: str, response: httpx.Response) -> None:
         if self.remaining_header is None:
             return
         raw = response.headers.get(self.remaining_header)
         if raw is not None and raw.strip() == "0":
             wait = self.reset_in(response)
             if wait:
-                self.resets_at = self.now().timestamp() + wait
+                self.resets_at[endpoint] = self.now().timestamp() + wait
 
-    def _wait_for_quota(self) -> None:
-        if self.resets_at is None:
+    def _wait_for_quota(self, endpoint: str) -> None:
+        resets_at = self.resets_at.pop(endpoint, None)
+        if resets_at is None:
             return
-        wait = self.resets_at - self.now().timestamp()
+        wait = resets_at - self.now().timestamp()
         if wait > self.policy.max_retry_after_s:
-            at = datetime.fromtimestamp(self.resets_at).astimezone()
+            self.resets_at[endpoint] = resets_at
+            at = datetime.fromtimestamp(resets_at).astimezone()
             raise TransientError(
-                f"{self.platform}: its rate limit is used up until {at:%H:%M:%S} "
-                f"(the {self.remaining_header} header); the next run goes on",
+                f"{self.platform}: its rate limit for {endpoint} is used up until "
+                f"{at:%H:%M:%S} (the {self.remaining_header} header); the next run goes on",
                 retry_after=wait,
             )
-        self.resets_at = None
         if wait > 0:
             self.sleep(wait)
 
