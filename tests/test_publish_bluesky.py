@@ -130,3 +130,10 @@ def test_graphemes_and_byte_offsets() -> None:
     assert raw[tag["index"]["byteStart"] : tag["index"]["byteEnd"]] == b"#tag"
     assert link["features"][0]["uri"] == "https://a.example/x"
     assert raw[link["index"]["byteStart"] : link["index"]["byteEnd"]] == b"https://a.example/x"
+
+
+def test_check_signs_in_and_posts_nothing(tmp_path: Path, pds: FakeBluesky) -> None:
+    home = home_for(tmp_path, pds.url)
+    result = amgr(home, "check")
+    assert result.exit_code == 0, result.output
+    assert f"authenticated as @{BSKY_HANDLE}" in result.output and pds.posts == []

@@ -193,3 +193,12 @@ def test_media_can_go_through_a_wordpress_media_library(
     (post,) = graph.published
     assert post["container"]["url"] == media["source_url"] and post["container"]["bytes"] == PNG
     assert item_json(home, it)["published"]["ig"]["remote_id"] == post["id"]
+
+
+def test_check_reads_the_account_and_its_quota(tmp_path: Path, servers: Any) -> None:
+    graph, static = servers
+    home = home_for(tmp_path, graph, static)
+    result = amgr(home, "check")
+    assert result.exit_code == 0, result.output
+    assert "authenticated as @amgr_ig; 0 of 100 posts used" in result.output
+    assert graph.containers == {}

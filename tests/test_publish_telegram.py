@@ -138,3 +138,11 @@ def test_429_waits_retry_after_and_a_refusal_shows_the_description(
     bot.chat = "@elsewhere"
     assert amgr(home, "exec-now", "publishing", "pending").exit_code == 1
     assert "chat not found" in item_json(home, bad)["errors"]["tg"]
+
+
+def test_check_reaches_the_chat_and_posts_nothing(tmp_path: Path, bot: FakeTelegram) -> None:
+    home = home_for(tmp_path, bot.url)
+    result = amgr(home, "check")
+    assert result.exit_code == 0, result.output
+    assert "bot @amgr_bot can reach channel amgr channel" in result.output
+    assert bot.messages == [] and {r.route for r in bot.requests} == {"getMe", "getChat"}

@@ -212,3 +212,10 @@ def test_a_used_up_quota_waits_for_its_reset_before_the_next_tweet(
     assert result.exit_code == 0, result.output
     assert [t["text"] for t in xapi.tweets] == ["One.", "Two."]
     assert len(xapi.routed("POST /2/tweets")) == 2  # no 429: it waited for the reset
+
+
+def test_check_reads_the_account_and_posts_nothing(tmp_path: Path, xapi: FakeX) -> None:
+    home = home_for(tmp_path, xapi.url, **OAUTH1)
+    result = amgr(home, "check")
+    assert result.exit_code == 0, result.output
+    assert "x (x): authenticated as @amgr_bot" in result.output and xapi.tweets == []
