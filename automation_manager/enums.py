@@ -31,6 +31,8 @@ class ContentStatus(StrEnum):
     REVIEW = "review"
     PENDING = "pending"
     PUBLISHED = "published"
+    READY = "ready"
+    """In an outbox on every target that does not have it live: a person posts it."""
     FAILED = "failed"
     REJECTED = "rejected"
 
@@ -39,3 +41,26 @@ class MisfirePolicy(StrEnum):
     SKIP = "skip"
     ONCE = "once"
     ALL = "all"
+
+
+class ProcessType(StrEnum):
+    """What kind of process a task is (reference: operations-spec), shown in status and stats."""
+
+    CONTENT = "content"
+    PUBLISHING = "publishing"
+    MONETIZATION = "monetization"
+    MAINTENANCE = "maintenance"
+    DEPLOYMENT = "deployment"
+    OPTIMIZATION = "optimization"
+    MONITORING = "monitoring"
+
+
+class ScheduleType(StrEnum):
+    """The reference's schedule kinds, for ``AutomationManager.create_task``."""
+
+    HOURLY = "hourly"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    INTERVAL = "interval"
+    CRON = "cron"

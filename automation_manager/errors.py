@@ -9,12 +9,16 @@ from __future__ import annotations
 import errno as errnos
 import os
 from dataclasses import dataclass
+from typing import Any
 
 
 class AmgrError(Exception):
     """Base of every error amgr raises deliberately."""
 
     exit_code = 1
+    partial_result: dict[str, Any] | None = None
+    """What a failed run did before it failed (a multi-action run's ``actions``): the
+    record keeps it as ``result``."""
 
 
 @dataclass(frozen=True)

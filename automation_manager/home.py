@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,3 +83,58 @@ class Home:
     def edit_lock_path(self) -> Path:
         """Held while tasks.json/config.json are edited by amgr."""
         return self.locks_dir / "edit.lock"
+
+
+_NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
+_FULL = {errno.ENOSPC, errno.EDQUOT}
+_NOT_A_FOLDER = {errno.ENOTDIR, errno.EEXIST}
+
+
+def unusable_home(exc: OSError, root: Path) -> str | None:
+    """One line naming the folder and the fix, when ``exc`` means the home (or its
+    ``.mp/``) cannot be used: not writable, on a full disk, a file where a folder must
+    be. None for any other error.
+    """
+    raw = getattr(exc, "path", None) or exc.filename
+    if raw is None:
+        return None
+    path = Path(os.fsdecode(raw))
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return None
+    state = root / STATE_DIR
+    reason = exc.strerror or str(exc)
+    if exc.errno in _NOT_WRITABLE:
+        where = state if state.exists() else root
+        return (
+            f"{where} is not writable ({reason}: {path}) — amgr keeps its state in "
+            f"{state}: make {where} writable by this user (e.g. `chmod u+w {where}` or "
+            f"chown it), or pass --home DIR with a writable folder"
+        )
+    if exc.errno in _FULL:
+        said = getattr(exc, "message", None) or f"disk full under {state}: cannot write {path}"
+        return (
+            f"{said} — free space on that disk (`df -h {root}`), or move .mp to a bigger "
+            "disk (it may be a symlink)"
+        )
+    if exc.errno in _NOT_A_FOLDER:
+        blocker = next((p for p in (path, *path.parents) if p.is_file()), None)
+        if blocker is not None:
+            return (
+                f"{blocker} is a file where amgr needs a folder — move it away "
+                f"(amgr recreates {blocker.name} as a folder)"
+            )
+    return None
+
+
+def missing_home(root: Path) -> str | None:
+    """One line when ``root`` does not exist (or is not a folder), else None."""
+    if root.is_dir():
+        return None
+    if root.exists():
+        return f"{root} is a file, not a folder — pass --home DIR with the home folder"
+    return (
+        f"{root}: no such folder — run `amgr init {root}` to create a home there, "
+        "or pass --home DIR"
+    )

@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import TaskSpec, Workspace, load_workspace
 from .config import edit as edits
 from .config.tasks import Task
 from .engine.clock import Clock, system_clock
 from .engine.runner import RunRequest, execute_run
-from .enums import Category, Trigger
+from .enums import Category, ProcessType, ScheduleType, Trigger
 from .errors import ConfigError, Problem
 from .executors.base import ProgressFn
 from .home import CONFIG_FILE, TASKS_FILE, Home
 from .logs.records import RunRecord
 from .tasktypes import REGISTRY
+
+if TYPE_CHECKING:
+    from .operations.stats import ExecutionStats, TaskStats
 
 
 class AutomationManager:
@@ -41,7 +44,8 @@ class AutomationManager:
         self._clock = clock
         self._workspace: Workspace | None = None
         self._config_raw: dict[str, Any] | None = None
-        # Accepted for compatibility with the seed's signature; amgr does not use them.
+        # The seed's credentials: used by youtube/gdrive platforms that name no client
+        # file of their own, and by dropbox platforms (before their token_env).
         self.google_credentials_path = google_credentials_path
         self.dropbox_token = dropbox_token
 
@@ -52,7 +56,23 @@ class AutomationManager:
         """The validated home (loaded on first use; :meth:`reload` re-reads the files)."""
         if self._workspace is None:
             self._workspace = load_workspace(self.home)
+            self._seed_credentials(self._workspace)
         return self._workspace
+
+    def use_workspace(self, ws: Workspace) -> Workspace:
+        """Use ``ws`` instead of loading the files (a read-only fallback); returns it."""
+        self._workspace = ws
+        return ws
+
+    def _seed_credentials(self, ws: Workspace) -> None:
+        """Give the constructor's credentials to the platforms that name none."""
+        from .config.platforms_google import seed_credentials
+
+        seed_credentials(
+            ws.config.platforms,
+            google_credentials_path=self.google_credentials_path,
+            dropbox_token=self.dropbox_token,
+        )
 
     def reload(self) -> Workspace:
         """Re-read the three files (drops unsaved changes to :attr:`config`)."""
@@ -261,13 +281,54 @@ class AutomationManager:
         q = HistoryQuery(days=days, category=category, success_only=success_only)
         return list(query_records(self.home, q, now=self.now()))
 
+    # -- operations (reference: operations-spec.md) -----------------------------------------
+
+    def create_task(
+        self,
+        name: str,
+        type: ProcessType | str = ProcessType.MAINTENANCE,
+        schedule: ScheduleType | str | None = None,
+        schedule_config: dict[str, Any] | None = None,
+        actions: list[dict[str, Any]] | None = None,
+        resources: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> TaskSpec:
+        """The reference's ``create_task``: add a multi-action task and return it (``.id``).
+
+        ``type`` (a :class:`ProcessType`) becomes the task's ``process_type`` and picks its
+        category (content → content_creation, publishing, monetization, and maintenance /
+        deployment / optimization / monitoring → maintenance); the task's ``type`` is
+        ``actions``. ``schedule`` + ``schedule_config`` become an amgr schedule (see
+        :func:`~automation_manager.operations.mapping.schedule_of`). Validated like any
+        edit of tasks.json (:class:`ConfigError`, nothing written).
+        """
+        from .operations.mapping import task_of
+
+        category, task = task_of(name, type, schedule, schedule_config, actions, resources, fields)
+        task_id = self.add_task(category.value, task)
+        spec = self.workspace.task(task_id)
+        assert spec is not None
+        return spec
+
+    def get_task_stats(self, days: int = 7) -> list[TaskStats]:
+        """Per-task statistics over the last ``days`` days (what ``amgr stats`` shows)."""
+        from .operations.stats import read_stats
+
+        return read_stats(self.home, days, self.now()).tasks
+
+    def get_execution_stats(self, days: int = 7) -> ExecutionStats:
+        """Execution statistics over the last ``days`` days (what ``amgr stats`` shows)."""
+        from .operations.stats import read_stats
+
+        return read_stats(self.home, days, self.now()).execution
+
     # -- the daemon ------------------------------------------------------------------------
 
     def setup_schedules(self) -> Any:
         """Register every enabled task with the scheduler; returns the daemon (not started)."""
         from .engine.daemon import Daemon
 
-        daemon = Daemon(self.home, clock=self._clock)
+        daemon = Daemon(self.home, clock=self._clock, prepare=self._seed_credentials)
         daemon.setup()
         return daemon
 
@@ -278,7 +339,7 @@ class AutomationManager:
         """
         from .engine.daemon import Daemon
 
-        daemon = Daemon(self.home, clock=self._clock)
+        daemon = Daemon(self.home, clock=self._clock, prepare=self._seed_credentials)
         code: int = daemon.run_once() if run_once else daemon.run_forever()
         return code
 
@@ -292,13 +353,15 @@ def _task_from_flags(category: Category, data: dict[str, Any], ws: Workspace) ->
     from pydantic import ValidationError
 
     from .config.loader import problems_from_validation
-    from .config.taskcheck import task_problems
+    from .config.operations import operations_problems
+    from .config.taskcheck import task_problems, with_resolved_platform
 
     try:
         model = Task.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(problems_from_validation("-p", exc, Task)) from None
     problems = task_problems("-p", "", category, model, ws.config)
+    problems += operations_problems("-p", "", model, ws.config, ws.home.root)
     if problems:
         raise ConfigError(problems)
-    return model
+    return with_resolved_platform(model, ws.config)

@@ -24,10 +24,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from automation_manager.signing import verify
 
+DROP = 0
+"""A :class:`Reply` status that closes the connection without answering."""
+
 
 @dataclass
 class Reply:
-    """One HTTP answer."""
+    """One HTTP answer (status :data:`DROP`: the connection closes without one)."""
 
     status: int = 200
     body: Any = None
@@ -126,6 +129,9 @@ class FakeServer:
             reply = scripted.pop(0) if scripted else None
         if reply is None:
             reply = self.page(request) if route is None else self.handle(request)
+        if reply.status == DROP:
+            handler.close_connection = True
+            return
         stall = self._stalls.pop(request.route, None)
         if stall is not None:
             self.stalled.set()

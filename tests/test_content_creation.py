@@ -91,6 +91,9 @@ def test_blog_has_front_matter_and_headings(home: Path) -> None:
     ("platform", "limit"), [("twitter", 280), ("mastodon", 500), ("linkedin", 3000)]
 )
 def test_social_posts_fit_the_platform(home: Path, platform: str, limit: int) -> None:
+    config = json.loads((home / "config.json").read_text())
+    config["platforms"].setdefault(platform, {"kind": "outbox"})
+    (home / "config.json").write_text(json.dumps(config))
     record = exec_json(
         home,
         "content_creation",

@@ -198,7 +198,7 @@ def test_a_failed_fsync_takes_the_line_back(
     assert log.read_text() == line("a") + "\n"
 
 
-def test_exec_now_on_a_full_disk_exits_1_and_the_log_stays_whole(
+def test_exec_now_on_a_full_disk_exits_2_and_the_log_stays_whole(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = amgr(home, "exec-now", "maintenance", "pending_report")
@@ -207,9 +207,10 @@ def test_exec_now_on_a_full_disk_exits_1_and_the_log_stays_whole(
     disk = Injected(home, monkeypatch)
     disk.fill()
     result = amgr(home, "exec-now", "maintenance", "pending_report")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # issue 11 point 19: nothing ran; the fix is the user's
     # The in-flight note comes first: with no room for it, the run does not start.
     assert f"disk full under {home / '.mp'}: cannot write the in-flight note" in result.output
+    assert "free space on that disk" in result.output
     assert "Traceback" not in result.output and "internal error" not in result.output
     disk.free()
     assert history_ids(home) == before
@@ -235,10 +236,12 @@ def test_health_check_on_a_full_disk_reports_instead_of_crashing(
     assert done.record.status is RunStatus.FAILED and not done.retryable
     assert done.record.error is not None
     assert f"cannot write in {home / '.mp'}: disk full under {home / '.mp'}" in done.record.error
-    # through the CLI: the record cannot be written either, said in one line, exit 1
+    # through the CLI: not even the in-flight note fits, so the run does not start:
+    # one line with the fix, exit 2 (issue 11 point 19)
     result = amgr(home, "exec-now", "maintenance", "health_check", "-p", "min_free_mb=0")
     assert "Traceback" not in result.output and "internal error" not in result.output
-    assert result.exit_code == 1 and "disk full under" in result.output
+    assert result.exit_code == 2 and "disk full under" in result.output
+    assert "free space on that disk" in result.output
 
 
 def test_health_check_warns_on_low_disk_with_free_bytes_and_percent(home: Path) -> None:

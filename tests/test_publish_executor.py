@@ -44,8 +44,9 @@ def test_a_typed_task_needs_a_platform_when_none_accepts_its_kind(tmp_path: Path
 def test_an_unknown_platform_lists_the_configured_ones(tmp_path: Path) -> None:
     home = write_home(tmp_path, {"site": SITE})
     result = amgr(home, "exec-now", "publishing", "blog", "-p", "platform=nope")
-    assert result.exit_code == 1
-    assert "'nope' is not in config.json platforms: use one of: site" in result.output
+    assert result.exit_code == 2
+    assert "'nope' is not in config.json platforms (configured: site)" in result.output
+    assert not list((home / ".mp" / "automation" / "logs").glob("*.jsonl"))  # no run happened
 
 
 def test_a_typed_task_sends_only_its_kind(tmp_path: Path) -> None:
@@ -61,7 +62,7 @@ def test_max_items_per_run_caps_a_run(tmp_path: Path) -> None:
     home = write_home(tmp_path, {"site": SITE}, max_items_per_run=2)
     ids = [add_item(home, title=f"Post {n}") for n in range(3)]
     first = amgr(home, "exec-now", "publishing", "pending")
-    assert first.exit_code == 0 and "published 2" in first.output
+    assert first.exit_code == 0 and "2 published" in first.output
     assert [item_json(home, i)["status"] for i in ids] == ["published", "published", "pending"]
     assert amgr(home, "exec-now", "publishing", "pending").exit_code == 0
     assert item_json(home, ids[2])["status"] == "published"

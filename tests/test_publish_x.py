@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -166,28 +167,36 @@ def test_amgr_auth_x_stores_tokens_that_publishing_uses_and_refreshes(
         xapi.url,
         client_id=xapi.client_id,
         auth_url=f"{xapi.url}/i/oauth2/authorize",
+        redirect_port=port,
     )
-    xapi.expires_in = 60  # expires within the refresh margin: the next use refreshes
     proc = subprocess.Popen(
         [
             *(sys.executable, "-m", "automation_manager", "--home", str(home), "auth", "x"),
-            *("--no-browser", "--port", str(port), "--timeout", "30"),
+            *("--no-browser", "--timeout", "30"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={k: v for k, v in os.environ.items() if k != "X_USER_TOKEN"},
     )
-    assert proc.stdout is not None
-    url = next(line.strip() for line in proc.stdout if line.startswith("http"))
+    assert proc.stderr is not None
+    url = next(line.strip() for line in proc.stderr if line.strip().startswith("http"))
+    assert f"redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback" in url
     with urllib.request.urlopen(url, timeout=10) as page:  # the browser: allow, redirected
-        assert b"connected to X" in page.read()
+        assert page.status == 200
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
-    assert "connected x" in out
+    assert "connected x" in out and "ok    x (x): authenticated as @amgr_bot" in out
     stored = home / ".mp" / "auth" / "x.json"
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
-    assert json.loads(stored.read_text())["access_token"] == "issued-access-0-xyz123"
+    token = json.loads(stored.read_text())
+    assert token["access_token"] == "issued-access-0-xyz123"
+    assert xapi.routed("GET /2/users/me")[0].headers["authorization"] == (
+        "Bearer issued-access-0-xyz123"
+    )
+    # two hours later: the access token is about to expire
+    soon = datetime.now(UTC) + timedelta(minutes=1)
+    stored.write_text(json.dumps({**token, "expires_at": soon.isoformat()}))
 
     social(home, ["Posted with the stored token."])
     result = amgr(home, "exec-now", "publishing", "pending")

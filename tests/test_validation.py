@@ -180,7 +180,7 @@ def test_missing_category_means_no_tasks(home: Path) -> None:
     (home / "tasks.json").write_text('{"content_creation": [{"type": "blog", "topic": "x"}]}\n')
     result = run(home, "validate")
     assert result.exit_code == 0, result.output
-    assert "1 tasks" in result.stdout
+    assert "1 task (1 enabled)" in result.stdout
 
 
 def test_bad_exec_now_param_is_usage_error(home: Path) -> None:

@@ -29,11 +29,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "content": ("content:content_group", "The content queue: list, show, approve, reject, retry."),
     "check": ("content:check_cmd", "Test platform credentials and the LLM provider."),
     "runs": ("runs:runs_group", "Multi-stage runs: list, show, pause, resume, cancel."),
+    "auth": ("auth:auth_cmd", "Connect an OAuth platform: amgr auth youtube|gdrive|x."),
+    "stats": ("stats:stats_cmd", "Task and execution statistics: success, durations, resources."),
+    "backup": ("backup:backup_group", "Back up the home now, or restore a backup (verified)."),
+    "dashboard": ("dashboard:dashboard_cmd", "Serve the web dashboard; prints its login URL."),
     "completion": (
         "completion:completion_cmd",
         "Print a shell completion script (bash, zsh, fish).",
     ),
-    "auth": ("social_auth:auth_group", "Connect an account by browser sign-in (auth x)."),
 }
 
 
@@ -120,7 +123,13 @@ class LazyGroup(click.Group):
         with masked_output():
             try:
                 return super().invoke(ctx)
-            except AmgrError as exc:
+            except (OSError, AmgrError) as exc:
+                line = _home_problem(ctx, exc) if isinstance(exc, OSError) else None
+                if line is not None:
+                    click.echo(f"amgr: {line}", err=True)
+                    ctx.exit(2)
+                if not isinstance(exc, AmgrError):
+                    raise
                 message = str(exc)
                 ws = ctx.obj.get("workspace") if isinstance(ctx.obj, dict) else None
                 if ws is not None:
@@ -129,6 +138,19 @@ class LazyGroup(click.Group):
                     message = mask(message, secret_values(ws.config))
                 click.echo(f"amgr: {message}" if "\n" not in message else message, err=True)
                 ctx.exit(exc.exit_code)
+
+
+def _home_problem(ctx: click.Context, exc: OSError) -> str | None:
+    """A home that cannot be used (not writable, full disk, a file where a folder must
+    be) as one line with the fix; None for any other error. A record that is waiting
+    for disk space (``RecordNotWritten``) keeps its own message and exit code."""
+    from ..engine.recorder import RecordNotWritten
+    from ..home import Home, unusable_home
+
+    if isinstance(exc, RecordNotWritten):
+        return None
+    home = ctx.obj.get("home") if isinstance(ctx.obj, dict) else None
+    return unusable_home(exc, Home.resolve(home).root)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

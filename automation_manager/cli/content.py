@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 KINDS = ("shorts", "blog", "ebook", "social")
 
 
-def _queue(ctx: click.Context) -> ContentQueue:
+def _queue(ctx: click.Context, *, read_only: bool = False) -> ContentQueue:
     from ..publishers.queue import ContentQueue
 
-    mgr = manager(ctx)
+    mgr = manager(ctx, read_only=read_only)
     return ContentQueue(mgr.workspace, mgr.now)
 
 
@@ -53,7 +53,7 @@ def content_group() -> None:
 @click.pass_context
 def list_cmd(ctx: click.Context, status: str | None, kind: str | None, as_json: bool) -> None:
     """Content items, oldest first, with where each is published or planned."""
-    queue = _queue(ctx)
+    queue = _queue(ctx, read_only=True)
     items = queue.items(status, kind)
     if as_json:
         print_json({"items": [queue.view(i) for i in items]})
@@ -84,7 +84,7 @@ def list_cmd(ctx: click.Context, status: str | None, kind: str | None, as_json: 
 @click.pass_context
 def show_cmd(ctx: click.Context, item_id: str, as_json: bool) -> None:
     """One item: files, status history, where it was published (URLs), planned times."""
-    queue = _queue(ctx)
+    queue = _queue(ctx, read_only=True)
     view = queue.view(queue.get(queue.store.resolve(item_id)))
     if as_json:
         print_json(view)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import UsageError
+from ..text import plural
 from .output import console, is_tty, manager, print_json
 
 if TYPE_CHECKING:
@@ -98,8 +99,8 @@ def validate_cmd(ctx: click.Context, as_json: bool) -> None:
         )
         return
     click.echo(
-        f"valid: {ws.home.root} — {len(ws.tasks)} tasks ({enabled} enabled), "
-        f"{platforms} platforms, time zone {ws.timezone_name}"
+        f"valid: {ws.home.root} — {plural(len(ws.tasks), 'task')} ({enabled} enabled), "
+        f"{plural(platforms, 'platform')}, time zone {ws.timezone_name}"
     )
 
 
@@ -134,6 +135,8 @@ def _kind_from_task(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def wrapper(ctx: click.Context, **kwargs: Any) -> None:
         task_id = kwargs.get("task_id")
+        if task_id:  # an id or a unique prefix of one
+            task_id = kwargs["task_id"] = manager(ctx).workspace.task_id(task_id)
         if kwargs.get("category") is None or kwargs.get("task_type") is None:
             if not task_id:
                 raise UsageError(
@@ -173,6 +176,11 @@ def _kind_from_task(command: Callable[..., None]) -> Callable[..., None]:
     help="Skip the daily quota check for this one run (budget, overlap and dependencies "
     'still apply); the record says "quota_ignored": true.',
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="For an actions task: cleanup actions list what they would remove, removing nothing.",
+)
 @click.pass_context
 @_kind_from_task
 def exec_now_cmd(
@@ -183,6 +191,7 @@ def exec_now_cmd(
     task_id: str | None,
     as_json: bool,
     ignore_quota: bool,
+    dry_run: bool = False,
 ) -> None:
     """Run one task of CATEGORY and TYPE immediately, logged like any other run.
 
@@ -201,6 +210,8 @@ def exec_now_cmd(
     """
     mgr = manager(ctx)
     overrides = parse_params(params)
+    if dry_run:  # a documented field of actions tasks; any other type refuses it (exit 2)
+        overrides["dry_run"] = True
     if task_id:
         spec = mgr.resolve_task(category, task_id)
         if spec.type != task_type:

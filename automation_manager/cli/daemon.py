@@ -12,7 +12,9 @@ from ..text import plural
 from .output import is_tty, manager, print_json, table
 
 if TYPE_CHECKING:
+    from ..engine.daemon import Daemon
     from ..engine.overview import Firing, PlanReport, Stamp, StatusReport
+    from ..operations.metrics import MetricsServer
 
 
 @click.command("run")
@@ -21,8 +23,33 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Catch up missed runs, run what is due now, wait for them, and exit.",
 )
+@click.option(
+    "--metrics",
+    metavar="HOST:PORT",
+    help="Serve Prometheus metrics here (e.g. 127.0.0.1:9464; default: config metrics.listen).",
+)
+@click.option(
+    "--dashboard",
+    "with_dashboard",
+    is_flag=True,
+    help="Also serve the web dashboard from this process (see `amgr dashboard`).",
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1:8765",
+    show_default=True,
+    help="With --dashboard: HOST:PORT (a non-loopback address needs --i-know).",
+)
+@click.option("--i-know", is_flag=True, help="With --dashboard: allow a non-loopback --listen.")
 @click.pass_context
-def run_cmd(ctx: click.Context, once: bool) -> None:
+def run_cmd(
+    ctx: click.Context,
+    once: bool,
+    metrics: str | None,
+    with_dashboard: bool,
+    listen: str,
+    i_know: bool,
+) -> None:
     """Run the scheduler daemon in the foreground.
 
     It fires every enabled task when due, catches up runs missed while it was down
@@ -37,9 +64,53 @@ def run_cmd(ctx: click.Context, once: bool) -> None:
     from ..engine.daemon import Daemon
     from ..home import Home
 
-    daemon = Daemon(Home.resolve(ctx.find_root().obj.get("home")))
-    code = daemon.run_once() if once else daemon.run_forever()
+    home = Home.resolve(ctx.find_root().obj.get("home"))
+    daemon = Daemon(home)
+    server = _metrics_server(daemon, metrics)
+    web = None
+    try:
+        if with_dashboard:
+            from ..dashboard.server import Background, Listen, make_server
+            from .dashboard import announce
+
+            where = Listen.parse(listen, i_know=i_know)
+            web_server, url = make_server(home, where)
+            web = Background(web_server)
+            web.start()
+            announce(url, where.loopback)
+        code = daemon.run_once() if once else daemon.run_forever()
+    finally:
+        if web is not None:
+            web.stop()
+        if server is not None:
+            server.close()
     ctx.exit(code)
+
+
+def _metrics_server(daemon: Daemon, listen: str | None) -> MetricsServer | None:
+    """Start the metrics server (``--metrics``, else config ``metrics.listen``), if any.
+
+    A port in use is one clear message and exit 2, before the daemon starts.
+    """
+    if listen is None:
+        from ..config import load_workspace
+        from ..errors import ConfigError
+
+        try:
+            config = load_workspace(daemon.home).config
+        except ConfigError:
+            return None  # the daemon reports the problems itself
+        listen = config.metrics.listen if config.metrics is not None else None
+        if listen is None:
+            return None
+    from ..operations.metrics import start_metrics
+
+    pool_depth = lambda: daemon.pool.queued() if daemon.pool is not None else 0  # noqa: E731
+    server = start_metrics(
+        listen, daemon.home, lambda: daemon.workspace, daemon.now, queue_depth=pool_depth
+    )
+    click.echo(f"metrics: http://{listen}/metrics", err=True)
+    return server
 
 
 def _local(stamp: Stamp | None) -> str:
@@ -66,12 +137,21 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
     """
     from ..engine.overview import status_report
 
-    mgr = manager(ctx)
+    mgr = manager(ctx, read_only=True)
     report = status_report(mgr.workspace, mgr.now())
     if as_json:
         print_json(report.to_json())
         return
     _render_status(report)
+
+
+def _process_note(category: str, process_type: str | None) -> str:
+    """`` (monitoring)`` when a task's process type is not its category's default."""
+    from ..config.operations import DEFAULT_PROCESS_TYPE
+    from ..enums import Category
+
+    default = DEFAULT_PROCESS_TYPE[Category(category)].value
+    return f" ({process_type})" if process_type and process_type != default else ""
 
 
 def _render_status(report: StatusReport) -> None:
@@ -94,7 +174,7 @@ def _render_status(report: StatusReport) -> None:
     rows = [
         [
             t.id,
-            f"{t.category}/{t.type}",
+            f"{t.category}/{t.type}" + _process_note(t.category, t.process_type),
             t.schedule or "-",
             _local(t.fire_at),
             _utc(t.fire_at),
@@ -118,7 +198,9 @@ def _render_status(report: StatusReport) -> None:
             ["task", "trigger", "attempt", "started", "running"],
             [
                 [
-                    r.task_id + (" (stale: its daemon is gone)" if r.stale else ""),
+                    r.task_id
+                    + (" (stale: its daemon is gone)" if r.stale else "")
+                    + (f" (queued: {r.waiting_for_resources})" if r.waiting_for_resources else ""),
                     r.trigger,
                     str(r.attempt),
                     r.started_at,
@@ -191,8 +273,9 @@ def plan_cmd(
     from ..engine.overview import plan_report
     from ..errors import UsageError
 
-    mgr = manager(ctx)
+    mgr = manager(ctx, read_only=True)
     ws = mgr.workspace
+    task_id = ws.task_id(task_id) if task_id is not None else None
     if task_id is not None and ws.task(task_id) is None:
         raise UsageError(f"--task {task_id}: no task has this id (see `amgr tasks list`)")
     report = plan_report(ws, mgr.now(), days=days, task_id=task_id, limit=limit)

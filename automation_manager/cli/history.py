@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from ..errors import UsageError
+from ..text import plural
 from .output import console, is_tty, manager
 
 if TYPE_CHECKING:
@@ -66,6 +67,12 @@ CSV_FIELDS = (
 )
 @click.option("--category", metavar="C", help="Only this category.")
 @click.option("--type", "type_", metavar="T", help="Only this task type.")
+@click.option(
+    "--process-type",
+    metavar="P",
+    help="Only this process type (content, publishing, monetization, maintenance, "
+    "deployment, optimization, monitoring).",
+)
 @click.option("--task", "task_id", metavar="ID", help="Only this task.")
 @click.option("--success-only", is_flag=True, help="Only successful runs.")
 @click.option("--failed-only", is_flag=True, help="Only failed or interrupted runs.")
@@ -89,6 +96,7 @@ def history_cmd(
     follow: bool,
     category: str | None,
     type_: str | None,
+    process_type: str | None,
     task_id: str | None,
     success_only: bool,
     failed_only: bool,
@@ -120,7 +128,7 @@ def history_cmd(
         raise UsageError("--json and --csv exclude each other: pick one output format")
     if limit is not None and limit < 0:
         raise UsageError(f"--limit {limit}: must be 0 or more")
-    mgr = manager(ctx)
+    mgr = manager(ctx, read_only=True)
     now = mgr.now()
     if now.tzinfo is None:
         now = now.astimezone()
@@ -135,6 +143,7 @@ def history_cmd(
         task_id=task_id,
         success_only=success_only,
         failed_only=failed_only,
+        process_type=process_type,
     )
     if follow:
         if as_csv:
@@ -278,7 +287,9 @@ def _write_report(scan: HistoryScan, limit: int) -> None:
         _runs_table(shown, tty)
     total = summary.runs
     if total == 0:
-        click.echo(f"no runs in the last {summary.days} days{summary.filters.described()}")
+        click.echo(
+            f"no runs in the last {plural(summary.days, 'day')}{summary.filters.described()}"
+        )
     elif len(shown) < total:
         click.echo(f"showing {len(shown)} of {total:,} runs (newest first; --limit N for more)")
     if total:
@@ -377,8 +388,8 @@ def summary_lines(summary: HistorySummary) -> list[str]:
     d = summary.duration_ms
     tok = summary.tokens
     lines = [
-        f"{summary.runs:,} runs since {_when(summary.since)}{summary.filters.described()}: "
-        + counts,
+        f"{summary.runs:,} {'run' if summary.runs == 1 else 'runs'} since "
+        f"{_when(summary.since)}{summary.filters.described()}: " + counts,
         "success rate "
         + (f"{rate:.1%}" if rate is not None else "n/a (nothing ran)")
         + f" · duration p50 {format_ms(d.p50) or 'n/a'}, p95 {format_ms(d.p95) or 'n/a'}",

@@ -26,7 +26,7 @@ def follow(ctx: click.Context, query: Any, as_json: bool) -> None:
 
     from ..logs.lookup import Tail
 
-    mgr = manager(ctx)
+    mgr = manager(ctx, read_only=True)
     tail = Tail(mgr.home, query, mgr.now)
     click.echo(f"following {mgr.home.logs_dir} (Ctrl-C to stop)", err=True)
     try:
@@ -71,7 +71,7 @@ def show_cmd(ctx: click.Context, record_id: str, as_json: bool) -> None:
     from ..logs.lookup import find_record
     from .history import format_ms
 
-    mgr = manager(ctx)
+    mgr = manager(ctx, read_only=True)
     rec = find_record(mgr.home, record_id, mgr.now().astimezone().tzinfo)
     if as_json:
         print_json(rec)

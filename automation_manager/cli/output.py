@@ -40,15 +40,36 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def manager(ctx: click.Context) -> AutomationManager:
-    """The manager for ``--home``; the workspace is validated (exit 2 on bad files)."""
+def manager(ctx: click.Context, *, read_only: bool = False) -> AutomationManager:
+    """The manager for ``--home``; the workspace is validated (exit 2 on bad files).
+
+    :param read_only: the command only shows things: when a file fails validation it
+        prints one warning naming the problem and uses the last good configuration the
+        daemon loaded, or the defaults (:mod:`~automation_manager.config.lastgood`).
+    """
+    from ..errors import ConfigError
     from ..manager import AutomationManager
 
     obj = ctx.find_root().obj
     if obj.get("manager") is None:
         mgr = AutomationManager(obj.get("home"))
-        REGISTRY.register_config(mgr.workspace.config)  # masked from the first line out
-        obj["workspace"] = mgr.workspace
+        try:
+            ws = mgr.workspace
+        except ConfigError as exc:
+            if not read_only or not any(
+                p.exists() for p in (mgr.home.config_path, mgr.home.tasks_path)
+            ):
+                raise
+            from ..config.lastgood import fallback
+
+            used = fallback(mgr.home)
+            ws = mgr.use_workspace(used.workspace)
+            first = str(exc.problems[0]) if exc.problems else str(exc)
+            more = len(exc.problems) - 1
+            also = f" (and {more} more: amgr validate lists them)" if more > 0 else ""
+            click.echo(f"warning: {first}{also}; showing {used.source}", err=True)
+        REGISTRY.register_config(ws.config)  # masked from the first line out
+        obj["workspace"] = ws
         obj["manager"] = mgr
     result: AutomationManager = obj["manager"]
     return result

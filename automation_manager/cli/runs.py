@@ -17,10 +17,10 @@ if TYPE_CHECKING:
     from ..runs.store import RunStore
 
 
-def _store(ctx: click.Context) -> RunStore:
+def _store(ctx: click.Context, *, read_only: bool = False) -> RunStore:
     from ..runs.store import RunStore
 
-    return RunStore(manager(ctx).workspace.home)
+    return RunStore(manager(ctx, read_only=read_only).workspace.home)
 
 
 def _view(state: RunState) -> dict[str, Any]:
@@ -50,7 +50,8 @@ def runs_group() -> None:
 @click.pass_context
 def list_cmd(ctx: click.Context, status: str | None, as_json: bool) -> None:
     """Runs, oldest first: task, type, status, stage and done/planned."""
-    runs = [r for r in _store(ctx).all() if status is None or r.status.value == status]
+    store = _store(ctx, read_only=True)
+    runs = [r for r in store.all() if status is None or r.status.value == status]
     if as_json:
         print_json({"runs": [_view(r) for r in runs]})
         return
@@ -59,7 +60,7 @@ def list_cmd(ctx: click.Context, status: str | None, as_json: bool) -> None:
         return
     from ..ids import short_forms
 
-    short = short_forms(r.id for r in _store(ctx).all()) if is_tty() else {}
+    short = short_forms(r.id for r in store.all()) if is_tty() else {}
     rows = [
         [
             short.get(r.id, r.id),
@@ -81,7 +82,7 @@ def list_cmd(ctx: click.Context, status: str | None, as_json: bool) -> None:
 @click.pass_context
 def show_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """One run: every stage's counts, its attempts, and what was asked of it."""
-    store = _store(ctx)
+    store = _store(ctx, read_only=True)
     state = store.get(store.resolve(run_id))
     if as_json:
         print_json(_view(state))

@@ -16,10 +16,12 @@ import click
 
 from ..config.jsonsafe import parse_json
 from ..errors import UsageError
+from ..text import plural
 from .output import is_tty, manager, print_json, table
 
 if TYPE_CHECKING:
     from ..config import TaskSpec
+    from ..manager import AutomationManager
 
 SHOWN_FIRINGS = 3
 
@@ -109,13 +111,8 @@ def _row(spec: TaskSpec, tz_name: str, nexts: list[datetime]) -> dict[str, Any]:
     }
 
 
-@tasks_group.command("list")
-@click.option("--category", help="Only this category.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.pass_context
-def list_cmd(ctx: click.Context, category: str | None, as_json: bool) -> None:
-    """Every task: id, category, type, enabled, schedule and next due time."""
-    mgr = manager(ctx)
+def list_doc(mgr: AutomationManager, category: str | None = None) -> dict[str, Any]:
+    """``tasks list --json`` (also the dashboard's Tasks page)."""
     ws = mgr.workspace
     now = mgr.now()
     rows = [
@@ -123,8 +120,34 @@ def list_cmd(ctx: click.Context, category: str | None, as_json: bool) -> None:
         for spec in ws.tasks
         if not category or spec.category.value == category
     ]
+    return {"timezone": ws.timezone_name, "tasks": rows}
+
+
+def show_doc(mgr: AutomationManager, spec: TaskSpec) -> dict[str, Any]:
+    """``tasks show ID --json`` (also the dashboard's task page)."""
+    ws = mgr.workspace
+    tz = ZoneInfo(ws.timezone_name)
+    nexts = _firings(spec, mgr.now(), SHOWN_FIRINGS)
+    view = {
+        **_row(spec, ws.timezone_name, nexts),
+        "fields": spec.task.model_dump(mode="json", exclude_none=True),
+        "next_firings": [t.astimezone(tz).isoformat() for t in nexts],
+    }
+    return {"timezone": ws.timezone_name, "task": view}
+
+
+@tasks_group.command("list")
+@click.option("--category", help="Only this category.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def list_cmd(ctx: click.Context, category: str | None, as_json: bool) -> None:
+    """Every task: id, category, type, enabled, schedule and next due time."""
+    mgr = manager(ctx, read_only=True)
+    ws = mgr.workspace
+    doc = list_doc(mgr, category)
+    rows = doc["tasks"]
     if as_json:
-        print_json({"timezone": ws.timezone_name, "tasks": rows})
+        print_json(doc)
         return
     table(
         None if not is_tty() else f"tasks ({ws.timezone_name})",
@@ -156,22 +179,20 @@ def show_cmd(ctx: click.Context, task_id: str, as_json: bool) -> None:
     from ..errors import ConfigError, Problem
     from ..home import TASKS_FILE
 
-    mgr = manager(ctx)
+    mgr = manager(ctx, read_only=True)
     ws = mgr.workspace
+    task_id = ws.task_id(task_id)
     spec = ws.task(task_id)
     if spec is None:
         raise ConfigError(
             Problem(TASKS_FILE, task_id, "no task with this id", "see `amgr tasks list`")
         )
     tz = ZoneInfo(ws.timezone_name)
-    nexts = _firings(spec, mgr.now(), SHOWN_FIRINGS)
-    view = {
-        **_row(spec, ws.timezone_name, nexts),
-        "fields": spec.task.model_dump(mode="json", exclude_none=True),
-        "next_firings": [t.astimezone(tz).isoformat() for t in nexts],
-    }
+    doc = show_doc(mgr, spec)
+    view = doc["task"]
+    nexts = [datetime.fromisoformat(t) for t in view["next_firings"]]
     if as_json:
-        print_json({"timezone": ws.timezone_name, "task": view})
+        print_json(doc)
         return
     click.echo(f"{spec.id}  ({spec.category.value} {spec.type}, {_state(spec)})")
     where = "its own" if view["schedule_from"] == "task" else "schedules.json"
@@ -180,7 +201,7 @@ def show_cmd(ctx: click.Context, task_id: str, as_json: bool) -> None:
         if key not in ("id", "type", "enabled", "schedule"):
             click.echo(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
     if nexts:
-        click.echo(f"  next {len(nexts)} firings ({ws.timezone_name}):")
+        click.echo(f"  next {plural(len(nexts), 'firing')} ({ws.timezone_name}):")
         for when in nexts:
             click.echo(f"    {when.astimezone(tz):%Y-%m-%d %H:%M:%S %a}")
 
@@ -314,9 +335,10 @@ def update_cmd(
     if "type" in unsets or "id" in unsets:
         raise UsageError("--unset: type and id cannot be removed")
     mgr = manager(ctx)
+    full = mgr.workspace.task_id(task_id)
 
     def change(data: dict[str, Any]) -> dict[str, Any]:
-        cat, idx = edits.find_task(data, None, task_id)
+        cat, idx = edits.find_task(data, None, full)
         task = {**data[cat][idx], **changes}
         for key in unsets:
             task.pop(key, None)
@@ -334,6 +356,7 @@ def _simple(verb: str, fields: dict[str, Any] | None) -> click.Command:
     @click.pass_context
     def command(ctx: click.Context, task_id: str, as_json: bool) -> None:
         mgr = manager(ctx)
+        task_id = mgr.workspace.task_id(task_id)
         if fields is None:
             task = mgr.remove_task("", task_id)
             _echo_task(task, as_json, "removed")

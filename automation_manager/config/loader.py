@@ -25,8 +25,9 @@ from ..tasktypes import REGISTRY
 from .defaults import DEFAULT_SCHEDULES
 from .jsonsafe import read_json_file, value_problems
 from .models import Config
+from .operations import operations_problems
 from .platforms import PLATFORM_KINDS, WINDOW_MODES
-from .taskcheck import task_problems
+from .taskcheck import task_problems, with_resolved_platform
 from .tasks import SchedulesFile, Task, TasksFile
 
 if TYPE_CHECKING:
@@ -69,6 +70,19 @@ class Workspace:
             if spec.id == task_id:
                 return spec
         return None
+
+    def task_id(self, given: str) -> str:
+        """The task id ``given`` names: itself, or the one id it is a unique prefix of.
+
+        Returned unchanged when no id begins with it (the caller says "no such task");
+        :raises UsageError: (exit 2) when it begins several ids, listing them.
+        """
+        from ..ids import resolve_prefix
+
+        ids = [spec.id for spec in self.tasks]
+        if given in ids or not any(i.startswith(given) for i in ids):
+            return given
+        return resolve_prefix("task", given, ids, hint="amgr tasks list")
 
     @property
     def timezone_name(self) -> str:
@@ -215,8 +229,11 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
     paths = {CONFIG_FILE: home.config_path, TASKS_FILE: home.tasks_path}
     paths[SCHEDULES_FILE] = home.schedules_path
     if not overrides and not any(p.exists() for p in paths.values()):
+        from ..home import missing_home
+
         raise ConfigError(
-            Problem(
+            missing_home(home.root)
+            or Problem(
                 str(home.root),
                 "",
                 "no config.json, tasks.json or schedules.json here",
@@ -300,6 +317,9 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
                     )
                     continue
                 problems.extend(task_problems(TASKS_FILE, where, category, task, config))
+                problems.extend(operations_problems(TASKS_FILE, where, task, config, home.root))
+                if config is not None:
+                    task = with_resolved_platform(task, config)
                 task_id = task.id or derived_id(category, task.type, index)
                 if task_id in seen:
                     problems.append(
@@ -340,21 +360,6 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
                             "name the id of an existing task",
                         )
                     )
-            if (
-                config is not None
-                and spec.category is Category.PUBLISHING
-                and spec.task.platform is not None
-                and spec.task.platform not in config.platforms
-            ):
-                known = ", ".join(config.platforms) or "(none configured)"
-                problems.append(
-                    Problem(
-                        TASKS_FILE,
-                        f"{spec.category.value}[{spec.index}].platform",
-                        f"platform {spec.task.platform!r} is not in config.json platforms",
-                        f'use one of: {known}, or add it to config.json "platforms"',
-                    )
-                )
     if config is not None:
         for name in config.platforms:
             if not is_safe_id(name):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from . import limits as L
 from .limits import Description, Name, Url, line
+from .operations import MetricsConfig
 from .platforms import (
     CONTENT_KINDS,
     HHMM,
@@ -152,6 +153,8 @@ class Config(Strict):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     smtp: SmtpConfig | None = None
     notification_webhook: NotifyWebhook | None = None
+    allow_commands: bool = False
+    metrics: MetricsConfig | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -50,6 +50,9 @@ _KIND_ACCEPTS: dict[str, tuple[str, ...]] = {
     "wordpress": ("blog",),
     "mastodon": ("social",),
     "webhook": CONTENT_KINDS,
+    "youtube": ("shorts",),
+    "gdrive": ("ebook", "shorts"),
+    "dropbox": ("ebook", "shorts"),
 }
 
 
@@ -244,6 +247,8 @@ class MastodonPlatform(_PlatformBase):
     _e = field_validator("token_env")(check_env_name)
 
 
+# Defined in their own module on top of _PlatformBase (so imported only here, below it).
+from .platforms_google import DropboxPlatform, GDrivePlatform, YouTubePlatform  # noqa: E402
 from .platforms_social import (  # noqa: E402  (they build on _PlatformBase above)
     KIND_ALIASES,
     SOCIAL_ACCEPTS,
@@ -263,6 +268,9 @@ PlatformConfig = Annotated[
     | WebhookPlatform
     | WordPressPlatform
     | MastodonPlatform
+    | YouTubePlatform
+    | GDrivePlatform
+    | DropboxPlatform
     | SocialPlatform,
     Field(discriminator="kind"),
 ]
@@ -273,10 +281,23 @@ AnyPlatform = (
     | WebhookPlatform
     | WordPressPlatform
     | MastodonPlatform
+    | YouTubePlatform
+    | GDrivePlatform
+    | DropboxPlatform
     | SocialPlatform
 )
 
-PLATFORM_KINDS = ("outbox", "filesystem", "webhook", "wordpress", "mastodon", *SOCIAL_KINDS)
+PLATFORM_KINDS = (
+    "outbox",
+    "filesystem",
+    "webhook",
+    "wordpress",
+    "mastodon",
+    "youtube",
+    "gdrive",
+    "dropbox",
+    *SOCIAL_KINDS,
+)
 WINDOW_MODES = ("immediate", "slots", "stagger")
 
 

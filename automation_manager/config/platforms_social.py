@@ -27,18 +27,22 @@ SOCIAL_ACCEPTS: dict[str, tuple[str, ...]] = {
 _CHAT_ID = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-?\d{1,20})$")
 _DIGITS = re.compile(r"^\d{1,30}$")
 
-OUTBOX_HINTS: dict[str, str] = {
-    "x": 'set "kind": "x" and token_env (an OAuth 2.0 user token, or `amgr auth x` with '
-    "client_id) or api_key_env/api_secret_env/access_token_env/access_secret_env "
-    "(OAuth 1.0a user keys)",
-    "twitter": 'set "kind": "x" and token_env (an OAuth 2.0 user token, or `amgr auth x` '
-    "with client_id) or the four OAuth 1.0a key variables",
-    "instagram": 'set "kind": "instagram", user_id, token_env and public_media_base_url with '
-    "public_media_dir",
-    "bluesky": 'set "kind": "bluesky", handle and password_env (an app password)',
-    "telegram": 'set "kind": "telegram", token_env (from @BotFather) and chat_id',
+_X_REAL = (
+    '{"kind": "x", "token_env": "X_USER_TOKEN"} (an OAuth 2.0 user token; or "client_id" '
+    "and run `amgr auth x`; or api_key_env, api_secret_env, access_token_env and "
+    "access_secret_env: OAuth 1.0a user keys)"
+)
+SOCIAL_REAL_KINDS: dict[str, str] = {
+    "x": _X_REAL,
+    "twitter": _X_REAL,
+    "instagram": '{"kind": "instagram", "user_id": "...", "token_env": "IG_ACCESS_TOKEN", '
+    '"public_media_dir": "...", "public_media_base_url": "https://..."}',
+    "bluesky": '{"kind": "bluesky", "handle": "you.bsky.social", '
+    '"password_env": "BSKY_APP_PASSWORD"} (an app password)',
+    "telegram": '{"kind": "telegram", "token_env": "TELEGRAM_BOT_TOKEN", '
+    '"chat_id": "@yourchannel"} (a bot from @BotFather)',
 }
-"""What would make a seed-style outbox named after a platform post for real."""
+"""What makes a seed-style outbox named after a social platform post for real."""
 
 
 class XPlatform(_PlatformBase):
@@ -54,6 +58,9 @@ class XPlatform(_PlatformBase):
     client_secret_env: str | None = None
     """The client secret, for a confidential client (web app); none for a public one."""
     auth_url: Url = "https://x.com/i/oauth2/authorize"
+    redirect_port: Annotated[int, Field(ge=1024, le=65535)] = 8765
+    """``amgr auth x`` listens on http://127.0.0.1:PORT/callback: register that exact
+    callback URI in the app's settings."""
     api_key_env: str | None = None
     api_secret_env: str | None = None
     access_token_env: str | None = None

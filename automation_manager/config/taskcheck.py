@@ -37,6 +37,30 @@ def allowed_keys(category: Category, type_: str) -> list[str]:
     return sorted(set(Task.model_fields) | set(kind.fields))
 
 
+def resolve_platform(config: Config, name: str) -> tuple[str | None, list[str]]:
+    """The configured platform that a task's ``platform`` means, and the candidates.
+
+    A configured name means itself; otherwise a platform kind (``mastodon``) that
+    exactly one configured platform has means that platform. Returns ``(None, names)``
+    when it means none (``names``: the platforms of that kind, when several are).
+    """
+    if name in config.platforms:
+        return name, []
+    of_kind = [n for n, p in config.platforms.items() if getattr(p, "kind", None) == name]
+    if len(of_kind) == 1:
+        return of_kind[0], []
+    return None, of_kind
+
+
+def with_resolved_platform(task: Task, config: Config) -> Task:
+    """``task`` with its ``platform`` as the configured name it means (see
+    :func:`resolve_platform`); unchanged when it names one already or none."""
+    if task.platform is None or task.platform in config.platforms:
+        return task
+    resolved, _ = resolve_platform(config, task.platform)
+    return task if resolved is None else task.model_copy(update={"platform": resolved})
+
+
 def task_problems(
     file: str, where: str, category: Category, task: Task, config: Config | None
 ) -> list[Problem]:
@@ -92,9 +116,35 @@ def task_problems(
         why = period_problem(params["period"])
         if why:
             out.append(Problem(file, at("period"), why, PERIOD_FIX))
+    if config is not None and task.platform is not None:
+        resolved, of_kind = resolve_platform(config, task.platform)
+        if resolved is None:
+            out.append(_unknown_platform(file, at("platform"), task.platform, of_kind, config))
+        else:
+            task = with_resolved_platform(task, config)
     if config is not None:
         out.extend(_platform_problems(file, at("platform"), category, task, config))
     return out
+
+
+def _unknown_platform(
+    file: str, path: str, name: str, of_kind: list[str], config: Config
+) -> Problem:
+    if of_kind:
+        return Problem(
+            file,
+            path,
+            f"platform {name!r} is not a configured platform name, and "
+            f"{len(of_kind)} configured platforms are of kind {name}: {', '.join(of_kind)}",
+            "name the one to post to",
+        )
+    known = ", ".join(config.platforms) or "(none configured)"
+    return Problem(
+        file,
+        path,
+        f"platform {name!r} is not in config.json platforms (configured: {known})",
+        f'use one of them, or add {name!r} to config.json "platforms"',
+    )
 
 
 def _platform_problems(
@@ -120,7 +170,7 @@ def _platform_problems(
         ]
     chosen = config.platforms.get(task.platform)
     if chosen is None or kind in chosen.accepted_kinds(task.platform):
-        return []  # an unknown name is reported by the loader, with the names that exist
+        return []  # an unknown name is reported above, with the names that exist
     others = ", ".join(accepting) or "(none configured)"
     return [
         Problem(

@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..enums import Category
+from ..enums import Category, ProcessType
 from ..fsutil import is_safe_id
 from . import limits as L
 from .limits import Description, Name, Topic
+from .operations import MAX_RESOURCE_WAIT_S, ActionSpec, OnError, Resources
 
 ID_FIX = "use letters, digits, '.', '_' or '-' only (no '/', '\\' or '..'), e.g. \"daily-blog\""
 
@@ -30,6 +31,11 @@ class Task(BaseModel):
     timeout_s: Annotated[float, Field(gt=0, le=L.MAX_TASK_TIMEOUT_S)] | None = None
     max_retries: Annotated[int, Field(ge=0, le=20)] | None = None
     description: Description | None = None
+    actions: list[ActionSpec] | None = None
+    on_error: OnError | None = None
+    process_type: ProcessType | None = None
+    resources: Resources | None = None
+    resource_wait_s: Annotated[float, Field(ge=0, le=MAX_RESOURCE_WAIT_S)] | None = None
 
     @field_validator("id")
     @classmethod

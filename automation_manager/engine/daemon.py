@@ -29,6 +29,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -65,10 +66,16 @@ class Daemon:
     """
 
     def __init__(
-        self, home: Home | str | os.PathLike[str] | None = None, *, clock: Clock | None = None
+        self,
+        home: Home | str | os.PathLike[str] | None = None,
+        *,
+        clock: Clock | None = None,
+        prepare: Callable[[Workspace], None] | None = None,
     ) -> None:
         self.home = home if isinstance(home, Home) else Home.resolve(home)
         self._clock = clock
+        self._prepare = prepare
+        """Applied to every configuration read (the library's constructor credentials)."""
         self.state = StateStore(self.home)
         self.scheduler = TaskScheduler(self.now)
         self.ws: Workspace | None = None
@@ -207,8 +214,13 @@ class Daemon:
             lock.release()
 
     def _use(self, ws: Workspace) -> None:
+        from ..config.lastgood import remember
+
+        if self._prepare is not None:
+            self._prepare(ws)
         tz = ZoneInfo(ws.timezone_name)
         self.ws, self._tz = ws, tz
+        remember(ws, self.now())  # what read-only commands show while a file is broken
         # The files this configuration was read from: if one vanishes, keep this one.
         self._present = [path for path in self._files if path.exists()]
 

@@ -34,8 +34,11 @@ def run_record(
     usage: Usage | None,
     provider: str | None,
     run_id: str | None,
+    resources_used: dict[str, float] | None = None,
 ) -> RunRecord:
     """The record of one attempt that went through admission (and maybe its executor)."""
+    from ..config.operations import process_type_of
+
     return RunRecord(
         id=record_id,
         timestamp=started,
@@ -54,6 +57,8 @@ def run_record(
         usage=usage if usage is not None and usage.calls else None,
         provider=provider,
         run_id=run_id,
+        process_type=process_type_of(spec.category, spec.task).value,
+        resources_used=resources_used,
     )
 
 

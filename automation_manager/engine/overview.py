@@ -80,6 +80,8 @@ class TaskStatus(TaskRow):
     passed: str | None = None
     last_result: str | None = None
     """That run's status: ``success``, ``failed`` or ``interrupted``."""
+    process_type: str | None = None
+    """The task's process type (``content``, ``maintenance``, ``monitoring``, ...)."""
 
 
 class RunInProgress(Report):
@@ -96,6 +98,8 @@ class RunInProgress(Report):
     scheduled_for: str | None
     running_s: float
     stale: bool
+    waiting_for_resources: str | None = None
+    """Why the run has not started its work yet: its ``resources`` do not fit."""
 
 
 class QuotaUse(Report):
@@ -187,6 +191,9 @@ def _llm(ws: Workspace, today: DayState) -> LLMStatus:
 
 def status_report(ws: Workspace, now: datetime) -> StatusReport:
     """Everything ``amgr status`` shows: daemon, next runs, runs in progress, quota, budget."""
+    from ..config.operations import process_type_of
+    from ..operations.resources import waiting_reason
+
     tz = ZoneInfo(ws.timezone_name)
     now = now.astimezone(tz)
     state = StateStore(ws.home)
@@ -223,6 +230,7 @@ def status_report(ws: Workspace, now: datetime) -> StatusReport:
                 passed_s=round(passed.total_seconds(), 1) if passed is not None else None,
                 passed=span(passed) if passed is not None else None,
                 last_result=result,
+                process_type=process_type_of(spec.category, spec.task).value,
             )
         )
     tasks.sort(key=lambda t: t.fire_at.utc)
@@ -239,6 +247,7 @@ def status_report(ws: Workspace, now: datetime) -> StatusReport:
             scheduled_for=run.scheduled_for.isoformat() if run.scheduled_for else None,
             running_s=round((now - run.started_at).total_seconds(), 1),
             stale=not is_alive(run.pid, run.token),
+            waiting_for_resources=waiting_reason(ws.home.root, run.record_id),
         )
         for run in state.inflight()
     ]

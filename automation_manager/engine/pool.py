@@ -157,6 +157,11 @@ class WorkerPool:
         with self._cond:
             return not (self._active or self._ready or self._running or self._claimed)
 
+    def queued(self) -> int:
+        """Tickets waiting for a worker (the metrics' queue depth)."""
+        with self._cond:
+            return len(self._ready) + sum(max(0, len(c) - 1) for c in self._chains.values())
+
     def running(self) -> list[InflightRun]:
         with self._cond:
             return [r.run for r in self._running.values()]

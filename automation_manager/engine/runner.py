@@ -28,6 +28,7 @@ from ..errors import AmgrError, SkipRun
 from ..executors import RunContext
 from ..executors.base import ProgressFn
 from ..logs.records import RunRecord, Usage, new_record_id
+from ..operations import resources
 from ..tasktypes import REGISTRY
 from .admission import Admission
 from .clock import Clock, system_clock
@@ -206,6 +207,7 @@ def perform_run(
     provider: str | None = None
     retryable = False
     retry_after: float | None = None
+    meter = resources.Meter.start(record_id)
     try:
         admission.admit(
             ws,
@@ -216,6 +218,7 @@ def perform_run(
             now=started,
             ignore_quota=req.ignore_quota,
         )
+        resources.admit(req.spec, ws.home.root, record_id, cancel=ctx.cancel)
         outcome = REGISTRY.get(req.spec.category, req.spec.type).load_runner()(ctx)
         result = outcome.result
         provider = outcome.provider
@@ -223,6 +226,7 @@ def perform_run(
         status, error = RunStatus.SKIPPED, exc.reason
     except AmgrError as exc:
         status, error = RunStatus.FAILED, str(exc)
+        result = exc.partial_result
         retryable = bool(getattr(exc, "transient", False))
         after = getattr(exc, "retry_after", None)
         retry_after = float(after) if isinstance(after, int | float) else None
@@ -230,6 +234,8 @@ def perform_run(
         status = RunStatus.FAILED
         error = f"internal error: {type(exc).__name__}: {exc}"
         log.error("task %s crashed:\n%s", req.spec.id, traceback.format_exc())
+    finally:
+        resources.release(record_id)
     if provider is None and ctx._llm is not None:
         provider = ctx._llm.provider
     record = run_record(
@@ -247,6 +253,7 @@ def perform_run(
         usage=ctx.usage,
         provider=provider,
         run_id=req.run_id or ctx.run_id,
+        resources_used=meter.stop(),
     )
     return Attempt(record, retryable=retryable, retry_after=retry_after)
 

@@ -16,6 +16,7 @@ from ..content.kinds import blog, ebook, shorts, social
 from ..content.render import Rendered, result_of, save, status_for
 from ..enums import ContentStatus
 from ..errors import TaskError
+from ..text import plural
 from .base import Outcome, RunContext, Runner, dispatch
 
 
@@ -173,7 +174,7 @@ def _ebook(ctx: RunContext) -> Outcome:
     made = outcome.run_result
     made.add(ebook_id=made.content_id)
     if reused:
-        made.summary = f"{made.summary} (resumed: {reused} chapters from an earlier run)"
+        made.summary = f"{made.summary} (resumed: {plural(reused, 'chapter')} from an earlier run)"
     return outcome
 
 

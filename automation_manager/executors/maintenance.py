@@ -12,6 +12,8 @@
   Fails naming every problem. ``sleep_s`` (default 0) makes it wait
   first, stopping early when cancelled: a harmless slow task for trying timeouts,
   overlaps and clean stops.
+- ``actions``: a multi-action task (``actions: [{"type", "params"}]``, ``on_error``),
+  run by :mod:`automation_manager.operations.actions`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 from ..errors import AuthError, TaskError, TransientError
 from ..fsutil import atomic_write_bytes
 from ..results import RunResult
+from ..text import plural
 from .base import Outcome, RunContext, Runner, dispatch
 
 DEFAULT_MIN_FREE_MB = 200
@@ -55,7 +58,7 @@ def archive_logs(ctx: RunContext) -> Outcome:
     days = ctx.config.log_retention_days
     done = archive_old_logs(ctx.home, days, ctx.now())
     names = [path.name for path in done]
-    summary = f"archived {len(done)} log file{'s' if len(done) != 1 else ''} older than {days} days"
+    summary = f"archived {plural(len(done), 'log file')} older than {plural(days, 'day')}"
     return Outcome(RunResult(summary=summary, archived=names, count=len(done), retention_days=days))
 
 
@@ -221,7 +224,7 @@ def health_check(ctx: RunContext) -> Outcome:
     disk = checks["disk"]
     summary = (
         f"healthy: {disk['free_mb']:.0f} MB ({disk['free_pct']:.1f}%) free, home writable, "
-        f"{len(checks['platforms'])} platforms ok, provider {checks['llm']['provider']}"
+        f"{plural(len(checks['platforms']), 'platform')} ok, provider {checks['llm']['provider']}"
     )
     if warnings:
         summary += "; warning: " + "; ".join(warnings)
@@ -229,10 +232,18 @@ def health_check(ctx: RunContext) -> Outcome:
     return Outcome(RunResult(summary=summary, checks=checks, warnings=warnings), provider=provider)
 
 
+def actions(ctx: RunContext) -> Outcome:
+    """A multi-action task: its ``actions`` in order, as one run (see ``operations``)."""
+    from ..operations.actions import run as run_actions
+
+    return run_actions(ctx)
+
+
 RUNNERS: dict[str, Runner] = {
     "archive_logs": archive_logs,
     "pending_report": pending_report,
     "health_check": health_check,
+    "actions": actions,
 }
 
 

@@ -68,6 +68,20 @@ def parse_when(text: str, now: datetime, flag: str) -> datetime:
     )
 
 
+def record_process_type(rec: dict[str, Any]) -> str:
+    """A record's process type; records from before the field get their category's."""
+    from ..config.operations import DEFAULT_PROCESS_TYPE
+    from ..enums import Category
+
+    given = rec.get("process_type")
+    if given:
+        return str(given)
+    try:
+        return DEFAULT_PROCESS_TYPE[Category(str(rec.get("category")))].value
+    except ValueError:
+        return "maintenance"
+
+
 def grep_matches(rec: dict[str, Any], needle: str) -> bool:
     """True when ``needle`` (lower case) is in the record's error or topic."""
     hay = [rec.get("error")]
@@ -91,6 +105,8 @@ class HistoryQuery:
     :param until: only records before this time.
     :param status: only records with this status (``success``, ``failed``, ...).
     :param grep: only records whose error or topic holds this text (any case).
+    :param process_type: only records of this process type (``maintenance``, ...; a
+        record without one has its category's).
     :raises UsageError: for days < 1, both status filters, or an unknown category/type.
     """
 
@@ -104,8 +120,16 @@ class HistoryQuery:
     until: datetime | None = None
     status: str | None = None
     grep: str | None = None
+    process_type: str | None = None
 
     def __post_init__(self) -> None:
+        from ..enums import ProcessType
+
+        kinds = [p.value for p in ProcessType]
+        if self.process_type is not None and self.process_type not in kinds:
+            raise UsageError(
+                f"--process-type {self.process_type!r}: unknown; use one of: {', '.join(kinds)}"
+            )
         if self.status is not None and self.status not in STATUSES:
             raise UsageError(
                 f"--status {self.status!r}: not a record status — use one of: "
@@ -149,6 +173,7 @@ class HistoryQuery:
             and (not self.failed_only or status in FAILED)
             and self.status in (None, status)
             and (not self.grep or grep_matches(rec, self.grep.lower()))
+            and self.process_type in (None, record_process_type(rec))
         )
 
     def filters(self) -> Filters:
@@ -220,7 +245,7 @@ class HistoryScan:
         if boundary and idx.keys is not None:
             keys, since = idx.keys, self.since
             rows = [i for i in _all(idx, rows) if keys[i] >= since]
-        if q.until is not None or q.grep:
+        if q.until is not None or q.grep or q.process_type:
             rows = [i for i in _all(idx, rows) if self._matches(day.record(i))]
         return rows
 
@@ -228,6 +253,8 @@ class HistoryScan:
         """The filters only a decoded record can answer: ``until`` and ``grep``."""
         q = self.query
         if q.grep and not grep_matches(rec, q.grep.lower()):
+            return False
+        if q.process_type is not None and record_process_type(rec) != q.process_type:
             return False
         if q.until is not None:
             try:

@@ -58,6 +58,10 @@ class RunRecord(BaseModel):
     usage: Usage | None = None
     provider: str | None = None
     run_id: str | None = None
+    process_type: str | None = None
+    """The task's process type (``content``, ``maintenance``, ...; see ``config.operations``)."""
+    resources_used: dict[str, float] | None = None
+    """What the run used: ``cpu_s`` (its thread and child processes) and ``peak_rss_mb``."""
 
     def to_line(self) -> str:
         return self.model_dump_json(exclude_none=False)

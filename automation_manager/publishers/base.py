@@ -32,6 +32,7 @@ class Receipt:
     :param url: where a person can see it, if anywhere.
     :param status: ``published``, ``scheduled``, ``draft`` or ``ready (outbox)``.
     :param live_at: when it goes live, for a post scheduled on the platform itself.
+    :param extra: platform details; ``note`` is shown in the run's report.
     """
 
     remote_id: str

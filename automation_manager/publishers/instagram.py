@@ -16,7 +16,7 @@ unsure publish is looked up through the container: ``PUBLISHED`` means it went t
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,7 @@ import httpx
 
 from ..config.platforms_social import InstagramPlatform
 from ..errors import AuthError, TaskError, TransientError
-from ..secrets import REGISTRY, secret_from_env
+from ..secrets import secret_from_env
 from .base import Parts, Publisher, Receipt
 from .ledger import Pair, stable_id
 from .post import Post
@@ -41,13 +41,6 @@ _AUTH_CODES = {102, 190, 10, 200}
 _RATE_CODES = {4, 17, 32, 613}
 REFRESH_BEFORE = timedelta(days=10)
 """A long-lived token (60 days) is refreshed when it has less than this left."""
-
-
-def _when(value: object) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 class GraphHttp(SocialHttp):
@@ -116,10 +109,12 @@ class InstagramPublisher(Publisher):
         return f"{self.config.api_base.rstrip('/')}/{self.config.api_version}"
 
     def token(self) -> str:
-        """The token to use: the one in ``token_env``, or the refreshed one amgr keeps in
-        ``.mp/auth/NAME.json`` for it; refreshed when it is at least a day old and expires
+        """The token to use: the one in ``token_env``, or the refreshed one amgr keeps for
+        it in ``.mp/auth/NAME.json`` (the shared :class:`~.oauth.TokenStore`; its
+        ``client_id`` is a hash of the ``token_env`` value it came from, so exporting a
+        new token supersedes it). Refreshed when the last try is a day old and it expires
         within :data:`REFRESH_BEFORE` (or its expiry is unknown)."""
-        from .x_auth import load_tokens, save_tokens
+        from .oauth import Token, TokenStore
 
         cfg = self.config
         given = secret_from_env(
@@ -130,40 +125,46 @@ class InstagramPublisher(Publisher):
         )
         if not cfg.token_refresh:
             return given
-        home, now, origin = self.env.home, self.env.now(), stable_id(given)
-        stored = load_tokens(home, self.name) or {}
-        if stored.get("from") != origin or not stored.get("access_token"):
-            stored = {"from": origin, "access_token": given}
-        current = str(stored["access_token"])
-        expires, refreshed = _when(stored.get("expires_at")), _when(stored.get("refreshed_at"))
-        next_try = _when(stored.get("next_try"))
-        due = (refreshed is None or now - refreshed >= timedelta(days=1)) and (
-            expires is None or expires - now <= REFRESH_BEFORE
+        store, now = TokenStore(self.env.home, self.name), self.env.now()
+        origin = "env:" + stable_id(cfg.token_env, given)
+        token_uri = f"{cfg.api_base.rstrip('/')}/refresh_access_token"
+        stored = store.load()
+        if stored is None or stored.client_id != origin:
+            stored = Token(given, None, None, client_id=origin, token_uri=token_uri)
+        tried = stored.obtained_at
+        due = (tried is None or now - tried >= timedelta(days=1)) and (
+            stored.expires_at is None or stored.expires_at - now <= REFRESH_BEFORE
         )
-        if not due or (next_try is not None and now < next_try):
-            return current
-        try:
-            response = httpx.get(
-                f"{cfg.api_base.rstrip('/')}/refresh_access_token",
-                params={"grant_type": "ig_refresh_token", "access_token": current},
-                timeout=cfg.timeout_s,
+        if not due:
+            return stored.access_token
+        with store.lock():
+            try:
+                response = httpx.get(
+                    token_uri,
+                    params={"grant_type": "ig_refresh_token", "access_token": stored.access_token},
+                    timeout=cfg.timeout_s,
+                )
+                fresh = response.json() if response.status_code == 200 else {}
+            except (httpx.HTTPError, ValueError):
+                fresh = {}
+            if not isinstance(fresh, dict) or not fresh.get("access_token"):
+                # too young to refresh, or refused: keep it and try again in a day
+                stored.obtained_at = now
+                store.save(stored)
+                return stored.access_token
+            expires_in = fresh.get("expires_in")
+            token = Token(
+                str(fresh["access_token"]),
+                None,
+                now + timedelta(seconds=float(expires_in))
+                if isinstance(expires_in, int | float)
+                else None,
+                client_id=origin,
+                token_uri=token_uri,
+                obtained_at=now,
             )
-            fresh = response.json() if response.status_code == 200 else {}
-        except (httpx.HTTPError, ValueError):
-            fresh = {}
-        if not isinstance(fresh, dict) or not fresh.get("access_token"):
-            # too young to refresh, or refused: keep it and ask again tomorrow
-            save_tokens(home, self.name, {**stored, "next_try": now + timedelta(days=1)}, now)
-            return current
-        REGISTRY.register(str(fresh["access_token"]))
-        save_tokens(
-            home,
-            self.name,
-            {"from": origin, "access_token": fresh["access_token"], "refreshed_at": now}
-            | ({"expires_in": fresh["expires_in"]} if "expires_in" in fresh else {}),
-            now,
-        )
-        return str(fresh["access_token"])
+            store.save(token)
+        return token.access_token
 
     def graph(self, method: str, path: str, *, what: str, repeatable: bool, **kw: Any) -> Any:
         return self.http.request(

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config.platforms_social import SOCIAL_REAL_KINDS
 from ..errors import TaskError
 from ..fsutil import atomic_write_bytes, atomic_write_json, atomic_write_text
 from .base import Parts, Publisher, Receipt
 from .post import Post
 
 READY_STATUS = "ready (outbox)"
+REAL_KINDS: dict[str, str] = {
+    "youtube": '{"kind": "youtube", "google_credentials_path": "client_secret.json"}, '
+    "then run `amgr auth youtube`",
+    "gdrive": '{"kind": "gdrive", "google_credentials_path": "client_secret.json", '
+    '"folder_id": "..."}, then run `amgr auth gdrive`',
+    "dropbox": '{"kind": "dropbox", "token_env": "DROPBOX_TOKEN"} and export DROPBOX_TOKEN',
+}
+"""What makes a seed-style outbox (``"platforms": ["youtube"]``) post for real."""
+REAL_KINDS.update(SOCIAL_REAL_KINDS)
 
 
 class OutboxPublisher(Publisher):
@@ -56,8 +66,8 @@ class OutboxPublisher(Publisher):
         return Receipt(remote_id=str(shown), url=None, status=READY_STATUS)
 
     def check(self) -> str:
-        from ..config.platforms_social import OUTBOX_HINTS
-
         found = f"outbox: ready-to-post files go to .mp/outbox/{self.name}/ (nothing is posted)"
-        hint = OUTBOX_HINTS.get(self.name.lower())
-        return f"{found}; to post for real, {hint} in {self.setting('')[:-1]}" if hint else found
+        real = REAL_KINDS.get(self.name.lower())
+        if real is not None:
+            found += f"; to post for real, set platforms.{self.name} to {real}"
+        return found

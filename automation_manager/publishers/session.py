@@ -9,7 +9,8 @@ platform whose ``accepts`` takes their kind) are planned by the platform's windo
 A platform whose credentials fail, or that cannot be reached, is skipped for the rest
 of the run with the reason; its items stay ``pending``. An item the platform refuses
 becomes ``failed`` with the platform's message. An item is ``published`` once every
-one of its targets has it (an outbox's ``ready`` counts).
+one of its targets has it live, ``ready`` when every target has it but some only in an
+outbox (a person posts it from there).
 """
 
 from __future__ import annotations
@@ -24,15 +25,18 @@ from filelock import Timeout
 
 from ..config import Workspace
 from ..config.platforms import AnyPlatform, WordPressPlatform
+from ..config.platforms_google import YouTubePlatform
 from ..content import ContentItem, ContentStore, StatusChange
 from ..enums import ContentStatus
 from ..errors import AmgrError, AuthError, TaskError, TransientError
 from ..notify import Notifier
+from ..text import plural
 from . import publisher_for
 from .base import PublishEnv, Publisher, Receipt
 from .dispatch import Dispatcher, stored_receipt
 from .health import CheckBook, check_publisher
 from .ledger import Ledger, PairState, platform_slot
+from .outbox import READY_STATUS
 from .post import build_post
 from .windows import Pace, is_due, plan
 
@@ -50,6 +54,11 @@ def ready_since(item: ContentItem) -> datetime:
     return item.created_at
 
 
+def _minute(iso: str) -> str:
+    """``2026-12-02T09:00:00+00:00`` → ``2026-12-02 09:00``."""
+    return iso[:16].replace("T", " ")
+
+
 def targets_of(platforms: dict[str, AnyPlatform], item: ContentItem) -> list[str]:
     """Where the item should go: its ``targets``, else each platform accepting its kind."""
     if item.targets:
@@ -59,28 +68,54 @@ def targets_of(platforms: dict[str, AnyPlatform], item: ContentItem) -> list[str
 
 @dataclass
 class RunReport:
-    """What a run did, for the run record and the exit status."""
+    """What a run did, for the run record and the exit status.
+
+    ``published`` holds what went live; ``ready`` what an outbox now holds for a person
+    to post (amgr never says an outbox item was published); ``waiting`` the reasons,
+    with counts, why items in scope were not sent (shown when nothing went out).
+    """
 
     published: list[dict[str, Any]] = field(default_factory=list)
+    ready: list[dict[str, Any]] = field(default_factory=list)
     planned: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
     problems: list[AmgrError] = field(default_factory=list)
 
+    def next_slots(self) -> list[str]:
+        """``next slot for wp 2026-12-02 09:00``, one per platform with a planned item."""
+        first: dict[str, str] = {}
+        for p in self.planned:
+            if p["platform"] not in first or p["at"] < first[p["platform"]]:
+                first[p["platform"]] = p["at"]
+        return [f"next slot for {name} {_minute(at)}" for name, at in first.items()]
+
     def summary(self) -> str:
-        text = f"published {len(self.published)}"
-        ready = sum(1 for p in self.published if "outbox" in str(p.get("status")))
-        if ready:
-            text += f" ({ready} ready in outboxes)"
-        text += f", planned {len(self.planned)}"
+        """``2 published, 1 ready in outboxes, 3 planned (next ...)``, or, when nothing
+        went out, ``0 published: `` and why, per reason with its count."""
+        if not self.published and not self.ready:
+            reasons = [
+                *self.waiting,
+                *self.next_slots(),
+                *(f"{s['platform']} skipped: {s['reason']}" for s in self.skipped),
+                *self.notes,
+            ]
+            if self.failed:
+                reasons.insert(0, f"{plural(len(self.failed), 'send')} failed")
+            return "0 published: " + ("; ".join(reasons) or "nothing is approved to publish")
+        text = f"{len(self.published)} published"
+        if self.ready:
+            text += f", {len(self.ready)} ready in outboxes"
+        text += f", {len(self.planned)} planned"
         if self.planned:
-            text += f" (next {min(p['at'] for p in self.planned)})"
+            text += f" ({', '.join(self.next_slots())})"
         if self.failed:
-            text += f", failed {len(self.failed)}"
+            text += f", {len(self.failed)} failed"
         for skip in self.skipped:
             text += f"; {skip['platform']} skipped: {skip['reason']}"
-        for note in self.notes:
+        for note in [*self.waiting, *self.notes]:
             text += f"; {note}"
         return text
 
@@ -88,10 +123,12 @@ class RunReport:
         return {
             "summary": self.summary(),
             "published": self.published,
+            "ready": self.ready,
             "planned": self.planned,
             "failed": self.failed,
             "skipped": self.skipped,
             "notes": self.notes,
+            "waiting": self.waiting,
         }
 
     def raise_if_failed(self) -> None:
@@ -170,13 +207,7 @@ class PublishSession:
             and (item_id is None or i.id == item_id)
         ]
         platforms = self.platforms
-        if platform is None:
-            homeless = sorted({i.kind for i in items if not targets_of(platforms, i)})
-            for k in homeless:
-                self.report.notes.append(
-                    f'no platform takes {k} items: set "accepts" on a platform in '
-                    "config.json, or give the items targets"
-                )
+        self.report.waiting.extend(self._why_waiting(items, kind, platform, item_id))
         for name in [platform] if platform else list(platforms):
             if self.cancel.is_set():
                 break
@@ -184,6 +215,55 @@ class PublishSession:
             if queue:
                 self._platform(name, platforms[name], queue)
         return self.report
+
+    def _why_waiting(
+        self,
+        pending: list[ContentItem],
+        kind: str | None,
+        platform: str | None,
+        item_id: str | None,
+    ) -> list[str]:
+        """Why items in this run's scope cannot go out now, one reason per line with
+        its count: items waiting for review, targets that are not configured platforms,
+        kinds no platform takes."""
+        platforms = self.platforms
+        out: list[str] = []
+        in_scope = [
+            i
+            for i in self.store.items()
+            if (kind is None or i.kind == kind) and (item_id is None or i.id == item_id)
+        ]
+        review: dict[str, list[str]] = {}
+        for item in in_scope:
+            if item.status in (ContentStatus.REVIEW, ContentStatus.DRAFT):
+                review.setdefault(item.kind, []).append(item.id)
+        for k, ids in review.items():
+            how = f"amgr content approve {ids[0]}" if len(ids) == 1 else "amgr content list"
+            waits = "waits" if len(ids) == 1 else "wait"
+            out.append(f"{plural(len(ids), f'{k} item')} {waits} for review ({how})")
+        configured = ", ".join(platforms) or "none"
+        unknown: dict[str, int] = {}
+        for item in pending:
+            for target in item.targets:
+                if target not in platforms and (platform is None or target == platform):
+                    unknown[target] = unknown.get(target, 0) + 1
+        for target, count in unknown.items():
+            verb = "targets" if count == 1 else "target"
+            out.append(
+                f"{plural(count, 'item')} {verb} {target!r}, which is not a configured "
+                f"platform (configured: {configured})"
+            )
+        if platform is None:
+            homeless: dict[str, int] = {}
+            for item in pending:
+                if not item.targets and not targets_of(platforms, item):
+                    homeless[item.kind] = homeless.get(item.kind, 0) + 1
+            for k, count in sorted(homeless.items()):
+                out.append(
+                    f'no platform takes {k} items ({count} pending): set "accepts" on a '
+                    "platform in config.json, or give the items targets"
+                )
+        return out
 
     def _wants(self, item: ContentItem, name: str, *, explicit: bool) -> bool:
         if item.targets:
@@ -209,7 +289,9 @@ class PublishSession:
             else:
                 waiting.append(item)
         waiting.sort(key=lambda i: (ready_since(i), i.created_at, i.id))
-        ahead = isinstance(config, WordPressPlatform) and config.status == "future"
+        ahead = (isinstance(config, WordPressPlatform) and config.status == "future") or (
+            isinstance(config, YouTubePlatform) and config.publish_at
+        )
         publisher: Publisher | None = None
         waited = False
         try:
@@ -334,12 +416,16 @@ class PublishSession:
             it.errors.pop(name, None)
             done = all(t in it.published for t in targets_of(platforms, it))
             if it.status is ContentStatus.PENDING and done:
-                it.status = ContentStatus.PUBLISHED
+                outboxed = any(v.get("status") == READY_STATUS for v in it.published.values())
+                it.status = ContentStatus.READY if outboxed else ContentStatus.PUBLISHED
                 where = "; ".join(f"{p}: {v.get('status')}" for p, v in it.published.items())
                 it.history.append(StatusChange(at=now, status=it.status, note=where))
 
         self.store.update(item.id, apply)
-        self.report.published.append(
+        if receipt.extra.get("note"):  # done, with something the person should know
+            self.report.notes.append(str(receipt.extra["note"]))
+        where_to = self.report.ready if receipt.status == READY_STATUS else self.report.published
+        where_to.append(
             {
                 "item": item.id,
                 "platform": name,

@@ -23,23 +23,28 @@ import time
 import unicodedata
 from datetime import UTC, timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ..config.platforms_social import XPlatform
-from ..errors import TaskError, TransientError
+from ..errors import ConfigError, Problem, TaskError, TransientError
 from ..secrets import secret_from_env
 from .base import Parts, Publisher, Receipt
 from .ledger import Pair
 from .post import Post
 from .social import Media, SocialHttp, media_of, posts_of, same_text
 
+if TYPE_CHECKING:
+    from .oauth import OAuthClient
+
 URL_WEIGHT = 23
 CHUNK = 1024 * 1024
 _LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 """twitter-text v3 ranges that weigh 1; every other code point weighs 2."""
 _SKEW = timedelta(minutes=10)
+SCOPES = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
+"""What ``amgr auth x`` asks for (``offline.access``: a refresh token)."""
 
 
 def weighted_length(text: str) -> int:
@@ -120,10 +125,12 @@ class XPublisher(Publisher):
             headers["Authorization"] = f"Bearer {token}"
             hint = f"{cfg.token_env} ({self.setting('token_env')})"
         else:
-            from .x_auth import access_token
+            from .oauth import BearerAuth, TokenStore
 
-            headers["Authorization"] = f"Bearer {access_token(self)}"
-            hint = f"the tokens of `amgr auth x` (client {self.setting('client_id')})"
+            store = TokenStore(self.env.home, self.name)
+            store.require()  # not connected yet: say `amgr auth NAME` before any request
+            auth = BearerAuth(store, self.oauth_client(), self.env.now, self.env.sleep)
+            hint = f"the tokens of `amgr auth {self.name}` (client {self.setting('client_id')})"
         return SocialHttp.of(
             self,
             remaining_header="x-rate-limit-remaining",
@@ -136,6 +143,41 @@ class XPublisher(Publisher):
     @property
     def base(self) -> str:
         return self.config.api_base.rstrip("/")
+
+    def oauth_client(self) -> OAuthClient:
+        """The app registration ``amgr auth NAME`` connects with (OAuth 2.0, PKCE)."""
+        from .oauth import OAuthClient
+
+        cfg = self.config
+        if not cfg.client_id:
+            raise ConfigError(
+                [
+                    Problem(
+                        "config.json",
+                        self.setting("client_id"),
+                        "not set",
+                        "the OAuth 2.0 client id of your app (X developer portal → Keys and "
+                        "tokens)",
+                    )
+                ]
+            )
+        secret = None
+        if cfg.client_secret_env:
+            secret = secret_from_env(
+                cfg.client_secret_env, self.setting("client_secret_env"), "the client secret"
+            )
+        return OAuthClient(
+            platform=self.name,
+            client_id=cfg.client_id,
+            client_secret=secret,
+            auth_uri=cfg.auth_url,
+            token_uri=f"{self.base}/2/oauth2/token",
+            scopes=SCOPES,
+            secret_setting=self.setting("client_id"),
+            redirect_port=cfg.redirect_port,
+            redirect_path="/callback",
+            basic_auth=True,  # X wants a confidential client's id and secret as Basic
+        )
 
     def close(self) -> None:
         if "http" in self.__dict__:

@@ -6,7 +6,7 @@
 >>> ebook.expected_tokens({"chapters": 3}).calls
 4
 >>> REGISTRY.names("maintenance")
-('archive_logs', 'pending_report', 'health_check')
+('archive_logs', 'pending_report', 'health_check', 'actions')
 
 Importing this package is cheap (no executor, no pydantic model): the CLI's read-only
 commands may ask it anything. ``load_runner()`` is the only question that imports an

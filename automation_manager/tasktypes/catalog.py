@@ -137,6 +137,14 @@ def _publish_kind(kind: str) -> TaskType:
     )
 
 
+ACTIONS_FIELDS: dict[str, str] = {
+    "actions": 'the actions to run in order: [{"type": "backup", "params": {...}}, ...]',
+    "on_error": '"stop" (default: the first failed action ends the run) or "continue"',
+    "dry_run": "cleanup actions list what they would remove and remove nothing",
+}
+"""A multi-action task's fields (see ``automation_manager.operations``)."""
+
+
 TYPES: tuple[TaskType, ...] = (
     _entry(
         CC,
@@ -250,5 +258,12 @@ TYPES: tuple[TaskType, ...] = (
             "provider_timeout_s": "how long the model provider may take to answer (default 5)",
             "sleep_s": "wait this long first, stopping early when cancelled (default 0)",
         },
+    ),
+    _entry(
+        MAINT,
+        "actions",
+        "run a list of actions (backup, cleanup, report, checks, ...) in order as one run",
+        required=("actions",),
+        fields=ACTIONS_FIELDS,
     ),
 )

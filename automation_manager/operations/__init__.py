@@ -1,0 +1,1 @@
+"""Operations: multi-action tasks, backups, cleanup, reports, statistics, metrics, resources."""
