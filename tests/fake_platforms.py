@@ -447,6 +447,17 @@ def write_home(
     return root
 
 
+def _unique_paragraph() -> str:
+    """Sixty words no other item has: test items are never near-duplicates of each other
+    (publishing refuses those, see automation_manager.content.similar)."""
+    import random
+
+    rng = random.Random()
+    words = "alpha bravo delta echo golf hotel india kilo lima mike oscar papa quebec romeo"
+    pool = words.split()
+    return "\n" + " ".join(rng.choice(pool) for _ in range(60)) + ".\n"
+
+
 def add_item(
     root: Any,
     kind: str = "blog",
@@ -470,7 +481,8 @@ def add_item(
                 "json": ("posts.json", json.dumps({"parts": ["First post.", "Second."]})),
             }
         else:
-            files = {"markdown": ("post.md", BLOG_MD.replace("Deep work for remote teams", title))}
+            body = BLOG_MD.replace("Deep work for remote teams", title) + _unique_paragraph()
+            files = {"markdown": ("post.md", body)}
     if meta is None:
         meta = {
             "slug": None,

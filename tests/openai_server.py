@@ -192,11 +192,170 @@ def schema_of(body: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def default_responder(body: dict[str, Any]) -> str:
-    """Valid JSON for the requested schema, or a short plain-text answer."""
+    """Valid JSON for the requested schema, or a short plain-text answer. amgr's content
+    requests get an answer that meets the request (:func:`fitting_answer`)."""
+    fitting = fitting_answer(body)
+    if fitting is not None:
+        return fitting
     schema = schema_of(body)
     if schema is not None:
         return json.dumps(sample(schema))
     return "A plain answer from the fake OpenAI server."
+
+
+# -- content answers: ones that meet the request, and the bad-answer modes -------------
+
+
+def _prompt(body: dict[str, Any]) -> str:
+    return "\n".join(str(m.get("content") or "") for m in body.get("messages", []))
+
+
+def _number(pattern: str, text: str, default: int) -> int:
+    found = re.search(pattern, text, re.IGNORECASE)
+    return int(found.group(1)) if found else default
+
+
+VOCABULARY = [
+    "river",
+    "garden",
+    "lamp",
+    "window",
+    "morning",
+    "letter",
+    "engine",
+    "harbor",
+    "pencil",
+    "meadow",
+    "kitchen",
+    "ladder",
+    "compass",
+    "lantern",
+    "orchard",
+    "bridge",
+    "candle",
+    "valley",
+    "anchor",
+    "blanket",
+    "market",
+    "mirror",
+    "saddle",
+    "thunder",
+    "velvet",
+    "whistle",
+    "basket",
+    "castle",
+    "feather",
+    "island",
+    "jacket",
+    "kettle",
+    "marble",
+    "needle",
+    "pepper",
+    "quilt",
+    "rocket",
+    "silver",
+    "tunnel",
+    "umbrella",
+    "violin",
+    "wagon",
+    "yarn",
+    "zipper",
+]
+
+
+def prose(words: int, seed: str = "point") -> str:
+    """About ``words`` words of plain sentences (eight words each), different for each
+    ``seed``, so two answers to different prompts are not near-duplicates."""
+    import hashlib
+    import random
+
+    rng = random.Random(hashlib.sha256(seed.encode()).digest())
+    out = []
+    for _ in range(max(1, words // 8)):
+        a, b, c, d = (rng.choice(VOCABULARY) for _ in range(4))
+        out.append(f"The {a} and the {b} meet {c} {d}.")
+    return " ".join(out)
+
+
+def outline_json(chapters: int) -> str:
+    """An ebook outline with ``chapters`` chapters."""
+    return json.dumps(
+        {
+            "title": "A Model-Written Book",
+            "subtitle": "For the fake server's readers",
+            "description": "A book from the fake server.",
+            "chapters": [
+                {"title": f"Part {i}", "summary": f"What part {i} covers.", "key_points": ["a"]}
+                for i in range(1, chapters + 1)
+            ],
+        }
+    )
+
+
+def blog_json(words: int, sections: int = 3, seed: str = "") -> str:
+    """A blog post of about ``words`` words in ``sections`` sections."""
+    each = max(8, words // (sections + 2))
+    return json.dumps(
+        {
+            "title": "A model-written post",
+            "meta_description": "What the post covers.",
+            "tags": ["model", "post"],
+            "intro": [prose(each, seed + "intro")],
+            "sections": [
+                {"heading": f"Section {i}", "paragraphs": [prose(each, f"{seed}section {i}")]}
+                for i in range(1, sections + 1)
+            ],
+            "conclusion": prose(each, seed + "conclusion"),
+        }
+    )
+
+
+def social_json(length: int, posts: int = 1) -> str:
+    """A social answer of ``posts`` posts of ``length`` characters each."""
+    text = ("Useful idea. " * (length // 13 + 1))[:length].strip()
+    return json.dumps({"posts": [text] * posts, "hashtags": ["#model"]})
+
+
+def shorts_json(words: int, seed: str = "") -> str:
+    """A shorts script whose spoken words add up to about ``words``."""
+    beat = max(4, (words - 12) // 3)
+    return json.dumps(
+        {
+            "title": "A model-written short",
+            "hook": "Here is the one thing you need to know.",
+            "hook_visual": "Close-up",
+            "beats": [
+                {
+                    "voiceover": prose(beat, f"{seed}beat {i}"),
+                    "on_screen_text": f"Beat {i}",
+                    "visual": "B-roll",
+                    "duration_s": 5,
+                }
+                for i in range(1, 4)
+            ],
+            "call_to_action": "Follow for more.",
+            "description": "A short from the fake server.",
+            "hashtags": ["#model"],
+        }
+    )
+
+
+def fitting_answer(body: dict[str, Any]) -> str | None:
+    """An answer that meets one of amgr's content requests, or ``None`` for other requests."""
+    schema = schema_of(body) or {}
+    title = schema.get("title")
+    text = _prompt(body)
+    if title == "EbookOutline":
+        return outline_json(_number(r"exactly (\d+) chapters", text, 5))
+    if title == "BlogPost":
+        return blog_json(_number(r"article of about (\d+) words", text, 1200), seed=text)
+    if title == "SocialPost":
+        return social_json(_number(r"at most (\d+) characters", text, 200) // 2)
+    if title == "ShortsScript":
+        return shorts_json(int(_number(r"(\d+)-second", text, 45) * 2.6), seed=text)
+    if not schema and "Write chapter" in text:
+        return prose(_number(r"About (\d+) words", text, 1200), text)
+    return None
 
 
 def _tokens(text: str) -> int:

@@ -131,7 +131,12 @@ def test_items_wait_for_review_unless_auto_approve(home: Path) -> None:
     assert item["task_id"] == record["task_id"] and item["record_id"] == record["id"]
     assert item["provider"] == "offline"
 
-    edit_config(home, auto_approve=True)
+    edit_config(home, auto_approve=True)  # offline content still waits for a person
+    record = exec_json(home, "content_creation", "blog", "topic=focus")
+    item = json.loads((Path(record["result"]["files"][0]).parent / "item.json").read_text())
+    assert item["status"] == "review"
+
+    edit_config(home, auto_approve=True, auto_approve_offline=True)
     record = exec_json(home, "content_creation", "blog", "topic=focus")
     item = json.loads((Path(record["result"]["files"][0]).parent / "item.json").read_text())
     assert item["status"] == "pending"

@@ -332,13 +332,35 @@ def test_the_commands_serve_the_dashboard_and_print_the_token_url(
         assert proc.wait(30) == 0
 
 
-def test_keyword_upload_is_guarded_and_needs_the_pipeline(site: Path) -> None:
+def test_keyword_upload_is_guarded_and_feeds_the_pipeline(site: Path) -> None:
+    tasks = json.loads((site / "tasks.json").read_text())
+    tasks["content_creation"].append({"id": "garden", "type": "pipeline", "platform": "site"})
+    (site / "tasks.json").write_text(json.dumps(tasks))
     c = client(site)
-    files = {"file": ("kw.csv", b"keyword\ngrow tomatoes\n", "text/csv")}
-    assert c.post("/pipeline/garden/keywords", files=files).status_code == 403
-    r = c.post("/pipeline/garden/keywords", files=files, headers={"X-CSRF-Token": csrf(c)})
-    assert r.status_code == 400 and "no pipeline" in r.json()["error"]
-    assert c.get("/api/pipeline").json() == {"available": False, "tasks": []}
+    files = {
+        "file": ("kw.csv", b"keyword,volume\ngrow tomatoes,10\nGrow  Tomato,\n,3\n", "text/csv")
+    }
+    assert c.post("/pipeline/garden/keywords", files=files).status_code == 403  # no CSRF
+    assert c.get("/api/pipeline").json()["tasks"][0]["keywords"] == []
+    token = {"X-CSRF-Token": csrf(c)}
+    r = c.post("/pipeline/garden/keywords", files=files, headers=token)
+    assert r.status_code == 200, r.text
+    summary = r.json()
+    assert (summary["added"], summary["merged"], len(summary["bad"])) == (1, 1, 1)
+    doc = c.get("/api/pipeline").json()
+    [task] = doc["tasks"]
+    assert task["id"] == "garden" and [k["keyword"] for k in task["keywords"]] == ["grow tomatoes"]
+    # the same state the CLI reads
+    listed = CliRunner().invoke(cli, ["--home", str(site), "keywords", "list", "garden", "--json"])
+    cli_list = json.loads(listed.output)
+    assert [k["keyword"] for k in cli_list["keywords"]] == ["grow tomatoes"]
+    r = c.post(
+        "/pipeline/garden/keywords/disable", data={"keyword": "grow tomatoes"}, headers=token
+    )
+    assert r.status_code == 200 and r.json()["disabled"] == 1
+    assert c.get("/api/pipeline").json()["tasks"][0]["keywords"][0]["status"] == "disabled"
+    r = c.post("/pipeline/nope/keywords", files=files, headers=token)
+    assert r.status_code in (400, 404) and "no pipeline task" in r.json()["error"]
 
 
 def test_a_public_address_with_i_know_warns_and_answers_any_host(

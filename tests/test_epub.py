@@ -85,6 +85,9 @@ class StubClient:
             "Tom & Jerry <script>alert('x')</script> &nbsp; &copy; 3 < 5 > 2.\n\n"
             "## A section\n\n- one\n- two [local](other.xhtml)\n\n"
             '<div class="x">raw <b>html</b></div>\n\n![img](http://example.com/a.png)\n'
+            + "\n"
+            + "Long enough to pass the chapter length check. " * 100
+            + "\n"
         )
 
 

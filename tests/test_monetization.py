@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from fake_platforms import edit_config, exec_json, item_json, run
 def make_ebook(home: Path, topic: str) -> str:
     record = exec_json(home, "content_creation", "ebook", f"topic={topic}", "chapters=2")
     ebook_id: str = record["result"]["ebook_id"]
+    links = json.loads((home / "config.json").read_text()).get("product_links", {})
+    edit_config(home, product_links={**links, ebook_id: f"https://shop.example/{ebook_id}"})
     return ebook_id
 
 

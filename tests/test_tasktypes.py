@@ -34,7 +34,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 # The tables as they stood before the registry (automation_manager 2026-12), copied by
 # hand: the registry and the views over it must give exactly these answers.
 BEFORE_TASK_TYPES: dict[str, tuple[str, ...]] = {
-    "content_creation": ("shorts", "blog", "ebook", "social"),
+    "content_creation": ("shorts", "blog", "ebook", "social", "pipeline"),
     "publishing": ("pending", "shorts", "blog", "ebook", "social"),
     "monetization": (
         "affiliate_content",
@@ -45,9 +45,13 @@ BEFORE_TASK_TYPES: dict[str, tuple[str, ...]] = {
     ),
     "maintenance": ("archive_logs", "pending_report", "health_check", "actions"),
 }
-BEFORE_MULTI_STAGE = {("content_creation", "ebook"), ("publishing", "pending")}
+BEFORE_MULTI_STAGE = {
+    ("content_creation", "ebook"),
+    ("content_creation", "pipeline"),  # issue 13
+    ("publishing", "pending"),
+}
 BEFORE_MODEL_TYPES = {
-    "content_creation": {"shorts", "blog", "ebook", "social"},
+    "content_creation": {"shorts", "blog", "ebook", "social", "pipeline"},
     "monetization": {
         "affiliate_content",
         "ebook_promotion",
@@ -63,6 +67,7 @@ BEFORE_EXPECTED = {
     "ebook_promotion": (800, 1_000, 1),
     "bundle_creation": (800, 800, 1),
     "affiliate_program": (600, 600, 1),
+    "pipeline": (2_000, 2_000, 1),  # admission's share; the run estimates its own cost
 }
 EBOOK_OUTLINE = (800, 1_500)
 EBOOK_CHAPTER = (1_500, 3_000)

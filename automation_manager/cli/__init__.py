@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("stats:stats_cmd", "Task and execution statistics: success, durations, resources."),
     "backup": ("backup:backup_group", "Back up the home now, or restore a backup (verified)."),
     "dashboard": ("dashboard:dashboard_cmd", "Serve the web dashboard; prints its login URL."),
+    "keywords": ("keywords:keywords_group", "A pipeline's keywords: import, add, list, disable."),
+    "pipeline": ("pipeline:pipeline_group", "Content pipelines: pending per stage, items."),
     "completion": (
         "completion:completion_cmd",
         "Print a shell completion script (bash, zsh, fish).",

@@ -70,12 +70,20 @@ def list_cmd(ctx: click.Context, status: str | None, kind: str | None, as_json: 
             short.get(i.id, i.id),
             i.kind,
             str(i.status),
+            i.provider or "-",
             i.title[:50] if tty else i.title,
             queue.describe_where(i),
         ]
         for i in items
     ]
-    table(None, ["id", "kind", "status", "title", "platforms"], rows)
+    columns = ["id", "kind", "status", "provider", "title", "platforms"]
+    if any(i.meta.get("pipeline") for i in items):  # made by a content pipeline
+        columns.append("pipeline / cluster")
+        for row, i in zip(rows, items, strict=True):
+            row.append(
+                f"{i.meta['pipeline']} / {i.meta.get('cluster')}" if i.meta.get("pipeline") else "-"
+            )
+    table(None, columns, rows)
 
 
 @content_group.command("show")
@@ -91,6 +99,8 @@ def show_cmd(ctx: click.Context, item_id: str, as_json: bool) -> None:
         return
     click.echo(f"{view['id']}  ({view['kind']}, {view['status']})")
     click.echo(f"  title:   {view['title']}")
+    if view.get("provider"):
+        click.echo(f"  made by: {view['provider']}")
     if view["topic"]:
         click.echo(f"  topic:   {view['topic']}")
     click.echo(f"  folder:  {view['folder']}")

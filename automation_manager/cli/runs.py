@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..runs.models import RunPhase, RunState
+from ..runs.view import run_view
 from .output import is_tty, manager, print_json, table
 
 if TYPE_CHECKING:
@@ -21,11 +22,6 @@ def _store(ctx: click.Context, *, read_only: bool = False) -> RunStore:
     from ..runs.store import RunStore
 
     return RunStore(manager(ctx, read_only=read_only).workspace.home)
-
-
-def _view(state: RunState) -> dict[str, Any]:
-    count = state.progress()
-    return {**state.model_dump(mode="json"), "done": count.done, "planned": count.planned}
 
 
 @click.group("runs")
@@ -46,14 +42,17 @@ def runs_group() -> None:
 @click.option(
     "--status", type=click.Choice([s.value for s in RunPhase]), help="Only runs with this status."
 )
+@click.option("--task", "task_id", help="Only this task's runs (its last 20).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 @click.pass_context
-def list_cmd(ctx: click.Context, status: str | None, as_json: bool) -> None:
+def list_cmd(ctx: click.Context, status: str | None, task_id: str | None, as_json: bool) -> None:
     """Runs, oldest first: task, type, status, stage and done/planned."""
     store = _store(ctx, read_only=True)
     runs = [r for r in store.all() if status is None or r.status.value == status]
+    if task_id is not None:
+        runs = [r for r in runs if r.task_id == task_id][-20:]
     if as_json:
-        print_json({"runs": [_view(r) for r in runs]})
+        print_json({"runs": [run_view(r, store.home) for r in runs]})
         return
     if not runs:
         click.echo("no runs" + (" match" if status else " yet"))
@@ -66,7 +65,7 @@ def list_cmd(ctx: click.Context, status: str | None, as_json: bool) -> None:
             short.get(r.id, r.id),
             r.task_id,
             f"{r.category} {r.type}",
-            r.status.value + (f" ({r.control.value} asked)" if r.control else ""),
+            store.shown_status(r) + (f" ({r.control.value} asked)" if r.control else ""),
             r.stage or "-",
             f"{r.progress().done}/{r.progress().planned}",
             r.updated_at.isoformat(timespec="seconds"),
@@ -84,11 +83,15 @@ def show_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """One run: every stage's counts, its attempts, and what was asked of it."""
     store = _store(ctx, read_only=True)
     state = store.get(store.resolve(run_id))
+    view = run_view(state, store.home)
     if as_json:
-        print_json(_view(state))
+        print_json(view)
         return
     click.echo(f"{state.id}  ({state.category} {state.type}, task {state.task_id})")
-    click.echo(f"  status:   {state.status.value}" + (f" — {state.reason}" if state.reason else ""))
+    shown = store.shown_status(state)
+    if shown == "queued":
+        shown += " (no process works on it now: the task's next run continues it)"
+    click.echo(f"  status:   {shown}" + (f" — {state.reason}" if state.reason else ""))
     if state.control:
         click.echo(f"  asked:    {state.control.value} (takes effect after the current item)")
     click.echo(f"  stage:    {state.where()}")
@@ -97,6 +100,52 @@ def show_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     click.echo(f"  started:  {state.started_at.isoformat(timespec='seconds')}")
     click.echo(f"  updated:  {state.updated_at.isoformat(timespec='seconds')}")
     click.echo(f"  attempts: {', '.join(state.attempts)}")
+    if "initial_snapshot" in view:  # a pipeline run
+        _show_pipeline(view)
+
+
+def _show_pipeline(view: dict[str, Any]) -> None:
+    progress = view["progress"]
+    usage = view["usage"]
+    click.echo(f"  progress: {progress['done']}/{progress['planned']} (of the initial snapshot)")
+    click.echo(
+        f"  usage:    ${usage['cost_usd']:.4f}, {usage['prompt_tokens']} prompt + "
+        f"{usage['completion_tokens']} completion tokens (estimate ${view['estimate_usd']:.4f})"
+    )
+    snapshot = ", ".join(f"{k} {v}" for k, v in view["initial_snapshot"].items())
+    click.echo(f"  snapshot: {snapshot}")
+    for name, result in view["stages"].items():
+        fields = ", ".join(f"{k} {v}" for k, v in result.items() if k != "done")
+        click.echo(f"    {name:<14} {fields}")
+
+
+@runs_group.command("log")
+@click.argument("run_id", metavar="RUN")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the run stops.")
+@click.option("--interval", type=float, default=0.5, hidden=True)
+@click.pass_context
+def log_cmd(ctx: click.Context, run_id: str, follow: bool, interval: float) -> None:
+    """The run's activity log: stages, batches, items, skips, errors, pause/resume/cancel."""
+    import time
+
+    from ..runs import activity
+
+    store = _store(ctx, read_only=True)
+    full = store.resolve(run_id)
+    offset = 0
+    while True:
+        lines, offset = activity.read_from(store.home, full, offset)
+        for line in lines:
+            click.echo(line)
+        if not follow:
+            return
+        state = store.get(full)
+        if state.status is not RunPhase.RUNNING or not store.is_live(full):
+            lines, offset = activity.read_from(store.home, full, offset)
+            for line in lines:
+                click.echo(line)
+            return
+        time.sleep(interval)
 
 
 def _say(state: RunState, asked: str) -> None:
@@ -130,7 +179,7 @@ def pause_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Pause a running run after its current item; scheduled runs of its task are skipped."""
     state = _change(ctx, run_id, "pause")
     if as_json:
-        print_json(_view(state))
+        print_json(run_view(state, manager(ctx).workspace.home))
         return
     _say(state, "pause")
     if state.status is RunPhase.PAUSED:
@@ -145,12 +194,17 @@ def resume_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Let a paused run go on: the task's next run (scheduled or exec-now) continues it."""
     state = _change(ctx, run_id, "resume")
     if as_json:
-        print_json(_view(state))
+        print_json(run_view(state, manager(ctx).workspace.home))
         return
+    stored = manager(ctx).workspace.task(state.task_id) is not None
+    now = (
+        f"amgr exec-now --task {state.task_id}"
+        if stored
+        else f"the same amgr exec-now {state.category} {state.type} ... command again"
+    )
     click.echo(
-        f"run {state.id}: resumable at {state.where()}; the next run of task "
-        f"{state.task_id} continues it (or now: amgr exec-now {state.category} "
-        f"{state.type} --task {state.task_id})"
+        f"run {state.id}: queued at {state.where()}; the next run of task "
+        f"{state.task_id} continues it (or now: {now})"
     )
 
 
@@ -162,6 +216,6 @@ def cancel_cmd(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Cancel a running (after its current item) or paused run; it is not continued."""
     state = _change(ctx, run_id, "cancel")
     if as_json:
-        print_json(_view(state))
+        print_json(run_view(state, manager(ctx).workspace.home))
         return
     _say(state, "cancel")

@@ -6,6 +6,7 @@ Secrets are never inline: a field ending in ``_env`` names the environment varia
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -147,9 +148,23 @@ class Config(Strict):
     log_retention_days: Annotated[int, Field(ge=1, le=L.MAX_LOG_RETENTION_DAYS)] = 30
     shutdown_grace_s: Annotated[float, Field(ge=0, le=L.MAX_SHUTDOWN_GRACE_S)] = 30.0
     auto_approve: bool = True
+    auto_approve_offline: bool = False
+    """Let ``auto_approve`` also send offline-provider content to publishing (for tests)."""
     max_items_per_run: Annotated[int, Field(ge=1, le=L.MAX_ITEMS_PER_RUN)] | None = None
     bundle_min_ebooks: Annotated[int, Field(ge=2, le=L.MAX_BUNDLE_MIN_EBOOKS)] = 2
     affiliate_links: list[AffiliateLink] = Field(default_factory=list)
+    affiliate_disclosure: Annotated[str, line(600)] | None = None
+    """The disclosure line every affiliate article carries (default: a standard one)."""
+    product_links: dict[Annotated[str, line(200)], Url] = Field(default_factory=dict)
+    """Where each product (an ebook's id or title, a bundle's name) is sold: promotion
+    copy links to it; a product without a link is refused when its copy is made."""
+    author: Annotated[str, line(200)] | None = None
+    """The author ebooks name (EPUB, Markdown); a task's ``author`` overrides it."""
+    publisher: Annotated[str, line(200)] | None = None
+    """The publisher ebooks name (EPUB ``dc:publisher``); default: the author."""
+    language: Annotated[str, line(35)] | None = None
+    """The language tag content is written in (e.g. "en", "de-AT"); a task's
+    ``language`` overrides it."""
     llm: LLMConfig = Field(default_factory=LLMConfig)
     smtp: SmtpConfig | None = None
     notification_webhook: NotifyWebhook | None = None
@@ -160,6 +175,13 @@ class Config(Strict):
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
+            raise ValueError('must be a language tag such as "en", "de" or "pt-BR"')
+        return value
 
     @field_validator("default_time")
     @classmethod

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 COUNTS: dict[str, tuple[int, int]] = {"chapters": (1, 30), "chapter_words": (300, 5000)}
 """Whole-number fields and their ranges (the executors' own bounds)."""
 
+SERIES_KEYS = ("topics", "topic_file")
+"""Fields that give a written task its topics instead of ``topic``."""
+TOPICS_FIX = 'use a list of topics, e.g. "topics": ["meal prep", "batch cooking"]'
+
 OPTIONAL_REQUIRED = frozenset({"platform"})
 """Registry ``required`` fields a task may leave out: a publishing run without
 ``platform`` sends to every configured platform that accepts the kind."""
@@ -93,6 +97,8 @@ def task_problems(
     for key in kind.required:
         if key in OPTIONAL_REQUIRED or params.get(key) not in (None, ""):
             continue
+        if key == "topic" and any(params.get(k) not in (None, "", []) for k in SERIES_KEYS):
+            continue  # the topic comes from the task's "topics" or "topic_file"
         out.append(
             Problem(
                 file,
@@ -112,6 +118,10 @@ def task_problems(
                     + _add_fix(file, key, str(lo + (hi - lo) // 6)),
                 )
             )
+    if "topics" in kind.fields and "topics" in params:
+        why = _topics_problem(params["topics"])
+        if why:
+            out.append(Problem(file, at("topics"), why, TOPICS_FIX))
     if "period" in kind.fields and "period" in params:
         why = period_problem(params["period"])
         if why:
@@ -122,6 +132,10 @@ def task_problems(
             out.append(_unknown_platform(file, at("platform"), task.platform, of_kind, config))
         else:
             task = with_resolved_platform(task, config)
+    if category is Category.CONTENT_CREATION and task.type == "pipeline":
+        from .pipeline import pipeline_problems
+
+        out.extend(pipeline_problems(file, where, params))
     if config is not None:
         out.extend(_platform_problems(file, at("platform"), category, task, config))
     return out
@@ -201,3 +215,17 @@ def _whole_in(value: Any, lo: int, hi: int) -> bool:
     if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
         value = int(value)
     return isinstance(value, int) and lo <= value <= hi
+
+
+def _topics_problem(value: Any) -> str | None:
+    """Why ``topics`` is not a usable list of topics (``None`` when it is)."""
+    if isinstance(value, str):
+        return None if value.strip() else "topics is empty"
+    if not isinstance(value, list) or not value:
+        return "topics must be a non-empty list of topics"
+    for i, topic in enumerate(value):
+        if not isinstance(topic, str) or not topic.strip():
+            return f"topics[{i}] is {topic!r}, not a topic"
+        if len(topic) > 300:
+            return f"topics[{i}] is {len(topic)} characters long: keep it under 300"
+    return None

@@ -53,6 +53,21 @@ def int_param(params: dict[str, Any], name: str, default: int, lo: int, hi: int)
     return value
 
 
+def bool_param(params: dict[str, Any], name: str, default: bool = False) -> bool:
+    """A yes/no field: JSON ``true``/``false``, or ``true``/``yes``/``1`` (``-p faq=true``)."""
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off"):
+        return False
+    raise TaskError(f"{name}={value!r} must be true or false: {_fix(name, 'true')}")
+
+
 def list_param(params: dict[str, Any], name: str) -> list[str]:
     """A list of short strings: a JSON list, or one comma-separated string."""
     value = params.get(name)
@@ -102,6 +117,12 @@ class Brief:
     language: str = "en"
     keywords: tuple[str, ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
+    angle: str | None = None
+    """The angle this run writes from (``how-to``, ``mistakes``, ...: :mod:`..angles`)."""
+    avoid: tuple[str, ...] = ()
+    """Titles of the task's recent items, which a model is asked not to repeat."""
+    attempt: int = 0
+    """How many near-duplicates this run already made (varies the offline choices)."""
 
     @classmethod
     def from_params(cls, params: dict[str, Any], kind: str) -> Brief:
@@ -134,4 +155,14 @@ class Brief:
         ]
         if self.keywords:
             lines.append(f"Keywords to use naturally: {', '.join(self.keywords)}")
+        if self.angle:
+            from .angles import angle_named
+
+            known = angle_named(self.angle)
+            lines.append(f"Angle: {known.prompt if known else self.angle}")
+        if self.avoid:
+            shown = "; ".join(f'"{t}"' for t in self.avoid[:10])
+            lines.append(
+                f"Earlier pieces of this series (do not repeat their titles or content): {shown}"
+            )
         return "\n".join(lines)

@@ -38,6 +38,7 @@ class BookInfo:
     title: str
     author: str
     language: str = "en"
+    publisher: str = ""
     subtitle: str = ""
     description: str = ""
     generated_by: str = ""
@@ -112,7 +113,9 @@ def build_epub(info: BookInfo, chapters: list[tuple[str, str]]) -> bytes:
         book.add_metadata("DC", "date", info.date)
     for subject in info.subjects:
         book.add_metadata("DC", "subject", subject)
-    book.add_metadata("DC", "publisher", info.author)
+    book.add_metadata("DC", "publisher", info.publisher or info.author)
+    if info.generated_by:
+        book.add_metadata(None, "meta", "", {"name": "generator", "content": info.generated_by})
 
     css = epub.EpubItem(
         uid="style", file_name="style/book.css", media_type="text/css", content=CSS.encode("utf-8")

@@ -35,9 +35,16 @@ class Rendered:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def status_for(config: Config) -> ContentStatus:
-    """New content waits in ``review`` unless ``auto_approve`` sends it to ``pending``."""
-    return ContentStatus.PENDING if config.auto_approve else ContentStatus.REVIEW
+def status_for(config: Config, *, offline: bool = False) -> ContentStatus:
+    """New content waits in ``review`` unless ``auto_approve`` sends it to ``pending``.
+
+    Content the offline provider made (templates, no model) always waits in ``review``
+    for a person's ``amgr content approve``, unless ``auto_approve_offline`` (for tests
+    and demos) is also on.
+    """
+    if not config.auto_approve or (offline and not config.auto_approve_offline):
+        return ContentStatus.REVIEW
+    return ContentStatus.PENDING
 
 
 def save(

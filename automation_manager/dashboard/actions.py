@@ -30,7 +30,7 @@ TASK_VERBS = ("enable", "disable")
 
 def change_run(mgr: AutomationManager, run_id: str, verb: str) -> dict[str, Any]:
     """``amgr runs VERB RUN --json``: the run after the change."""
-    from ..cli.runs import _view
+    from ..runs.view import run_view
     from .views import run_store
 
     if verb not in RUN_VERBS:
@@ -39,7 +39,7 @@ def change_run(mgr: AutomationManager, run_id: str, verb: str) -> dict[str, Any]
     full = store.resolve(run_id)
     now = mgr.now()
     act = {"pause": store.pause, "resume": store.resume, "cancel": store.cancel}[verb]
-    return _view(act(full, now))
+    return run_view(act(full, now))
 
 
 def change_item(

@@ -202,18 +202,28 @@ def create_app(
         home_text = str(home.root.resolve())
 
         async def stream() -> AsyncIterator[str]:
-            from ..cli.runs import _view
+            from ..runs import activity
+            from ..runs.view import run_view
 
             last: dict[str, Any] | None = None
+            offset = 0
             yield "retry: 2000\n\n"
             while True:
                 state = await asyncio.to_thread(store.load, run_id)
                 if state is None:
                     break
-                view = scrub(_view(state), home_text)
+                view = scrub(run_view(state, store.home), home_text)
+                # the run's own activity log (what `amgr runs log -f` prints), else what
+                # changed between two views of a run that keeps no activity log
+                written, offset = await asyncio.to_thread(
+                    activity.read_from, store.home, run_id, offset
+                )
+                said = [scrub(line, home_text) for line in written]
+                if view != last and not offset:
+                    said += _log_lines(last, view)
+                for line in said:
+                    yield f"event: log\ndata: {json.dumps(line)}\n\n"
                 if view != last:
-                    for line in _log_lines(last, view):
-                        yield f"event: log\ndata: {json.dumps(line)}\n\n"
                     yield f"event: state\ndata: {json.dumps(view, default=str)}\n\n"
                     last = view
                 if view["status"] != "running" or await request.is_disconnected():

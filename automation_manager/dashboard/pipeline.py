@@ -1,18 +1,15 @@
-"""The Pipeline page's adapter over ``automation_manager.pipeline`` (issue 13).
+"""The Pipeline page's adapter over :mod:`automation_manager.pipeline` (issue 13).
 
-Until that package is in the build, the page says "no pipeline tasks" and the keyword
-actions answer that there is no pipeline. Once it is, each ``pipeline`` task gets a card
-per stage with its pending count (``pipeline.query.pipeline_status``, what ``amgr
-pipeline status`` shows), a Run now button, its keyword list, a CSV import (parsed by
-``pipeline.keywords.parse_text`` and stored by ``store_keywords``, as ``amgr keywords
-import`` does) and a disable button per keyword. The package is reached through
-``importlib`` only, so this module type-checks and imports without it.
+Each ``pipeline`` task gets a card per stage with its pending count
+(``pipeline.query.pipeline_status``, what ``amgr pipeline status`` shows), a Run now
+button, its keyword list, a CSV import (parsed by ``pipeline.keywords.parse_text`` and
+stored by ``store_keywords``, as ``amgr keywords import`` does) and a disable button per
+keyword. The pipeline package (and scikit-learn behind it) is imported only when the
+page is asked for.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
@@ -20,40 +17,35 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     from ..manager import AutomationManager
 
-PACKAGE = "automation_manager.pipeline"
 SHOWN_KEYWORDS = 200
 
 
 def available() -> bool:
-    """Whether the pipeline package is installed in this build."""
-    return importlib.util.find_spec(PACKAGE) is not None
-
-
-def _module(name: str) -> Any:
-    if not available():
-        raise UsageError("no pipeline tasks: this build has no pipeline package")
-    return importlib.import_module(f"{PACKAGE}.{name}")
+    """Whether this build has the pipeline (it always has since issue 13)."""
+    return True
 
 
 def _task_ids(mgr: AutomationManager) -> list[str]:
-    return [s.id for s in mgr.workspace.tasks if s.category.value == "pipeline"]
-
-
-def _db(mgr: AutomationManager) -> Any:
-    return _module("store").PipelineDB(mgr.workspace.home)
+    return [
+        s.id
+        for s in mgr.workspace.tasks
+        if s.category.value == "content_creation" and s.type == "pipeline"
+    ]
 
 
 def pipeline(mgr: AutomationManager) -> dict[str, Any]:
     """``{"available", "tasks": [{"id", "status", "keywords"}]}`` for the page and its JSON."""
-    doc: dict[str, Any] = {"available": available(), "tasks": []}
-    if not doc["available"]:
-        return doc
-    query, keywords = _module("query"), _module("keywords")
+    from ..pipeline.keywords import list_keywords
+    from ..pipeline.query import pipeline_status
+    from ..pipeline.store import PipelineDB
+
+    doc: dict[str, Any] = {"available": True, "tasks": []}
+    home = mgr.workspace.home
     for task_id in _task_ids(mgr):
-        status = query.pipeline_status(mgr.workspace.home, task_id).to_json()
-        db = _db(mgr)
+        status = pipeline_status(home, task_id).to_json()
+        db = PipelineDB(home)
         try:
-            rows = keywords.list_keywords(db, task_id)[:SHOWN_KEYWORDS]
+            rows = list_keywords(db, task_id)[:SHOWN_KEYWORDS]
         finally:
             db.close()
         doc["tasks"].append({"id": task_id, "status": status, "keywords": rows})
@@ -62,17 +54,19 @@ def pipeline(mgr: AutomationManager) -> dict[str, Any]:
 
 def _known(mgr: AutomationManager, task_id: str) -> None:
     if task_id not in _task_ids(mgr):
-        raise UsageError(f"{task_id}: no pipeline task has this id (no such id)")
+        raise UsageError(f"{task_id}: no pipeline task has this id (see `amgr tasks list`)")
 
 
 def import_keywords(mgr: AutomationManager, task_id: str, text: str, name: str) -> dict[str, Any]:
     """An uploaded keyword file, parsed and stored as ``amgr keywords import`` does."""
-    keywords = _module("keywords")
+    from ..pipeline.keywords import parse_text, store_keywords
+    from ..pipeline.store import PipelineDB
+
     _known(mgr, task_id)
-    found, bad = keywords.parse_text(text, name)
-    db = _db(mgr)
+    found, bad = parse_text(text, name)
+    db = PipelineDB(mgr.workspace.home)
     try:
-        summary = keywords.store_keywords(db, task_id, found, mgr.now())
+        summary = store_keywords(db, task_id, found, mgr.now())
     finally:
         db.close()
     summary.bad = bad
@@ -82,11 +76,13 @@ def import_keywords(mgr: AutomationManager, task_id: str, text: str, name: str) 
 
 def disable_keyword(mgr: AutomationManager, task_id: str, keyword: str) -> dict[str, Any]:
     """``amgr keywords disable TASK KEYWORD``."""
-    keywords = _module("keywords")
+    from ..pipeline.keywords import disable_keyword as disable
+    from ..pipeline.store import PipelineDB
+
     _known(mgr, task_id)
-    db = _db(mgr)
+    db = PipelineDB(mgr.workspace.home)
     try:
-        changed = int(keywords.disable_keyword(db, task_id, keyword))
+        changed = int(disable(db, task_id, keyword))
     finally:
         db.close()
     return {"task_id": task_id, "keyword": keyword, "disabled": changed}

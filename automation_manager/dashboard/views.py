@@ -143,17 +143,20 @@ def run_store(mgr: AutomationManager) -> RunStore:
 
 def runs(mgr: AutomationManager, phase: str | None = None) -> dict[str, Any]:
     """``amgr runs list [--status S] --json``."""
-    from ..cli.runs import _view
+    from ..runs.view import run_view
 
-    return {"runs": [_view(r) for r in run_store(mgr).all() if phase in (None, r.status.value)]}
+    store = run_store(mgr)
+    return {
+        "runs": [run_view(r, store.home) for r in store.all() if phase in (None, r.status.value)]
+    }
 
 
 def run(mgr: AutomationManager, run_id: str) -> dict[str, Any]:
     """``amgr runs show RUN --json``."""
-    from ..cli.runs import _view
+    from ..runs.view import run_view
 
     store = run_store(mgr)
-    return _view(store.get(store.resolve(run_id)))
+    return run_view(store.get(store.resolve(run_id)), store.home)
 
 
 def attempts(mgr: AutomationManager, run_doc: dict[str, Any]) -> list[dict[str, Any]]:

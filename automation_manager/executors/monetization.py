@@ -23,14 +23,14 @@ from ..content import ContentItem, ContentStore
 from ..content.brief import Brief, list_param, str_param
 from ..content.catalog import EbookFacts, ebooks, facts
 from ..content.kinds import affiliate, affiliate_terms, bundle, promotion, sales_report
-from ..content.render import save
+from ..content.render import Rendered, save
 from ..content.sales import build_report, load_sales, period_window
 from ..enums import ContentStatus
 from ..errors import AmgrError, TaskError
 from ..fsutil import atomic_write_text
 from ..results import RunResult
 from .base import Outcome, RunContext, Runner, dispatch
-from .content_creation import generated_by, store_item
+from .content_creation import generated_by, make_in_series, store_item
 
 MAKE_EBOOK = '`amgr exec-now content_creation ebook -p topic="..."`'
 
@@ -67,18 +67,27 @@ def _affiliate_content(ctx: RunContext) -> Outcome:
         raise TaskError(
             f"affiliate_content needs affiliate links and there are none: {affiliate.LINKS_FIX}"
         )
-    brief = Brief.from_params(ctx.params, "affiliate_content")
-    links = affiliate.select_links(ctx.config, brief)
     now = ctx.now()
-    article = ctx.llm.generate(
+    disclosure = ctx.config.affiliate_disclosure or affiliate.DISCLOSURE
+
+    def build(brief: Brief) -> Rendered:
+        links = affiliate.select_links(ctx.config, brief)
+        article = ctx.llm.generate(
+            "affiliate_content",
+            affiliate.messages(brief, links),
+            affiliate.AffiliateArticle,
+            offline=lambda: affiliate.offline(brief, links, now),
+        )
+        by = generated_by(ctx, "affiliate_content")
+        return affiliate.render(article, brief, links, by, now, disclosure=disclosure)
+
+    return make_in_series(
+        ctx,
         "affiliate_content",
-        affiliate.messages(brief, links),
-        affiliate.AffiliateArticle,
-        offline=lambda: affiliate.offline(brief, links, now),
+        build,
+        store_kind="blog",
+        extra=lambda r: {"links": list(r.meta["links"])},
     )
-    by = generated_by(ctx, "affiliate_content")
-    rendered = affiliate.render(article, brief, links, by, now)
-    return store_item(ctx, "blog", brief, rendered, links=[link.name for link in links])
 
 
 def _per_ebook(
@@ -119,6 +128,10 @@ def _ebook_promotion(ctx: RunContext) -> Outcome:
                 "promotion copy (pass -p ebook_id=ID to write it again)"
             )
     made: list[str] = []
+    links = ctx.config.product_links
+    problem = promotion.missing_links(links, [facts(e) for e in _batch(todo, ctx.config)[0]])
+    if problem is not None:
+        raise problem
 
     def one(item: ContentItem, book: EbookFacts, now: datetime) -> list[str]:
         copy = ctx.llm.generate(
@@ -127,7 +140,8 @@ def _ebook_promotion(ctx: RunContext) -> Outcome:
             promotion.Promotion,
             offline=lambda: promotion.offline(book, now),
         )
-        rendered = promotion.render(copy, book, generated_by(ctx, "ebook_promotion"), now)
+        url = promotion.product_link(links, book) or ""
+        rendered = promotion.render(copy, book, generated_by(ctx, "ebook_promotion"), now, url)
         new, files = save(
             store,
             "promotion",
@@ -231,6 +245,10 @@ def _bundle_creation(ctx: RunContext) -> Outcome:
     need = ctx.config.bundle_min_ebooks
     chosen = list_param(ctx.params, "ebook_ids")
     books = [_ebook(store, i) for i in dict.fromkeys(chosen)] if chosen else ebooks(store)
+    by_title: dict[str, ContentItem] = {}
+    for book in books:  # the same title twice is one ebook made twice: list it once
+        by_title.setdefault(" ".join(book.title.lower().split()), book)
+    books = list(by_title.values())
     if len(books) < need:
         verb = "exists" if len(books) == 1 else "exist"
         return nothing(

@@ -49,6 +49,7 @@ class LLMClient(Protocol):
         *,
         offline: Callable[[], str],
         max_tokens: int | None = None,
+        on_delta: Callable[[str], None] | None = None,
     ) -> str: ...
 
 
@@ -82,6 +83,7 @@ class OfflineClient:
         *,
         offline: Callable[[], str],
         max_tokens: int | None = None,
+        on_delta: Callable[[str], None] | None = None,
     ) -> str:
         return offline()
 

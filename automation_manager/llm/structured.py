@@ -119,3 +119,16 @@ def summarize(exc: ValidationError, limit: int = 5) -> str:
 
 class OutputInvalid(ValueError):
     """The model's reply is not valid JSON for the requested output model."""
+
+
+def reask(messages: list[dict[str, str]], reason: str) -> list[dict[str, str]]:
+    """``messages`` plus a user turn saying why the last answer missed the request.
+
+    Used once per call when an answer is valid JSON but ignores a count or a length
+    (:mod:`automation_manager.content.checks`).
+    """
+    note = (
+        f"Your previous answer did not meet the request: {reason}. Write the whole answer "
+        "again so that it meets every requirement above."
+    )
+    return [*[dict(m) for m in messages], {"role": "user", "content": note}]

@@ -2,7 +2,8 @@
 
 Each item becomes ``<path>/YYYY-MM-DD-slug.md`` (the name Jekyll's ``_posts`` wants, and
 fine for Hugo), written atomically, with ``title``, ``date``, ``slug``, ``description``,
-``tags``, ``categories``, ``draft: false`` and ``amgr_id`` in the front matter. An image
+``tags``, ``categories``, ``draft`` (``true`` for offline-provider content), ``generated_by``
+and ``amgr_id`` in the front matter. An image
 is copied next to it and named in ``image``. The ``amgr_id`` line is how an unsure
 earlier write is recognised: a file carrying it is ours, never written a second time.
 """
@@ -53,10 +54,13 @@ class FilesystemPublisher(Publisher):
             "tags": post.tags,
             "categories": post.categories,
             "image": image,
-            "draft": False,
+            "draft": post.offline,
+            "generated_by": post.generated_by or None,
             "amgr_id": post.item_id,
         }
-        head = front_matter({k: v for k, v in fields.items() if v not in (None, "", [])})
+        head = front_matter(
+            {k: v for k, v in fields.items() if v is False or v not in (None, "", [])}
+        )
         body = post.markdown or "\n\n".join(post.thread) or post.short_text()
         return f"{head}\n{body.strip()}\n"
 

@@ -36,10 +36,12 @@ class OutboxPublisher(Publisher):
         return self.env.home.outbox_dir / self.name / item_id
 
     def post_text(self, post: Post) -> str:
-        """What to paste: the thread's posts apart by ``---``, else the short text."""
+        """What to paste: the thread's posts apart by ``---``, else the short text; an
+        offline item's first line says it is an offline draft."""
+        head = post.label() + "\n\n" if post.offline else ""
         if post.thread:
-            return "\n\n---\n\n".join(post.thread) + "\n"
-        return post.short_text() + "\n"
+            return head + "\n\n---\n\n".join(post.thread) + "\n"
+        return head + post.short_text() + "\n"
 
     def send(self, post: Post, parts: Parts) -> Receipt:
         folder = self.folder_for(post.item_id)
@@ -55,6 +57,8 @@ class OutboxPublisher(Publisher):
                     "item": post.item_id,
                     "kind": post.kind,
                     "title": post.title,
+                    "generated_by": post.generated_by,
+                    "offline": post.offline,
                     "planned_at": post.when,
                     "prepared_at": self.env.now(),
                     "files": sorted({p.name for p in post.files.values()} | {"post.txt"}),

@@ -57,6 +57,17 @@ class Post:
     created_at: datetime | None = None
     topic: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    generated_by: str = ""
+    """Who made the content (``meta["generated_by"]``): a model, or the offline templates."""
+    offline: bool = False
+    """Made by the offline provider: every platform labels it in the form it keeps."""
+
+    def label(self) -> str:
+        """The visible line an offline item carries (empty for model-made content)."""
+        if not self.offline:
+            return ""
+        made_by = self.generated_by or "amgr offline provider"
+        return f"[Offline draft: {made_by}. Review before posting.]"
 
     def short_text(self) -> str:
         """One text for a microblog: the item's posts, else title, excerpt, link, tags."""
@@ -169,4 +180,6 @@ def build_post(store: ContentStore, item: ContentItem, *, when: datetime | None 
         created_at=item.created_at,
         topic=item.topic,
         meta=meta,
+        generated_by=str(meta.get("generated_by") or ""),
+        offline=item.provider == "offline",
     )

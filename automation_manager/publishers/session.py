@@ -27,6 +27,7 @@ from ..config import Workspace
 from ..config.platforms import AnyPlatform, WordPressPlatform
 from ..config.platforms_google import YouTubePlatform
 from ..content import ContentItem, ContentStore, StatusChange
+from ..content.similar import published_duplicate
 from ..enums import ContentStatus
 from ..errors import AmgrError, AuthError, TaskError, TransientError
 from ..notify import Notifier
@@ -367,6 +368,14 @@ class PublishSession:
         item = self.store.get(item.id)
         if item.status is not ContentStatus.PENDING:
             return True  # rejected or failed meanwhile: not ours to send any more
+        repeat = published_duplicate(self.store, item, name)
+        if repeat is not None:
+            self._fail(
+                item,
+                name,
+                f"not sent: a near-duplicate of {repeat.describe()}, already published to {name}",
+            )
+            return True
         post = build_post(self.store, item, when=when)
         try:
             with platform_slot(self.ws.home, name, config.max_concurrent, timeout=60.0):

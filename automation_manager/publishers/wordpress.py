@@ -27,6 +27,8 @@ from .ledger import Pair
 from .post import Post, render_html
 
 Taxonomy = Literal["tags", "categories"]
+OFFLINE_TAG = "offline-draft"
+"""The tag an offline-provider post gets, next to its ``generated_by`` HTML comment."""
 _PAGE_ANSWERS = (200, 301, 302, 307, 308, 404)
 """Answers to ``/wp-json/`` that may be a page rather than the REST API."""
 _SKEW = timedelta(minutes=10)
@@ -157,13 +159,19 @@ class WordPressPublisher(Publisher):
         cfg = self.config
         body: dict[str, Any] = {
             "title": post.title,
-            "content": render_html(post.markdown),
+            "content": (
+                f"<!-- generated_by: {html.escape(post.generated_by)} -->\n"
+                if post.generated_by
+                else ""
+            )
+            + render_html(post.markdown),
             "slug": post.slug,
             "status": "draft" if cfg.status == "draft" else "publish",
         }
         if post.excerpt:
             body["excerpt"] = post.excerpt
-        tags = self.term_ids("tags", [*cfg.tags, *post.tags])
+        offline = [OFFLINE_TAG] if post.offline else []
+        tags = self.term_ids("tags", [*cfg.tags, *post.tags, *offline])
         categories = self.term_ids("categories", [*cfg.categories, *post.categories])
         if tags:
             body["tags"] = tags

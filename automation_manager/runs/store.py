@@ -27,6 +27,19 @@ from .models import Control, RunPhase, RunState
 log = logging.getLogger(__name__)
 
 
+def ended(store: RunStore, run_id: str) -> bool:
+    """Whether ``run_id`` is over (or gone): a lock it still holds is left over."""
+    try:
+        state = store.load(run_id)
+    except UsageError:
+        return True
+    return state is None or state.status in (
+        RunPhase.COMPLETED,
+        RunPhase.FAILED,
+        RunPhase.CANCELLED,
+    )
+
+
 class RunStore:
     """The run files of one home (``.mp/runs/``)."""
 
@@ -122,6 +135,14 @@ class RunStore:
         lock.release()
         return False
 
+    def shown_status(self, state: RunState) -> str:
+        """The status a person is shown: ``queued`` for a run that may go on but that no
+        process works on now (resumed, or its process ended): the task's next run
+        continues it. Otherwise the stored phase."""
+        if state.status is RunPhase.RUNNING and not self.is_live(state.id):
+            return "queued"
+        return state.status.value
+
     # -- the user's controls ---------------------------------------------------------------
 
     def pause(self, run_id: str, now: datetime) -> RunState:
@@ -150,10 +171,44 @@ class RunStore:
             state.reason = f"{'paused' if control is Control.PAUSE else 'cancelled'} by user"
             state.control, state.control_at = None, now
 
-        return self.update(run_id, change, now)
+        state = self.update(run_id, change, now)
+        what, done = ("pause", "paused") if control is Control.PAUSE else ("cancel", "cancelled")
+        if state.control is not None:
+            self.note(run_id, now, f"{what} asked by user: takes effect after the current item")
+        else:
+            self.note(run_id, now, f"{done} by user at {state.where()}")
+        if state.status is RunPhase.CANCELLED:
+            from .lock import RunLock
+
+            RunLock(self.home).release(state.task_id, run_id)
+        return state
+
+    def note(self, run_id: str, now: datetime, message: str) -> None:
+        """One line in the run's activity log (``amgr runs log``)."""
+        from . import activity
+
+        activity.note(self.home, run_id, now, message)
 
     def resume(self, run_id: str, now: datetime) -> RunState:
-        """Make a paused run resumable: the task's next run continues it."""
+        """Make a paused run resumable: the task's next run continues it.
+
+        The run takes its task's run lock again; when another run holds it the resume
+        is refused (exit 2) and the run stays paused.
+        """
+        from .lock import RunLock
+
+        current = self.get(run_id)
+        if current.status is RunPhase.PAUSED:
+            holder = RunLock(self.home).take(
+                current.task_id, run_id, now, lambda other: ended(self, other)
+            )
+            if holder is not None:
+                other = self.load(holder)
+                status = other.status.value if other else "running"
+                raise UsageError(
+                    f"run {run_id} cannot resume: run {holder} of task {current.task_id} is "
+                    f"{status} — wait for it, or cancel it with amgr runs cancel {holder}"
+                )
 
         def change(state: RunState) -> None:
             if state.status is not RunPhase.PAUSED:
@@ -162,4 +217,6 @@ class RunStore:
                 )
             state.status, state.reason, state.control = RunPhase.RUNNING, None, None
 
-        return self.update(run_id, change, now)
+        state = self.update(run_id, change, now)
+        self.note(run_id, now, f"resumed by user at {state.where()}")
+        return state

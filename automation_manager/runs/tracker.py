@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
-from ..errors import RunCancelled, RunPaused
+from ..errors import RunCancelled, RunPaused, SkipRun
 from ..home import Home
+from .lock import RunLock
 from .models import Control, RunPhase, RunState, StageCount
-from .store import RunStore
+from .store import RunStore, ended
 
 if TYPE_CHECKING:
     import threading
@@ -62,6 +63,12 @@ class RunTracker:
 
         self._update(change)
 
+    def asked(self) -> bool:
+        """Whether a pause or cancel waits for the next :meth:`checkpoint` (reads only)."""
+        if self.id is None:
+            return False
+        return self.store.get(self.id).control is not None
+
     def checkpoint(self) -> None:
         """Between items: raise :class:`RunPaused` / :class:`RunCancelled` when asked to."""
         if self.id is None:
@@ -79,6 +86,11 @@ class RunTracker:
 
         state = self._update(change) or state
         where = state.where()
+        self.store.note(
+            self.id,
+            self.now(),
+            f"{'paused' if control is Control.PAUSE else 'cancelled'} at {where}",
+        )
         if control is Control.PAUSE:
             raise RunPaused(f"paused by user at {where}: amgr runs resume {self.id}")
         raise RunCancelled(f"cancelled by user at {where} (run {self.id})")
@@ -114,6 +126,7 @@ def track(
     cancel: threading.Event,
     *,
     start_new: bool = True,
+    exclusive: bool = False,
 ) -> Iterator[RunTracker]:
     """Continue the task's interrupted or resumed run, or start one named ``record_id``.
 
@@ -123,9 +136,25 @@ def track(
 
     :param start_new: False: when there is no run to continue, track nothing (a
         ``publishing pending`` run with nothing to send leaves no run file).
+    :param exclusive: take the task's run lock (:class:`~.lock.RunLock`) first; when
+        another run holds it, raise :class:`SkipRun` ("run RUN is running|paused") and
+        start nothing. The lock is kept while the run is paused or stopped by a shutdown,
+        and released when it completes, fails or is cancelled.
     """
     store = RunStore(home)
     found = _attach(store, spec.id)
+    locks = RunLock(home)
+    if exclusive:
+        run_id = found[0].id if found is not None else record_id
+        holder = locks.take(spec.id, run_id, now(), lambda other: ended(store, other))
+        if holder is not None:
+            if found is not None:
+                found[1].release()
+            other = store.load(holder)
+            status = other.status.value if other is not None else "running"
+            if other is not None and other.status is RunPhase.RUNNING and not store.is_live(holder):
+                status = "running (interrupted; its next run continues it)"
+            raise SkipRun(f"run {holder} is {status}: amgr runs show {holder}")
     if found is not None:
         state, live = found
         store.update(state.id, lambda s: s.attempts.append(record_id), now())
@@ -147,15 +176,23 @@ def track(
         yield RunTracker(store, None, now)
         return
     tracker = RunTracker(store, state.id, now)
+    keep_lock = False
     try:
         yield tracker
-    except (RunPaused, RunCancelled):
+    except RunPaused:
+        keep_lock = True
+        raise
+    except RunCancelled:
         raise
     except BaseException as exc:
-        if not cancel.is_set():
+        if cancel.is_set():
+            keep_lock = True  # a shutdown: the run stays running and is continued
+        else:
             tracker.finish(RunPhase.FAILED, str(exc) or type(exc).__name__)
         raise
     else:
         tracker.finish(RunPhase.COMPLETED)
     finally:
+        if not keep_lock:
+            locks.release(spec.id, state.id)
         live.release()

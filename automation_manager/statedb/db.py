@@ -70,10 +70,112 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX reservations_task ON reservations(task_id);
     """,
+    # 2: the content pipeline's items (pipeline/store.py) and the run locks (runs/lock.py).
+    # Unlike the admission tables these are not a view of the log: reset() keeps them.
+    """
+    CREATE TABLE pl_keywords (
+        id         INTEGER PRIMARY KEY,
+        task_id    TEXT NOT NULL,            -- the pipeline task
+        keyword    TEXT NOT NULL,            -- as first given
+        norm       TEXT NOT NULL,            -- case, space and plural folded (dedup key)
+        volume     INTEGER,
+        difficulty REAL,
+        intent     TEXT,
+        status     TEXT NOT NULL DEFAULT 'new',  -- new | clustered | disabled
+        cluster_id INTEGER,
+        created_at TEXT NOT NULL,
+        UNIQUE (task_id, norm)
+    );
+    CREATE INDEX pl_keywords_status ON pl_keywords(task_id, status);
+    CREATE TABLE pl_clusters (
+        id         INTEGER PRIMARY KEY,
+        task_id    TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        intent     TEXT,
+        keywords   TEXT NOT NULL,            -- JSON list, kept when a keyword goes away
+        status     TEXT NOT NULL DEFAULT 'new',  -- new | ideas | disabled
+        run_id     TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX pl_clusters_status ON pl_clusters(task_id, status);
+    CREATE TABLE pl_ideas (
+        id             INTEGER PRIMARY KEY,
+        task_id        TEXT NOT NULL,
+        cluster_id     INTEGER NOT NULL,
+        title          TEXT NOT NULL,
+        angle          TEXT NOT NULL,
+        target_keyword TEXT NOT NULL,
+        outline        TEXT NOT NULL,        -- JSON list of headings
+        status         TEXT NOT NULL DEFAULT 'new',  -- new | queued
+        run_id         TEXT,
+        created_at     TEXT NOT NULL
+    );
+    CREATE INDEX pl_ideas_status ON pl_ideas(task_id, status);
+    CREATE TABLE pl_tasks (
+        id         INTEGER PRIMARY KEY,
+        task_id    TEXT NOT NULL,
+        idea_id    INTEGER NOT NULL UNIQUE,
+        cluster_id INTEGER NOT NULL,
+        title      TEXT NOT NULL,
+        keywords   TEXT NOT NULL,            -- JSON list
+        words      INTEGER NOT NULL,
+        status     TEXT NOT NULL DEFAULT 'queued',  -- queued | written | prompted | imaged | review
+        content_id TEXT,
+        run_id     TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX pl_tasks_status ON pl_tasks(task_id, status);
+    CREATE TABLE pl_image_prompts (
+        id         INTEGER PRIMARY KEY,
+        task_id    TEXT NOT NULL,
+        article_id INTEGER NOT NULL,         -- pl_tasks.id
+        content_id TEXT NOT NULL,
+        role       TEXT NOT NULL,            -- featured_image | inline_image
+        position   INTEGER NOT NULL,
+        prompt     TEXT NOT NULL,
+        size       TEXT NOT NULL,
+        status     TEXT NOT NULL DEFAULT 'new',  -- new | done
+        created_at TEXT NOT NULL,
+        UNIQUE (article_id, role, position)
+    );
+    CREATE INDEX pl_prompts_status ON pl_image_prompts(task_id, status);
+    CREATE TABLE pl_images (
+        id         INTEGER PRIMARY KEY,
+        prompt_id  INTEGER NOT NULL UNIQUE,
+        task_id    TEXT NOT NULL,
+        content_id TEXT NOT NULL,
+        path       TEXT NOT NULL,            -- relative to the content item's folder
+        width      INTEGER NOT NULL,
+        height     INTEGER NOT NULL,
+        run_id     TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE pl_runs (
+        run_id     TEXT PRIMARY KEY,
+        task_id    TEXT NOT NULL,
+        snapshot   TEXT NOT NULL,            -- JSON: pending per stage when the run began
+        stages     TEXT NOT NULL,            -- JSON: stage name -> result fields
+        estimate_usd REAL NOT NULL DEFAULT 0,
+        cost_usd   REAL NOT NULL DEFAULT 0,
+        prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        started_at TEXT NOT NULL
+    );
+    CREATE INDEX pl_runs_task ON pl_runs(task_id);
+    CREATE TABLE run_locks (
+        task_id  TEXT PRIMARY KEY,           -- one run at a time per task
+        run_id   TEXT NOT NULL,
+        taken_at TEXT NOT NULL
+    );
+    """,
 )
 """Schema steps; ``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+KEPT_PREFIXES = ("pl_", "run_locks")
+"""Tables that hold facts of their own (not rebuilt from the log): :meth:`StateDB.reset`
+leaves them alone."""
 
 
 def db_path(home: Home) -> Path:
@@ -172,10 +274,13 @@ class StateDB:
         self.conn.execute("COMMIT")
 
     def reset(self) -> None:
-        """Empty every table (inside a transaction), to rebuild the state from the log."""
+        """Empty every table that is a view of the log (inside a transaction), to rebuild
+        the state from the log; the pipeline's items and the run locks are kept."""
         for (name,) in self.conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         ).fetchall():
+            if name.startswith(KEPT_PREFIXES):
+                continue
             self.conn.execute(f'DELETE FROM "{name}"')
 
     def close(self) -> None:

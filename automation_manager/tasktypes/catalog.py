@@ -73,13 +73,16 @@ _LOADERS: dict[Category, Callable[[str], Runner]] = {
 }
 
 BRIEF: dict[str, str] = {
-    "topic": "what the piece is about (required; under 300 characters)",
+    "topic": "what the piece is about (required unless topics or topic_file; under 300 characters)",
     "audience": "who it is for (default: newcomers who want practical advice)",
     "tone": "how it should sound (default: friendly, clear and practical)",
     "method": "the shape of the piece, e.g. story, tips, howto, myths",
     "language": 'a language tag such as "en" (default) or "pt-BR"',
     "keywords": "words to use naturally: a list, or one comma-separated string",
     "platform": "where the piece will be posted (sets social limits and targets)",
+    "topics": "a list of topics, one per run in order (instead of topic)",
+    "topic_file": "a file of topics, one per line, relative to the home (instead of topic)",
+    "angle": "keep one angle (how-to, mistakes, checklist, ...) instead of rotating them",
 }
 """The fields every written kind reads (:class:`~automation_manager.content.brief.Brief`)."""
 
@@ -89,6 +92,22 @@ PUBLISH: dict[str, str] = {
     "ebook_id": "send just this item (the seed's name for item_id)",
 }
 PER_EBOOK = {"ebook_id": "just this ebook (default: every ebook without one yet)"}
+
+PIPELINE: dict[str, str] = {
+    "platform": "where approved articles are published (a name in config.json platforms)",
+    "stages": "per stage (clusters, ideas, tasks, content, image_prompts, images, review): "
+    "enabled, batch_size, max_per_run (0 = unlimited), budget_pct, concurrency",
+    "ideas_per_cluster": "ideas made from each cluster, 1–20 (default 3)",
+    "images_per_article": "in-article images besides the featured one, 0–10 (default 2)",
+    "min_keywords": "stage 1 is skipped while fewer keywords wait (default 5)",
+    "within_stage_delay_s": "seconds between batches of a stage (default 0)",
+    "between_stage_delay_s": "seconds between stages (default 0)",
+    "auto_approve": "articles go to pending instead of review (default false)",
+    "max_cost_per_run_usd": "refuse a run whose estimate (× 1.2) is above this",
+    "words_per_article": "target words of each article, 200–6000 (default 1200)",
+    "image_size": 'featured and in-article image size, e.g. "1200x630" (default)',
+}
+"""The pipeline's fields (validated by ``config/pipeline.py``)."""
 
 EBOOK_OUTLINE = Expected(800, 1_500)
 EBOOK_CHAPTER = Expected(1_500, 3_000)
@@ -164,6 +183,7 @@ TYPES: tuple[TaskType, ...] = (
         | {
             "length": "short, medium (default), long, or a word count from 200 to 6000",
             "slug": "the post's URL slug (default: made from the title)",
+            "faq": "true: add an FAQ section and its FAQPage JSON-LD",
         },
     ),
     _entry(
@@ -176,7 +196,7 @@ TYPES: tuple[TaskType, ...] = (
         | {
             "chapters": "how many chapters, 1–30 (default 5)",
             "chapter_words": "target words per chapter, 300–5000 (default 1200)",
-            "author": 'the author the EPUB names (default "Anonymous")',
+            "author": 'the author the EPUB names (default: config.json "author")',
         },
         multi_stage=True,
         ebook_quota=True,
@@ -192,6 +212,14 @@ TYPES: tuple[TaskType, ...] = (
             "limit": "characters per post, 50–100000 (default: the platform's limit)",
             "length": "auto (default), short (one post) or thread",
         },
+    ),
+    _entry(
+        CC,
+        "pipeline",
+        "keywords → clusters → ideas → tasks → articles → image prompts → images → review",
+        tokens=Expected(2_000, 2_000),
+        fields=PIPELINE,
+        multi_stage=True,
     ),
     _entry(
         PUB,

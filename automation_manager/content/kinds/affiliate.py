@@ -16,6 +16,7 @@ from ...config.models import AffiliateLink, Config
 from ...errors import TaskError
 from ..brief import Brief, list_param
 from ..offline import Picker, fill, title_case
+from ..phrasing import Subject
 from ..render import Rendered, clip, front_matter, md_link, one_line, to_json
 from ..store import slugify
 from .blog import META_LIMIT, Section
@@ -129,7 +130,13 @@ PITCHES = [
 def offline(brief: Brief, links: list[AffiliateLink], now: datetime) -> AffiliateArticle:
     """An article from templates around the chosen links."""
     pick = Picker("affiliate", brief.topic, *(link.name for link in links))
-    t = {"topic": brief.topic, "subject": subject_of(brief.topic), "audience": brief.audience}
+    subject = Subject.of(subject_of(brief.topic))
+    t = {
+        "topic": brief.topic,
+        "subject": subject.phrase,
+        "Subject": subject.heading,
+        "audience": brief.audience,
+    }
     pitches = pick.shuffled(PITCHES)
     picks = [
         Pick(
@@ -149,9 +156,9 @@ def offline(brief: Brief, links: list[AffiliateLink], now: datetime) -> Affiliat
     ]
     title = pick.one(
         [
-            "{subject}: an honest comparison",
-            "{subject}: our picks and who they suit",
-            "{subject}, honestly compared",
+            "{Subject}: an honest comparison",
+            "{Subject}: our picks and who they suit",
+            "{Subject}, honestly compared",
         ]
     )
     return AffiliateArticle(
@@ -201,8 +208,15 @@ def render(
     links: list[AffiliateLink],
     generated_by: str,
     now: datetime,
+    *,
+    disclosure: str = "",
 ) -> Rendered:
-    """post.md (front matter, disclosure, linked picks, advice) and post.json."""
+    """post.md (front matter, disclosure, linked picks, advice) and post.json.
+
+    :param disclosure: config.json ``affiliate_disclosure`` (default :data:`DISCLOSURE`),
+        shown at the top and the end of the article.
+    """
+    disclosure = one_line(disclosure) or DISCLOSURE
     by_name = {link.name.lower(): link for link in links}
     picks = [p for p in article.picks if p.name.lower() in by_name]
     named = {p.name.lower() for p in picks}
@@ -234,7 +248,7 @@ def render(
     md = [
         front_matter(head),
         f"# {title}\n",
-        f"> **{DISCLOSURE}**\n",
+        f"> **{disclosure}**\n",
         *(p.strip() + "\n" for p in article.intro),
         "## Our picks\n",
     ]
@@ -258,7 +272,7 @@ def render(
             md_link(by_name[p.name.lower()].name, by_name[p.name.lower()].url) for p in picks
         ),
         "",
-        f"*{DISCLOSURE}*",
+        f"*{disclosure}*",
         "",
     ]
     text = "\n".join(md)
@@ -278,6 +292,7 @@ def render(
             "slug": slug,
             "description": description,
             "affiliate": True,
+            "disclosure": disclosure,
             "links": [link.name for link in links],
         },
     )

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ...config.models import Config
 from ...errors import TaskError
-from ..brief import Brief, str_param
+from ..brief import Brief, bool_param, str_param
 from ..offline import Picker, fill, title_case
+from ..phrasing import Subject
 from ..render import Rendered, clip, front_matter, one_line, to_json
 from ..store import slugify
+from . import blog_templates as T
 
-META_LIMIT = 160
+META_LIMIT = 155
+SEO_TITLE_LIMIT = 60
 LENGTHS = {"short": (600, 3), "medium": (1200, 4), "long": (2000, 6)}
 
 
@@ -25,15 +30,28 @@ class Section(BaseModel):
     bullets: list[str] = Field(default_factory=list, description="Optional bullet list.")
 
 
+class FaqEntry(BaseModel):
+    """One question and its answer, for the FAQ section and its FAQPage JSON-LD."""
+
+    question: str = Field(description="A question readers ask, ending with '?'.")
+    answer: str = Field(description="A direct answer in 1-3 sentences.")
+
+
 class BlogPost(BaseModel):
     """A complete article."""
 
     title: str = Field(description="Headline, under 70 characters.")
+    seo_title: str | None = Field(
+        default=None, description="Title for search results, at most 60 characters."
+    )
     meta_description: str = Field(description="Search snippet, at most 155 characters.")
     tags: list[str] = Field(description="3-6 lowercase tags.")
     intro: list[str] = Field(min_length=1, description="1-2 opening paragraphs.")
     sections: list[Section] = Field(min_length=1, description="The body, in reading order.")
     conclusion: str = Field(description="A closing paragraph with one next step.")
+    faq: list[FaqEntry] | None = Field(
+        default=None, description="Questions and answers, only when the request asks for an FAQ."
+    )
 
 
 def length_of(brief: Brief) -> tuple[int, int]:
@@ -64,173 +82,92 @@ def messages(brief: Brief, config: Config) -> list[dict[str, str]]:
         f"Write a blog article of about {words} words.\n{brief.describe()}\n"
         + (f"Angle: {brief.method}\n" if brief.method else "")
         + f"\nRequirements:\n"
-        f"- title: under 70 characters, specific to the topic.\n"
-        f"- meta_description: at most 155 characters, states what the reader gets.\n"
+        f"- title: under 70 characters, specific to the topic; seo_title: at most 60.\n"
+        f"- meta_description: at most 155 characters, names only what the article covers.\n"
         f"- tags: 3-6 lowercase tags.\n"
         f"- intro: 1-2 paragraphs that name the reader's problem and what the article gives.\n"
         f"- sections: {sections} sections with clear H2 headings; 1-3 paragraphs each; add "
         f"bullets where a list reads better (steps, checklists).\n"
         f"- conclusion: one paragraph ending with a concrete next step.\n"
         f"- Plain text inside fields: no Markdown headings, no HTML."
+        + (
+            "\n- faq: 3-5 questions readers ask about the topic, each with a 1-3 sentence answer."
+            if bool_param(brief.params, "faq")
+            else "\n- faq: leave it out."
+        )
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-SECTIONS: list[tuple[str, list[str], list[str]]] = [
-    (
-        "Why {topic} matters more than it seems",
-        [
-            "For {audience}, {topic} is rarely about talent. It comes down to a handful of small "
-            "decisions made again and again, and those decisions compound.",
-            "The good news: because the gains come from repetition, you do not need a perfect "
-            "plan to start. You need a plan that is easy to repeat.",
-        ],
-        [],
-    ),
-    (
-        "Where most people go wrong with {topic}",
-        [
-            "Most setbacks with {topic} come from the same few patterns. Spotting them early saves "
-            "weeks of frustration."
-        ],
-        [
-            "Starting with the hardest version instead of the smallest useful one",
-            "Changing five things at once, so nothing can be evaluated",
-            "Measuring daily and reacting to noise",
-            "Copying advice written for someone with a very different situation",
-        ],
-    ),
-    (
-        "A simple framework for {topic}",
-        [
-            "Use three steps and keep them in this order. Each one is small enough to finish in a "
-            "single sitting."
-        ],
-        [
-            "Define: write one sentence describing what good looks like for you",
-            "Start: do the smallest version of it today, and again tomorrow",
-            "Review: once a week, keep what worked and drop one thing that did not",
-        ],
-    ),
-    (
-        "Building {topic} into an ordinary week",
-        [
-            "Consistency beats intensity. Attach {topic} to something you already do every day, "
-            "such as your first coffee or the end of the workday, so it needs no extra decision.",
-            "Protect the time like a meeting. If something has to move, move it; do not delete it.",
-        ],
-        [],
-    ),
-    (
-        "Tools that make {topic} easier",
-        [
-            "Tools help when they remove friction, and hurt when they become the project. Start "
-            "with what you already have and add something only when a clear problem appears."
-        ],
-        [
-            "A calendar block for the time you commit",
-            "A notes file or notebook for what you learn each session",
-            "A simple checklist for the steps you repeat",
-        ],
-    ),
-    (
-        "Measuring progress without obsessing",
-        [
-            "Pick one number that reflects progress with {topic} and look at it weekly. Weekly "
-            "reviews smooth out bad days and make real trends visible.",
-            "Write a one-line note after each session. After a month, those notes are the most "
-            "useful guide you have, because they are about you.",
-        ],
-        [],
-    ),
-    (
-        "What to do when you stall",
-        [
-            "Plateaus are normal. When progress with {topic} stops, shrink the step rather than "
-            "pushing harder, and change one variable at a time."
-        ],
-        [
-            "Go back to the smallest version that still felt good",
-            "Ask someone a step ahead what they would try next",
-            "Take a planned break of a few days instead of an unplanned one of a few weeks",
-        ],
-    ),
-    (
-        "A seven-day starter plan",
-        ["If you want a concrete way in, use this week as a trial run and adjust afterwards."],
-        [
-            "Day 1: write down why {topic} matters to you, in one sentence",
-            "Day 2: do a ten-minute session",
-            "Day 3: repeat, at the same time",
-            "Day 4: remove one obstacle you noticed",
-            "Day 5: try a slightly longer session",
-            "Day 6: note what worked and what did not",
-            "Day 7: plan next week from your notes",
-        ],
-    ),
-]
+def _values(brief: Brief) -> dict[str, str]:
+    subject = Subject.of(brief.topic)
+    return {"s": subject.phrase, "S": subject.heading, "audience": brief.audience}
+
+
+def _section(template: tuple[str, list[str], list[str]], t: dict[str, str]) -> Section:
+    heading, paragraphs, bullets = template
+    return Section(
+        heading=fill(heading, **t),
+        paragraphs=[fill(p, **t) for p in paragraphs],
+        bullets=[fill(b, **t) for b in bullets],
+    )
+
+
+def meta_for(subject: str, headings: list[str]) -> str:
+    """A meta description (≤ 155) naming sections the post really has, in order."""
+    for count in range(len(headings), 0, -1):
+        shown = "; ".join(h.rstrip(".?") for h in headings[:count])
+        more = "" if count == len(headings) else "; and more"
+        text = f"{subject}, in {len(headings)} parts: {shown}{more}."
+        if len(text) <= META_LIMIT:
+            return text
+    return clip(f"{subject}: {headings[0]}", META_LIMIT)
+
+
+def seo_clip(text: str) -> str:
+    """A title of at most 60 characters, cut at a word, without an ellipsis."""
+    text = one_line(text)
+    if len(text) <= SEO_TITLE_LIMIT:
+        return text
+    head = text.split(":")[0].strip()
+    if 20 <= len(head) <= SEO_TITLE_LIMIT:
+        return head
+    return clip(text, SEO_TITLE_LIMIT + 1).rstrip("…").rstrip(" ,;:-")
 
 
 def offline(brief: Brief, config: Config, now: datetime) -> BlogPost:
-    """A topic-specific article from templates, sized by ``length``."""
+    """An article from templates, written from the brief's angle, sized by ``length``."""
     _, count = length_of(brief)
-    pick = Picker("blog", brief.topic, brief.audience)
-    order = sorted(pick.some(range(len(SECTIONS)), count))
-    t = {"topic": brief.topic, "audience": brief.audience}
-    sections = [
-        Section(
-            heading=fill(SECTIONS[i][0], **t),
-            paragraphs=[fill(p, **t) for p in SECTIONS[i][1]],
-            bullets=[fill(b, **t) for b in SECTIONS[i][2]],
-        )
-        for i in order
-    ]
-    title = title_case(
-        fill(
-            pick.one(
-                [
-                    "A practical guide to {topic}",
-                    "{topic}: what actually works",
-                    "Getting started with {topic} without the overwhelm",
-                    "{topic}, one small step at a time",
-                ]
-            ),
-            **t,
-        )
-    )
-    topic_tag = brief.topic.lower() if len(brief.topic) <= 30 else slugify(brief.topic, 30)
+    angle = brief.angle if brief.angle in T.SPECIFIC else "how-to"
+    pick = Picker("blog", brief.topic, brief.audience, angle, brief.attempt)
+    t = _values(brief)
+    own = [_section(x, t) for x in T.SPECIFIC[angle]]
+    rest = [_section(T.GENERAL[i], t) for i in sorted(pick.some(range(len(T.GENERAL)), count))]
+    sections = [own[0], *rest[: max(0, count - len(own))], *own[1:]][: max(count, len(own))]
+    title = title_case(fill(pick.one(T.TITLES[angle]), **t))
+    faq = None
+    if bool_param(brief.params, "faq"):
+        faq = [FaqEntry(question=fill(q, **t), answer=fill(a, **t)) for q, a in T.FAQ]
+    headings = [s.heading for s in sections] + (["answers to common questions"] if faq else [])
+    tags = [*brief.keywords, _tag(brief), angle.replace("-", " "), "guide"]
     return BlogPost(
         title=title,
-        meta_description=fill(
-            "A practical guide to {topic}: common mistakes, a simple framework and a plan "
-            "you can start this week.",
-            **t,
-        ),
-        tags=list(dict.fromkeys([*brief.keywords, topic_tag, "guide", "how-to"]))[:6],
+        meta_description=meta_for(t["S"], headings),
+        tags=list(dict.fromkeys(tags))[:6],
         intro=[
-            fill(
-                pick.one(
-                    [
-                        "If {topic} keeps slipping down your list, you are not alone.",
-                        "Most advice about {topic} is either too vague or too ambitious.",
-                        "{topic} sounds simple until you try to make it stick.",
-                    ]
-                ),
-                **t,
-            )
-            + " This guide is written for "
-            + brief.audience
-            + ": it skips the theory "
-            "and focuses on what to do, in what order, and how to tell whether it works."
+            fill(T.INTROS[angle], **t)
+            + f" This guide is written for {brief.audience}: it skips the theory and "
+            "focuses on what to do, in what order, and how to tell whether it works."
         ],
         sections=sections,
-        conclusion=fill(
-            "You do not need to get {topic} perfect; you need to get it going. Pick the "
-            "smallest step from this article, put it in your calendar for tomorrow, and "
-            "review how it went at the end of the week.",
-            **t,
-        ),
+        conclusion=fill(pick.one(T.CONCLUSIONS), **t),
+        faq=faq,
     )
+
+
+def _tag(brief: Brief) -> str:
+    short = Subject.of(brief.topic).short.lower()
+    return short if len(short) <= 30 else slugify(short, 30)
 
 
 def markdown_body(post: BlogPost) -> list[str]:
@@ -242,8 +179,30 @@ def markdown_body(post: BlogPost) -> list[str]:
         out += [p.strip() + "\n" for p in section.paragraphs]
         if section.bullets:
             out += [f"- {one_line(b)}" for b in section.bullets] + [""]
+    if post.faq:
+        out.append("## Frequently asked questions\n")
+        for entry in post.faq:
+            out += [f"### {one_line(entry.question)}\n", entry.answer.strip() + "\n"]
     out += ["## Conclusion\n", post.conclusion.strip(), ""]
     return out
+
+
+def faq_jsonld(post: BlogPost) -> dict[str, Any] | None:
+    """The schema.org ``FAQPage`` for the post's FAQ (``None`` without one)."""
+    if not post.faq:
+        return None
+    return {
+        "@context": "https://schema.org",
+        "@type": "FAQPage",
+        "mainEntity": [
+            {
+                "@type": "Question",
+                "name": one_line(e.question),
+                "acceptedAnswer": {"@type": "Answer", "text": one_line(e.answer)},
+            }
+            for e in post.faq
+        ],
+    }
 
 
 def tags_of(post: BlogPost) -> list[str]:
@@ -254,29 +213,40 @@ def tags_of(post: BlogPost) -> list[str]:
 def render(post: BlogPost, brief: Brief, generated_by: str, now: datetime) -> Rendered:
     """post.md (front matter + article) and post.json."""
     title = clip(one_line(post.title), 120)
+    seo_title = seo_clip(post.seo_title or title)
     slug = slugify(str_param(brief.params, "slug") or title, 80)
     description = clip(post.meta_description, META_LIMIT)
     tags = tags_of(post)
     head = {
         "title": title,
+        "seo_title": seo_title,
         "slug": slug,
         "description": description,
         "tags": tags,
         "date": now.isoformat(timespec="seconds"),
         "generated_by": generated_by,
     }
-    text = front_matter(head) + "\n" + "\n".join(markdown_body(post))
-    words = len(text.split())
-    data = {**head, "topic": brief.topic, "words": words, "post": post.model_dump()}
+    body = markdown_body(post)
+    words = len(" ".join(body).split())
+    ld = faq_jsonld(post)
+    if ld is not None:
+        script = json.dumps(ld, ensure_ascii=False).replace("</", "<\\/")
+        body += [f'<script type="application/ld+json">{script}</script>', ""]
+    text = front_matter(head) + "\n" + "\n".join(body)
+    data: dict[str, Any] = {**head, "topic": brief.topic, "angle": brief.angle, "words": words}
+    data |= {"faq_jsonld": ld, "post": post.model_dump()}
     return Rendered(
         title=title,
         files={"markdown": ("post.md", text), "json": ("post.json", to_json(data))},
         summary=f'blog post "{title}": {len(post.sections)} sections, about {words} words',
         meta={
             "generated_by": generated_by,
+            "seo_title": seo_title,
             "slug": slug,
             "description": description,
             "tags": tags,
             "words": words,
+            "angle": brief.angle,
+            "faq": bool(post.faq),
         },
     )

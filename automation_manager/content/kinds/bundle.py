@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from ..catalog import EbookFacts
 from ..offline import title_case
+from ..phrasing import Subject
 from ..render import Rendered, front_matter, one_line, to_json
 
 DISCOUNT = 0.30
@@ -51,7 +52,7 @@ def messages(ebooks: list[EbookFacts]) -> list[dict[str, str]]:
 
 
 def _name(topics: list[str], count: int) -> str:
-    named = f"The {' & '.join(title_case(t) for t in topics)} Collection"
+    named = f"The {' & '.join(title_case(Subject.of(t).heading) for t in topics)} Collection"
     if len(topics) <= 3 and len(named) <= 60:
         return named
     return f"The Complete {count}-Book Collection"
@@ -60,7 +61,8 @@ def _name(topics: list[str], count: int) -> str:
 def offline(ebooks: list[EbookFacts], now: datetime) -> BundleCopy:
     """Copy from templates, naming the topics the bundle covers."""
     topics = list(dict.fromkeys(e.topic for e in ebooks))
-    joined = ", ".join(topics[:-1]) + f" and {topics[-1]}" if len(topics) > 1 else topics[0]
+    phrases = [Subject.of(t).phrase for t in topics]
+    joined = ", ".join(phrases[:-1]) + f" and {phrases[-1]}" if len(phrases) > 1 else phrases[0]
     return BundleCopy(
         name=_name(topics, len(ebooks)),
         tagline=f"Everything in one place for {joined}.",

@@ -7,17 +7,29 @@ holds the prompts, the offline templates and the assembly.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, Field
 
 from ...config.models import Config
 from ...text import plural
+from ..angles import angle_index
 from ..brief import Brief, int_param, str_param
 from ..epub import BookInfo, build_epub
 from ..offline import Picker, fill, title_case
+from ..phrasing import Subject
 from ..render import Rendered, front_matter, one_line, to_json
-from .ebook_templates import CHAPTERS, CORE, PITFALLS, PRACTICE, SCENARIOS
+from .ebook_templates import (
+    CHAPTERS,
+    CLOSERS,
+    CORE,
+    OPENERS,
+    PITFALLS,
+    PRACTICE,
+    SCENARIOS,
+    Chapter,
+)
 
 
 class ChapterPlan(BaseModel):
@@ -47,9 +59,32 @@ def words_of(brief: Brief) -> int:
     return int_param(brief.params, "chapter_words", 1200, 300, 5000)
 
 
-def author_of(brief: Brief) -> str:
-    """The author named in the EPUB (``author``, default "Anonymous")."""
-    return str_param(brief.params, "author", "Anonymous") or "Anonymous"
+@dataclass(frozen=True)
+class Imprint:
+    """Who a book is by and from, and its language, as config.json sets them."""
+
+    author: str | None = None
+    publisher: str | None = None
+    language: str | None = None
+
+
+def book_info(config: Config) -> Imprint:
+    """The imprint config.json sets (``author``, ``publisher``, ``language``)."""
+    return Imprint(config.author, config.publisher, config.language)
+
+
+def author_of(brief: Brief, imprint: Imprint | None = None) -> str:
+    """The author named in the book: the task's ``author``, else config.json's ``author``,
+    else "Anonymous"."""
+    fallback = (imprint.author if imprint else None) or "Anonymous"
+    return str_param(brief.params, "author", fallback) or fallback
+
+
+def language_of(brief: Brief, imprint: Imprint | None = None) -> str:
+    """The task's ``language``, else config.json's ``language``, else ``en``."""
+    if str_param(brief.params, "language"):
+        return brief.language
+    return (imprint.language if imprint else None) or brief.language
 
 
 SYSTEM = (
@@ -102,45 +137,60 @@ def chapter_messages(brief: Brief, outline: EbookOutline, number: int) -> list[d
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
-def offline_outline(brief: Brief, config: Config, now: datetime) -> EbookOutline:
-    """A topic-specific outline from the chapter templates."""
+def _values(brief: Brief) -> dict[str, str]:
+    subject = Subject.of(brief.topic)
+    return {"topic": subject.phrase, "Topic": subject.heading, "audience": brief.audience}
+
+
+def _case_study(k: int, scenario: str) -> Chapter:
+    """Case study ``k`` (1-based): a chapter of its own for one scenario."""
+    return (
+        f"Case study {k}: {{Topic}} {scenario}",
+        f"How the ideas so far play out {scenario}, step by step, with what to expect.",
+        [
+            f"What changes {scenario}, and what stays the same",
+            f"The smallest useful step {scenario}",
+            f"Judging progress fairly {scenario}",
+        ],
+        f"Sketch your own next week {scenario} and mark one slot for {{topic}} in it.",
+    )
+
+
+def outline_templates(brief: Brief) -> list[Chapter]:
+    """The chapter templates an offline book of ``chapters`` uses, each used once."""
     n = chapters_of(brief)
-    pick = Picker("ebook", brief.topic, n)
-    t = {"topic": brief.topic, "audience": brief.audience}
-    first, middle, last = CHAPTERS[0], CHAPTERS[1:-1], CHAPTERS[-1]
+    turn = angle_index(brief.angle) + brief.attempt
+    opener = [CHAPTERS[0], *OPENERS][turn % (len(OPENERS) + 1)]
+    closer = [CHAPTERS[-1], *CLOSERS][(turn // 2) % (len(CLOSERS) + 1)]
     if n == 1:
-        chosen = [first]
-    else:
-        count = n - 2
-        inner = [middle[i] for i in sorted(pick.some(range(len(middle)), count))]
-        for k in range(count - len(inner)):
-            scenario = SCENARIOS[k % len(SCENARIOS)]
-            inner.append(
-                (
-                    f"Case study {k + 1}: {{topic}} {scenario}",
-                    f"{{topic}} applied {scenario}, step by step, with what to expect.",
-                    [
-                        "Context changes tactics, not principles",
-                        "Start with the smallest useful step",
-                        "Review after one week and adjust",
-                    ],
-                    f"Plan one session of {{topic}} {scenario} for this week.",
-                )
-            )
-        chosen = [first, *inner, last]
+        return [opener]
+    pick = Picker("ebook", brief.topic, n, brief.angle or "", brief.attempt)
+    middle = CHAPTERS[1:-1]
+    count = n - 2
+    inner = [middle[i] for i in sorted(pick.some(range(len(middle)), count))]
+    scenarios = pick.some(SCENARIOS, count - len(inner))
+    inner += [_case_study(k, sc) for k, sc in enumerate(scenarios, 1)]
+    return [opener, *inner, closer]
+
+
+def offline_outline(brief: Brief, config: Config, now: datetime) -> EbookOutline:
+    """A topic-specific outline from the chapter templates; no chapter appears twice."""
+    n = chapters_of(brief)
+    pick = Picker("ebook-title", brief.topic, n, brief.angle or "", brief.attempt)
+    t = _values(brief)
     chapters = [
         ChapterPlan(
             title=title_case(fill(title, **t)),
             summary=fill(summary, **t),
             key_points=[fill(k, **t) for k in points],
         )
-        for title, summary, points, _ in chosen
+        for title, summary, points, _ in outline_templates(brief)
     ]
     return EbookOutline(
         title=title_case(
             fill(
                 pick.one(
-                    ["{topic}, made simple", "The {topic} handbook", "A field guide to {topic}"]
+                    ["{Topic}, made simple", "{Topic}: the handbook", "A field guide to {topic}"]
                 ),
                 **t,
             )
@@ -148,8 +198,12 @@ def offline_outline(brief: Brief, config: Config, now: datetime) -> EbookOutline
         subtitle=fill("A step-by-step guide for {audience}", **t),
         description=fill(
             "This book turns {topic} from a good intention into a routine that lasts. "
-            "In {n} short chapters it covers why it matters, the principles that work, "
-            "and a concrete plan you can start this week.",
+            + (
+                "In {n} short chapters it covers why it matters, the principles that work, "
+                "and a concrete plan you can start this week."
+                if n > 2
+                else "It covers why it matters and a concrete plan you can start this week."
+            ),
             n=str(n),
             **t,
         ),
@@ -157,49 +211,116 @@ def offline_outline(brief: Brief, config: Config, now: datetime) -> EbookOutline
     )
 
 
-def _rotate(pool: list[str], start: int, k: int) -> list[str]:
-    return [pool[(start + i) % len(pool)] for i in range(min(k, len(pool)))]
+def _once(pool: list[str], brief: Brief, name: str, number: int) -> str | None:
+    """Element ``number`` of a topic-seeded order of ``pool``: each used at most once a book."""
+    order = Picker("ebook-pool", brief.topic, brief.angle or "", name).shuffled(range(len(pool)))
+    return pool[order[number - 1]] if number <= len(order) else None
+
+
+PRACTICE_FORMS = [
+    "Turn \u201c{point}\u201d into one action you can take this week, and put it in your calendar.",
+    "Write down where \u201c{point}\u201d already shows up in your days, and where it does not.",
+    "Try one short session built around \u201c{point}\u201d, then note what happened.",
+    "Ask yourself what \u201c{point}\u201d would change about tomorrow morning; do that part.",
+    "Give \u201c{point}\u201d a fifteen-minute trial on two days, and compare them.",
+    "Explain \u201c{point}\u201d to someone in two sentences, then act on your own explanation.",
+    "Find the smallest way to test \u201c{point}\u201d before Friday, and run the test.",
+    "List one obstacle to \u201c{point}\u201d and remove it today.",
+    "Note for three days how often \u201c{point}\u201d comes up, then pick one moment to act.",
+]
+VOICES = [
+    (
+        ("The core idea", "Putting it into practice", "Common pitfalls", "Key takeaways"),
+        "{count} ideas carry this chapter: {listed}; and {last}. ",
+        "Picture someone who reads this chapter and tries one idea from it, \u201c{first}\u201d, "
+        "for a single week. They change nothing else, and at the end of the week they know "
+        "whether it deserves a permanent place.",
+        "Reading about {chapter} without trying the exercise at the end.",
+    ),
+    (
+        ("What matters here", "Try it this week", "Where it goes wrong", "To remember"),
+        "This chapter rests on {count_lower} ideas: {listed}; and {last}. ",
+        "Imagine trying \u201c{first}\u201d on the next three ordinary weekdays, without "
+        "waiting for a perfect day. By the third, the question is no longer whether it "
+        "works but how to keep it.",
+        "Agreeing with {chapter} in principle and changing nothing in practice.",
+    ),
+    (
+        ("The principle", "Steps to take", "Traps to avoid", "In short"),
+        "{count} ideas run through the pages ahead: {listed}; and {last}. ",
+        "A quick experiment makes this concrete: take \u201c{first}\u201d, apply it once "
+        "today in the smallest way you can, and write one line about what you noticed.",
+        "Treating {chapter} as something for later, when things calm down.",
+    ),
+]
 
 
 def offline_chapter(brief: Brief, outline: EbookOutline, number: int) -> str:
     """One chapter's Markdown from templates (the title is added by the assembly).
 
-    Pools are walked in rotation from a topic-seeded offset, so neighbouring chapters
-    never share a paragraph.
+    Every paragraph, step, pitfall and exercise is unique within the book: pooled text is
+    used at most once per book (a topic-seeded order), and the rest is built from the
+    chapter's own title and key points, which the outline keeps unique.
     """
     plan = outline.chapters[number - 1]
-    base = Picker("ebook-chapter", brief.topic).number(0, 1000) + number
-    t = {"topic": brief.topic, "audience": brief.audience, "chapter": plan.title.lower()}
+    t = _values(brief) | {"chapter": re.sub(r"^case study \d+: ", "", plan.title.lower())}
+    turn = angle_index(brief.angle)
+    heads, thread_form, example_form, own_pitfall = VOICES[turn % len(VOICES)]
     exercise = next(
-        (ex for title, _, _, ex in CHAPTERS if title_case(fill(title, **t)) == plan.title), None
+        (
+            ex
+            for title, _, _, ex in outline_templates(brief)
+            if title_case(fill(title, **t)) == plan.title
+        ),
+        None,
     )
-    exercise = exercise or "Write down one change from this chapter and schedule it."
-    points = [one_line(k).rstrip(".") for k in plan.key_points]
+    exercise = exercise or f"Write down one change from \u201c{plan.title}\u201d and schedule it."
+    points = [one_line(k).rstrip(".") for k in plan.key_points] or [plan.title]
     thread = ""
     if len(points) >= 2:
         listed = "; ".join(p[:1].lower() + p[1:] for p in points[:-1])
         last = points[-1][:1].lower() + points[-1][1:]
-        thread = f"Three ideas carry this chapter: {listed}; and {last}. "
+        count = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}.get(len(points), str(len(points)))
+        thread = thread_form.format(
+            count=count, count_lower=count.lower(), listed=listed, last=last
+        )
+    opening = fill(CORE[0][number % len(CORE[0])], **t)
+    extra = _once(CORE[1], brief, "core1", number)
+    idea = _once(CORE[2], brief, "core2", number)
+    first = points[0][:1].lower() + points[0][1:]
+    example = _once(CORE[3], brief, "core3", number) or example_form.format(first=first)
+    steps = [
+        PRACTICE_FORMS[(i + number + 3 * turn) % len(PRACTICE_FORMS)].format(point=p)
+        for i, p in enumerate(points[:3])
+    ]
+    pooled_step = _once(PRACTICE, brief, "practice", number)
+    pitfalls = [p for p in [_once(PITFALLS, brief, "pitfalls", number)] if p]
+    pitfalls.append(own_pitfall.format(chapter=t["chapter"]))
     out = [
         plan.summary.strip(),
         "",
-        fill(CORE[0][base % len(CORE[0])], **t) + " " + fill(CORE[1][base % len(CORE[1])], **t),
+        opening + (" " + fill(extra, **t) if extra else ""),
         "",
-        "## The core idea",
+        f"## {heads[0]}",
         "",
-        thread + fill(CORE[2][base % len(CORE[2])], **t),
+        (thread + fill(idea, **t)) if idea else thread.strip() or plan.summary.strip(),
         "",
-        fill(CORE[3][(base + 1) % len(CORE[3])], **t),
+        fill(example, **t),
         "",
-        "## Putting it into practice",
+        f"## {heads[1]}",
         "",
-        *(f"{i}. {fill(step, **t)}" for i, step in enumerate(_rotate(PRACTICE, base * 3, 3), 1)),
+        *(
+            f"{i}. {step}"
+            for i, step in enumerate(
+                [*([fill(pooled_step, **t)] if pooled_step else []), *steps], 1
+            )
+        ),
         "",
-        "## Common pitfalls",
+        f"## {heads[2]}",
         "",
-        *(f"- {fill(p, **t)}" for p in _rotate(PITFALLS, base * 2, 2)),
+        *(f"- {fill(p, **t) if '{' in p else p}" for p in pitfalls),
         "",
-        "## Key takeaways",
+        f"## {heads[3]}",
         "",
         *(f"- {k}" for k in points),
         "",
@@ -207,6 +328,15 @@ def offline_chapter(brief: Brief, outline: EbookOutline, number: int) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def offline_book(brief: Brief, config: Config, now: datetime) -> tuple[str, str]:
+    """The offline book's title and text without building it (for the duplicate check)."""
+    outline = offline_outline(brief, config, now)
+    parts = [f"# {outline.title}", outline.description]
+    for number, plan in enumerate(outline.chapters, 1):
+        parts += [f"## {chapter_heading(number, plan)}", offline_chapter(brief, outline, number)]
+    return outline.title, "\n\n".join(parts)
 
 
 def clean_chapter(text: str, title: str) -> str:
@@ -239,10 +369,17 @@ def _demote(text: str) -> str:
 
 
 def render(
-    outline: EbookOutline, chapters: list[str], brief: Brief, generated_by: str, now: datetime
+    outline: EbookOutline,
+    chapters: list[str],
+    brief: Brief,
+    generated_by: str,
+    now: datetime,
+    imprint: Imprint | None = None,
 ) -> Rendered:
     """book.md, book.epub and outline.json."""
-    author = author_of(brief)
+    author = author_of(brief, imprint)
+    publisher = (imprint.publisher if imprint else None) or author
+    language = language_of(brief, imprint)
     title = one_line(outline.title)
     headings = [chapter_heading(i, c) for i, c in enumerate(outline.chapters, 1)]
     md = [
@@ -251,7 +388,8 @@ def render(
                 "title": title,
                 "subtitle": one_line(outline.subtitle),
                 "author": author,
-                "language": brief.language,
+                "publisher": publisher,
+                "language": language,
                 "description": one_line(outline.description),
                 "date": now.date().isoformat(),
                 "generated_by": generated_by,
@@ -271,7 +409,8 @@ def render(
     info = BookInfo(
         title=title,
         author=author,
-        language=brief.language,
+        publisher=publisher,
+        language=language,
         subtitle=one_line(outline.subtitle),
         description=one_line(outline.description),
         generated_by=f"Generated by {generated_by}",
@@ -284,7 +423,8 @@ def render(
         "generated_by": generated_by,
         "topic": brief.topic,
         "author": author,
-        "language": brief.language,
+        "publisher": publisher,
+        "language": language,
         "words": words,
         "outline": outline.model_dump(),
     }
@@ -300,8 +440,9 @@ def render(
             "generated_by": generated_by,
             "subtitle": one_line(outline.subtitle),
             "author": author,
+            "publisher": publisher,
             "audience": brief.audience,
-            "language": brief.language,
+            "language": language,
             "description": one_line(outline.description),
             "words": words,
             "chapters": [one_line(c.title) for c in outline.chapters],

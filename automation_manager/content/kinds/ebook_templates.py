@@ -1,4 +1,6 @@
-"""Phrase pools for offline ebooks. ``{topic}``, ``{audience}`` and ``{chapter}`` are filled in.
+"""Phrase pools for offline ebooks. ``{topic}`` (the topic as a noun phrase, used only after
+a preposition: :mod:`..phrasing`), ``{Topic}`` (the same, capitalised, to open a title),
+``{audience}`` and ``{chapter}`` are filled in.
 
 Chapters are (title, summary, key points, exercise). The first opens every book and the
 last closes it; the ones between are picked per topic.
@@ -10,16 +12,16 @@ Chapter = tuple[str, str, list[str], str]
 
 CHAPTERS: list[Chapter] = [
     (
-        "Why {topic} matters",
-        "What {topic} really is, why it matters for {audience}, and what changes when you "
-        "get it right.",
+        "The case for {topic}",
+        "What is really involved in {topic}, why it is worth it for {audience}, and what "
+        "changes when you get it right.",
         [
-            "{topic} is a skill you build, not a trait you have",
+            "Skill with {topic} is built, not born",
             "Small gains compound over months",
             "A clear reason keeps you going when motivation fades",
         ],
-        "Write three sentences describing how your days look six months from now if {topic} "
-        "goes well.",
+        "Write three sentences describing how your days look six months from now if your "
+        "work on {topic} goes well.",
     ),
     (
         "The foundations of {topic}",
@@ -80,7 +82,7 @@ CHAPTERS: list[Chapter] = [
             "A checklist removes repeated decisions",
             "Review your system monthly, not daily",
         ],
-        "Write a five-item checklist for your next {topic} session.",
+        "Write a five-item checklist for the next time you work on {topic}.",
     ),
     (
         "Common mistakes with {topic} and how to avoid them",
@@ -133,7 +135,7 @@ CHAPTERS: list[Chapter] = [
         "Choose one weak spot and design a short, focused practice session for it.",
     ),
     (
-        "{topic} at work",
+        "{Topic} at work",
         "Bringing {topic} into your working day without fighting your job.",
         [
             "Align it with what your role already rewards",
@@ -143,7 +145,7 @@ CHAPTERS: list[Chapter] = [
         "Block one recurring slot in your work calendar for {topic}.",
     ),
     (
-        "{topic} at home",
+        "{Topic} at home",
         "Making {topic} part of home life, with the people you live with on your side.",
         [
             "Shared routines beat private willpower",
@@ -203,13 +205,19 @@ SCENARIOS = [
     "as a complete beginner",
     "alongside a full-time job",
     "with young children at home",
+    "during exam season",
+    "in a small apartment",
+    "after a setback",
+    "with a partner who is not interested",
+    "on night shifts",
+    "in the first month of a new job",
 ]
 
 CORE: list[list[str]] = [
     [
         "This chapter is about {chapter}, and it matters more than it first appears.",
-        "Most people skip {chapter} and wonder later why {topic} never stuck.",
-        "If you remember one part of this book, make it this one.",
+        "Most people skip {chapter} and wonder later why nothing about {topic} ever stuck.",
+        "Getting {chapter} right makes every later chapter easier.",
     ],
     [
         "For {audience}, the aim is not perfection but a version you can repeat.",
@@ -217,12 +225,12 @@ CORE: list[list[str]] = [
         "Read it once, then come back after you have tried the exercise.",
     ],
     [
-        "The core idea is that {topic} improves through small, repeated actions rather than "
+        "The core idea is that progress with {topic} comes from small, repeated actions, not "
         "occasional big efforts. Each repetition makes the next one easier, and after a few "
         "weeks the effort you once needed simply disappears.",
-        "At its heart, {topic} is a series of decisions. The fewer of those decisions you "
-        "have to make in the moment, the more reliably you follow through, which is why "
-        "preparation matters more than willpower.",
+        "At heart, progress with {topic} is a series of decisions. The fewer of those "
+        "decisions you have to make in the moment, the more reliably you follow through, "
+        "which is why preparation matters more than willpower.",
         "Progress with {topic} rarely looks like a straight line. It looks like long flat "
         "stretches followed by sudden jumps, and the flat stretches are where the real work "
         "happens.",
@@ -231,7 +239,7 @@ CORE: list[list[str]] = [
         "Consider someone who decides to spend ten minutes a day on {topic}. In the first "
         "week it feels trivial. By the end of the month they have put in five hours, and, "
         "more importantly, they have become someone who does this.",
-        "Think of two people starting {topic} on the same day. One plans a big overhaul and "
+        "Think of two people who turn to {topic} on the same day. One plans a big overhaul and "
         "stops after a week; the other changes one small thing and keeps it. A year later "
         "the second is far ahead.",
         "A useful test: if you could only keep one habit related to {topic}, which would it "
@@ -256,4 +264,54 @@ PITFALLS = [
     "Treating a missed day as failure instead of a normal part of the process.",
     "Buying new tools instead of using the ones you already have.",
     "Following advice written for a situation very different from yours.",
+]
+
+OPENERS: list[Chapter] = [
+    (
+        "Where to begin with {topic}",
+        "A first look at {topic}: what it asks of you, what it gives back, and the one "
+        "decision that makes the rest of the book easier.",
+        [
+            "Starting small is a strategy, not a compromise",
+            "Your reasons matter more than your method",
+            "A good start fits inside an ordinary day",
+        ],
+        "Write down the one reason {topic} matters to you, and keep it where you will see it.",
+    ),
+    (
+        "What changes with {topic}",
+        "The difference {topic} can make for {audience}, seen through ordinary days rather "
+        "than big promises.",
+        [
+            "Change shows up first in small moments",
+            "Expect uneven progress, not a straight line",
+            "Knowing what you want to change keeps you honest",
+        ],
+        "Describe one ordinary day, as it is now and as you would like it to be.",
+    ),
+]
+
+CLOSERS: list[Chapter] = [
+    (
+        "Keeping {topic} going after this book",
+        "What to do once the last chapter is read: reviews, restarts, and deciding what "
+        "comes next.",
+        [
+            "A monthly review keeps the routine honest",
+            "Restarting is a skill worth practising",
+            "Next steps should stay small too",
+        ],
+        "Put a monthly review in your calendar for the next three months.",
+    ),
+    (
+        "Your next year of {topic}",
+        "A simple way to plan the year ahead: seasons of focus, lighter months, and a "
+        "yearly check-in.",
+        [
+            "Plan in seasons, not in resolutions",
+            "Lighter months protect the habit",
+            "A yearly check-in shows how far you came",
+        ],
+        "Sketch four seasons for the year ahead and name one focus for each.",
+    ),
 ]

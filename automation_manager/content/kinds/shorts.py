@@ -8,8 +8,10 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from ...config.models import Config
+from ..angles import angle_named
 from ..brief import Brief, int_param
 from ..offline import Picker, fill, hashtag, title_case
+from ..phrasing import Subject
 from ..render import Rendered, caption_chunks, clip, front_matter, one_line, srt_time, to_json
 from .shorts_templates import BODIES, HOOKS, TIPS
 
@@ -55,8 +57,10 @@ class ShortsScript(BaseModel):
 
 def method_of(brief: Brief) -> str:
     """The script's structure: one of :data:`METHODS` (``tips`` when not given)."""
-    method = brief.method or "tips"
-    return ALIASES.get(method, method)
+    if brief.method:
+        return ALIASES.get(brief.method, brief.method)
+    known = angle_named(brief.angle)
+    return known.shorts if known else "tips"
 
 
 def seconds_of(brief: Brief) -> int:
@@ -122,12 +126,13 @@ def offline(brief: Brief, config: Config, now: datetime) -> ShortsScript:
     method = method_of(brief)
     if method not in METHODS:
         method = "tips"
-    pick = Picker("shorts", brief.topic, method)
-    topic = brief.topic
+    pick = Picker("shorts", brief.topic, method, brief.angle or "", brief.attempt)
+    subject = Subject.of(brief.topic)
+    topic = subject.phrase
     count = 2 if seconds_of(brief) < 35 else 3 if seconds_of(brief) < 60 else 4
     hook = fill(pick.one(HOOKS[method]), topic=topic, count=str(count))
     tags = [
-        hashtag(topic),
+        hashtag(subject.short),
         *(hashtag(k) for k in brief.keywords),
         "#Shorts",
         "#HowTo",
@@ -146,8 +151,8 @@ def offline(brief: Brief, config: Config, now: datetime) -> ShortsScript:
         beats=_body(method, topic, count, pick),
         call_to_action=pick.one(
             [
-                f"Follow for one {topic} idea a day.",
-                f"Save this for your next {topic} session.",
+                f"Follow for one idea a day on {topic}.",
+                f"Save this for the next time you work on {topic}.",
                 f"Comment 'more' and I'll share part two on {topic}.",
             ]
         ),
@@ -252,6 +257,7 @@ def render(script: ShortsScript, brief: Brief, generated_by: str, now: datetime)
         "method": method_of(brief),
         "duration_s": round(length, 1),
         **script.model_dump(),
+        "title": title,
         "hashtags": tags,
     }
     return Rendered(
@@ -263,5 +269,11 @@ def render(script: ShortsScript, brief: Brief, generated_by: str, now: datetime)
         },
         summary=f'shorts script "{title}": {len(script.beats)} beats, {length:.0f} s, '
         f"{len(tags)} hashtags",
-        meta={"generated_by": generated_by, "duration_s": round(length, 1), "hashtags": tags},
+        meta={
+            "generated_by": generated_by,
+            "duration_s": round(length, 1),
+            "hashtags": tags,
+            "description": one_line(script.description),
+            "angle": brief.angle,
+        },
     )

@@ -1,4 +1,5 @@
-"""Phrase pools for offline shorts. ``{topic}`` (and ``{count}`` in hooks) are filled in.
+"""Phrase pools for offline shorts. ``{topic}`` is the topic as a noun phrase, used only
+after a preposition (:mod:`..phrasing`); ``{count}`` in hooks is filled in too.
 
 A line is (on-screen text, voiceover, visual).
 """
@@ -13,31 +14,34 @@ HOOKS: dict[str, list[str]] = {
         "Nobody warned me about this part of {topic}.",
     ],
     "tips": [
-        "{count} {topic} tips I wish I'd known sooner.",
-        "Steal these {count} {topic} habits.",
+        "{count} tips on {topic} I wish I'd known sooner.",
+        "Steal these {count} habits for {topic}.",
     ],
     "howto": [
-        "How to get started with {topic} in under a minute.",
-        "The simplest way to start {topic} today.",
+        "How to get started with {topic}, in under a minute.",
+        "The simplest way into {topic}, starting today.",
     ],
-    "myths": ["Stop believing this about {topic}.", "This {topic} advice is holding you back."],
+    "myths": [
+        "Stop believing this about {topic}.",
+        "This advice about {topic} is holding you back.",
+    ],
 }
 
 TIPS: list[Line] = [
     (
         "Start tiny",
-        "Start smaller than feels useful: ten focused minutes of {topic} beat an "
+        "Start smaller than feels useful: ten focused minutes on {topic} beat an "
         "hour you keep postponing.",
         "Close-up of a timer set to 10:00",
     ),
     (
         "Remove one friction",
-        "Remove one point of friction. Set up everything {topic} needs the night before.",
+        "Remove one point of friction. Set up what you need for {topic} the night before.",
         "Hands laying out tools on a desk",
     ),
     (
         "Protect the time",
-        "Put {topic} in your calendar like a meeting. Protected time gets "
+        "Give {topic} a slot in your calendar, like a meeting. Protected time gets "
         "done; spare time gets eaten.",
         "Screen recording of a calendar block",
     ),
@@ -69,7 +73,7 @@ BODIES: dict[str, list[Line]] = {
     "story": [
         (
             "The old me",
-            "For months I treated {topic} as something I'd fix when I had more time.",
+            "For months I put off {topic} until I had more time.",
             "Talking head, slightly messy room",
         ),
         (
@@ -79,7 +83,7 @@ BODIES: dict[str, list[Line]] = {
         ),
         (
             "15 minutes. Daily.",
-            "So I gave {topic} fifteen minutes every morning, before anything else.",
+            "So I gave fifteen minutes every morning to {topic}, before anything else.",
             "Morning desk, coffee, timer",
         ),
         (
@@ -113,7 +117,7 @@ BODIES: dict[str, list[Line]] = {
     "myths": [
         (
             "Myth: you need motivation",
-            "The myth: you need more motivation to get good at {topic}.",
+            "The myth: you need more motivation to get anywhere with {topic}.",
             "Text on screen, dramatic zoom",
         ),
         (

@@ -10,7 +10,8 @@ from ...config.models import Config
 from ...errors import TaskError
 from ..brief import Brief, int_param, str_param
 from ..offline import Picker, fill, hashtag
-from ..render import Rendered, clip, one_line, to_json
+from ..phrasing import Subject
+from ..render import Rendered, clip, front_matter, one_line, to_json
 from ..thread import limit_for, split_thread
 
 LENGTHS = ("auto", "short", "thread")
@@ -75,9 +76,9 @@ def messages(brief: Brief, config: Config) -> list[dict[str, str]]:
 
 
 IDEAS = [
-    "Start smaller than feels useful. Ten focused minutes of {topic} beat an hour you "
+    "Start smaller than feels useful. Ten focused minutes on {topic} beat an hour you "
     "keep postponing.",
-    "Put {topic} in your calendar like a meeting. Protected time gets done.",
+    "Give {topic} a fixed slot in your calendar, like a meeting. Protected time gets done.",
     "Track one number for {topic}, weekly. Daily numbers are mostly noise.",
     "Prepare the night before. Every bit of friction you remove is a decision you don't "
     "have to win tomorrow.",
@@ -89,14 +90,17 @@ IDEAS = [
 
 def offline(brief: Brief, config: Config, now: datetime) -> SocialPost:
     """A hook, a few practical ideas and a question, on the task's topic."""
-    pick = Picker("social", brief.topic, brief.platform or "")
-    t = {"topic": brief.topic, "audience": brief.audience}
+    pick = Picker("social", brief.topic, brief.platform or "", brief.angle or "", brief.attempt)
+    subject = Subject.of(brief.topic)
+    t = {"topic": subject.phrase, "audience": brief.audience}
     hook = fill(
         pick.one(
             [
                 "What finally made {topic} stick for me:",
-                "Most {topic} advice is too complicated. Here's the short version:",
-                "{topic} doesn't need more motivation. It needs a better setup.",
+                "Most advice about {topic} is too complicated. Here's the short version:",
+                "Progress with {topic} doesn't take more motivation. It takes a better setup.",
+                "Three small changes that made {topic} easier for me:",
+                "If you keep putting off {topic}, try this:",
             ]
         ),
         **t,
@@ -106,7 +110,8 @@ def offline(brief: Brief, config: Config, now: datetime) -> SocialPost:
             [
                 "What's the one thing that helped you most with {topic}?",
                 "Which of these will you try this week?",
-                "Save this for the next time {topic} feels hard.",
+                "Save this for the next time you get stuck with {topic}.",
+                "What would you add for someone new to {topic}?",
             ]
         ),
         **t,
@@ -114,7 +119,7 @@ def offline(brief: Brief, config: Config, now: datetime) -> SocialPost:
     length = length_of(brief)
     ideas = [fill(i, **t) for i in pick.some(IDEAS, 1 if length == "short" else 4)]
     posts = [f"{hook} {ideas[0]}"] if length == "short" else [hook, *ideas, closing]
-    return SocialPost(posts=posts, hashtags=[h for h in [hashtag(brief.topic)] if h])
+    return SocialPost(posts=posts, hashtags=[h for h in [hashtag(subject.short)] if h])
 
 
 def fit(post: SocialPost, limit: int) -> list[str]:
@@ -139,6 +144,15 @@ def render(
     title = clip(one_line(parts[0]), 80)
     shape = "a post" if len(parts) == 1 else f"a thread of {len(parts)} posts"
     md = [
+        front_matter(
+            {
+                "title": title,
+                "platform": platform,
+                "topic": brief.topic,
+                "date": now.isoformat(timespec="seconds"),
+                "generated_by": generated_by,
+            }
+        ),
         f"<!-- generated_by: {generated_by} -->",
         f"# {platform}: {brief.topic}\n",
         f"{shape}, each at most {limit} characters\n",
@@ -163,5 +177,6 @@ def render(
             "platform": platform,
             "limit": limit,
             "parts": len(parts),
+            "angle": brief.angle,
         },
     )
