@@ -28,6 +28,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("AMGR_HOME", raising=False)
+    monkeypatch.setenv("AMGR_VISUALS", "none")  # tests/test_visuals*.py turn them on
     path = tmp_path / "home"
     result = CliRunner().invoke(cli, ["init", str(path)])
     assert result.exit_code == 0, result.output

@@ -339,10 +339,52 @@ class FakeMastodon(FakeServer):
         self.statuses: list[dict[str, Any]] = []
         self.keys: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1000)
+        self.uploads: dict[str, dict[str, Any]] = {}
+        """Media id → {"name", "type", "size", "description", "polls_left"}."""
+        self.processing_polls = 1
+        """GETs of a new upload answered 206 (still processing) before it is ready."""
 
     def route_of(self, method: str, path: str, query: dict[str, str]) -> str | None:
         known = {"/api/v1/statuses", "/api/v2/instance", "/api/v1/accounts/verify_credentials"}
+        if path == "/api/v2/media" or path.startswith("/api/v1/media/"):
+            return f"{method} {path.rsplit('/', 1)[0] if method == 'GET' else path}"
         return f"{method} {path}" if path in known else None
+
+    def _media(self, request: Request) -> Reply:
+        """Media upload (multipart) answered 202, then processed after some polls."""
+        if request.route == "POST /api/v2/media":
+            from email import message_from_bytes
+            from email.policy import HTTP
+
+            ctype = request.headers.get("content-type", "")
+            message = message_from_bytes(
+                f"Content-Type: {ctype}\r\n\r\n".encode() + request.body, policy=HTTP
+            )
+            fields = {
+                str(part.get_param("name", header="content-disposition")): part
+                for part in message.iter_parts()  # type: ignore[attr-defined]
+            }
+            file = fields.get("file")
+            if file is None:
+                return Reply(422, {"error": "Validation failed: File can't be blank"})
+            media_id = str(next(self._ids))
+            description = fields.get("description")
+            self.uploads[media_id] = {
+                "name": file.get_filename(),
+                "type": file.get_content_type(),
+                "size": len(file.get_payload(decode=True) or b""),
+                "description": description.get_content().strip() if description else None,
+                "polls_left": self.processing_polls,
+            }
+            return Reply(202, {"id": media_id, "type": "image", "url": None})
+        media_id = request.path.rsplit("/", 1)[-1]
+        upload = self.uploads.get(media_id)
+        if upload is None:
+            return Reply(404, {"error": "Record not found"})
+        if upload["polls_left"] > 0:
+            upload["polls_left"] -= 1
+            return Reply(206, {"id": media_id, "url": None})
+        return Reply(200, {"id": media_id, "url": f"{self.url}/media/{media_id}"})
 
     def handle(self, request: Request) -> Reply:
         if request.route == "GET /api/v2/instance":
@@ -357,6 +399,8 @@ class FakeMastodon(FakeServer):
             return Reply(401, {"error": "The access token is invalid"})
         if request.route == "GET /api/v1/accounts/verify_credentials":
             return Reply(200, {"id": "1", "acct": "amgr", "username": "amgr"})
+        if request.route and "/media" in request.route:
+            return self._media(request)
         key = request.headers.get("idempotency-key")
         if key and key in self.keys:
             return Reply(200, self.keys[key])
@@ -370,11 +414,19 @@ class FakeMastodon(FakeServer):
                     f"{self.max_characters} exceeded"
                 },
             )
+        media_ids = [str(m) for m in body.get("media_ids") or []]
+        for media_id in media_ids:
+            upload = self.uploads.get(media_id)
+            if upload is None or upload["polls_left"] > 0:
+                return Reply(
+                    422, {"error": "Cannot attach files that have not finished processing"}
+                )
         status_id = str(next(self._ids))
         status = {
             "id": status_id,
             "url": f"{self.url}/@amgr/{status_id}",
             "content": text,
+            "media_attachments": [{"id": m, **self.uploads[m]} for m in media_ids],
             "in_reply_to_id": body.get("in_reply_to_id"),
             "visibility": body.get("visibility", "public"),
         }

@@ -1,7 +1,10 @@
 """A real OpenAI-compatible HTTP server on 127.0.0.1 for tests and benches.
 
 It speaks just enough of the API for the real ``openai`` client: ``POST
-/v1/chat/completions`` (plain and streaming SSE) and ``GET /v1/models``. Answers are
+/v1/chat/completions`` (plain and streaming SSE), ``GET /v1/models``, and ``POST
+/v1/images/generations`` (a small real PNG, base64) and ``/v1/audio/speech`` (a real WAV
+of about 2.5 words a second), scripted with :meth:`FakeOpenAI.push_media`
+(:func:`image_refused`, :func:`image_bad_size`, :func:`rate_limited`). Answers are
 scripted: queue replies with :meth:`FakeOpenAI.push` (429 with ``Retry-After``, 5xx, 401,
 404 ``model_not_found``, slow, malformed, a refused ``response_format``); anything not
 scripted gets a valid answer, built from the requested JSON schema when there is one.
@@ -15,10 +18,16 @@ Every request is recorded for assertions.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+import math
 import re
+import struct
 import threading
 import time
+import wave
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -387,6 +396,7 @@ class FakeOpenAI:
         self.usage: tuple[int, int] | None = None
         self.requests: list[Recorded] = []
         self._script: deque[Reply] = deque()
+        self._media_script: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
@@ -405,6 +415,20 @@ class FakeOpenAI:
         """Queue scripted replies; each chat completion takes the next one, if any."""
         with self._lock:
             self._script.extend(replies)
+
+    def push_media(self, *replies: Reply) -> None:
+        """Queue scripted replies for ``/images/generations`` and ``/audio/speech``."""
+        with self._lock:
+            self._media_script.extend(replies)
+
+    def media_requests(self, kind: str = "") -> list[Recorded]:
+        """The images and speech requests received so far (``kind``: a path part)."""
+        with self._lock:
+            return [
+                r
+                for r in self.requests
+                if r.path.endswith(("/images/generations", "/audio/speech")) and kind in r.path
+            ]
 
     def chat_requests(self) -> list[Recorded]:
         """The chat-completion requests received so far."""
@@ -524,6 +548,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self._read_body()
         self.fake._record(Recorded("POST", self.path, self._headers(), body))
+        if self.path.rstrip("/").endswith(("/images/generations", "/audio/speech")):
+            self._media(body or {})
+            return
         if not self.path.rstrip("/").endswith("/chat/completions") or body is None:
             self._send_json(404, {"error": {"message": f"no route {self.path}"}})
             return
@@ -548,6 +575,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(body, text, finish)
         else:
             self._send_json(200, _completion(body, text, finish, self.fake._usage(body, text)))
+
+    def _media(self, body: dict[str, Any]) -> None:
+        with self.fake._lock:
+            reply = self.fake._media_script.popleft() if self.fake._media_script else None
+        if reply is not None and reply.status != 200:
+            self._send_json(reply.status, reply.body, reply.headers)
+            return
+        if self.path.rstrip("/").endswith("/audio/speech"):
+            words = len(str(body.get("input", "")).split())
+            self._send(200, wav_tone(max(0.5, words / 2.5)), "audio/wav")
+            return
+        png = base64.b64encode(small_png(96, 64, _color(str(body.get("prompt", ""))))).decode()
+        payload = {
+            "created": int(time.time()),
+            "data": [{"b64_json": png, "revised_prompt": body.get("prompt")}],
+            "usage": {"input_tokens": 20, "output_tokens": 1000, "total_tokens": 1020},
+        }
+        self._send_json(200, payload)
 
     def _stream(self, body: dict[str, Any], text: str, finish: str) -> None:
         self.close_connection = True
@@ -605,6 +650,57 @@ def _chunks(
     yield choice({}, finish)
     if (body.get("stream_options") or {}).get("include_usage"):
         yield {**base, "choices": [], "usage": usage}
+
+
+def image_refused() -> Reply:
+    """400 ``content_policy_violation``: the images model refuses the prompt."""
+    return _error(
+        400,
+        "Your request was rejected as a result of our safety system.",
+        "content_policy_violation",
+    )
+
+
+def image_bad_size(size: str = "999x999") -> Reply:
+    """400 on ``size``: the images model does not make this size."""
+    return _error(400, f"Invalid size '{size}'. Supported: 1024x1024, 1536x1024", None, "size")
+
+
+def _color(text: str) -> tuple[int, int, int]:
+    digest = zlib.crc32(text.encode())
+    return (digest & 0xFF, (digest >> 8) & 0xFF, (digest >> 16) & 0xFF)
+
+
+def small_png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A real PNG of one colour, made without Pillow."""
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        raw = tag + data
+        return struct.pack(">I", len(data)) + raw + struct.pack(">I", zlib.crc32(raw))
+
+    row = b"\0" + bytes(rgb) * width
+    head = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", head)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+def wav_tone(seconds: float, rate: int = 16000) -> bytes:
+    """A real mono 16-bit WAV: a quiet 220 Hz tone of ``seconds``."""
+    frames = b"".join(
+        struct.pack("<h", int(3000 * math.sin(2 * math.pi * 220 * n / rate)))
+        for n in range(int(seconds * rate))
+    )
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(frames)
+    return out.getvalue()
 
 
 @pytest.fixture

@@ -39,7 +39,8 @@ def social(home: Path, parts: list[str], card: bool = False) -> str:
     }
     if card:
         files["card"] = ("card.png", PNG)
-    return add_item(home, "social", parts[0][:40], files=files, meta={"alt": "A focus card"})
+    visuals = {"card": {"role": "card", "name": "card.png", "alt": "A focus card"}}
+    return add_item(home, "social", parts[0][:40], files=files, meta={"visuals": visuals})
 
 
 def test_a_thread_with_facets_and_a_card_is_posted_once(tmp_path: Path, pds: FakeBluesky) -> None:

@@ -206,3 +206,12 @@ def check_cmd(ctx: click.Context, as_json: bool) -> None:
             click.echo(mask(result.line(), secrets))
     if not all(r.ok for r in results):
         ctx.exit(1)
+
+
+def _add_visuals() -> None:
+    from .visuals import regenerate_cmd
+
+    content_group.add_command(regenerate_cmd)
+
+
+_add_visuals()

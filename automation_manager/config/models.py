@@ -22,6 +22,7 @@ from .platforms import (
     check_env_name,
     normalize_platforms,
 )
+from .visuals import BrandConfig, ImagesConfig, TtsConfig
 
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     # USD per million tokens (input, output), public list prices.
@@ -170,6 +171,9 @@ class Config(Strict):
     notification_webhook: NotifyWebhook | None = None
     allow_commands: bool = False
     metrics: MetricsConfig | None = None
+    brand: BrandConfig = Field(default_factory=BrandConfig)
+    images: ImagesConfig = Field(default_factory=ImagesConfig)
+    tts: TtsConfig = Field(default_factory=TtsConfig)
 
     @field_validator("log_level", mode="before")
     @classmethod

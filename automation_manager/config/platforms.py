@@ -219,6 +219,9 @@ class WebhookPlatform(_PlatformBase):
     url: Url
     secret_env: str | None = None
     timeout_s: Annotated[float, Field(gt=0, le=_HTTP)] = 30.0
+    include_files: Literal["base64", "urls", "none"] = "base64"
+    """Binary files (images, video): inline base64, ``file://`` URLs on this machine, or
+    listed by name, size and hash only."""
 
     _e = field_validator("secret_env")(check_env_name)
 

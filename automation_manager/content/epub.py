@@ -45,6 +45,8 @@ class BookInfo:
     date: str = ""
     identifier: str = ""
     subjects: list[str] = field(default_factory=list)
+    cover: bytes | None = None
+    """A PNG declared as the cover image (``properties="cover-image"``) with a cover page."""
 
 
 _ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
@@ -116,6 +118,9 @@ def build_epub(info: BookInfo, chapters: list[tuple[str, str]]) -> bytes:
     book.add_metadata("DC", "publisher", info.publisher or info.author)
     if info.generated_by:
         book.add_metadata(None, "meta", "", {"name": "generator", "content": info.generated_by})
+    if info.cover:
+        book.set_cover("images/cover.png", info.cover, create_page=True)
+        book.get_item_with_id("cover").is_linear = True  # first in reading order
 
     css = epub.EpubItem(
         uid="style", file_name="style/book.css", media_type="text/css", content=CSS.encode("utf-8")
@@ -151,7 +156,7 @@ def build_epub(info: BookInfo, chapters: list[tuple[str, str]]) -> bytes:
     nav = epub.EpubNav()
     nav.add_item(css)
     book.add_item(nav)
-    book.spine = [title_page, "nav", *items]
+    book.spine = [*(["cover"] if info.cover else []), title_page, "nav", *items]
     out = io.BytesIO()
     epub.write_epub(out, book, {"epub3_pages": False})
     return out.getvalue()

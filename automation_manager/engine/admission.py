@@ -204,7 +204,11 @@ class Admission:
                     from ..llm.budget import check_run_budget
 
                     check_run_budget(
-                        ws.config.llm, claim.kind, params, state.spent_usd + state.reserved_usd
+                        ws.config.llm,
+                        claim.kind,
+                        params,
+                        state.spent_usd + state.reserved_usd,
+                        extra_usd=_visuals_estimate(ws, claim.kind, params),
                     )
                 from ..llm.budget import SAFETY
 
@@ -339,18 +343,29 @@ def _check_not_paused(ws: Workspace, task_id: str) -> None:
         raise SkipRun(f"previous run {latest.id} is paused: amgr runs resume {latest.id}")
 
 
+def _visuals_estimate(ws: Workspace, kind: TaskType, params: dict[str, Any]) -> float:
+    """What the run's images and voice are expected to cost (0 offline)."""
+    if kind.category != "content_creation":
+        return 0.0
+    from ..visuals.budget import expected_cost
+
+    return expected_cost(ws.config, kind.name, params)
+
+
 def _estimate(ws: Workspace, kind: TaskType, params: dict[str, Any]) -> float:
-    """The run's expected model cost in USD (0 without a budget or with the offline model)."""
+    """The run's expected model cost in USD (0 without a budget or with the offline model):
+    its tokens, plus its images and voice-over when a model makes them."""
     llm = ws.config.llm
     if llm.daily_budget_usd is None:
         return 0.0
+    visuals = _visuals_estimate(ws, kind, params)
     from ..llm import uses_model
 
     if not uses_model(llm):
-        return 0.0
+        return visuals
     from ..llm.budget import run_cost
 
-    return run_cost(llm, kind, params)
+    return run_cost(llm, kind, params) + visuals
 
 
 def _drop_stale(conn: sqlite3.Connection, home: Home) -> None:

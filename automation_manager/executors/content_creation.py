@@ -63,6 +63,9 @@ def store_item(
     :param status: defaults to ``review``, or ``pending`` with ``auto_approve`` (offline
         content also needs ``auto_approve_offline``).
     """
+    from ..visuals.make import attach
+
+    extra = {**extra, **attach(ctx, kind, brief, rendered)}  # images, cover, card, video
     platform = brief.platform if brief else None
     item, files = save(
         ctx.store,
@@ -291,13 +294,22 @@ def _ebook(ctx: RunContext) -> Outcome:
                 ctx.report(f"chapter {number}/{total}", number, total)
             run.checkpoint()
         run.stage("assemble", 1)
-        rendered = ebook.render(
-            outline, chapters, brief, generated_by(ctx, "ebook"), now, book_info(ctx.config)
-        )
+        imprint = book_info(ctx.config)
+        by = generated_by(ctx, "ebook")
+        rendered = ebook.render(outline, chapters, brief, by, now, imprint)
         match = series.repeat(rendered, brief, ctx)
         if match is not None:
             work.discard()
             raise series.skipped(ctx, match, attempt + 1)
+        from ..visuals.make import ebook_cover
+
+        cover, problem = ebook_cover(
+            ctx, brief, outline.title, outline.subtitle, ebook.author_of(brief, imprint)
+        )
+        if cover:  # the same book, with its cover embedded
+            rendered = ebook.render(outline, chapters, brief, by, now, imprint, cover=cover)
+        if problem:
+            rendered.meta["needs_visuals"] = problem
         outcome = store_item(ctx, "ebook", brief, rendered, chapters=total, chapters_reused=reused)
         series.rotation.advance(series.start, attempt + 1, ctx.now(), outcome.run_result.content_id)
         work.discard()

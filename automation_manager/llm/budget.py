@@ -107,20 +107,27 @@ def check_budget(
 
 
 def check_run_budget(
-    config: LLMConfig, kind: TaskType, params: Mapping[str, Any] | None, spent: float
+    config: LLMConfig,
+    kind: TaskType,
+    params: Mapping[str, Any] | None,
+    spent: float,
+    *,
+    extra_usd: float = 0.0,
 ) -> None:
     """Raise :class:`~automation_manager.errors.SkipRun` when a run of ``kind`` with task
     fields ``params`` would pass the budget.
 
     :param spent: USD already spent today (see :func:`spent_today`), plus anything the
         caller knows is in flight.
+    :param extra_usd: expected cost besides tokens (images, voice-over).
     No check for the offline provider, without ``llm.daily_budget_usd``, or for a run
     expected to cost nothing.
     """
     budget = config.daily_budget_usd
-    if budget is None or resolve_provider(config) == "offline":
+    offline = resolve_provider(config) == "offline"
+    if budget is None or (offline and extra_usd <= 0):
         return
-    estimate = run_cost(config, kind, params)
+    estimate = (0.0 if offline else run_cost(config, kind, params)) + extra_usd
     if estimate <= 0:
         return
     if spent + SAFETY * estimate <= budget:

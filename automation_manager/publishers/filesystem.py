@@ -3,13 +3,15 @@
 Each item becomes ``<path>/YYYY-MM-DD-slug.md`` (the name Jekyll's ``_posts`` wants, and
 fine for Hugo), written atomically, with ``title``, ``date``, ``slug``, ``description``,
 ``tags``, ``categories``, ``draft`` (``true`` for offline-provider content), ``generated_by``
-and ``amgr_id`` in the front matter. An image
-is copied next to it and named in ``image``. The ``amgr_id`` line is how an unsure
-earlier write is recognised: a file carrying it is ours, never written a second time.
+and ``amgr_id`` in the front matter. An image is copied next to it and named in
+``image``; inline images are copied next to it too (``<stem>-inline-N.png``) and the
+Markdown's links point at them. The ``amgr_id`` line is how an unsure earlier write is
+recognised: a file carrying it is ours, never written a second time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from datetime import datetime
@@ -80,6 +82,7 @@ class FilesystemPublisher(Publisher):
                 image_path = target.with_suffix(post.image.suffix.lower())
                 atomic_write_bytes(image_path, post.image.read_bytes())
                 image = image_path.name
+            post = self._inline_images(post, target)
             atomic_write_text(target, self.document(post, date, image))
         except OSError as exc:
             raise TaskError(
@@ -87,6 +90,17 @@ class FilesystemPublisher(Publisher):
                 f"check {self.setting('path')} and the folder's permissions"
             ) from None
         return Receipt(remote_id=self._shown(target), url=None)
+
+    @staticmethod
+    def _inline_images(post: Post, target: Path) -> Post:
+        """Copy the post's inline images next to ``target``; relink them in its Markdown."""
+        markdown = post.markdown
+        for role, path in post.files.items():
+            if role.startswith("inline_image") and path.is_file():
+                copy = target.with_name(f"{target.stem}-{path.name}")
+                atomic_write_bytes(copy, path.read_bytes())
+                markdown = markdown.replace(f"]({path.name})", f"]({copy.name})")
+        return dataclasses.replace(post, markdown=markdown) if markdown != post.markdown else post
 
     @staticmethod
     def _owner(path: Path) -> str | None:

@@ -180,8 +180,8 @@ class InstagramPublisher(Publisher):
             done = parts.done.get(key)
             if done is None:
                 name = f"{post.slug}-{media.role}{media.path.suffix.lower()}"
-                uploaded = self.wordpress.upload_file(
-                    media.path, media.mime, name, f"{media.role} for Instagram"
+                uploaded = self.wordpress._upload_file(
+                    media.path, name, media.mime, f"the {media.role} for Instagram"
                 )
                 parts.record(key, str(uploaded["id"]), str(uploaded["source_url"]))
                 done = parts.done[key]

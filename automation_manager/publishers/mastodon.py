@@ -1,4 +1,8 @@
-"""Mastodon: statuses with a bearer token and an ``Idempotency-Key``.
+"""Mastodon: statuses with a bearer token and an ``Idempotency-Key``, with media.
+
+An item's video (shorts) or image (card, featured image, cover) is uploaded first
+(``POST /api/v2/media`` with its alt text), polled until the server has processed it,
+and attached to the first status; the upload is a ledger part, so a retry reuses it.
 
 Text longer than the instance's limit (``/api/v2/instance``
 ``configuration.statuses.max_characters``, 500 when the server does not say) becomes a
@@ -13,6 +17,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from ..config.platforms import MastodonPlatform
@@ -27,6 +32,14 @@ DEFAULT_MAX_CHARACTERS = 500
 URL_LENGTH = 23
 """Mastodon counts every link as 23 characters, whatever its length."""
 _URL = re.compile(r"https?://\S+")
+MEDIA_POLLS = 30
+"""How many times an uploaded file's processing is checked (waits grow to 5 s)."""
+MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".mp4": "video/mp4",
+}
 
 
 def status_length(text: str) -> int:
@@ -74,7 +87,7 @@ class MastodonPublisher(Publisher):
             self.config.token_env,
             self.setting("token_env"),
             "an access token from Preferences → Development → New application "
-            "(scopes read:accounts, write:statuses)",
+            "(scopes read:accounts, write:statuses, write:media)",
         )
         return PlatformHttp(
             self.name,
@@ -123,8 +136,66 @@ class MastodonPublisher(Publisher):
         """The same key for the same (item, platform, part), on every attempt."""
         return "amgr-" + stable_id(post.item_id, self.name, str(part))
 
+    def media_of(self, post: Post) -> tuple[Path, str, str] | None:
+        """The file to attach (the video of a short, else the image), its type and alt text."""
+        path = post.files.get("video") or post.image
+        mime = MEDIA_TYPES.get(path.suffix.lower()) if path else None
+        if path is None or mime is None:
+            return None
+        visuals = post.meta.get("visuals") or {}
+        alt = next(
+            (
+                str(v.get("alt"))
+                for v in visuals.values()
+                if v.get("name") == path.name and v.get("alt")
+            ),
+            post.title,
+        )
+        return path, mime, alt
+
+    def upload_media(self, path: Path, mime: str, alt: str) -> str:
+        """Upload one file; wait until Mastodon has processed it; its media id."""
+        response = self.http.request(
+            "POST",
+            f"{self.base}/api/v2/media",
+            what=f"upload {path.name}",
+            repeatable=False,
+            files={"file": (path.name, path.read_bytes(), mime)},
+            data={"description": alt[:1500]},
+        )
+        data: Any = response.json()
+        media_id = str(data["id"])
+        delay = 0.5
+        for _ in range(MEDIA_POLLS):
+            if response.status_code == 200 and data.get("url"):
+                return media_id
+            self.env.sleep(delay)
+            delay = min(5.0, delay * 2)
+            response = self.http.request(
+                "GET",
+                f"{self.base}/api/v1/media/{media_id}",
+                what=f"check that {path.name} is processed",
+                repeatable=True,
+                accept=(206,),
+            )
+            data = response.json()
+        from ..errors import TransientError
+
+        raise TransientError(
+            f"{self.name}: {path.name} (media {media_id}) is still being processed; "
+            "the next attempt attaches it when it is ready"
+        )
+
     def send(self, post: Post, parts: Parts) -> Receipt:
         statuses = thread_of(post, self.max_characters())
+        media_ids: list[str] = []
+        media = self.media_of(post)
+        if media is not None and statuses:
+            done_media = parts.done.get("media")
+            if done_media is None:
+                parts.record("media", self.upload_media(*media))
+                done_media = parts.done["media"]
+            media_ids = [str(done_media["remote_id"])]
         if not statuses:
             from ..errors import TaskError
 
@@ -137,6 +208,8 @@ class MastodonPublisher(Publisher):
                 body: dict[str, Any] = {"status": text, "visibility": self.config.visibility}
                 if reply_to is not None:
                     body["in_reply_to_id"] = reply_to
+                if index == 0 and media_ids:
+                    body["media_ids"] = media_ids
                 data = self.http.request(
                     "POST",
                     f"{self.base}/api/v1/statuses",

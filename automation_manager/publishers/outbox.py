@@ -36,9 +36,13 @@ class OutboxPublisher(Publisher):
         return self.env.home.outbox_dir / self.name / item_id
 
     def post_text(self, post: Post) -> str:
-        """What to paste: the thread's posts apart by ``---``, else the short text; an
-        offline item's first line says it is an offline draft."""
+        """What to paste: the thread's posts apart by ``---``, a short's description and
+        hashtags, else the short text; an offline item's first line says it is an offline
+        draft."""
         head = post.label() + "\n\n" if post.offline else ""
+        description = post.files.get("description")
+        if description is not None and description.is_file():
+            return head + description.read_text(encoding="utf-8")
         if post.thread:
             return head + "\n\n---\n\n".join(post.thread) + "\n"
         return head + post.short_text() + "\n"

@@ -16,6 +16,7 @@ from ..config import Workspace
 from ..content import ContentItem, ContentStore, StatusChange
 from ..enums import ContentStatus
 from ..errors import ConfigError, Problem
+from ..visuals.files import assets_of
 from .ledger import Ledger, PairState
 from .session import targets_of
 
@@ -114,6 +115,7 @@ class ContentQueue:
                 for h in item.history
             ],
             "meta": item.meta,
+            "assets": assets_of(item, folder),
         }
 
     # -- changes ---------------------------------------------------------------------------

@@ -52,13 +52,24 @@ class Media:
 def media_of(post: Post, *, images: int = 4, video: bool = True) -> list[Media]:
     """The files to attach to ``post``: its video alone when there is one (and the
     platform takes video), else up to ``images`` images, the ``card`` first."""
-    alt = str(post.meta.get("alt") or post.meta.get("alt_text") or post.title)[:1000]
+    default = str(post.meta.get("alt") or post.meta.get("alt_text") or post.title)
+    visuals = post.meta.get("visuals")
+    described = {
+        str(v.get("name")): str(v["alt"])
+        for v in (visuals.values() if isinstance(visuals, dict) else [])
+        if isinstance(v, dict) and v.get("alt")
+    }
+
+    def alt_of(path: Path) -> str:
+        """The visual's own alt text (``meta.visuals``), else the item's, else its title."""
+        return described.get(path.name, default)[:1000]
+
     files = post.files
     if video:
         for role in VIDEO_ROLES:
             path = files.get(role)
             if path is not None and path.suffix.lower() in VIDEO_TYPES:
-                return [Media(path, VIDEO_TYPES[path.suffix.lower()], role, alt)]
+                return [Media(path, VIDEO_TYPES[path.suffix.lower()], role, alt_of(path))]
     out: list[Media] = []
     seen: set[Path] = set()
     roles = [r for r in IMAGE_MEDIA_ROLES if r in files] + sorted(files)
@@ -68,7 +79,7 @@ def media_of(post: Post, *, images: int = 4, video: bool = True) -> list[Media]:
         if mime is None or path in seen or len(out) >= images:
             continue
         seen.add(path)
-        out.append(Media(path, mime, role, alt))
+        out.append(Media(path, mime, role, alt_of(path)))
     return out
 
 

@@ -29,8 +29,14 @@ MAX_INLINE_BYTES = 10 * 1024 * 1024
 """Binary files up to this size travel base64-encoded; larger ones are only listed."""
 
 
-def payload(post: Post, platform: str, delivery: str) -> dict[str, Any]:
-    """The JSON body of a content delivery."""
+def payload(
+    post: Post, platform: str, delivery: str, include_files: str = "base64"
+) -> dict[str, Any]:
+    """The JSON body of a content delivery.
+
+    :param include_files: how binary files travel: ``base64``, ``urls`` (``file://``) or
+        ``none`` (name, size and hash only).
+    """
     files: dict[str, Any] = {}
     for role, path in post.files.items():
         data = path.read_bytes()
@@ -41,7 +47,9 @@ def payload(post: Post, platform: str, delivery: str) -> dict[str, Any]:
         }
         if path.suffix.lower() in TEXT_TYPES:
             entry["text"] = data.decode("utf-8", errors="replace")
-        elif len(data) <= MAX_INLINE_BYTES:
+        elif include_files == "urls":
+            entry["url"] = path.resolve().as_uri()
+        elif include_files == "base64" and len(data) <= MAX_INLINE_BYTES:
             entry["base64"] = base64.b64encode(data).decode()
         files[role] = entry
     return {
@@ -124,7 +132,9 @@ class WebhookPublisher(Publisher):
     def send(self, post: Post, parts: Parts) -> Receipt:
         delivery = self.delivery_id(post)
         body = json.dumps(
-            payload(post, self.name, delivery), ensure_ascii=False, default=str
+            payload(post, self.name, delivery, self.config.include_files),
+            ensure_ascii=False,
+            default=str,
         ).encode("utf-8")
         response = self.deliver("content", delivery, body, "deliver the item")
         try:

@@ -164,7 +164,7 @@ class WordPressPublisher(Publisher):
                 if post.generated_by
                 else ""
             )
-            + render_html(post.markdown),
+            + self.inline_images(post, parts, render_html(post.markdown)),
             "slug": post.slug,
             "status": "draft" if cfg.status == "draft" else "publish",
         }
@@ -200,24 +200,37 @@ class WordPressPublisher(Publisher):
         """Upload the post's image to the media library; its media id."""
         assert post.image is not None
         name = f"{post.slug}{post.image.suffix.lower()}"
-        media = self.upload_file(
-            post.image, post.image_type() or "application/octet-stream", name, "featured image"
-        )
-        return str(media["id"])
+        data = self._upload_file(post.image, name, post.image_type(), "the featured image")
+        return str(data["id"])
 
-    def upload_file(self, path: Path, mime: str, name: str, what: str) -> dict[str, Any]:
-        """Upload a file to the media library; WordPress's media object (``id``,
-        ``source_url``: its public address)."""
+    def _upload_file(self, path: Path, name: str, mime: str | None, what: str) -> Any:
         response = self.call(
             "POST",
             "media",
-            what=f"upload the {what}",
+            what=f"upload {what}",
             repeatable=False,
             content=path.read_bytes(),
-            headers={"Content-Type": mime, "Content-Disposition": f'attachment; filename="{name}"'},
+            headers={
+                "Content-Type": mime or "application/octet-stream",
+                "Content-Disposition": f'attachment; filename="{name}"',
+            },
         )
-        media: dict[str, Any] = response.json()
-        return media
+        return response.json()
+
+    def inline_images(self, post: Post, parts: Parts, html: str) -> str:
+        """Upload the post's inline images (once each) and point the HTML at them."""
+        for role, path in sorted(post.files.items()):
+            if not role.startswith("inline_image") or f'src="{path.name}"' not in html:
+                continue
+            done = parts.done.get(role)
+            if done is None or not done.get("url"):
+                data = self._upload_file(
+                    path, f"{post.slug}-{path.name}", "image/png", f"inline image {path.name}"
+                )
+                parts.record(role, str(data["id"]), str(data.get("source_url") or ""))
+                done = parts.done[role]
+            html = html.replace(f'src="{path.name}"', f'src="{done["url"]}"')
+        return html
 
     def term_ids(self, taxonomy: Taxonomy, names: list[str]) -> list[int]:
         """Ids of the tags or categories called ``names``, creating the missing ones."""

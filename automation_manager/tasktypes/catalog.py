@@ -184,6 +184,8 @@ TYPES: tuple[TaskType, ...] = (
             "length": "short, medium (default), long, or a word count from 200 to 6000",
             "slug": "the post's URL slug (default: made from the title)",
             "faq": "true: add an FAQ section and its FAQPage JSON-LD",
+            "images_per_article": "inline images after the first headings, 0–6 "
+            "(default: images.images_per_article)",
         },
     ),
     _entry(
