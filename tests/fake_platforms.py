@@ -198,6 +198,7 @@ class FakeWordPress(FakeServer):
         self.posts: list[dict[str, Any]] = []
         self.terms: dict[str, list[dict[str, Any]]] = {"tags": [], "categories": []}
         self.media: list[dict[str, Any]] = []
+        self.uploads: dict[str, bytes] = {}
         self.capabilities = {"edit_posts": True, "publish_posts": True}
         self._ids = itertools.count(100)
 
@@ -212,6 +213,8 @@ class FakeWordPress(FakeServer):
 
     def page(self, request: Request) -> Reply:
         """What WordPress answers for a path that is not the REST API."""
+        if request.path in self.uploads:  # the media library's files are public
+            return Reply(200, self.uploads[request.path])
         if self.page_answer == 301 and not request.path.endswith("/"):
             return Reply(301, "", {"Location": f"{self.url}{request.path}/"})
         return Reply(404, "<html><body>Page not found</body></html>")
@@ -245,14 +248,16 @@ class FakeWordPress(FakeServer):
         if rest in self.terms:
             return self._term(method, rest, request)
         if rest == "media" and method == "POST":
+            media_id = next(self._ids)
             media = {
-                "id": next(self._ids),
-                "source_url": f"{self.url}/uploads/x",
+                "id": media_id,
+                "source_url": f"{self.url}/wp-content/uploads/{media_id}",
                 "mime_type": request.headers.get("content-type"),
                 "disposition": request.headers.get("content-disposition"),
                 "size": len(request.body),
             }
             self.media.append(media)
+            self.uploads[f"/wp-content/uploads/{media_id}"] = request.body
             return Reply(201, media)
         if rest == "posts" and method == "POST":
             return self._create(request.json())

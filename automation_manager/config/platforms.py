@@ -252,6 +252,18 @@ class MastodonPlatform(_PlatformBase):
 
 # Defined in their own module on top of _PlatformBase (so imported only here, below it).
 from .platforms_google import DropboxPlatform, GDrivePlatform, YouTubePlatform  # noqa: E402
+from .platforms_social import (  # noqa: E402  (they build on _PlatformBase above)
+    KIND_ALIASES,
+    SOCIAL_ACCEPTS,
+    SOCIAL_KINDS,
+    BlueskyPlatform,
+    InstagramPlatform,
+    TelegramPlatform,
+    XPlatform,
+)
+
+_KIND_ACCEPTS.update(SOCIAL_ACCEPTS)
+SocialPlatform = XPlatform | InstagramPlatform | BlueskyPlatform | TelegramPlatform
 
 PlatformConfig = Annotated[
     OutboxPlatform
@@ -261,7 +273,8 @@ PlatformConfig = Annotated[
     | MastodonPlatform
     | YouTubePlatform
     | GDrivePlatform
-    | DropboxPlatform,
+    | DropboxPlatform
+    | SocialPlatform,
     Field(discriminator="kind"),
 ]
 
@@ -274,6 +287,7 @@ AnyPlatform: TypeAlias = (
     | YouTubePlatform
     | GDrivePlatform
     | DropboxPlatform
+    | SocialPlatform
 )
 
 PLATFORM_KINDS = (
@@ -285,6 +299,7 @@ PLATFORM_KINDS = (
     "youtube",
     "gdrive",
     "dropbox",
+    *SOCIAL_KINDS,
 )
 WINDOW_MODES = ("immediate", "slots", "stagger")
 
@@ -300,7 +315,15 @@ def normalize_platforms(value: Any) -> Any:
         return out
     if isinstance(value, dict):
         return {
-            k: ({"kind": "outbox", **v} if isinstance(v, dict) and "kind" not in v else v)
+            k: ({"kind": "outbox", **v} if isinstance(v, dict) and "kind" not in v else _alias(v))
             for k, v in value.items()
         }
+    return value
+
+
+def _alias(value: Any) -> Any:
+    """``{"kind": "twitter"}`` is kind ``x`` (:data:`KIND_ALIASES`)."""
+    kind = value.get("kind") if isinstance(value, dict) else None
+    if isinstance(kind, str) and kind in KIND_ALIASES:
+        return {**value, "kind": KIND_ALIASES[value["kind"]]}
     return value

@@ -1,7 +1,8 @@
 """Publishing: one module per platform behind :class:`~.base.Publisher`.
 
 - :mod:`.wordpress`, :mod:`.mastodon`, :mod:`.webhook`, :mod:`.filesystem`,
-  :mod:`.outbox`: the platforms;
+  :mod:`.outbox`, :mod:`.x`, :mod:`.instagram`, :mod:`.bluesky`, :mod:`.telegram`: the
+  platforms (:mod:`.social`: what the social ones share);
 - :mod:`.ledger` and :mod:`.dispatch`: never twice;
 - :mod:`.windows`: when each post may go out (pure);
 - :mod:`.session`: one publishing run; :mod:`.queue`: the content queue commands;
@@ -28,6 +29,10 @@ _CLASSES = {
     "youtube": "youtube:YouTubePublisher",
     "gdrive": "gdrive:GDrivePublisher",
     "dropbox": "dropbox:DropboxPublisher",
+    "x": "x:XPublisher",
+    "instagram": "instagram:InstagramPublisher",
+    "bluesky": "bluesky:BlueskyPublisher",
+    "telegram": "telegram:TelegramPublisher",
 }
 
 

@@ -129,10 +129,14 @@ class Dispatcher:
         horizon = publisher.idempotency_horizon
         sent = pair.intent_at
         if horizon is not None and sent is not None and self.now() - sent > horizon:
+            why = (
+                f"{publisher.kind} forgets resends after {horizon}"
+                if horizon
+                else f"{publisher.kind} cannot be asked whether it arrived"
+            )
             reason = (
-                f"{name}: the send of {sent:%Y-%m-%d %H:%M} got no answer and "
-                f"{publisher.kind} forgets resends after {horizon}; look on {name} "
-                f"whether it is there; if not, run `amgr content retry {item}`"
+                f"{name}: the send of {sent:%Y-%m-%d %H:%M} got no answer and {why}; look on "
+                f"{name} whether it is there; if not, run `amgr content retry {item}`"
             )
             self.ledger.record("failed", item, name, self.now(), error=reason, final=True)
             raise TaskError(reason)

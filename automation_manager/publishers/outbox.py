@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config.platforms_social import SOCIAL_REAL_KINDS
 from ..errors import TaskError
 from ..fsutil import atomic_write_bytes, atomic_write_json, atomic_write_text
 from .base import Parts, Publisher, Receipt
@@ -23,6 +24,7 @@ REAL_KINDS: dict[str, str] = {
     "dropbox": '{"kind": "dropbox", "token_env": "DROPBOX_TOKEN"} and export DROPBOX_TOKEN',
 }
 """What makes a seed-style outbox (``"platforms": ["youtube"]``) post for real."""
+REAL_KINDS.update(SOCIAL_REAL_KINDS)
 
 
 class OutboxPublisher(Publisher):
