@@ -63,6 +63,10 @@ def test_blog_gets_featured_and_inline_images_after_their_headings(visual_home: 
 
 def test_social_card_takes_the_platform_shape(visual_home: Path) -> None:
     shapes = {"instagram": (1080, 1350), "mastodon": (1200, 675), "x": (1200, 675)}
+    config = json.loads((visual_home / "config.json").read_text())
+    for name in shapes:  # a task's platform must be a configured one (issue 11 point 7)
+        config["platforms"].setdefault(name, {"kind": "outbox"})
+    (visual_home / "config.json").write_text(json.dumps(config))
     for platform, size in shapes.items():
         record = exec_json(
             visual_home, "content_creation", "social", "topic=home espresso", f"platform={platform}"
@@ -170,6 +174,7 @@ def test_silent_short_is_a_vertical_h264_aac_video_of_the_target_length_and_goes
         home,
         tts={"provider": "none"},
         auto_approve=True,
+        auto_approve_offline=True,
         platforms={
             "youtube": {"kind": "outbox", "accepts": ["shorts"]},
             "twitter": {"kind": "outbox", "accepts": ["social"]},
@@ -199,7 +204,9 @@ def test_silent_short_is_a_vertical_h264_aac_video_of_the_target_length_and_goes
     box = home / ".mp" / "outbox" / "youtube" / record["result"]["content_id"]
     names = {p.name for p in box.iterdir()}
     assert {"video.mp4", "thumbnail.png", "thumbnail-vertical.png", "description.txt"} <= names
-    assert (box / "post.txt").read_text() == (box / "description.txt").read_text()
+    post = (box / "post.txt").read_text()
+    assert post.startswith("[Offline draft: ")  # issue 12: the label comes first
+    assert post.endswith((box / "description.txt").read_text())  # title, then description
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")

@@ -52,7 +52,12 @@ def test_mastodon_uploads_the_card_waits_for_processing_and_attaches_it(
     tmp_path: Path, masto: FakeMastodon
 ) -> None:
     masto.processing_polls = 2
-    home = write_home(tmp_path, {"masto": mastodon_config(masto.url)}, auto_approve=True)
+    home = write_home(
+        tmp_path,
+        {"masto": mastodon_config(masto.url)},
+        auto_approve=True,
+        auto_approve_offline=True,
+    )
     make(home, "social", "topic=home espresso", "platform=masto")
     result = amgr(home, "exec-now", "publishing", "social", "-p", "platform=masto")
     assert result.exit_code == 0, result.output
@@ -71,6 +76,7 @@ def test_filesystem_copies_featured_and_inline_images_with_relative_links(tmp_pa
         tmp_path,
         {"site": {"kind": "filesystem", "path": "site/content"}},
         auto_approve=True,
+        auto_approve_offline=True,
         images={"images_per_article": 1},
     )
     make(home, "blog", "topic=sourdough baking")
@@ -95,6 +101,7 @@ def test_wordpress_uploads_featured_and_inline_images_and_links_them(
         tmp_path,
         {"blog": wordpress_config(wp.url)},
         auto_approve=True,
+        auto_approve_offline=True,
         images={"images_per_article": 2},
     )
     make(home, "blog", "topic=sourdough baking")
@@ -103,8 +110,8 @@ def test_wordpress_uploads_featured_and_inline_images_and_links_them(
     assert len(wp.media) == 3  # featured + two inline
     (post,) = wp.posts
     content = post["content"]["raw"] if isinstance(post["content"], dict) else post["content"]
-    assert "inline-1.png" not in content.replace(f"{wp.url}/uploads/x", "")
-    assert content.count(f'src="{wp.url}/uploads/x"') == 2
+    assert "inline-1.png" not in content.replace(f"{wp.url}/wp-content/uploads/", "")
+    assert content.count(f'src="{wp.url}/wp-content/uploads/') == 2
     (featured,) = [m for m in wp.media if "inline" not in m["disposition"]]
     assert post["featured_media"] == featured["id"]
 
@@ -115,7 +122,7 @@ def test_webhook_carries_images_as_configured(
     tmp_path: Path, hook: FakeWebhook, include: str
 ) -> None:
     platform = webhook_config(hook.url, include_files=include)
-    home = write_home(tmp_path, {"hook": platform}, auto_approve=True)
+    home = write_home(tmp_path, {"hook": platform}, auto_approve=True, auto_approve_offline=True)
     make(home, "social", "topic=tea", "platform=hook")
     result = amgr(home, "exec-now", "publishing", "social", "-p", "platform=hook")
     assert result.exit_code == 0, result.output

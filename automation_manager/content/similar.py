@@ -134,8 +134,15 @@ def comparable(topic: str | None, offline: bool, other: ContentItem) -> bool:
 
 
 def earlier_items(store: ContentStore, task_id: str | None, kind: str) -> list[ContentItem]:
-    """The task's latest :data:`RECENT` items of ``kind``, newest first."""
-    mine = [i for i in store.items() if i.kind == kind and i.task_id == task_id]
+    """The task's latest :data:`RECENT` items of ``kind``, newest first; a rejected item
+    does not count (a person turned it down: making it again is not a repeat)."""
+    from ..enums import ContentStatus
+
+    mine = [
+        i
+        for i in store.items()
+        if i.kind == kind and i.task_id == task_id and i.status is not ContentStatus.REJECTED
+    ]
     return list(reversed(mine))[:RECENT]
 
 

@@ -41,8 +41,8 @@ class OutboxPublisher(Publisher):
         draft."""
         head = post.label() + "\n\n" if post.offline else ""
         description = post.files.get("description")
-        if description is not None and description.is_file():
-            return head + description.read_text(encoding="utf-8")
+        if description is not None and description.is_file():  # a short: title first
+            return head + f"{post.title}\n\n" + description.read_text(encoding="utf-8")
         if post.thread:
             return head + "\n\n---\n\n".join(post.thread) + "\n"
         return head + post.short_text() + "\n"
