@@ -129,6 +129,7 @@ def make_home(
         **executor,
     }
     config["max_daily_content"] = 1000
+    config["auto_approve_offline"] = True  # offline drafts go out without review (testing)
     config["llm"] = llm or {"provider": "offline"}
     config["shutdown_grace_s"] = 1
     (home / "config.json").write_text(json.dumps(config))

@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openai_server import FakeOpenAI, content, rate_limited, refuse_response_format
-from pipeline_home import TOPICS, add_pipeline, as_json, items, run_pipeline, runs, seed
+from pipeline_home import (
+    TOPICS,
+    add_pipeline,
+    as_json,
+    blog_items,
+    items,
+    ok,
+    run_pipeline,
+    runs,
+    seed,
+)
 
 from automation_manager.cli import cli
 
@@ -111,3 +121,34 @@ def test_budget_pct_stops_a_stage_and_marks_it_partial(home: Path, server: FakeO
     assert stage["cost_usd"] == pytest.approx(3 * 0.00045)
     pending = as_json(home, "pipeline", "status", TASK)["pipelines"][0]["pending"]
     assert pending["content"] == len(items(home, TASK, "tasks")) - 3
+
+
+def test_stage_six_draws_with_the_images_api_and_never_pays_twice(
+    home: Path, server: FakeOpenAI
+) -> None:
+    """Issue 13 stage 6 / issue 14: with ``images.provider: "openai"`` the pipeline's image
+    prompts go to the images API; a later run reuses what was bought."""
+    from fake_platforms import edit_config
+
+    edit_config(
+        home,
+        images={"provider": "openai", "model": "gpt-image-1", "base_url": server.url},
+        llm={"provider": "offline"},
+    )
+    add_pipeline(home, ideas_per_cluster=1, images_per_article=0)
+    seed(home)
+    result = run_pipeline(home)
+    assert result.exit_code == 0, result.output
+    bought = server.media_requests("images")
+    articles = blog_items(home)
+    assert bought and len(bought) == len(articles)  # one featured image each
+    assert all(r.body and r.body["model"] == "gpt-image-1" for r in bought)
+    [run] = runs(home)
+    detail = as_json(home, "runs", "show", run["id"])
+    assert detail["stages"]["images"]["images_generated"] == len(articles)
+    assert detail["stages"]["images"]["cost_usd"] > 0
+    record = json.loads(ok(home, "history", "--json").output)["records"][0]
+    assert record["usage"]["images"] == len(articles) and record["usage"]["cost_usd"] > 0
+    again = run_pipeline(home)  # nothing new to draw: nothing bought
+    assert again.exit_code == 0, again.output
+    assert len(server.media_requests("images")) == len(bought)

@@ -639,6 +639,32 @@ def _prompts(p: Pass, article: dict[str, Any]) -> list[tuple[str, int, str]]:
 # -- 6 images --------------------------------------------------------------------------------
 
 
+def _draw(p: Pass, prompt: str, size: str, path: Any) -> tuple[int, int]:
+    """Stage 6's image: from the configured images API (``images.provider: "openai"``,
+    cached so a resumed run never pays twice, its cost in the run's usage), else the
+    offline renderer."""
+    config = p.ctx.config
+    if config.images.provider != "openai":
+        return render_image(prompt, size, path)
+    from ..fsutil import atomic_write_bytes
+    from ..visuals.images import draw
+    from .images import parse_size
+
+    width, height = parse_size(size)
+    drawn = draw(config, p.ctx.workspace.home, prompt, (width, height))
+    atomic_write_bytes(path, drawn.png)
+    if not drawn.cached:
+        usage = p.ctx.usage
+        usage.cost_usd = round(usage.cost_usd + drawn.cost_usd, 8)
+        usage.calls += 1
+        extra = usage.__pydantic_extra__
+        if extra is not None:
+            extra["images"] = int(extra.get("images") or 0) + 1
+        if p.ctx.on_usage is not None:
+            p.ctx.on_usage(usage.model_copy())
+    return width, height
+
+
 def stage_images(p: Pass) -> dict[str, Any]:
     st, task = "images", p.task_id
     _with_items(p, st, "images_processed")
@@ -662,7 +688,9 @@ def stage_images(p: Pass) -> dict[str, Any]:
             )
             name = f"{role}.png"
             folder = store.folder(str(prompt["content_id"]))
-            width, height = render_image(str(prompt["prompt"]), str(prompt["size"]), folder / name)
+            before = p.ctx.usage.cost_usd
+            width, height = _draw(p, str(prompt["prompt"]), str(prompt["size"]), folder / name)
+            spent = _cost_since(p, before)
 
             def attach(item: Any, role: str = role, name: str = name) -> None:
                 item.files[role] = name
@@ -692,7 +720,7 @@ def stage_images(p: Pass) -> dict[str, Any]:
                     (pr["article_id"], pr["article_id"]),
                 )
 
-            p.commit(st, {"images_processed": 1, "images_generated": 1}, work)
+            p.commit(st, {"images_processed": 1, "images_generated": 1, "cost_usd": spent}, work)
             p.log(st, f"article {prompt['content_id']}: {role} {width}x{height}")
             p.checkpoint()
     return p.commit(st, {})

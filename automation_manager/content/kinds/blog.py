@@ -166,6 +166,11 @@ def offline(brief: Brief, config: Config, now: datetime) -> BlogPost:
 
 
 def _tag(brief: Brief) -> str:
+    """The topic as a tag: whole when it fits (a cut phrase reads badly), else its short
+    form."""
+    whole = " ".join(Subject.of(brief.topic).phrase.lower().split())
+    if len(whole) <= 30:
+        return whole
     short = Subject.of(brief.topic).short.lower()
     return short if len(short) <= 30 else slugify(short, 30)
 
