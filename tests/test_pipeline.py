@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from pipeline_home import (
     KEYWORDS,
     add_pipeline,
@@ -228,3 +229,14 @@ def test_a_disabled_keyword_keeps_its_cluster_and_a_disabled_cluster_stops(home:
     assert run_pipeline(home).exit_code == 0
     made = {i["cluster_id"] for i in items(home, "site-plan", "ideas")}
     assert target not in made and len(made) == len(clusters) - 1
+
+
+@pytest.mark.parametrize("off", ["image_prompts", "images"])
+def test_articles_reach_review_with_an_image_stage_turned_off(home: Path, off: str) -> None:
+    add_pipeline(home, ideas_per_cluster=1, stages={off: {"enabled": False}})
+    seed(home)
+    result = run_pipeline(home)
+    assert result.exit_code == 0, result.output
+    queue = blog_items(home)
+    assert queue and {i["status"] for i in queue} == {"review"}
+    assert {t["status"] for t in items(home, "site-plan", "tasks")} == {"review"}

@@ -735,11 +735,22 @@ def stage_review(p: Pass) -> dict[str, Any]:
     p.commit(st, {"ready_for_review": 0, "approved_count": 0})
     target = ContentStatus.PENDING if p.settings.auto_approve else ContentStatus.REVIEW
 
+    # An article waits for the image stages only while they are enabled: with either
+    # turned off it goes to review without (more) images.
+    ready = ["'prompted'", "'imaged'"]
+    if not p.settings.stage("image_prompts").enabled:
+        ready.append("'written'")
+    wait_images = (
+        "AND NOT EXISTS (SELECT 1 FROM pl_image_prompts x WHERE x.article_id = t.id AND "
+        "x.status = 'new') "
+        if p.settings.stage("images").enabled
+        else ""
+    )
+
     def select(take: int) -> list[dict[str, Any]]:
         return p.db.rows(
             "SELECT t.id, t.content_id FROM pl_tasks t WHERE t.task_id = ? AND t.status IN "
-            "('prompted', 'imaged') AND NOT EXISTS (SELECT 1 FROM pl_image_prompts x "
-            "WHERE x.article_id = t.id AND x.status = 'new') ORDER BY t.id LIMIT ?",
+            f"({', '.join(ready)}) {wait_images}ORDER BY t.id LIMIT ?",
             (task, take),
         )
 
