@@ -281,3 +281,31 @@ def test_images_per_article_task_field_overrides_the_config(visual_home: Path) -
         "images_per_article=9",
     )
     assert bad.exit_code != 0 and "images_per_article" in bad.output
+
+
+def test_a_video_render_runs_under_the_tasks_resources(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15 point 3: heavy work in a child process (the video encoder) runs under the
+    task's ``resources``; past them the render fails alone, the item keeps its text."""
+    monkeypatch.setenv("AMGR_VISUALS", "all")
+    tasks = json.loads((home / "tasks.json").read_text())
+    tasks["content_creation"].append(
+        {
+            "id": "tight",
+            "type": "shorts",
+            "topic": "focus",
+            "length": 10,
+            "resources": {"memory_mb": 40},
+        }
+    )
+    (home / "tasks.json").write_text(json.dumps(tasks))
+    result = run(home, "exec-now", "--task", "tight", "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["status"] == "success"
+    why = record["result"]["needs_visuals"]
+    assert "the video render went past the task's resources (memory 40 MB" in why
+    assert "tasks.json: resources" in why
+    doc = show(home, record["result"]["content_id"])
+    assert "video" not in doc["files"] and "markdown" in doc["files"]  # the text is kept

@@ -76,6 +76,13 @@ def shorts(
     target = kind.seconds_of(brief)
     segments = fitted(segments, target)
     speech = paced(cached_speech(studio, segments, brief.language), segments, target)
+    limits = None
+    spec = getattr(ctx, "spec", None)  # a run's context (not a regenerate outside a run)
+    declared = spec.task.resources if spec is not None else None
+    if declared is not None:  # the encoder runs under the task's share
+        from ..operations.resources import child_limits
+
+        limits = child_limits(declared, home=studio.home.root)
     video = render_short(
         segments,
         config=studio.config,
@@ -86,6 +93,7 @@ def shorts(
         progress=progress,
         cancel=ctx.cancel if ctx is not None else None,
         speech=speech,
+        limits=limits,
     )
     studio.voice = video.speech.provider
     studio.cost_usd = round(studio.cost_usd + video.speech.cost_usd, 6)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from ..config.models import Config
+    from ..operations.resources import ChildLimits
 
 FPS = 30
 PRESET = "veryfast"
@@ -204,8 +205,13 @@ def render_short(
     progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
     speech: Speech | None = None,
+    limits: ChildLimits | None = None,
 ) -> Video:
-    """Speak, time, draw and encode ``segments``; ``speech`` reuses a voice already made."""
+    """Speak, time, draw and encode ``segments``; ``speech`` reuses a voice already made.
+
+    :param limits: the task's ``resources`` as limits of the encoder process
+        (``RLIMIT_AS``, CPU time, ``nice``); past them the render fails, never the daemon.
+    """
     segments = fitted(segments, target_s)
     if speech is None:
         speech = speak(
@@ -229,7 +235,7 @@ def render_short(
         audio = join(speech.clips, spans) if not speech.silent else silence(total)
         (work / "voice.wav").write_bytes(audio)
         out = work / "video.mp4"
-        _encode(work, out, total, progress, cancel)
+        _encode(work, out, total, progress, cancel, limits)
         data = out.read_bytes()
     return Video(data, round(total, 3), srt_of(cues), speech, cues)
 
@@ -240,6 +246,7 @@ def _encode(
     total: float,
     progress: Callable[[float], None] | None,
     cancel: threading.Event | None,
+    limits: ChildLimits | None = None,
 ) -> None:
     cmd = [
         ffmpeg(),
@@ -284,7 +291,13 @@ def _encode(
         "pipe:1",
         str(out),
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=limits.apply if limits is not None else None,
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         if cancel is not None and cancel.is_set():
@@ -296,7 +309,15 @@ def _encode(
             if value.isdigit() and total > 0:
                 progress(min(1.0, int(value) / 1e6 / total))
     err = proc.stderr.read() if proc.stderr else ""
-    if proc.wait() != 0:
+    code = proc.wait()
+    if code != 0 and limits is not None and (code < 0 or "allocate" in err.lower()):
+        mem = f"memory {limits.memory_mb:g} MB" if limits.memory_mb is not None else "its limits"
+        raise VisualsError(
+            "tasks.json: resources",
+            f"the video render went past the task's resources ({mem}; ffmpeg exit {code})",
+            "raise the task's resources (memory_mb or memory) or shorten the video",
+        )
+    if code != 0:
         raise VisualsError(
             "shorts", f"ffmpeg failed: {err.strip()[-300:]}", "check `pip show imageio-ffmpeg`"
         )
