@@ -265,19 +265,6 @@ from .platforms_social import (  # noqa: E402  (they build on _PlatformBase abov
 _KIND_ACCEPTS.update(SOCIAL_ACCEPTS)
 SocialPlatform = XPlatform | InstagramPlatform | BlueskyPlatform | TelegramPlatform
 
-PlatformConfig = Annotated[
-    OutboxPlatform
-    | FilesystemPlatform
-    | WebhookPlatform
-    | WordPressPlatform
-    | MastodonPlatform
-    | YouTubePlatform
-    | GDrivePlatform
-    | DropboxPlatform
-    | SocialPlatform,
-    Field(discriminator="kind"),
-]
-
 AnyPlatform: TypeAlias = (
     OutboxPlatform
     | FilesystemPlatform
@@ -289,6 +276,8 @@ AnyPlatform: TypeAlias = (
     | DropboxPlatform
     | SocialPlatform
 )
+
+PlatformConfig = Annotated[AnyPlatform, Field(discriminator="kind")]
 
 PLATFORM_KINDS = (
     "outbox",
