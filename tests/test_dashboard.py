@@ -9,6 +9,7 @@ import signal
 import socket
 import stat
 import subprocess
+import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -325,8 +326,13 @@ def test_the_commands_serve_the_dashboard_and_print_the_token_url(
     try:
         base, token = url.split("/login?token=")
         assert token == load_token(Home.resolve(site))
+        want = args[0] == "run"
+        deadline = time.monotonic() + 20  # the daemon may still be starting beside it
         daemon = _get(base + "/api/status", token)["daemon"]
-        assert daemon["running"] is (args[0] == "run")
+        while daemon["running"] is not want and time.monotonic() < deadline:
+            time.sleep(0.1)
+            daemon = _get(base + "/api/status", token)["daemon"]
+        assert daemon["running"] is want
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0

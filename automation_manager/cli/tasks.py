@@ -8,22 +8,20 @@ the change up within 2 s.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from ..config.jsonsafe import parse_json
+from ..engine.taskview import list_doc, show_doc
 from ..errors import UsageError
 from ..text import plural
 from .output import is_tty, manager, print_json, table
 
 if TYPE_CHECKING:
     from ..config import TaskSpec
-    from ..manager import AutomationManager
-
-SHOWN_FIRINGS = 3
 
 
 def _value(text: str, option: str = "--set") -> Any:
@@ -76,64 +74,6 @@ def _echo_task(task: dict[str, Any], as_json: bool, verb: str) -> None:
 @click.group("tasks")
 def tasks_group() -> None:
     """List and edit tasks (validated, atomic, safe while the daemon runs)."""
-
-
-def _firings(spec: TaskSpec, now: datetime, count: int) -> list[datetime]:
-    """The task's next ``count`` start times (jitter included); none when it never fires."""
-    from ..engine.planning import next_firing
-
-    out: list[datetime] = []
-    after = now
-    while spec.schedule is not None and spec.enabled and len(out) < count:
-        firing = next_firing(spec.schedule, spec.id, after)
-        out.append(firing.fire_at)
-        after = firing.due
-    return out
-
-
-def _row(spec: TaskSpec, tz_name: str, nexts: list[datetime]) -> dict[str, Any]:
-    """One task as ``tasks list --json`` and ``tasks show --json`` print it."""
-    tz = ZoneInfo(tz_name)
-    nxt = nexts[0] if nexts else None
-    return {
-        "id": spec.id,
-        "category": spec.category.value,
-        "index": spec.index,
-        "type": spec.type,
-        "enabled": spec.enabled,
-        "priority": spec.task.priority,
-        "topic": spec.task.topic,
-        "platform": spec.task.platform,
-        "schedule": spec.schedule.describe() if spec.schedule else None,
-        "schedule_from": "task" if spec.task.schedule is not None else "schedules.json",
-        "next_due": nxt.astimezone(tz).isoformat() if nxt else None,
-        "next_due_utc": nxt.astimezone(UTC).isoformat() if nxt else None,
-    }
-
-
-def list_doc(mgr: AutomationManager, category: str | None = None) -> dict[str, Any]:
-    """``tasks list --json`` (also the dashboard's Tasks page)."""
-    ws = mgr.workspace
-    now = mgr.now()
-    rows = [
-        _row(spec, ws.timezone_name, _firings(spec, now, 1))
-        for spec in ws.tasks
-        if not category or spec.category.value == category
-    ]
-    return {"timezone": ws.timezone_name, "tasks": rows}
-
-
-def show_doc(mgr: AutomationManager, spec: TaskSpec) -> dict[str, Any]:
-    """``tasks show ID --json`` (also the dashboard's task page)."""
-    ws = mgr.workspace
-    tz = ZoneInfo(ws.timezone_name)
-    nexts = _firings(spec, mgr.now(), SHOWN_FIRINGS)
-    view = {
-        **_row(spec, ws.timezone_name, nexts),
-        "fields": spec.task.model_dump(mode="json", exclude_none=True),
-        "next_firings": [t.astimezone(tz).isoformat() for t in nexts],
-    }
-    return {"timezone": ws.timezone_name, "task": view}
 
 
 @tasks_group.command("list")

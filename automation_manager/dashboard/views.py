@@ -197,14 +197,14 @@ def item(mgr: AutomationManager, item_id: str) -> dict[str, Any]:
 
 def tasks(mgr: AutomationManager, category: str | None = None) -> dict[str, Any]:
     """``amgr tasks list [--category C] --json``."""
-    from ..cli.tasks import list_doc
+    from ..engine.taskview import list_doc
 
     return list_doc(mgr, category)
 
 
 def task(mgr: AutomationManager, task_id: str) -> dict[str, Any]:
     """``amgr tasks show ID --json``."""
-    from ..cli.tasks import show_doc
+    from ..engine.taskview import show_doc
 
     return show_doc(mgr, find_spec(mgr, task_id))
 
