@@ -6,19 +6,16 @@ fills to the last byte and then frees again.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
-import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from small_disk import fill, mounted_tmpfs
 
 from automation_manager.config.defaults import default_config, default_schedules
 
@@ -28,41 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 16 MiB tmpfs mounted at a fresh folder (skipped when mounting is not allowed)."""
-    mount = tmp_path / f"disk-{uuid.uuid4().hex[:6]}"
-    mount.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("needs root to mount a small tmpfs (CI runs as root)")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with mounted_tmpfs(tmp_path, "16m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def fill(disk: Path) -> Path:
-    """Take every free byte of ``disk``; returns the filler to delete."""
-    filler = disk / "filler"
-    with open(filler, "wb", buffering=0) as fh:
-        for size in (1 << 16, 512, 1):  # big blocks, then what is left of the last one
-            with contextlib.suppress(OSError):
-                while fh.write(b"\0" * size) == size:
-                    pass
-    probe = disk / "probe"
-    try:
-        probe.write_bytes(b"x" * 4096)
-    except OSError as exc:
-        assert exc.errno == errno.ENOSPC
-    else:
-        pytest.fail("the disk is not full")
-    finally:
-        probe.unlink(missing_ok=True)
-    return filler
 
 
 def make_home(root: Path, tasks: list[dict[str, Any]]) -> Path:

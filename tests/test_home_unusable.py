@@ -8,15 +8,12 @@ root; elsewhere these tests are skipped with that reason).
 
 from __future__ import annotations
 
-import contextlib
-import os
 import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from small_disk import fill, mounted_tmpfs
 
 from automation_manager.cli import cli
 
@@ -27,24 +24,6 @@ def amgr(home: Path, *args: str) -> tuple[int, str]:
         result.exception, SystemExit
     ), f"traceback: {result.exception!r}"
     return result.exit_code, result.output
-
-
-@contextlib.contextmanager
-def tmpfs(folder: Path, size: str = "8m") -> Iterator[Path]:
-    folder.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("needs root to mount a small tmpfs (CI runs as root)")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def test_a_missing_home_is_named_with_the_fix(tmp_path: Path) -> None:
@@ -69,7 +48,7 @@ def test_a_file_where_mp_must_be_is_named(tmp_path: Path) -> None:
 
 
 def test_a_read_only_home_is_named_with_the_fix(tmp_path: Path) -> None:
-    with tmpfs(tmp_path / f"ro-{uuid.uuid4().hex[:6]}") as disk:
+    with mounted_tmpfs(tmp_path, "8m") as disk:
         home = disk / "home"
         assert amgr(home, "init")[0] == 0
         before = {p: p.read_bytes() for p in home.iterdir() if p.is_file()}
@@ -93,16 +72,11 @@ def test_a_read_only_home_is_named_with_the_fix(tmp_path: Path) -> None:
 
 
 def test_a_full_disk_before_a_run_is_named_with_the_fix(tmp_path: Path) -> None:
-    with tmpfs(tmp_path / f"full-{uuid.uuid4().hex[:6]}", size="2m") as disk:
+    with mounted_tmpfs(tmp_path, "2m") as disk:
         home = disk / "home"
         assert amgr(home, "init")[0] == 0
         assert amgr(home, "validate")[0] == 0
-        filler = disk / "filler"
-        with open(filler, "wb", buffering=0) as fh:
-            for size in (1 << 16, 512, 1):
-                with contextlib.suppress(OSError):
-                    while fh.write(b"\0" * size) == size:
-                        pass
+        filler = fill(disk)
         code, out = amgr(home, "exec-now", "content_creation", "blog", "-p", "topic=x")
         assert code == 2, out
         assert f"disk full under {home / '.mp'}" in out
