@@ -60,6 +60,9 @@ class RunTracker:
         def change(state: RunState) -> None:
             count = state.stages.setdefault(stage, StageCount())
             count.done = count.done + 1 if done is None else done
+            # items that arrived during the run (a pipeline's later stages) grow the plan,
+            # so progress never reads "3/0"
+            count.planned = max(count.planned, count.done)
 
         self._update(change)
 
