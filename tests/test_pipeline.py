@@ -240,3 +240,19 @@ def test_articles_reach_review_with_an_image_stage_turned_off(home: Path, off: s
     queue = blog_items(home)
     assert queue and {i["status"] for i in queue} == {"review"}
     assert {t["status"] for t in items(home, "site-plan", "tasks")} == {"review"}
+
+
+def test_articles_are_about_their_keyword_and_link_their_inline_images(home: Path) -> None:
+    add_pipeline(home, ideas_per_cluster=1, images_per_article=1)
+    seed(home)
+    assert run_pipeline(home).exit_code == 0
+    for entry in blog_items(home):
+        item = as_json(home, "content", "show", entry["id"])
+        text = Path(item["files"]["markdown"]).read_text(encoding="utf-8")
+        body = text.split("---\n", 2)[2]
+        assert f"# {item['title']}" in body  # the idea's title is the headline
+        # the sentences are written around the target keyword, never the headline
+        assert item["title"].lower() not in body.split("\n", 3)[-1].lower(), item["title"]
+        assert "](inline_image_1.png)" in body  # linked after the heading it illustrates
+        heading_at = body.index("\n## ")
+        assert body.index("](inline_image_1.png)") > heading_at

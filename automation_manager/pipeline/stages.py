@@ -397,7 +397,7 @@ def stage_content(p: Pass) -> dict[str, Any]:
     def select(take: int) -> list[dict[str, Any]]:
         return p.db.rows(
             "SELECT t.id, t.title, t.keywords, t.words, t.cluster_id, c.name AS cluster, "
-            "i.angle FROM pl_tasks t JOIN pl_clusters c ON c.id = t.cluster_id "
+            "i.angle, i.target_keyword FROM pl_tasks t JOIN pl_clusters c ON c.id = t.cluster_id "
             "JOIN pl_ideas i ON i.id = t.idea_id WHERE t.task_id = ? AND t.status = 'queued' "
             "AND c.status != 'disabled' ORDER BY t.id LIMIT ?",
             (task, take),
@@ -495,8 +495,14 @@ def _write(p: Pass, t: dict[str, Any], adopted: str | None) -> tuple[str, int]:
         return item.id, int(item.meta.get("words", 0))
     now = ctx.now()
     platform = ctx.spec.task.platform
+    # A model is briefed with the idea's title ("7 espresso grinder settings tips that
+    # actually work"); the offline templates write their sentences around a topic, so
+    # they get the idea's target keyword ("espresso grinder settings") and the title is
+    # set on the result.
+    title = str(t["title"])[:280]
+    keyword = str(t.get("target_keyword") or title)[:280]
     brief = Brief(
-        topic=str(t["title"])[:280],
+        topic=keyword if ctx.llm.offline else title,
         method=str(t["angle"]),
         platform=platform,
         keywords=tuple(json.loads(t["keywords"])),
@@ -509,7 +515,8 @@ def _write(p: Pass, t: dict[str, Any], adopted: str | None) -> tuple[str, int]:
         offline=lambda: blog.offline(brief, ctx.config, now),
     )
     if ctx.llm.offline:
-        post.title = brief.topic  # the idea's title, not the template's
+        post.title = title  # the idea's title, not the template's
+        post.seo_title = None  # derived from the title
     by = (
         OFFLINE_LABEL
         if ctx.llm.offline
@@ -665,6 +672,24 @@ def _draw(p: Pass, prompt: str, size: str, path: Any) -> tuple[int, int]:
     return width, height
 
 
+def _link_inline(store: Any, content_id: str, position: int, name: str) -> None:
+    """Put the inline image's link into the article after its ``position``-th heading."""
+    from ..fsutil import atomic_write_text
+    from ..visuals.make import with_inline_link
+
+    item = store.get(content_id)
+    md = item.files.get("markdown")
+    if not md:
+        return
+    path = store.folder(content_id) / md
+    text = path.read_text(encoding="utf-8")
+    headings = [line[3:].strip() for line in text.splitlines() if line.startswith("## ")]
+    alt = headings[position - 1] if 0 < position <= len(headings) else item.title
+    linked = with_inline_link(text, position, name, alt)
+    if linked != text:
+        atomic_write_text(path, linked)
+
+
 def stage_images(p: Pass) -> dict[str, Any]:
     st, task = "images", p.task_id
     _with_items(p, st, "images_processed")
@@ -696,6 +721,8 @@ def stage_images(p: Pass) -> dict[str, Any]:
                 item.files[role] = name
 
             store.update(str(prompt["content_id"]), attach)
+            if role != "featured_image":  # linked after the heading it illustrates
+                _link_inline(store, str(prompt["content_id"]), int(prompt["position"]), name)
             now = now_text(p.ctx.now())
 
             def work(

@@ -176,6 +176,19 @@ def _featured(
     add_asset(rendered, "featured_image", "featured_image", "featured.png", png, FEATURED, alt=alt)
 
 
+def with_inline_link(text: str, n: int, file: str, alt: str) -> str:
+    """``text`` (Markdown) with ``![alt](file)`` after its ``n``-th ``##`` heading (once;
+    unchanged when there is no such heading or the link is there)."""
+    if f"]({file})" in text:
+        return text
+    headings = list(_HEADING.finditer(text))
+    if n < 1 or n > len(headings):
+        return text
+    end = headings[n - 1].end()
+    alt = alt.replace("]", "").replace("[", "")
+    return text[:end] + f"\n\n![{alt}]({file})" + text[end:]
+
+
 def _inline(studio: Studio, brief: Brief, rendered: Rendered, wanted: int) -> None:
     from .render import render_inline
 
@@ -193,8 +206,7 @@ def _inline(studio: Studio, brief: Brief, rendered: Rendered, wanted: int) -> No
             ),
         )
         add_asset(rendered, f"inline_image_{n}", "inline_image", file, png, INLINE, alt=heading)
-        alt = heading.replace("]", "").replace("[", "")
-        text = text[: match.end()] + f"\n\n![{alt}]({file})" + text[match.end() :]
+        text = with_inline_link(text, n, file, heading)
     rendered.files["markdown"] = (name, text)
 
 
