@@ -298,11 +298,10 @@ def _ideas(p: Pass, cluster: dict[str, Any]) -> list[IdeaOut]:
 
     def offline() -> IdeaList:
         out = []
-        topics = list(dict.fromkeys([str(cluster["name"]), *map(clean_name, keywords)]))
         for n in range(count):
             method, pattern = ANGLES[n % len(ANGLES)]
             kw = keywords[n % len(keywords)]
-            topic = topics[n % len(topics)]
+            topic = clean_name(kw) or str(cluster["name"])  # the title names its keyword
             title = pattern.format(kw=topic, Kw=topic[:1].upper() + topic[1:], n=5 + 2 * (n % 3))
             others = [clean_name(k) for k in keywords if k != kw][:4]
             outline = [f"Why {topic} matters", *[f"{o[:1].upper()}{o[1:]}" for o in others]]
