@@ -140,6 +140,8 @@ def record_line(rnd: random.Random, ts: datetime, seq: int) -> tuple[str, int]:
         "usage": usage,
         "provider": "openai" if usage else "offline",
         "run_id": None,
+        "process_type": {"content_creation": "content"}.get(category, category),
+        "resources_used": {"cpu_s": round(duration_ms / 4000, 3), "peak_rss_mb": 96.5},
     }
     return json.dumps(rec, ensure_ascii=False, separators=(",", ":")), duration_ms
 
