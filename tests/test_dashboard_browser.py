@@ -132,11 +132,23 @@ def dashboard(site: tuple[Path, FakeOpenAI]) -> Iterator[str]:
 
 
 def wait_for(driver: Any, check: Any, timeout: float = 30) -> Any:
-    from selenium.common.exceptions import TimeoutException
+    """Until ``check(driver)`` is true; an element the page's live refresh replaced while
+    it was being read (stale) is looked up again at the next poll."""
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        TimeoutException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
 
+    wait = WebDriverWait(
+        driver,
+        timeout,
+        poll_frequency=0.1,
+        ignored_exceptions=(StaleElementReferenceException, NoSuchElementException),
+    )
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: check(d))
+        return wait.until(lambda d: check(d))
     except TimeoutException:
         pytest.fail(f"timed out on {driver.current_url}:\n{driver.page_source[:4000]}")
 
@@ -144,8 +156,11 @@ def wait_for(driver: Any, check: Any, timeout: float = 30) -> Any:
 def click(driver: Any, label: str) -> None:
     from selenium.webdriver.common.by import By
 
-    wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, f'button[data-action="{label}"]'))
-    driver.find_element(By.CSS_SELECTOR, f'button[data-action="{label}"]').click()
+    def press(d: Any) -> bool:  # found and clicked in one go (a refresh may replace it)
+        d.find_element(By.CSS_SELECTOR, f'button[data-action="{label}"]').click()
+        return True
+
+    wait_for(driver, press)
 
 
 def text_of(driver: Any, element_id: str) -> str:
