@@ -660,14 +660,9 @@ def _draw(p: Pass, prompt: str, size: str, path: Any) -> tuple[int, int]:
     drawn = draw(config, p.ctx.workspace.home, prompt, (width, height))
     atomic_write_bytes(path, drawn.png)
     if not drawn.cached:
-        usage = p.ctx.usage
-        usage.cost_usd = round(usage.cost_usd + drawn.cost_usd, 8)
-        usage.calls += 1
-        extra = usage.__pydantic_extra__
-        if extra is not None:
-            extra["images"] = int(extra.get("images") or 0) + 1
-        if p.ctx.on_usage is not None:
-            p.ctx.on_usage(usage.model_copy())
+        from ..visuals.make import add_media_usage
+
+        add_media_usage(p.ctx, drawn.cost_usd, 1, 1)
     return width, height
 
 

@@ -280,17 +280,23 @@ def _ebook_done(rendered: Rendered) -> dict[str, Any]:
     return {}
 
 
+def add_media_usage(ctx: RunContext, cost_usd: float, calls: int, images: int) -> None:
+    """Add what images and speech bought from a model cost to the run's usage, and tell
+    the engine (its reservation follows the spend)."""
+    usage = ctx.usage
+    usage.cost_usd = round(usage.cost_usd + cost_usd, 8)
+    usage.calls += calls
+    extra = usage.__pydantic_extra__
+    if extra is not None:  # Usage allows extra keys: ``images`` rides along
+        extra["images"] = int(extra.get("images") or 0) + images
+    if ctx.on_usage is not None:
+        ctx.on_usage(usage.model_copy())
+
+
 def _spent(ctx: RunContext, studio: Studio) -> None:
     """Add what the images and speech models cost to the run's usage (and tell the engine)."""
     if studio.calls:
-        usage = ctx.usage
-        usage.cost_usd = round(usage.cost_usd + studio.cost_usd, 8)
-        usage.calls += studio.calls
-        extra = usage.__pydantic_extra__
-        if extra is not None:  # Usage allows extra keys: ``images`` rides along
-            extra["images"] = int(extra.get("images") or 0) + studio.images
-        if ctx.on_usage is not None:
-            ctx.on_usage(usage.model_copy())
+        add_media_usage(ctx, studio.cost_usd, studio.calls, studio.images)
 
 
 def attach(ctx: RunContext, kind: str, brief: Brief | None, rendered: Rendered) -> dict[str, Any]:
