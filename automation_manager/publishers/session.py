@@ -200,15 +200,16 @@ class PublishSession:
         (every platform when None), at most ``limit`` sends.
         """
         self.budget = limit
+        every = list(self.store.items())  # read once: the queue and the reasons use it
         items = [
             i
-            for i in self.store.items()
+            for i in every
             if i.status is ContentStatus.PENDING
             and (kind is None or i.kind == kind)
             and (item_id is None or i.id == item_id)
         ]
         platforms = self.platforms
-        self.report.waiting.extend(self._why_waiting(items, kind, platform, item_id))
+        self.report.waiting.extend(self._why_waiting(every, items, kind, platform, item_id))
         for name in [platform] if platform else list(platforms):
             if self.cancel.is_set():
                 break
@@ -219,6 +220,7 @@ class PublishSession:
 
     def _why_waiting(
         self,
+        every: list[ContentItem],
         pending: list[ContentItem],
         kind: str | None,
         platform: str | None,
@@ -231,7 +233,7 @@ class PublishSession:
         out: list[str] = []
         in_scope = [
             i
-            for i in self.store.items()
+            for i in every
             if (kind is None or i.kind == kind) and (item_id is None or i.id == item_id)
         ]
         review: dict[str, list[str]] = {}
