@@ -19,7 +19,7 @@ from .platforms import (
     CONTENT_KINDS,
     HHMM,
     ContentKind,
-    PlatformConfig,
+    Platforms,
     check_env_name,
     normalize_platforms,
 )
@@ -135,7 +135,7 @@ class Config(Strict):
     max_daily_content: Annotated[int, Field(ge=0, le=L.MAX_DAILY_CONTENT)] = 5
     max_daily_ebooks: Annotated[int, Field(ge=0, le=L.MAX_DAILY_EBOOKS)] = 2
     content_types: list[ContentKind] = Field(default_factory=lambda: list(CONTENT_KINDS))
-    platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
+    platforms: Platforms = Field(default_factory=dict)
     monetization_methods: list[Name] = Field(
         default_factory=lambda: ["affiliate", "digital_product", "ebook_sales"]
     )

@@ -10,7 +10,6 @@ A pipeline task carries the reference's settings: per stage ``enabled``, ``batch
 
 from __future__ import annotations
 
-import difflib
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -117,6 +116,8 @@ def pipeline_problems(file: str, where: str, params: dict[str, Any]) -> list[Pro
             if err["type"] == "extra_forbidden":
                 key = str(loc[-1])
                 choices = STAGES if len(loc) == 2 else tuple(StageSettings.model_fields)
+                import difflib  # only when there is a mistake to name
+
                 close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
                 fix = f'did you mean "{close[0]}"?' if close else "remove it"
                 out.append(

@@ -11,9 +11,18 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any, Literal, TypeAlias
+from functools import lru_cache
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from ..secrets import is_secret_name
 from .limits import (
@@ -111,7 +120,8 @@ def _weekdays(value: list[str]) -> list[str]:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Built on first use: a daemon builds the validators of the kinds it has, not all 12.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ImmediateWindow(_Strict):
@@ -278,6 +288,42 @@ AnyPlatform: TypeAlias = (
 )
 
 PlatformConfig = Annotated[AnyPlatform, Field(discriminator="kind")]
+"""One platform, by its ``kind`` (every kind; see :data:`Platforms` for the lazy form)."""
+
+_MODELS: dict[str, type[_PlatformBase]] = {
+    get_args(model.model_fields["kind"].annotation)[0]: model for model in get_args(AnyPlatform)
+}
+
+
+@lru_cache(maxsize=32)
+def _adapter(kinds: tuple[str, ...] | None) -> TypeAdapter[dict[str, AnyPlatform]]:
+    """The validator of a ``platforms`` map whose entries are of ``kinds`` (None: any)."""
+    members = tuple(m for k, m in _MODELS.items() if kinds is None or k in kinds)
+    union = Annotated[Union[members], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
+    return TypeAdapter(dict[str, union])
+
+
+def validate_platforms(value: dict[str, Any]) -> dict[str, AnyPlatform]:
+    """Validate ``platforms`` (already :func:`normalize_platforms`-ed) with the models of
+    the kinds it names only, so a home with an outbox and a folder does not build the
+    validators of YouTube, Instagram and the rest. A kind that is not one (or not a
+    string) goes through the union of every kind: the same errors as one union."""
+    if not value:
+        return {}
+    kinds: set[str] = set()
+    for entry in value.values():
+        kind = entry.get("kind") if isinstance(entry, dict) else getattr(entry, "kind", None)
+        if not (isinstance(kind, str) and kind in _MODELS):
+            return _adapter(None).validate_python(value)  # the errors of the whole union
+        kinds.add(kind)
+    return _adapter(tuple(sorted(kinds))).validate_python(value)
+
+
+if TYPE_CHECKING:
+    Platforms: TypeAlias = dict[str, AnyPlatform]
+else:
+    Platforms = Annotated[dict[str, Any], AfterValidator(validate_platforms)]
+"""config.json ``platforms``: a name → platform map, validated by :func:`validate_platforms`."""
 
 PLATFORM_KINDS = (
     "outbox",

@@ -9,7 +9,6 @@ registry — the same list the README's "Fields by type" shows.
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +82,8 @@ def task_problems(
     for key in task.extra_fields():
         if key in kind.fields:
             continue
+        import difflib  # only when there is a mistake to name
+
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         fix = f'did you mean "{close[0]}"?' if close else "remove it or correct its spelling"
         out.append(

@@ -9,7 +9,6 @@ that performs it. Importing this module imports no executor.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -77,6 +76,8 @@ class ActionType:
         for key in params:
             if key in self.fields:
                 continue
+            import difflib  # only when there is a mistake to name
+
             close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
             fix = f'did you mean "{close[0]}"?' if close else "remove it"
             out.append(
@@ -115,6 +116,8 @@ class ActionRegistry:
 
     def suggestion(self, name: str) -> str:
         """``did you mean "backup"? (types: ...)`` for an unknown name."""
+        import difflib  # only when there is a mistake to name
+
         close = difflib.get_close_matches(name, self.names(), n=1, cutoff=0.5)
         head = f'did you mean "{close[0]}"? ' if close else ""
         return f"{head}(action types: {', '.join(self.names())})"

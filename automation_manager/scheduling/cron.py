@@ -22,8 +22,6 @@ from datetime import date, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from croniter import CroniterError, croniter
-
 from .errors import ScheduleSpecError
 from .wallclock import ONE_DAY, WallClockTrigger
 
@@ -54,6 +52,8 @@ def _expand(
     spec: str,
 ) -> tuple[tuple[tuple[object, ...], ...], tuple[tuple[object, frozenset[object]], ...]]:
     """croniter's parse of ``spec`` (cached: it costs ~80 µs and tasks share expressions)."""
+    from croniter import croniter  # imported when a cron expression is first parsed
+
     expanded, nth = croniter.expand(spec)
     # croniter's stubs are narrower than its values: fields hold ints, "*" and "l".
     fields = tuple(tuple(values) for values in expanded)
@@ -138,6 +138,8 @@ class CronTrigger(WallClockTrigger):
                     raise ScheduleSpecError(
                         field, f"{expression!r}: nearest-weekday (W) is not supported", CRON_FIX
                     )
+        from croniter import CroniterError
+
         try:
             fields, nth = _expand(spec)
         except (CroniterError, ValueError, TypeError, KeyError) as exc:

@@ -6,7 +6,6 @@ valid example, so a person can fix the file from the message alone.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from datetime import time, timedelta
@@ -173,6 +172,8 @@ def _preset(raw: str, tz: ZoneInfo, default: Callable[[], time]) -> Trigger:
     elif re.match(r"^\s*\d", raw):
         fix = f'for a fixed interval write {{"interval": "{raw.strip()}"}}; or {fix}'
     else:
+        import difflib  # only when there is a mistake to name
+
         close = difflib.get_close_matches(name, PRESETS, n=1)
         if close:
             fix = f'did you mean "{close[0]}"? ' + fix
@@ -230,6 +231,8 @@ def _check_keys(value: Mapping[str, object], form: str, unit: str) -> None:
         known = sorted(
             set(FORMS) | set(COMMON_KEYS) | {k for ks in EVERY_KEYS.values() for k in ks}
         )
+        import difflib  # only when there is a mistake to name
+
         close = difflib.get_close_matches(key, known, n=1)
         hint = f'did you mean "{close[0]}"? ' if close else ""
         raise ScheduleSpecError(

@@ -8,7 +8,6 @@ occurrence unless the caller asks for the second (``fold=1``).
 
 from __future__ import annotations
 
-import difflib
 import os
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -103,6 +102,8 @@ def load_zone(name: object, field: str = "timezone") -> ZoneInfo:
             field, f"a time zone name of {len(name)} characters is not a zone", fix
         )
     by_lower = {zone.lower(): zone for zone in _all_zone_names()}
+    import difflib  # only when there is a mistake to name
+
     close = by_lower.get(name.strip().lower()) or next(
         iter(difflib.get_close_matches(name, _all_zone_names(), n=1)), None
     )
