@@ -191,7 +191,8 @@ def env_names_with_users(config: Config) -> list[tuple[str, str | None]]:
     names.append(("OPENAI_API_KEY", None))
     for platform in config.platforms.values():
         user = getattr(platform, "user", None)
-        for key, value in platform.model_dump().items():
+        for key in type(platform).model_fields:  # not model_dump: it would build a serializer
+            value = getattr(platform, key)
             if key.endswith("_env") and isinstance(value, str):
                 names.append((value, user if isinstance(user, str) else None))
     if config.smtp and config.smtp.password_env:

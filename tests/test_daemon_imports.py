@@ -1,0 +1,128 @@
+"""A running daemon imports only what it needs (issue 19: an idle daemon's RSS).
+
+The daemon is started the way ``amgr run`` starts it, in a child process; once it says
+it is ready (``daemon.json`` ``ready_at``) the child writes what it imported and which
+platform models it built, and stops itself with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from automation_manager.config.defaults import default_config, default_schedules
+
+# Imported by a run that needs them, never by a daemon's start.
+HEAVY = (
+    "PIL",  # visuals
+    "imageio_ffmpeg",
+    "openai",  # llm
+    "starlette",  # dashboard
+    "uvicorn",
+    "jinja2",
+    "celery",  # executor celery
+    "kombu",
+    "redis",
+    "sklearn",  # pipeline
+    "rapidfuzz",  # near-duplicates
+    "selenium",
+    "prometheus_client",  # metrics
+    "psutil",  # resources
+    "ebooklib",
+    "rich",
+    "asyncio",
+    "httpx",
+    "croniter",  # only a cron schedule needs it
+    "difflib",  # only a mistake to name needs it
+)
+# amgr's own packages a start does not need either.
+OURS = (
+    "automation_manager.visuals",
+    "automation_manager.pipeline",
+    "automation_manager.dashboard",
+    "automation_manager.publishers",
+    "automation_manager.distributed.app",
+    "automation_manager.executors.content",
+)
+
+CHILD = """
+import json, os, signal, sys, threading, time
+from pathlib import Path
+
+home, out = Path(sys.argv[1]), Path(sys.argv[2])
+
+
+def report():
+    try:
+        info = home / ".mp" / "state" / "daemon.json"
+        while True:
+            try:
+                if json.loads(info.read_text()).get("ready_at"):
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.02)
+        from typing import get_args
+
+        from automation_manager.config.platforms import AnyPlatform
+
+        built = sorted(
+            get_args(m.model_fields["kind"].annotation)[0]
+            for m in get_args(AnyPlatform)
+            if m.__pydantic_complete__
+        )
+        out.write_text(json.dumps({"modules": sorted(sys.modules), "built": built}))
+    finally:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+threading.Thread(target=report, daemon=True).start()
+sys.argv = ["amgr", "--home", str(home), "run"]
+from automation_manager.cli import main
+
+main()
+"""
+
+
+def start_and_report(root: Path, platforms: dict[str, Any] | None = None) -> dict[str, Any]:
+    home = root / "home"
+    home.mkdir()
+    config = default_config() | {"log_level": "warning"}
+    if platforms is not None:
+        config["platforms"] = platforms
+    (home / "config.json").write_text(json.dumps(config))
+    (home / "schedules.json").write_text(json.dumps(default_schedules()))
+    task = {"id": "hourly", "type": "pending_report", "schedule": "hourly"}
+    (home / "tasks.json").write_text(json.dumps({"maintenance": [task]}))
+    out = root / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(home), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "AMGR_VISUALS": "none"},
+    )
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads(out.read_text())
+    return report
+
+
+def test_an_idle_daemon_imports_no_heavy_library(tmp_path: Path) -> None:
+    report = start_and_report(tmp_path)
+    modules = set(report["modules"])
+    assert "automation_manager.engine.daemon" in modules  # it did start the daemon
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
+    assert heavy == [], f"a daemon's start imported {heavy}"
+    ours = sorted(m for m in modules if m.startswith(OURS))
+    assert ours == [], f"a daemon's start imported {ours}"
+
+
+def test_a_daemon_builds_the_models_of_its_platform_kinds_only(tmp_path: Path) -> None:
+    platforms = {"site": {"kind": "filesystem", "path": "site"}, "youtube": {"kind": "outbox"}}
+    report = start_and_report(tmp_path, platforms)
+    # The secrets registry reads every platform's *_env fields (filesystem and outbox
+    # have none); YouTube, Instagram, X... are never built.
+    assert set(report["built"]) <= {"filesystem", "outbox"}
