@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import errno
 import logging
 import os
@@ -130,7 +129,9 @@ class FileWatcher:
         if not sys.platform.startswith("linux") or os.environ.get("AMGR_NO_INOTIFY"):
             return None
         try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+            # The process's own symbols (libc is loaded): find_library would run ldconfig
+            # and import subprocess only to name the same library.
+            libc = ctypes.CDLL(None, use_errno=True)
             fd = int(libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC))
             if fd < 0:
                 raise OSError(ctypes.get_errno(), "inotify_init1")

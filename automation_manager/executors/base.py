@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..content import ContentStore
 from ..logs.records import Usage
 
 if TYPE_CHECKING:  # RunResult only in annotations: `status` need not build its model
+    from ..content import ContentStore
     from ..config import TaskSpec, Workspace
     from ..llm import LLMClient
     from ..results import RunResult
@@ -56,6 +56,8 @@ class RunContext:
 
     @property
     def store(self) -> ContentStore:
+        from ..content import ContentStore  # a daemon's start needs no content models
+
         return ContentStore(self.workspace.home)
 
     @property
