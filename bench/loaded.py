@@ -184,7 +184,10 @@ def main() -> None:
 def fmt(s: dict[str, float] | None) -> str:
     if not s:
         return "no firings"
-    return f"{s['n']} firings, lateness p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms, max {s['max_ms']} ms"
+    return (
+        f"{s['n']} firings, lateness p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms, "
+        f"max {s['max_ms']} ms"
+    )
 
 
 if __name__ == "__main__":
