@@ -25,6 +25,7 @@ import base64
 import json
 import os
 import threading
+import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
@@ -97,6 +98,7 @@ class SecretRegistry:
         self._sorted: tuple[str, ...] = ()
         self._cover: tuple[str, ...] = ()
         self._bytes: tuple[bytes, ...] = ()
+        self._names: tuple[weakref.ref[Config], list[tuple[str, str | None]]] | None = None
 
     def register(self, value: str, *, user: str | None = None) -> None:
         """Remember ``value`` (as read; its stripped form too) and, with ``user``, the
@@ -121,8 +123,17 @@ class SecretRegistry:
                 )
 
     def register_config(self, config: Config) -> None:
-        """Register the current value of every variable ``config`` names as a secret."""
-        for name, user in env_names_with_users(config):
+        """Register the current value of every variable ``config`` names as a secret.
+
+        The names a configuration holds are found once per configuration object (each
+        run's start asks again; a reload makes a new object); the values are read anew."""
+        last = self._names
+        if last is not None and last[0]() is config:
+            names = last[1]
+        else:
+            names = env_names_with_users(config)
+            self._names = (weakref.ref(config), names)
+        for name, user in names:
             value = os.environ.get(name, "")
             if value and is_secret_name(name):
                 self.register(value, user=user)

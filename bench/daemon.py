@@ -204,18 +204,17 @@ def register_scenario(tmp: Path, count: int) -> dict[str, Any]:
     ]
     home = Home(make_home(tmp / "register", tasks))
     t0 = time.perf_counter()
-    ws = load_workspace(home)
+    load_workspace(home)
     t1 = time.perf_counter()
     daemon = Daemon(home)
-    daemon.ws = ws
-    daemon.setup()
+    daemon.setup()  # what a start does: load and validate the home, register every task
     t2 = time.perf_counter()
     assert len(daemon.scheduler.task_jobs()) == count
     return {
         "tasks": count,
         "load_s": round(t1 - t0, 3),
-        "register_s": round(t2 - t1, 3),
-        "total_s": round(t2 - t0, 3),
+        "register_s": round(t2 - t1 - (t1 - t0), 3),
+        "total_s": round(t2 - t1, 3),
     }
 
 
@@ -286,8 +285,8 @@ def main() -> None:
         )
     reg = results["register"]
     print(
-        f"{reg['tasks']} tasks: load+validate {reg['load_s']} s, register {reg['register_s']} s, "
-        f"total {reg['total_s']} s (target < 2)"
+        f"{reg['tasks']} tasks: load+validate {reg['load_s']} s, the rest of the start "
+        f"{reg['register_s']} s, a start in all {reg['total_s']} s (target < 2)"
     )
 
 

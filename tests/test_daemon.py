@@ -187,6 +187,7 @@ def test_kill_9_mid_run_then_restart_records_exactly_one_interrupted(
     daemons.append(daemon)
     daemon.wait_ready()
     wait_for(lambda: bool(inflight(home)), 5, lambda: daemon.stderr)
+    noted = json.loads(inflight(home)[0].read_text())
     old_pid = daemon.proc.pid
     assert daemon.stop(signal.SIGKILL) == -signal.SIGKILL
     assert [r for r in records(home) if r["status"] != "skipped"] == []
@@ -202,6 +203,9 @@ def test_kill_9_mid_run_then_restart_records_exactly_one_interrupted(
         f"interrupted: the daemon stopped (pid {old_pid}) before this run finished"
     )
     assert rec["scheduled_for"] is not None and rec["params"]["sleep_s"] == 30
+    # one start instant: the note's (taken by the worker at the firing) is the record's
+    assert datetime.fromisoformat(rec["timestamp"]) == datetime.fromisoformat(noted["started_at"])
+    assert datetime.fromisoformat(rec["timestamp"]) >= datetime.fromisoformat(rec["scheduled_for"])
     assert inflight(home) == []
     assert "long interrupted" in again.stderr
 

@@ -384,3 +384,15 @@ def test_a_public_address_with_i_know_warns_and_answers_any_host(
     )
     assert Listen.parse("[::1]:9000").loopback
     assert allowed_hosts("127.0.0.1", 8765) == {"127.0.0.1:8765", "localhost:8765", "[::1]:8765"}
+
+
+def test_an_offline_social_draft_previews_without_its_machine_comment(site: Path) -> None:
+    made = CliRunner().invoke(
+        cli, ["--home", str(site), "exec-now", "content_creation", "social", "-p", "topic=tea"]
+    )
+    assert made.exit_code == 0, made.output
+    [item] = [i for i in amgr_json(site, "content", "list")["items"] if i["kind"] == "social"]
+    assert "<!--" in Path(item["files"]["markdown"]).read_text()  # the label is in the file
+    page = client(site).get(f"/content/{item['id']}").text
+    assert "generated_by: amgr" not in page and "&lt;!--" not in page
+    assert "Post 1" in page and "offline" in page  # the posts, and who wrote them

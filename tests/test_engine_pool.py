@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from automation_manager.config import TaskSpec
@@ -36,18 +36,20 @@ class Harness:
         self.durations = durations or {}
         self.records: list[RunRecord] = []
         self.started: list[str] = []
+        self.notes: list[InflightRun] = []
         self.finished: list[tuple[str, str]] = []
         self.gate = threading.Event()
         self.pool = WorkerPool(size=size, host=self, clock=lambda: datetime.now(UTC))
 
     def begin(self, ticket: Ticket, run: InflightRun) -> None:
+        self.notes.append(run)
         self.state.add_inflight(run)
         if ticket.scheduled_for is not None and ticket.trigger is not Trigger.RETRY:
             self.state.advance(ticket.task_id, ticket.scheduled_for)
         self.started.append(ticket.task_id)
 
-    def perform(self, ticket: Ticket, record_id: str, cancel: threading.Event) -> Attempt:
-        return self.run(ticket, record_id, cancel)
+    def perform(self, ticket: Ticket, run: InflightRun, cancel: threading.Event) -> Attempt:
+        return self.run(ticket, run.record_id, cancel)
 
     def finish(self, ticket: Ticket, attempt: Attempt) -> None:
         self.records.append(attempt.record)
@@ -185,3 +187,18 @@ def test_resize_adds_workers(tmp_path: Path) -> None:
         h.pool.submit(Ticket(spec(f"t{i}"), Trigger.SCHEDULED, NOW))
     h.wait_idle()
     assert time.monotonic() - t0 < 0.6  # in parallel, not 0.8 s in a row
+
+
+def test_a_run_handed_over_ahead_starts_at_its_instant_never_before(tmp_path: Path) -> None:
+    h = Harness(tmp_path, size=3)
+    h.gate.set()
+    h.pool.start()
+    instant = datetime.now(UTC) + timedelta(milliseconds=80)
+    for name in ("a", "b", "c"):
+        h.pool.submit(Ticket(spec(name), Trigger.SCHEDULED, instant, not_before=instant))
+    h.wait_idle()
+    assert sorted(h.started) == ["a", "b", "c"]
+    notes = {n.task_id: n.started_at for n in h.notes}
+    assert set(notes) == {"a", "b", "c"}
+    for started in notes.values():  # never early; all three together, not one by one
+        assert instant <= started < instant + timedelta(milliseconds=60)

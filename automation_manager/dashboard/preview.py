@@ -20,6 +20,9 @@ VIDEOS = (".mp4", ".webm", ".ogv", ".mov")
 TEXTS = (".txt", ".srt", ".vtt", ".json", ".csv", ".yaml", ".yml")
 MAX_TEXT = 256 * 1024
 _FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
+_COMMENT = re.compile(r"<!--.*?-->[ \t]*\n?", re.S)
+"""Comments a destination reads but never shows (the offline label of a social draft):
+the page says who wrote the item in its header instead."""
 
 
 @dataclass(frozen=True)
@@ -33,10 +36,11 @@ class Preview:
 
 
 def article_html(markdown_text: str) -> Markup:
-    """Markdown (front matter dropped) as HTML, with any raw HTML shown as text."""
+    """Markdown (front matter and HTML comments dropped) as HTML, with any other raw
+    HTML shown as text."""
     from ..publishers.post import render_html
 
-    body = _FRONT.sub("", markdown_text, count=1)
+    body = _COMMENT.sub("", _FRONT.sub("", markdown_text, count=1))
     return Markup(render_html(body.replace("&", "&amp;").replace("<", "&lt;")))
 
 

@@ -45,7 +45,7 @@ from .dispatch import Dispatcher
 from .jobs import TaskJob, TaskScheduler
 from .lock import DaemonLock
 from .planning import JumpDetector, plan_problems, schedulable
-from .pool import WorkerPool
+from .pool import DISPATCH_LEAD_S, WorkerPool
 from .recovery import recent_due_times
 from .signals import StopSignals
 from .state import DaemonInfo, StateStore
@@ -95,6 +95,9 @@ class Daemon:
         self._once = False
         self._hup = threading.Event()
         self._jumps = JumpDetector()
+        self._lead = timedelta(seconds=DISPATCH_LEAD_S if clock is None else 0.0)
+        """Scheduled runs go to a worker this long before their instant (see .pool);
+        none with an injected clock, whose time does not pass while a worker sleeps."""
 
     # -- public API ---------------------------------------------------------------------
 
@@ -252,7 +255,7 @@ class Daemon:
         while not self._stop.is_set():
             now = self.now()
             self._follow_clock(now)
-            self.scheduler.run_pending(now)
+            self.scheduler.run_pending(now + self._lead)
             self.dispatch.run_due_retries()
             if self._hup.is_set():
                 self._hup.clear()
@@ -285,7 +288,7 @@ class Daemon:
         candidates = [MAX_SLEEP_S]
         nxt = self.scheduler.next_fire_at() if schedule else None
         if nxt is not None:
-            candidates.append((nxt - now).total_seconds())
+            candidates.append((nxt - now - self._lead).total_seconds())
         retry = self.dispatch.next_in() if self.dispatch else None
         if retry is not None:
             candidates.append(retry)

@@ -186,7 +186,7 @@ class Dispatcher:
             self.state.advance(spec.id, due)
             log.info("%-8s %s (due %s): %s", "skipped", spec.id, short_time(due), reason)
             return
-        self.pool.submit(Ticket(spec, Trigger.SCHEDULED, due))
+        self.pool.submit(Ticket(spec, Trigger.SCHEDULED, due, not_before=job.fire_at))
 
     def next_in(self) -> float | None:
         """Seconds until the main thread has something to do here (a retry, or another
@@ -267,17 +267,18 @@ class Dispatcher:
             self.state.advance(ticket.task_id, due)
         log.info("%s", describe_start(ticket.task_id, ticket.trigger, ticket.attempt, due))
 
-    def perform(self, ticket: Ticket, record_id: str, cancel: threading.Event) -> Attempt:
+    def perform(self, ticket: Ticket, run: InflightRun, cancel: threading.Event) -> Attempt:
         """One attempt through the runner (admission, executor, record not yet written)."""
         self._recover_others()
         if self.remote is not None:
-            return self.remote.perform(ticket, record_id, cancel)
+            return self.remote.perform(ticket, run.record_id, cancel)
         req = RunRequest(
             spec=ticket.spec,
             trigger=ticket.trigger,
             scheduled_for=ticket.scheduled_for,
             attempt=ticket.attempt,
-            record_id=record_id,
+            record_id=run.record_id,
+            started_at=run.started_at,
         )
         return perform_run(
             self._workspace(), req, recorder=self.recorder, clock=self._clock, cancel=cancel

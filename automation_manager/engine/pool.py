@@ -6,6 +6,13 @@
 - ``timeout_s``: each attempt runs in its own thread; a worker waits at most the task's
   timeout, then records ``failed`` with a timeout error, sets the run's ``cancel`` event
   (cooperative executors stop) and moves on. A late result is discarded.
+- A scheduled run is handed to a worker a moment before its firing instant
+  (``Ticket.not_before``, :data:`DISPATCH_LEAD_S` ahead): the worker sleeps until the
+  instant on its own timer, so workers woken for the same instant start together instead
+  of one after another behind the main thread. An attempt's start is the instant its
+  worker took it, never before ``not_before``: the in-flight note and the record both name
+  it. Right after taking it the worker yields the interpreter (``sleep(0)``), so the other
+  workers of that instant take theirs before any bookkeeping runs.
 - Exactly one record per attempt: the run's own, the timeout's or the shutdown's,
   whichever comes first under the attempt's lock, handed to the :class:`RunHost` (whose
   recorder writes it and then drops the in-flight note).
@@ -35,6 +42,11 @@ from .state import InflightRun
 
 log = logging.getLogger("amgr.daemon")
 
+DISPATCH_LEAD_S = 0.005
+"""How long before its firing instant the daemon hands a scheduled run to a worker."""
+MAX_LEAD_WAIT_S = 1.0
+"""The longest a worker waits for a run's instant (the wall clock may be set back)."""
+
 
 @dataclass
 class Ticket:
@@ -50,6 +62,8 @@ class Ticket:
     trigger: Trigger
     scheduled_for: datetime | None
     attempt: int = 1
+    not_before: datetime | None = None
+    """The firing instant, when the run was handed over ahead of it: the worker waits."""
 
     @property
     def task_id(self) -> str:
@@ -88,8 +102,9 @@ class RunHost(Protocol):
         and mark the ticket's due time as run; called just before the attempt starts."""
         ...
 
-    def perform(self, ticket: Ticket, record_id: str, cancel: threading.Event) -> Attempt:
-        """Admit and execute one attempt; its record is not written yet."""
+    def perform(self, ticket: Ticket, run: InflightRun, cancel: threading.Event) -> Attempt:
+        """Admit and execute one attempt (started at ``run.started_at``); its record is
+        not written yet."""
         ...
 
     def finish(self, ticket: Ticket, attempt: Attempt) -> None:
@@ -213,7 +228,10 @@ class WorkerPool:
         return me in alive[: self._size]
 
     def _execute(self, ticket: Ticket) -> None:
-        now = self._clock()
+        if ticket.not_before is not None:
+            self._wait_until(ticket.not_before)
+        now = self._clock()  # the attempt's start: the note's and the record's
+        time.sleep(0)  # let workers woken for the same instant take theirs (see the module)
         record_id = new_record_id(now)
         try:
             run = self._host.note(ticket, record_id, now)
@@ -256,9 +274,19 @@ class WorkerPool:
                     timeout,
                 )
 
+    def _wait_until(self, instant: datetime) -> None:
+        """Sleep until the clock reaches ``instant`` (at most :data:`MAX_LEAD_WAIT_S`: a
+        wall clock set back meanwhile is the daemon's to re-plan, not a reason to hold a
+        worker)."""
+        give_up = time.monotonic() + MAX_LEAD_WAIT_S
+        while (left := (instant - self._clock()).total_seconds()) > 0:
+            if time.monotonic() >= give_up:
+                return
+            time.sleep(min(left, 0.05))
+
     def _attempt(self, running: Running) -> None:
         try:
-            result = self._host.perform(running.ticket, running.run.record_id, running.cancel)
+            result = self._host.perform(running.ticket, running.run, running.cancel)
         except BaseException as exc:  # perform_run catches Exception; this is belt and braces
             record = failed_record(
                 running.run, self._clock(), f"internal error: {type(exc).__name__}: {exc}"

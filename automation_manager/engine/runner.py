@@ -53,6 +53,9 @@ class RunRequest:
     """Use this id for the record (the daemon names it in the in-flight file first)."""
     ignore_quota: bool = False
     """A person's one manual run past the daily quotas (``exec-now --ignore-quota``)."""
+    started_at: datetime | None = None
+    """When the attempt started: the instant its in-flight note names (the record's
+    ``timestamp``; its duration counts from it). None: the moment :func:`perform_run` runs."""
 
 
 @dataclass
@@ -106,6 +109,7 @@ def execute_run(
         owner="exec-now",
     )
     recorder.begin(note)
+    req.started_at = started  # one start instant: the note's is the record's
     try:
         with _terminate_as_interrupt():
             attempt = perform_run(
@@ -184,8 +188,12 @@ def perform_run(
     clock = clock or system_clock(ws.timezone_name)
     if recorder is None:
         recorder = command_recorder(ws, clock, state=":memory:")
-    started = clock()
     t0 = time.monotonic()
+    if req.started_at is None:
+        started = clock()
+    else:  # the attempt started when its in-flight note says (its bookkeeping included)
+        started = req.started_at
+        t0 -= max(0.0, (clock() - started).total_seconds())
     record_id = req.record_id or new_record_id(started)
     params = {**req.spec.task.params(), **req.overrides}
     if req.ignore_quota:
