@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from ..logs.records import Usage
 
 if TYPE_CHECKING:  # RunResult only in annotations: `status` need not build its model
-    from ..content import ContentStore
     from ..config import TaskSpec, Workspace
+    from ..content import ContentStore
     from ..llm import LLMClient
     from ..results import RunResult
     from ..runs.tracker import RunTracker
