@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -487,3 +487,64 @@ def test_timeout_is_recorded_once_and_stops_the_run_on_the_worker(
         daemon.stop(signal.SIGTERM)
     assert rec["status"] == "failed" and "timeout_s (1 s)" in rec["error"]
     assert len(records(home)) == 1  # the worker's late answer is discarded
+
+
+def test_budget_holds_under_twenty_concurrent_sends_from_two_schedulers(
+    tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
+) -> None:
+    """Two schedulers with homes of their own (a standby on another machine, a manual
+    ``exec-now`` elsewhere) reserve against one budget in Redis: never more than fits."""
+    from automation_manager.config import load_workspace
+    from automation_manager.distributed.remote import RemoteRuns
+    from automation_manager.engine.clock import system_clock
+    from automation_manager.engine.pool import Ticket
+    from automation_manager.engine.runner import command_recorder
+    from automation_manager.enums import Trigger
+    from automation_manager.home import Home
+    from automation_manager.llm.budget import SAFETY, run_cost
+    from automation_manager.logs.records import new_record_id
+    from automation_manager.tasktypes import REGISTRY
+
+    with FakeOpenAI(delay=1.5) as server:
+        tasks = [{"id": f"blog-{i:02d}", "type": "blog", "topic": f"t{i}"} for i in range(20)]
+        llm = {"provider": "openai", "base_url": server.url, "model": "gpt-4o", "max_retries": 0}
+        homes = [make_home(tmp_path / name, redis_server.url, tasks, llm=llm) for name in "ab"]
+        ws = load_workspace(Home(homes[0]))
+        estimate = run_cost(ws.config.llm, REGISTRY.get(ws.tasks[0].category, "blog"), {})
+        assert estimate > 0
+        budget = round(SAFETY * estimate * 4.5, 6)  # room for four runs' estimates
+        for home in homes:
+            config = json.loads((home / "config.json").read_text())
+            config["llm"]["daily_budget_usd"] = budget
+            (home / "config.json").write_text(json.dumps(config))
+        start_worker(procs, homes[0], redis_server, "w1", "--concurrency", "4")
+        clock = system_clock("UTC")
+        remotes = []
+        for home in homes:
+            one = load_workspace(Home(home))
+            recorder = command_recorder(one, clock)
+            remotes.append((one, recorder, RemoteRuns(lambda one=one: one, recorder, clock)))
+        statuses: list[str] = []
+        barrier = threading.Barrier(20)
+
+        def send(i: int) -> None:
+            one, recorder, remote = remotes[i % 2]
+            ticket = Ticket(one.tasks[i], Trigger.SCHEDULED, datetime.now().astimezone())
+            barrier.wait()
+            attempt = remote.perform(ticket, new_record_id(), threading.Event())
+            assert recorder.write(attempt.record)
+            statuses.append(attempt.record.status)
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert Counter(statuses) == {"success": 4, "skipped": 16}, Counter(statuses)
+    recs = records(homes[0]) + records(homes[1])
+    assert all("daily_budget_usd" in r["error"] for r in recs if r["status"] == "skipped")
+    assert sum(r["usage"]["cost_usd"] for r in recs if r["usage"]) <= budget
+    client = redis_server.client()
+    day = datetime.now(UTC).date().isoformat()
+    assert float(client.hget(f"amgr:adm:{day}:made", "usd")) > 0  # settled into Redis
+    assert not client.hgetall(f"amgr:adm:{day}:cost")  # nothing left reserved

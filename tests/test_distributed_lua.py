@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 import fakeredis
 import pytest
@@ -126,3 +127,88 @@ def test_broker_url_from_env_is_a_secret(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.delenv("AMGR_BROKER_URL")
     result = CliRunner().invoke(cli, ["--home", str(home), "worker"])
     assert result.exit_code == 2 and "AMGR_BROKER_URL is not set" in result.output
+
+
+def _ask(rid: str, task: str, **over: Any) -> Any:
+    from automation_manager.distributed.reserve import Ask
+
+    fields: dict[str, Any] = {
+        "record_id": rid,
+        "task_id": task,
+        "day": "2026-12-01",
+        "stored": True,
+        "content": 1,
+        "ebooks": 0,
+        "cost_usd": 0.0,
+        "made_content": 0,
+        "made_ebooks": 0,
+        "max_content": 5,
+        "max_ebooks": None,
+        "spent_usd": 0.0,
+        "budget_usd": None,
+        "created_at": "2026-12-01T10:00:00+00:00",
+    }
+    return Ask(**{**fields, **over})
+
+
+def test_reservations_never_pass_the_quota_from_many_threads_and_settle_counts_once(
+    client: fakeredis.FakeRedis,
+) -> None:
+    from automation_manager.distributed.reserve import RedisReservations
+
+    # two "schedulers" of one namespace, each its own client, as on two machines
+    a, b = RedisReservations(client, Keys("t")), RedisReservations(client, Keys("t"))
+    results: list[object] = []
+    barrier = threading.Barrier(20)
+
+    def go(i: int) -> None:
+        barrier.wait()
+        results.append((a if i % 2 else b).reserve(_ask(f"r{i}", f"task-{i}")))
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    refused = [r for r in results if r is not None]
+    assert len(refused) == 15 and {r.limit for r in refused} == {"content"}  # type: ignore[attr-defined]
+    held = a.held("2026-12-01")
+    assert held[0] == 5
+    winners = sorted(held[3])
+    # the records settle: counted once into the day's totals, even when settled twice
+    for rid in winners:
+        assert a.settle(rid, (1, 0, 0.0), "2026-12-01")
+    assert not b.settle(winners[0], (1, 0, 0.0), "2026-12-01")
+    assert client.hget("t:adm:2026-12-01:made", "content") == "5"
+    assert a.held("2026-12-01")[0] == 0
+    # a scheduler whose own log shows nothing made still sees the five settled ones
+    again = b.reserve(_ask("late", "task-late"))
+    assert again is not None and again.limit == "content" and again.made == 5
+
+
+def test_budget_overlap_and_stale_reservations(
+    client: fakeredis.FakeRedis, tmp_path: Path
+) -> None:
+    from automation_manager.distributed.reserve import RedisReservations
+    from automation_manager.logs.records import Usage
+
+    res = RedisReservations(client, Keys("t"))
+    budget = {"content": 0, "max_content": None, "budget_usd": 1.0, "spent_usd": 0.2}
+    assert res.reserve(_ask("r1", "a", cost_usd=0.5, **budget)) is None
+    refused = res.reserve(_ask("r2", "b", cost_usd=0.5, **budget))
+    assert refused is not None and refused.limit == "budget" and refused.held_usd == 0.5
+    res.progress("r1", Usage(cost_usd=0.7, calls=1))  # spent more than reserved so far
+    assert res.spent_by("r1") == 0.7
+    assert res.reserve(_ask("r3", "c", cost_usd=0.05, **budget)) is None  # 0.2+0.7+0.05
+    refused = res.reserve(_ask("r4", "d", cost_usd=0.1, **budget))
+    assert refused is not None and refused.held_usd == pytest.approx(0.75)
+    # one task never holds two reservations
+    overlap = res.reserve(_ask("r5", "a", content=0, max_content=None))
+    assert overlap is not None and overlap.limit == "overlap" and overlap.holder == "r1"
+    # a reservation of a process that is gone, with no in-flight note, is dropped
+    client.hset("t:adm:rec:r1", "pid", "999999999")
+    (tmp_path / "inflight").mkdir()
+    (tmp_path / "inflight" / "r3.json").write_text("{}")
+    client.hset("t:adm:rec:r3", "pid", "999999999")
+    assert res.drop_stale(tmp_path / "inflight") == 1  # r3 waits for its recovery record
+    assert res.reserve(_ask("r6", "a", content=0, max_content=None)) is None

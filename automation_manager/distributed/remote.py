@@ -161,12 +161,23 @@ class RemoteRuns:
             started_at=now,
             params=params,
         )
-        try:
-            self._recorder.admission.admit(
-                ws, spec, trigger=ticket.trigger, params=params, record_id=record_id, now=now
-            )
-        except SkipRun as exc:
-            return self._ended(note, RunStatus.SKIPPED, exc.reason)
+        from .reserve import BrokerDown
+
+        deadline = time.monotonic() + self.grace_s
+        while True:
+            try:
+                self._recorder.admission.admit(
+                    ws, spec, trigger=ticket.trigger, params=params, record_id=record_id, now=now
+                )
+            except BrokerDown as exc:  # reservations live in Redis: wait for it a little
+                self.broker.failed(exc.cause)
+                if time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                return self._ended(note, RunStatus.SKIPPED, exc.reason)
+            except SkipRun as exc:
+                return self._ended(note, RunStatus.SKIPPED, exc.reason)
+            break
         queue = queue_for(spec, self.executor)
         payload = {
             "record_id": record_id,
