@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 from collections import deque
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ..enums import RunStatus
 from ..errors import SkipRun
 from ..logs.records import RunRecord
+from ..tasktypes import REGISTRY
 from .settings import RUN_TASK, Keys, broker_url, jsonable, queue_for, redis_client
 
 if TYPE_CHECKING:
@@ -179,14 +181,20 @@ class RemoteRuns:
                 return self._ended(note, RunStatus.SKIPPED, exc.reason)
             break
         queue = queue_for(spec, self.executor)
-        payload = {
+        payload: dict[str, Any] = {
             "record_id": record_id,
             "task_id": spec.id,
             "trigger": ticket.trigger.value,
             "attempt": ticket.attempt,
             "scheduled_for": ticket.scheduled_for.isoformat() if ticket.scheduled_for else None,
             "sent_at": time.time(),
+            "home": str(ws.home.root),
+            "host": socket.gethostname(),
         }
+        if REGISTRY.get(spec.category, spec.type).multi_stage:
+            from .artifacts import run_files
+
+            payload["runs"] = run_files(ws.home, spec.id)  # paused, resumed, cancelled here
         problem = self._send(payload, queue, spec.task.timeout_s)
         if problem is not None:
             return self._ended(
@@ -239,6 +247,13 @@ class RemoteRuns:
                     result.forget()
                     self.broker.ok()
                     record = RunRecord.model_validate(data["record"])
+                    if data.get("artifacts"):  # before the record that points to them
+                        from .artifacts import unpack
+
+                        try:
+                            unpack(self._workspace().home, data["artifacts"], record_id=record_id)
+                        except OSError as exc:  # StorageError too: the record still goes in
+                            log.error("run %s: its files could not be written: %s", record_id, exc)
                     if data.get("sent_at") and data.get("picked_at"):
                         self.dispatch_s.append(float(data["picked_at"]) - float(data["sent_at"]))
                     return Attempt(

@@ -173,7 +173,14 @@ def run_payload(app: Celery, payload: dict[str, Any], *, hostname: str) -> dict[
     cancel = threading.Event()
     beat = Heartbeat(client, keys, record_id, ex.heartbeat_s, cancel)
     beat.start()
+    from . import artifacts
+
+    _install(client, ex.namespace)
+    shared = artifacts.same_home(home, payload)
+    since_ns = time.time_ns()
     try:
+        if not shared:
+            artifacts.place_run_files(home, payload.get("runs"))
         ws = _workspace(home)
         spec = ws.task(str(payload["task_id"]))
         if spec is None:
@@ -199,16 +206,35 @@ def run_payload(app: Celery, payload: dict[str, Any], *, hostname: str) -> dict[
         )
         attempt = perform_run(ws, req, recorder=recorder, clock=clock, cancel=cancel)
         record = recorder.masked(attempt.record)
+        files = None if shared else artifacts.collect(home, since_ns)
     finally:
         beat.stop()
     return {
         "record": record.model_dump(mode="json"),
+        "artifacts": files,
         "retryable": attempt.retryable,
         "retry_after": attempt.retry_after,
         "worker": hostname,
         "sent_at": payload.get("sent_at"),
         "picked_at": picked,
     }
+
+
+_installed: set[str] = set()
+
+
+def _install(client: redis.Redis, namespace: str) -> None:
+    """Once per worker process: run control and the publish ledger go through Redis."""
+    if namespace in _installed:
+        return
+    from ..publishers import ledger
+    from .control import RunControl, install_worker_control
+    from .pairs import RedisPairs
+
+    install_worker_control(RunControl(client, namespace))
+    pairs = RedisPairs(client, namespace)
+    ledger.REMOTE = lambda _home: pairs
+    _installed.add(namespace)
 
 
 _clients: dict[str, redis.Redis] = {}
