@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from fake_platforms import HOOK_SECRET, FakeWebhook, add_item, running, webhook_config
 from openai_server import FakeOpenAI
 
 from automation_manager.cli import cli
@@ -148,14 +149,16 @@ def env() -> dict[str, str]:
 class Proc:
     """An amgr subprocess in its own process group (kill -9 takes all of it)."""
 
-    def __init__(self, home: Path, args: list[str], log: Path) -> None:
+    def __init__(
+        self, home: Path, args: list[str], log: Path, extra: dict[str, str] | None = None
+    ) -> None:
         self.log = log
         self._out = log.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "automation_manager", "--home", str(home), *args],
             stdout=self._out,
             stderr=subprocess.STDOUT,
-            env=env(),
+            env={**env(), **(extra or {})},
             start_new_session=True,
         )
 
@@ -182,8 +185,8 @@ class Proc:
 def procs() -> Iterator[Callable[..., Proc]]:
     started: list[Proc] = []
 
-    def start(home: Path, *args: str, name: str) -> Proc:
-        proc = Proc(home, list(args), home.parent / f"{name}.log")
+    def start(home: Path, *args: str, name: str, extra: dict[str, str] | None = None) -> Proc:
+        proc = Proc(home, list(args), home.parent / f"{name}.log", extra)
         started.append(proc)
         return proc
 
@@ -194,9 +197,15 @@ def procs() -> Iterator[Callable[..., Proc]]:
 
 
 def start_worker(
-    procs: Callable[..., Proc], home: Path, redis: RedisServer, name: str, *extra: str
+    procs: Callable[..., Proc],
+    home: Path,
+    redis: RedisServer,
+    name: str,
+    *extra: str,
+    env_extra: dict[str, str] | None = None,
 ) -> Proc:
-    worker = procs(home, "worker", "--name", name, "--concurrency", "2", *extra, name=name)
+    args = ("worker", "--name", name, "--concurrency", "2", *extra)
+    worker = procs(home, *args, name=name, extra=env_extra)
     client = redis.client()
     wait_for(lambda: client.exists(f"amgr:worker:{name}"), 30, f"worker {name} to be up")
     wait_for(lambda: "ready" in worker.text(), 30, f"worker {name} to be ready")
@@ -548,3 +557,120 @@ def test_budget_holds_under_twenty_concurrent_sends_from_two_schedulers(
     day = datetime.now(UTC).date().isoformat()
     assert float(client.hget(f"amgr:adm:{day}:made", "usd")) > 0  # settled into Redis
     assert not client.hgetall(f"amgr:adm:{day}:cost")  # nothing left reserved
+
+
+def hook_homes(
+    tmp_path: Path, url: str, hook_url: str, tasks: dict[str, Any], workers: int, items: int
+) -> tuple[Path, list[Path], list[str]]:
+    """A scheduler's home with ``items`` pending posts for a webhook, and ``workers``
+    copies of it in other folders (each worker's own home, as on another machine)."""
+    home = make_home(tmp_path / "scheduler", url, [])
+    config = json.loads((home / "config.json").read_text())
+    config["platforms"] = {"hook": webhook_config(hook_url)}
+    (home / "config.json").write_text(json.dumps(config))
+    (home / "tasks.json").write_text(json.dumps(tasks))
+    ids = [add_item(home, title=f"Post number {i}") for i in range(items)]
+    copies = []
+    for n in range(workers):
+        copy = tmp_path / f"machine{n + 1}" / "home"
+        shutil.copytree(home, copy)
+        copies.append(copy)
+    return home, copies, ids
+
+
+def content_posts(hook: FakeWebhook) -> Counter[str]:
+    return Counter(
+        r.json()["item"]["id"]
+        for r in hook.routed("POST /hook")
+        if r.headers.get("x-amgr-event") == "content"
+    )
+
+
+def test_two_workers_with_homes_of_their_own_publish_each_item_once_and_files_come_back(
+    tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
+) -> None:
+    every = {"interval": "2s"}
+    tasks = {
+        "publishing": [
+            {"id": "publish-a", "type": "pending", "schedule": every},
+            {"id": "publish-b", "type": "pending", "schedule": every},
+        ]
+    }
+    secret = {"AMGR_HOOK_SECRET": HOOK_SECRET}
+    with running(FakeWebhook(secret=HOOK_SECRET)) as hook:
+        home, (m1, m2), ids = hook_homes(tmp_path, redis_server.url, hook.url, tasks, 2, 4)
+        start_worker(procs, m1, redis_server, "w1", "--concurrency", "1", env_extra=secret)
+        start_worker(procs, m2, redis_server, "w2", "--concurrency", "1", env_extra=secret)
+        daemon = procs(home, "run", name="daemon", extra=secret)
+        wait_for(lambda: len(content_posts(hook)) >= 4, 40, "every item posted")
+        wait_for(
+            lambda: all(
+                json.loads((home / ".mp" / "content" / i / "item.json").read_text())
+                .get("published", {})
+                .get("hook")
+                for i in ids
+            ),
+            30,
+            "the scheduler's home to have every item's publish result",
+        )
+        daemon.stop(signal.SIGTERM)
+    posts = content_posts(hook)
+    assert sorted(posts) == sorted(ids) and set(posts.values()) == {1}, posts  # one post each
+    recs = [r for r in records(home) if r["task_id"].startswith("publish")]
+    assert recs and max(firings(recs).values()) == 1  # recorded here, by the scheduler
+    for machine in (m1, m2):  # the workers keep no run log of their own
+        assert not list((machine / ".mp" / "automation" / "logs").glob("*.jsonl"))
+    client = redis_server.client()  # the ledger's word is in Redis: one done per pair
+    for item in ids:
+        events = [
+            json.loads(e)["event"] for e in client.lrange(f"amgr:ledger:ev:{item}@hook", 0, -1)
+        ]
+        assert events.count("done") == 1 and events.count("intent") == 1, events
+
+
+def test_pause_and_resume_reach_a_worker_with_a_home_of_its_own(
+    tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
+) -> None:
+    tasks = {"publishing": [{"id": "publish", "type": "pending", "schedule": {"interval": "2s"}}]}
+    secret = {"AMGR_HOOK_SECRET": HOOK_SECRET}
+    with running(FakeWebhook(secret=HOOK_SECRET)) as hook:
+        home, (machine,), ids = hook_homes(tmp_path, redis_server.url, hook.url, tasks, 1, 3)
+        release = hook.stall("POST /hook")  # the first post waits for us
+        start_worker(procs, machine, redis_server, "w1", env_extra=secret)
+        daemon = procs(home, "run", name="daemon", extra=secret)
+        assert hook.stalled.wait(40), "the worker's first post"
+        [note] = wait_for(
+            lambda: list((home / ".mp" / "state" / "inflight").glob("*.json")), 10, ""
+        )
+        run_id = json.loads(note.read_text())["record_id"]
+        # the scheduler has no file of this run: it runs on the worker's machine
+        assert not (home / ".mp" / "runs" / f"{run_id}.json").exists()
+        result = CliRunner().invoke(cli, ["--home", str(home), "runs", "pause", run_id[:12]])
+        assert result.exit_code == 0, result.output
+        assert "pause asked" in result.output
+        release.set()
+        run_file = home / ".mp" / "runs" / f"{run_id}.json"
+        paused = wait_for(
+            lambda: run_file.exists() and json.loads(run_file.read_text())["status"] == "paused",
+            30,
+            "the paused run's file to come back",
+        )
+        assert paused
+        time.sleep(3)  # firings meanwhile are skipped: the run is paused
+        assert sum(content_posts(hook).values()) == 1
+        assert any("is paused" in (r["error"] or "") for r in records(home))
+        result = CliRunner().invoke(cli, ["--home", str(home), "runs", "resume", run_id])
+        assert result.exit_code == 0, result.output
+        wait_for(lambda: len(content_posts(hook)) == 3, 40, "the resumed run's other posts")
+        wait_for(
+            lambda: json.loads(run_file.read_text())["status"] == "completed",
+            30,
+            "the completed run's file",
+        )
+        daemon.stop(signal.SIGTERM)
+    posts = content_posts(hook)
+    assert sorted(posts) == sorted(ids) and set(posts.values()) == {1}, posts
+    state = json.loads(run_file.read_text())
+    assert len(state["attempts"]) >= 2  # the resumed run continued on the worker
+    log_text = (home / ".mp" / "runs" / f"{run_id}.log").read_text()
+    assert "paused" in log_text and "resumed by user" in log_text

@@ -186,9 +186,7 @@ def test_reservations_never_pass_the_quota_from_many_threads_and_settle_counts_o
     assert again is not None and again.limit == "content" and again.made == 5
 
 
-def test_budget_overlap_and_stale_reservations(
-    client: fakeredis.FakeRedis, tmp_path: Path
-) -> None:
+def test_budget_overlap_and_stale_reservations(client: fakeredis.FakeRedis, tmp_path: Path) -> None:
     from automation_manager.distributed.reserve import RedisReservations
     from automation_manager.logs.records import Usage
 
