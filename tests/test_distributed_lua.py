@@ -196,7 +196,8 @@ def test_budget_overlap_and_stale_reservations(client: fakeredis.FakeRedis, tmp_
     refused = res.reserve(_ask("r2", "b", cost_usd=0.5, **budget))
     assert refused is not None and refused.limit == "budget" and refused.held_usd == 0.5
     res.progress("r1", Usage(cost_usd=0.7, calls=1))  # spent more than reserved so far
-    assert res.spent_by("r1") == 0.7
+    spent = res.spent_by("r1")
+    assert spent is not None and spent.cost_usd == 0.7 and spent.calls == 1
     assert res.reserve(_ask("r3", "c", cost_usd=0.05, **budget)) is None  # 0.2+0.7+0.05
     refused = res.reserve(_ask("r4", "d", cost_usd=0.1, **budget))
     assert refused is not None and refused.held_usd == pytest.approx(0.75)

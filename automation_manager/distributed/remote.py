@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from ..engine.recorder import Recorder
     from ..engine.runner import Attempt
     from ..engine.state import InflightRun
+    from ..logs.records import Usage
 
 log = logging.getLogger("amgr.daemon")
 
@@ -308,10 +309,18 @@ class RemoteRuns:
 
         now = self._clock()
         if status is RunStatus.INTERRUPTED:
-            return Attempt(interrupted_record(note, now, note.pid, error))
+            usage = self._spent(note.record_id)  # what the worker noted before it stopped
+            return Attempt(interrupted_record(note, now, note.pid, error, usage=usage))
         if status is RunStatus.SKIPPED:
             return Attempt(skipped_for(note, now, error))
         return Attempt(failed_record(note, now, error))
+
+    def _spent(self, record_id: str) -> Usage | None:
+        remote = self._recorder.admission.remote()
+        try:
+            return remote.spent_by(record_id) if remote is not None else None
+        except Exception:
+            return None
 
     def close(self) -> None:
         try:

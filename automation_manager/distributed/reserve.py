@@ -130,9 +130,11 @@ if not day then return 0 end
 local key = ARGV[1] .. ':adm:' .. day .. ':spent'
 redis.call('hset', key, ARGV[2], ARGV[3])
 redis.call('expire', key, tonumber(ARGV[4]))
+redis.call('hset', KEYS[1], 'prompt', ARGV[5], 'completion', ARGV[6], 'calls', ARGV[7])
 return 1
 """
-"""KEYS: the record's owner hash; ARGV: prefix, record id, spent so far, ttl s."""
+"""KEYS: the record's owner hash; ARGV: prefix, record id, spent so far, ttl s, prompt
+and completion tokens, calls."""
 
 TTL_S = 3 * 86_400
 """A reservation no one settles (its scheduler's machine is gone) lapses after this."""
@@ -268,15 +270,31 @@ class RedisReservations:
         """Note what a running run has spent so far (it counts against the budget)."""
         self._progress(
             keys=[self._owner(record_id)],
-            args=[self.prefix, record_id, repr(float(usage.cost_usd)), TTL_S],
+            args=[
+                self.prefix,
+                record_id,
+                repr(float(usage.cost_usd)),
+                TTL_S,
+                usage.prompt_tokens,
+                usage.completion_tokens,
+                usage.calls,
+            ],
         )
 
-    def spent_by(self, record_id: str) -> float | None:
-        day = self.client.hget(self._owner(record_id), "day")
-        if day is None:
+    def spent_by(self, record_id: str) -> Usage | None:
+        """What a run noted as spent so far (None: nothing, or no reservation)."""
+        from ..logs.records import Usage
+
+        owner = self.client.hgetall(self._owner(record_id))
+        if not owner.get("day") or not owner.get("calls"):
             return None
-        value = self.client.hget(self._day(str(day), "spent"), record_id)
-        return float(value) if value is not None else None
+        value = self.client.hget(self._day(str(owner["day"]), "spent"), record_id)
+        return Usage(
+            prompt_tokens=int(owner.get("prompt") or 0),
+            completion_tokens=int(owner.get("completion") or 0),
+            cost_usd=float(value or 0.0),
+            calls=int(owner["calls"]),
+        )
 
     def held(self, day: str) -> tuple[int, int, float, dict[str, str]]:
         """What running runs hold on ``day``: content, ebooks, USD, record id → task id."""

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from ..config import Workspace
     from ..home import Home
+    from .reserve import RedisReservations
 
 log = logging.getLogger("amgr.worker")
 
@@ -56,13 +57,20 @@ ANSWERED = "answered"
 
 
 class _Admitted(Admission):
-    """The worker's admission: the scheduler admitted (and reserved for) the run."""
+    """The worker's admission: the scheduler admitted (and reserved for) the run; what
+    the run spends so far goes to its reservation in Redis (a killed run's counts)."""
+
+    forward: RedisReservations | None = None
 
     def admit(self, *args: Any, **kwargs: Any) -> None:
         return None
 
+    def remote(self, ws: Workspace | None = None) -> RedisReservations | None:
+        return None  # the scheduler settles; a worker never does
+
     def progress(self, record_id: str, usage: Usage) -> None:
-        return None
+        if self.forward is not None:
+            self.forward.progress(record_id, usage)
 
 
 class Heartbeat:
@@ -197,10 +205,14 @@ def run_payload(app: Celery, payload: dict[str, Any], *, hostname: str) -> dict[
             record_id=record_id,
         )
         clock = system_clock(ws.timezone_name)
+        from .reserve import RedisReservations
+
+        admitted = _Admitted(home, path=":memory:")
+        admitted.forward = RedisReservations(client, keys)
         recorder = Recorder(
             home,
             state=StateStore(home),
-            admission=_Admitted(home, path=":memory:"),
+            admission=admitted,
             secrets=lambda: secret_values(ws.config),
             clock=clock,
         )

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -400,7 +400,16 @@ class Admission:
             with db.transaction() as conn:
                 self._current(conn, now)
                 _drop_stale(conn, self.home)
-                return _day_state(conn, now.date().isoformat())
+                state = _day_state(conn, now.date().isoformat())
+        remote = self.remote()
+        if remote is None:
+            return state
+        try:  # distributed: what running runs hold is in Redis
+            content, ebooks, usd, _ = remote.held(state.day)
+        except Exception as exc:
+            log.warning("admission: Redis unreachable (%s); showing the log's counts", exc)
+            return state
+        return replace(state, reserved_content=content, reserved_ebooks=ebooks, reserved_usd=usd)
 
     def last_status(self, task_id: str, now: datetime) -> str | None:
         """Status of the task's newest record that is not ``skipped`` (None: never ran)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,8 @@ from ..secrets import REGISTRY
 
 if TYPE_CHECKING:
     from ..distributed.pairs import RedisPairs
+
+log = logging.getLogger(__name__)
 
 LEDGER_FILE = "ledger.jsonl"
 _BUCKETS = 64
@@ -184,7 +187,12 @@ class Ledger:
             if key.endswith(suffix) and (when := pair.posted_at) is not None
         }
         if self._remote is not None:
-            for key, text in self._remote.posted(platform).items():
+            try:
+                posted = self._remote.posted(platform)
+            except Exception as exc:  # a report while the broker is away: this home's word
+                posted = {}
+                log.warning("ledger: the broker is unreachable (%s); counting local posts", exc)
+            for key, text in posted.items():
                 if (when := _parse_time(text)) is not None:
                     times[key] = when
         return list(times.values())
