@@ -211,3 +211,42 @@ def test_budget_overlap_and_stale_reservations(client: fakeredis.FakeRedis, tmp_
     client.hset("t:adm:rec:r3", "pid", "999999999")
     assert res.drop_stale(tmp_path / "inflight") == 1  # r3 waits for its recovery record
     assert res.reserve(_ask("r6", "a", content=0, max_content=None)) is None
+
+
+def test_the_ledger_in_redis_one_claim_per_pair_and_a_crashed_intent_stays_uncertain(
+    client: fakeredis.FakeRedis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from filelock import Timeout
+
+    from automation_manager.distributed import pairs as pairs_mod
+    from automation_manager.distributed.pairs import RedisPairs
+    from automation_manager.home import Home
+    from automation_manager.publishers import ledger as ledger_mod
+    from automation_manager.publishers.ledger import Ledger, PairState
+
+    shared = RedisPairs(client, "t")
+    monkeypatch.setattr(ledger_mod, "REMOTE", lambda _home: shared)
+    monkeypatch.setattr(pairs_mod, "LOCK_MS", 300)
+    # two workers, each with a home (and a ledger file) of its own
+    one, two = Ledger(Home(tmp_path / "w1")), Ledger(Home(tmp_path / "w2"))
+    now = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    with one.claim("item-1", "hook") as pair:
+        assert pair.state is PairState.NEW
+        with pytest.raises(Timeout), two.claim("item-1", "hook", timeout=0.2):
+            pass  # held by the first worker
+        one.record("intent", "item-1", "hook", now)
+    # the first worker died after its request left: the next claimer must reconcile
+    with two.claim("item-1", "hook") as pair:
+        assert pair.state is PairState.UNCERTAIN
+        two.record("done", "item-1", "hook", now, remote_id="r-1", url="https://x/1")
+    assert one.pair("item-1", "hook").state is PairState.DONE  # every worker's word
+    assert one.posted_times("hook") == [now]
+    assert not (tmp_path / "w1" / ".mp" / "publish" / "ledger.jsonl").read_text().count("done")
+    # a claim whose holder stopped renewing it lapses
+    lock = "t:ledger:lock:item-2@hook"
+    client.set(lock, "dead-worker", px=300)
+    with two.claim("item-2", "hook", timeout=5) as pair:
+        assert pair.state is PairState.NEW
+    assert client.get(lock) is None
