@@ -350,6 +350,32 @@ def test_standby_scheduler_takes_over_and_stale_writes_are_refused(
     fresh.release()
 
 
+def send_at_once(schedulers: list[tuple[Any, Any, Any]], count: int) -> list[str]:
+    """Send the first ``count`` tasks at once (a barrier), task i through scheduler
+    ``i % len(schedulers)`` (workspace, recorder, RemoteRuns); the records' statuses."""
+    from automation_manager.engine.pool import Ticket
+    from automation_manager.enums import Trigger
+    from automation_manager.logs.records import new_record_id
+
+    statuses: list[str] = []
+    barrier = threading.Barrier(count)
+
+    def send(i: int) -> None:
+        ws, recorder, remote = schedulers[i % len(schedulers)]
+        ticket = Ticket(ws.tasks[i], Trigger.SCHEDULED, datetime.now().astimezone())
+        barrier.wait()
+        attempt = remote.perform(ticket, new_record_id(), threading.Event())
+        assert recorder.write(attempt.record)
+        statuses.append(attempt.record.status)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return statuses
+
+
 def test_quota_holds_under_twenty_concurrent_sends(
     tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
 ) -> None:
@@ -363,31 +389,14 @@ def test_quota_holds_under_twenty_concurrent_sends(
     from automation_manager.config import load_workspace
     from automation_manager.distributed.remote import RemoteRuns
     from automation_manager.engine.clock import system_clock
-    from automation_manager.engine.pool import Ticket
     from automation_manager.engine.runner import command_recorder
-    from automation_manager.enums import Trigger
     from automation_manager.home import Home
-    from automation_manager.logs.records import new_record_id
 
     ws = load_workspace(Home(home))
     clock = system_clock("UTC")
     recorder = command_recorder(ws, clock)
     remote = RemoteRuns(lambda: ws, recorder, clock)
-    statuses: list[str] = []
-    barrier = threading.Barrier(20)
-
-    def send(i: int) -> None:
-        ticket = Ticket(ws.tasks[i], Trigger.SCHEDULED, datetime.now().astimezone())
-        barrier.wait()
-        attempt = remote.perform(ticket, new_record_id(), threading.Event())
-        assert recorder.write(attempt.record)
-        statuses.append(attempt.record.status)
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    statuses = send_at_once([(ws, recorder, remote)], 20)
     assert Counter(statuses) == {"success": 5, "skipped": 15}
     assert remote.sent == 5  # a skipped run is never sent
     recs = records(home)
@@ -506,12 +515,9 @@ def test_budget_holds_under_twenty_concurrent_sends_from_two_schedulers(
     from automation_manager.config import load_workspace
     from automation_manager.distributed.remote import RemoteRuns
     from automation_manager.engine.clock import system_clock
-    from automation_manager.engine.pool import Ticket
     from automation_manager.engine.runner import command_recorder
-    from automation_manager.enums import Trigger
     from automation_manager.home import Home
     from automation_manager.llm.budget import SAFETY, run_cost
-    from automation_manager.logs.records import new_record_id
     from automation_manager.tasktypes import REGISTRY
 
     with FakeOpenAI(delay=1.5) as server:
@@ -533,22 +539,7 @@ def test_budget_holds_under_twenty_concurrent_sends_from_two_schedulers(
             one = load_workspace(Home(home))
             recorder = command_recorder(one, clock)
             remotes.append((one, recorder, RemoteRuns(lambda one=one: one, recorder, clock)))
-        statuses: list[str] = []
-        barrier = threading.Barrier(20)
-
-        def send(i: int) -> None:
-            one, recorder, remote = remotes[i % 2]
-            ticket = Ticket(one.tasks[i], Trigger.SCHEDULED, datetime.now().astimezone())
-            barrier.wait()
-            attempt = remote.perform(ticket, new_record_id(), threading.Event())
-            assert recorder.write(attempt.record)
-            statuses.append(attempt.record.status)
-
-        threads = [threading.Thread(target=send, args=(i,)) for i in range(20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        statuses = send_at_once(remotes, 20)
     assert Counter(statuses) == {"success": 4, "skipped": 16}, Counter(statuses)
     recs = records(homes[0]) + records(homes[1])
     assert all("daily_budget_usd" in r["error"] for r in recs if r["status"] == "skipped")

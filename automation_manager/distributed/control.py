@@ -136,21 +136,11 @@ def _running_elsewhere(home: Home, state: RunState) -> bool:
     return any(n.get("task_id") == state.task_id for n in _inflight_notes(home))
 
 
-_clients: dict[tuple[str, str], RunControl] = {}
-
-
 def run_control(ws: Workspace) -> RunControl | None:
     """The run control of ``ws``'s namespace when its executor is celery, else None."""
-    ex = ws.config.executor
-    if not ex.distributed:
-        return None
-    from .settings import broker_url, redis_client
+    from .settings import for_namespace
 
-    url = broker_url(ws.config)
-    found = _clients.get((url, ex.namespace))
-    if found is None:
-        found = _clients[(url, ex.namespace)] = RunControl(redis_client(url), ex.namespace)
-    return found
+    return for_namespace(ws.home, ws, RunControl)
 
 
 def install_worker_control(control: RunControl) -> None:

@@ -128,29 +128,8 @@ class RedisPairs:
                 log.warning("publish claim %s: could not release (%s); it lapses", key, exc)
 
 
-_shared: dict[tuple[str, str], RedisPairs] = {}
-
-
 def pairs_for_home(home: Home) -> RedisPairs | None:
     """The Redis pairs of ``home`` when its config.json asks for celery, else None."""
-    from .lease import _wants_celery
+    from .settings import for_namespace
 
-    if not _wants_celery(home):
-        return None
-    from ..config import load_workspace
-    from ..errors import ConfigError
-
-    try:
-        ws = load_workspace(home)
-    except ConfigError:
-        return None
-    ex = ws.config.executor
-    if not ex.distributed:
-        return None
-    from .settings import broker_url, redis_client
-
-    url = broker_url(ws.config)
-    found = _shared.get((url, ex.namespace))
-    if found is None:
-        found = _shared[(url, ex.namespace)] = RedisPairs(redis_client(url), ex.namespace)
-    return found
+    return for_namespace(home, None, RedisPairs)

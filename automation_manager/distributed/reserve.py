@@ -335,36 +335,8 @@ class RedisReservations:
         return dropped
 
 
-_shared: dict[tuple[str, str], RedisReservations] = {}
-
-
 def remote_reservations(home: Home, ws: Workspace | None = None) -> RedisReservations | None:
-    """The Redis reservations of ``home`` when its executor is celery, else None.
+    """The Redis reservations of ``home`` when its executor is celery, else None."""
+    from .settings import Keys, for_namespace
 
-    :param ws: the loaded home (else config.json is looked at, and loaded only when it
-        asks for celery).
-    """
-    if ws is None:
-        from .lease import _wants_celery
-
-        if not _wants_celery(home):
-            return None
-        from ..config import load_workspace
-        from ..errors import ConfigError
-
-        try:
-            ws = load_workspace(home)
-        except ConfigError:
-            return None
-    ex = ws.config.executor
-    if not ex.distributed:
-        return None
-    from .settings import Keys, broker_url, redis_client
-
-    url = broker_url(ws.config)
-    found = _shared.get((url, ex.namespace))
-    if found is None:
-        found = _shared[(url, ex.namespace)] = RedisReservations(
-            redis_client(url), Keys(ex.namespace)
-        )
-    return found
+    return for_namespace(home, ws, lambda client, ns: RedisReservations(client, Keys(ns)))
