@@ -250,3 +250,40 @@ def test_the_ledger_in_redis_one_claim_per_pair_and_a_crashed_intent_stays_uncer
     with two.claim("item-2", "hook", timeout=5) as pair:
         assert pair.state is PairState.NEW
     assert client.get(lock) is None
+
+
+def test_returned_files_stay_inside_the_home_and_a_newer_copy_is_kept(tmp_path: Path) -> None:
+    import base64
+    import os
+
+    from automation_manager.distributed.artifacts import collect, unpack
+    from automation_manager.home import Home
+
+    worker, scheduler = Home(tmp_path / "worker"), Home(tmp_path / "scheduler")
+    item = worker.mp / "content" / "blog-1"
+    item.mkdir(parents=True)
+    (item / "item.json").write_text('{"status": "pending"}')
+    (item / "post.md").write_text("# hello")
+    (worker.mp / "publish").mkdir()
+    (worker.mp / "publish" / "ledger.jsonl").write_text("{}\n")  # not a run's artifact
+    manifest = collect(worker, 0)
+    assert sorted(f["path"] for f in manifest["files"]) == [
+        "content/blog-1/item.json",
+        "content/blog-1/post.md",
+    ]
+    assert unpack(scheduler, manifest, record_id="r1") == 2
+    assert (scheduler.mp / "content" / "blog-1" / "post.md").read_text() == "# hello"
+    # the scheduler changed item.json since (a person approved it): it is kept
+    approved = scheduler.mp / "content" / "blog-1" / "item.json"
+    approved.write_text('{"status": "approved"}')
+    later = approved.stat().st_mtime_ns + 5_000_000_000
+    os.utime(approved, ns=(later, later))
+    assert unpack(scheduler, manifest, record_id="r1") == 1
+    assert "approved" in approved.read_text()
+    # nothing lands outside .mp's run folders
+    evil = [
+        {"path": p, "data": base64.b64encode(b"x").decode()}
+        for p in ("../config.json", "/etc/passwd", "state/amgr.db", "content/../../x", ".hidden")
+    ]
+    assert unpack(scheduler, {"files": evil}, record_id="r2") == 0
+    assert not (tmp_path / "config.json").exists() and not (scheduler.mp / "state").exists()

@@ -11,7 +11,9 @@ writes points to those files, so they must end up under the scheduler's home:
   all; bigger files are named in ``too_large`` (the scheduler says so in its log: put
   such homes on a shared mount);
 - the scheduler (:func:`unpack`) writes each one atomically under its own home, after
-  checking the path stays inside one of :data:`ROOTS`, before the record is appended.
+  checking the path stays inside one of :data:`ROOTS`, before the record is appended,
+  keeping the worker's modification time: a file changed on the scheduler since (a
+  person's approval) or by a later run's result is newer and is kept.
 
 A worker that shares the scheduler's home (same machine and folder, or one shared
 mount seen under the same path) sends nothing: the files are already there.
@@ -24,7 +26,6 @@ scheduler continues (or does not) on whichever worker takes its next firing.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import os
 import socket
@@ -86,6 +87,7 @@ def collect(home: Home, since_ns: int) -> dict[str, Any]:
                         "path": rel,
                         "data": base64.b64encode(data).decode("ascii"),
                         "private": not (st.st_mode & 0o044),
+                        "mtime_ns": st.st_mtime_ns,
                     }
                 )
     return {"files": files, "too_large": too_large, "bytes": total}
@@ -111,10 +113,18 @@ def unpack(home: Home, manifest: Any, *, record_id: str) -> int:
             log.warning("run %s: refused a returned file outside .mp/: %r", record_id, entry)
             continue
         target = home.mp.joinpath(*rel.parts)
+        mtime = int(entry.get("mtime_ns") or 0)
+        try:
+            if mtime and target.lstat().st_mtime_ns > mtime:
+                continue  # changed here since (an approval, a later run's copy): newer wins
+        except FileNotFoundError:
+            pass
         ensure_dir(target.parent)
         atomic_write_bytes(
             target, base64.b64decode(entry["data"]), private=bool(entry.get("private"))
         )
+        if mtime:
+            os.utime(target, ns=(mtime, mtime), follow_symlinks=False)
         written += 1
     too_large = manifest.get("too_large") or []
     if too_large:
@@ -130,43 +140,34 @@ def unpack(home: Home, manifest: Any, *, record_id: str) -> int:
     return written
 
 
-def run_files(home: Home, task_id: str) -> dict[str, str]:
-    """The task's latest run file (relative path → text) for the message to a worker."""
+def run_files(home: Home, task_id: str) -> list[dict[str, Any]]:
+    """The task's latest run file and activity log, for the message to a worker."""
     from ..runs.store import RunStore
 
     store = RunStore(home)
     latest = store.latest_for(task_id)
     if latest is None:
-        return {}
+        return []
+    out: list[dict[str, Any]] = []
     path = store.path(latest.id)
-    try:
-        return {path.relative_to(home.mp).as_posix(): path.read_text(encoding="utf-8")}
-    except OSError:
-        return {}
+    for one in (path, path.with_suffix(".log")):
+        try:
+            out.append(
+                {
+                    "path": one.relative_to(home.mp).as_posix(),
+                    "data": base64.b64encode(one.read_bytes()).decode("ascii"),
+                    "private": True,
+                    "mtime_ns": one.stat().st_mtime_ns,
+                }
+            )
+        except OSError:
+            continue
+    return out
 
 
 def place_run_files(home: Home, files: Any) -> None:
-    """On the worker: the scheduler's view of the task's run replaces the worker's."""
-    if not isinstance(files, dict):
+    """On the worker: the scheduler's view of the task's run, where it is newer."""
+    if not isinstance(files, list):
         return
-    for rel_text, text in files.items():
-        rel = _safe(str(rel_text))
-        if rel is None or rel.parts[0] != "runs" or not isinstance(text, str):
-            continue
-        target = home.mp.joinpath(*rel.parts)
-        if _updated_at(target) > _updated_at(text):
-            continue  # the worker's own file is newer (a run it continued since)
-        ensure_dir(target.parent)
-        atomic_write_bytes(target, text.encode("utf-8"), private=True)
-
-
-def _updated_at(source: Path | str) -> str:
-    """A run file's ``updated_at`` (ISO text, UTC offsets alike: compared as instants)."""
-    from datetime import UTC, datetime
-
-    try:
-        text = source.read_text(encoding="utf-8") if isinstance(source, Path) else source
-        stamp = datetime.fromisoformat(str(json.loads(text)["updated_at"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return ""
-    return stamp.astimezone(UTC).isoformat()
+    runs = [f for f in files if isinstance(f, dict) and str(f.get("path", "")).startswith("runs/")]
+    unpack(home, {"files": runs}, record_id="(run files)")
