@@ -665,3 +665,36 @@ def test_pause_and_resume_reach_a_worker_with_a_home_of_its_own(
     assert len(state["attempts"]) >= 2  # the resumed run continued on the worker
     log_text = (home / ".mp" / "runs" / f"{run_id}.log").read_text()
     assert "paused" in log_text and "resumed by user" in log_text
+
+
+def test_cancel_reaches_a_worker_with_a_home_of_its_own(
+    tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
+) -> None:
+    tasks = {"publishing": [{"id": "publish", "type": "pending", "schedule": {"interval": "2s"}}]}
+    secret = {"AMGR_HOOK_SECRET": HOOK_SECRET}
+    with running(FakeWebhook(secret=HOOK_SECRET)) as hook:
+        home, (machine,), ids = hook_homes(tmp_path, redis_server.url, hook.url, tasks, 1, 2)
+        release = hook.stall("POST /hook")
+        start_worker(procs, machine, redis_server, "w1", env_extra=secret)
+        daemon = procs(home, "run", name="daemon", extra=secret)
+        assert hook.stalled.wait(40), "the worker's first post"
+        [note] = wait_for(
+            lambda: list((home / ".mp" / "state" / "inflight").glob("*.json")), 10, ""
+        )
+        run_id = json.loads(note.read_text())["record_id"]
+        result = CliRunner().invoke(cli, ["--home", str(home), "runs", "cancel", run_id])
+        assert result.exit_code == 0 and "cancel asked" in result.output, result.output
+        release.set()
+        run_file = home / ".mp" / "runs" / f"{run_id}.json"
+        wait_for(
+            lambda: run_file.exists() and json.loads(run_file.read_text())["status"] == "cancelled",
+            30,
+            "the cancelled run's file to come back",
+        )
+        # a cancelled run is not continued: the next firing starts a new run for the rest
+        wait_for(lambda: len(content_posts(hook)) == 2, 40, "the other item, by a new run")
+        daemon.stop(signal.SIGTERM)
+    posts = content_posts(hook)
+    assert sorted(posts) == sorted(ids) and set(posts.values()) == {1}, posts
+    assert json.loads(run_file.read_text())["status"] == "cancelled"
+    assert not redis_server.client().exists(f"amgr:run:{run_id}:control")  # taken
