@@ -402,6 +402,8 @@ def test_quota_holds_under_twenty_concurrent_sends(
     recs = records(home)
     assert sum(r["status"] == "success" for r in recs) == 5
     assert all("max_daily_content" in r["error"] for r in recs if r["status"] == "skipped")
+    day = clock().date().isoformat()  # the day in the home's timezone, as admission counts
+    assert redis_server.client().hget(f"amgr:adm:{day}:made", "content") == "5"
 
 
 def test_broker_restart_skips_then_resumes_and_says_so_once(
