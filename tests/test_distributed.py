@@ -649,9 +649,12 @@ def test_pause_and_resume_reach_a_worker_with_a_home_of_its_own(
             "the paused run's file to come back",
         )
         assert paused
-        time.sleep(3)  # firings meanwhile are skipped: the run is paused
+        wait_for(  # firings meanwhile are skipped: the run is paused
+            lambda: any("is paused" in (r["error"] or "") for r in records(home)),
+            30,
+            "a firing skipped for the paused run",
+        )
         assert sum(content_posts(hook).values()) == 1
-        assert any("is paused" in (r["error"] or "") for r in records(home))
         result = CliRunner().invoke(cli, ["--home", str(home), "runs", "resume", run_id])
         assert result.exit_code == 0, result.output
         wait_for(lambda: len(content_posts(hook)) == 3, 40, "the resumed run's other posts")

@@ -287,3 +287,46 @@ def test_returned_files_stay_inside_the_home_and_a_newer_copy_is_kept(tmp_path: 
     ]
     assert unpack(scheduler, {"files": evil}, record_id="r2") == 0
     assert not (tmp_path / "config.json").exists() and not (scheduler.mp / "state").exists()
+
+
+def test_a_settle_redis_missed_is_sent_again_and_frees_the_task(
+    client: fakeredis.FakeRedis, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from automation_manager.config import load_workspace
+    from automation_manager.distributed.reserve import RedisReservations
+    from automation_manager.engine.admission import Admission
+    from automation_manager.engine.outcomes import skipped_record
+    from automation_manager.enums import Trigger
+    from automation_manager.errors import SkipRun
+    from automation_manager.home import Home
+
+    home = tmp_path / "home"
+    assert CliRunner().invoke(cli, ["init", str(home)]).exit_code == 0
+    tasks = [{"id": f"blog-{i}", "type": "blog", "topic": "x"} for i in range(2)]
+    (home / "tasks.json").write_text(json.dumps({"content_creation": tasks}))
+    ws = load_workspace(Home(home))
+    admission = Admission(ws.home)
+    remote = RedisReservations(client, Keys("t"))
+    admission._remote, admission._remote_known = remote, True  # Redis, as with celery
+    now = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    first = ws.tasks[0]
+
+    def admit(spec: Any, rid: str) -> None:
+        admission.admit(ws, spec, trigger=Trigger.SCHEDULED, params={}, record_id=rid, now=now)
+
+    admit(first, "r1")
+    with pytest.raises(SkipRun, match="already running"):
+        admit(first, "r2")
+    real = remote.settle
+    remote.settle = lambda *a, **k: (_ for _ in ()).throw(ConnectionError("redis away"))  # type: ignore[method-assign]
+    record = skipped_record(
+        first, now=now, trigger=Trigger.SCHEDULED, scheduled_for=None, reason="x"
+    )
+    admission.settle(record.model_copy(update={"id": "r1"}), now)
+    assert client.hget("t:adm:tasks", first.id) == "r1"  # Redis missed it
+    remote.settle = real  # type: ignore[method-assign]
+    admit(ws.tasks[1], "r3")  # the next admission sends it again first
+    assert client.hget("t:adm:tasks", first.id) is None
+    admit(first, "r4")

@@ -110,6 +110,8 @@ class Admission:
         self._remote: RedisReservations | None = None
         """Distributed (executor celery): the reservations live in Redis."""
         self._remote_known = False
+        self._unsettled: dict[str, tuple[tuple[int, int, float] | None, str]] = {}
+        """Settles Redis did not take (it was away): sent again before the next one."""
 
     # -- the database -------------------------------------------------------------------
 
@@ -265,6 +267,7 @@ class Admission:
                     if status != RunStatus.SUCCESS:
                         got = "has never run" if status is None else f"last run was {status}"
                         raise SkipRun(f"dependency {dep} not met: {got}")
+        self._settle_left(remote)
         remote.drop_stale(self.home.state_dir / "inflight")
         cfg = ws.config
         quota = claim.content and not claim.ignore_quota
@@ -337,10 +340,22 @@ class Admission:
 
             counts = record_counts(record.model_dump(mode="json"))
             day = record.timestamp.date().isoformat()
-        try:
-            remote.settle(record_id, counts, day)
-        except Exception as exc:  # the broker is away: the reservation lapses (TTL)
-            log.warning("admission: could not settle %s in Redis (%s)", record_id, exc)
+        with self._lock:
+            self._unsettled[record_id] = (counts, day)
+        self._settle_left(remote)
+
+    def _settle_left(self, remote: RedisReservations) -> None:
+        """Settle in Redis what waits to be (the broker was away when its record went in)."""
+        with self._lock:
+            waiting = list(self._unsettled.items())
+        for record_id, (counts, day) in waiting:
+            try:
+                remote.settle(record_id, counts, day)
+            except Exception as exc:  # kept: the next admission or settle tries again
+                log.warning("admission: could not settle %s in Redis yet (%s)", record_id, exc)
+                return
+            with self._lock:
+                self._unsettled.pop(record_id, None)
 
     def release(self, record_id: str) -> None:
         """Drop a reservation whose run will leave no record now (it waits in memory)."""
