@@ -136,8 +136,11 @@ return 1
 """KEYS: the record's owner hash; ARGV: prefix, record id, spent so far, ttl s, prompt
 and completion tokens, calls."""
 
-TTL_S = 3 * 86_400
-"""A reservation no one settles (its scheduler's machine is gone) lapses after this."""
+TTL_S = 8 * 86_400
+"""A reservation no one settles (its scheduler's machine is gone) lapses after this:
+longer than the longest run (``timeout_s`` ≤ 7 days)."""
+STALE_EVERY_S = 10.0
+"""How often :meth:`RedisReservations.drop_stale` looks (one scan of every owner)."""
 
 
 class BrokerDown(SkipRun):
@@ -192,6 +195,7 @@ class RedisReservations:
         self._settle = client.register_script(SETTLE)
         self._progress = client.register_script(PROGRESS)
         self._host = socket.gethostname()
+        self._stale_at = 0.0
 
     def _day(self, day: str, name: str) -> str:
         return f"{self.prefix}:adm:{day}:{name}"
@@ -314,8 +318,12 @@ class RedisReservations:
     def drop_stale(self, inflight_dir: os.PathLike[str] | str) -> int:
         """Drop reservations of this machine's processes that are gone and left no
         in-flight note (as the local admission does); other machines' lapse by TTL."""
+        import time
         from pathlib import Path
 
+        if time.monotonic() < self._stale_at:
+            return 0
+        self._stale_at = time.monotonic() + STALE_EVERY_S
         dropped = 0
         try:
             for key in list(self.client.scan_iter(f"{self.prefix}:adm:rec:*", count=500)):
