@@ -621,21 +621,34 @@ def test_two_workers_with_homes_of_their_own_publish_each_item_once_and_files_co
         assert events.count("done") == 1 and events.count("intent") == 1, events
 
 
+def stalled_publish_run(
+    tmp_path: Path,
+    redis_server: RedisServer,
+    procs: Callable[..., Proc],
+    hook: FakeWebhook,
+    items: int,
+) -> tuple[Path, list[str], Proc, threading.Event, str]:
+    """A ``publishing pending`` run of ``items`` posts on a worker with a home of its
+    own, its first post held by the webhook: (scheduler home, item ids, daemon, the
+    event that lets the post answer, the run's id)."""
+    tasks = {"publishing": [{"id": "publish", "type": "pending", "schedule": {"interval": "2s"}}]}
+    secret = {"AMGR_HOOK_SECRET": HOOK_SECRET}
+    home, (machine,), ids = hook_homes(tmp_path, redis_server.url, hook.url, tasks, 1, items)
+    release = hook.stall("POST /hook")  # the first post waits for the test
+    start_worker(procs, machine, redis_server, "w1", env_extra=secret)
+    daemon = procs(home, "run", name="daemon", extra=secret)
+    assert hook.stalled.wait(40), "the worker's first post"
+    [note] = wait_for(lambda: list((home / ".mp" / "state" / "inflight").glob("*.json")), 10, "")
+    return home, ids, daemon, release, json.loads(note.read_text())["record_id"]
+
+
 def test_pause_and_resume_reach_a_worker_with_a_home_of_its_own(
     tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
 ) -> None:
-    tasks = {"publishing": [{"id": "publish", "type": "pending", "schedule": {"interval": "2s"}}]}
-    secret = {"AMGR_HOOK_SECRET": HOOK_SECRET}
     with running(FakeWebhook(secret=HOOK_SECRET)) as hook:
-        home, (machine,), ids = hook_homes(tmp_path, redis_server.url, hook.url, tasks, 1, 3)
-        release = hook.stall("POST /hook")  # the first post waits for us
-        start_worker(procs, machine, redis_server, "w1", env_extra=secret)
-        daemon = procs(home, "run", name="daemon", extra=secret)
-        assert hook.stalled.wait(40), "the worker's first post"
-        [note] = wait_for(
-            lambda: list((home / ".mp" / "state" / "inflight").glob("*.json")), 10, ""
+        home, ids, daemon, release, run_id = stalled_publish_run(
+            tmp_path, redis_server, procs, hook, 3
         )
-        run_id = json.loads(note.read_text())["record_id"]
         # the scheduler has no file of this run: it runs on the worker's machine
         assert not (home / ".mp" / "runs" / f"{run_id}.json").exists()
         result = CliRunner().invoke(cli, ["--home", str(home), "runs", "pause", run_id[:12]])
@@ -675,18 +688,10 @@ def test_pause_and_resume_reach_a_worker_with_a_home_of_its_own(
 def test_cancel_reaches_a_worker_with_a_home_of_its_own(
     tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
 ) -> None:
-    tasks = {"publishing": [{"id": "publish", "type": "pending", "schedule": {"interval": "2s"}}]}
-    secret = {"AMGR_HOOK_SECRET": HOOK_SECRET}
     with running(FakeWebhook(secret=HOOK_SECRET)) as hook:
-        home, (machine,), ids = hook_homes(tmp_path, redis_server.url, hook.url, tasks, 1, 2)
-        release = hook.stall("POST /hook")
-        start_worker(procs, machine, redis_server, "w1", env_extra=secret)
-        daemon = procs(home, "run", name="daemon", extra=secret)
-        assert hook.stalled.wait(40), "the worker's first post"
-        [note] = wait_for(
-            lambda: list((home / ".mp" / "state" / "inflight").glob("*.json")), 10, ""
+        home, ids, daemon, release, run_id = stalled_publish_run(
+            tmp_path, redis_server, procs, hook, 2
         )
-        run_id = json.loads(note.read_text())["record_id"]
         result = CliRunner().invoke(cli, ["--home", str(home), "runs", "cancel", run_id])
         assert result.exit_code == 0 and "cancel asked" in result.output, result.output
         release.set()
