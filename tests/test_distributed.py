@@ -21,12 +21,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from fake_platforms import HOOK_SECRET, FakeWebhook, add_item, running, webhook_config
 from openai_server import FakeOpenAI
 
 from automation_manager.cli import cli
@@ -148,14 +149,16 @@ def env() -> dict[str, str]:
 class Proc:
     """An amgr subprocess in its own process group (kill -9 takes all of it)."""
 
-    def __init__(self, home: Path, args: list[str], log: Path) -> None:
+    def __init__(
+        self, home: Path, args: list[str], log: Path, extra: dict[str, str] | None = None
+    ) -> None:
         self.log = log
         self._out = log.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "automation_manager", "--home", str(home), *args],
             stdout=self._out,
             stderr=subprocess.STDOUT,
-            env=env(),
+            env={**env(), **(extra or {})},
             start_new_session=True,
         )
 
@@ -182,8 +185,8 @@ class Proc:
 def procs() -> Iterator[Callable[..., Proc]]:
     started: list[Proc] = []
 
-    def start(home: Path, *args: str, name: str) -> Proc:
-        proc = Proc(home, list(args), home.parent / f"{name}.log")
+    def start(home: Path, *args: str, name: str, extra: dict[str, str] | None = None) -> Proc:
+        proc = Proc(home, list(args), home.parent / f"{name}.log", extra)
         started.append(proc)
         return proc
 
@@ -194,9 +197,15 @@ def procs() -> Iterator[Callable[..., Proc]]:
 
 
 def start_worker(
-    procs: Callable[..., Proc], home: Path, redis: RedisServer, name: str, *extra: str
+    procs: Callable[..., Proc],
+    home: Path,
+    redis: RedisServer,
+    name: str,
+    *extra: str,
+    env_extra: dict[str, str] | None = None,
 ) -> Proc:
-    worker = procs(home, "worker", "--name", name, "--concurrency", "2", *extra, name=name)
+    args = ("worker", "--name", name, "--concurrency", "2", *extra)
+    worker = procs(home, *args, name=name, extra=env_extra)
     client = redis.client()
     wait_for(lambda: client.exists(f"amgr:worker:{name}"), 30, f"worker {name} to be up")
     wait_for(lambda: "ready" in worker.text(), 30, f"worker {name} to be ready")
@@ -341,6 +350,32 @@ def test_standby_scheduler_takes_over_and_stale_writes_are_refused(
     fresh.release()
 
 
+def send_at_once(schedulers: list[tuple[Any, Any, Any]], count: int) -> list[str]:
+    """Send the first ``count`` tasks at once (a barrier), task i through scheduler
+    ``i % len(schedulers)`` (workspace, recorder, RemoteRuns); the records' statuses."""
+    from automation_manager.engine.pool import Ticket
+    from automation_manager.enums import Trigger
+    from automation_manager.logs.records import new_record_id
+
+    statuses: list[str] = []
+    barrier = threading.Barrier(count)
+
+    def send(i: int) -> None:
+        ws, recorder, remote = schedulers[i % len(schedulers)]
+        ticket = Ticket(ws.tasks[i], Trigger.SCHEDULED, datetime.now().astimezone())
+        barrier.wait()
+        attempt = remote.perform(ticket, new_record_id(), threading.Event())
+        assert recorder.write(attempt.record)
+        statuses.append(attempt.record.status)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return statuses
+
+
 def test_quota_holds_under_twenty_concurrent_sends(
     tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
 ) -> None:
@@ -354,36 +389,21 @@ def test_quota_holds_under_twenty_concurrent_sends(
     from automation_manager.config import load_workspace
     from automation_manager.distributed.remote import RemoteRuns
     from automation_manager.engine.clock import system_clock
-    from automation_manager.engine.pool import Ticket
     from automation_manager.engine.runner import command_recorder
-    from automation_manager.enums import Trigger
     from automation_manager.home import Home
-    from automation_manager.logs.records import new_record_id
 
     ws = load_workspace(Home(home))
     clock = system_clock("UTC")
     recorder = command_recorder(ws, clock)
     remote = RemoteRuns(lambda: ws, recorder, clock)
-    statuses: list[str] = []
-    barrier = threading.Barrier(20)
-
-    def send(i: int) -> None:
-        ticket = Ticket(ws.tasks[i], Trigger.SCHEDULED, datetime.now().astimezone())
-        barrier.wait()
-        attempt = remote.perform(ticket, new_record_id(), threading.Event())
-        assert recorder.write(attempt.record)
-        statuses.append(attempt.record.status)
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    statuses = send_at_once([(ws, recorder, remote)], 20)
     assert Counter(statuses) == {"success": 5, "skipped": 15}
     assert remote.sent == 5  # a skipped run is never sent
     recs = records(home)
     assert sum(r["status"] == "success" for r in recs) == 5
     assert all("max_daily_content" in r["error"] for r in recs if r["status"] == "skipped")
+    day = clock().date().isoformat()  # the day in the home's timezone, as admission counts
+    assert redis_server.client().hget(f"amgr:adm:{day}:made", "content") == "5"
 
 
 def test_broker_restart_skips_then_resumes_and_says_so_once(
@@ -487,3 +507,204 @@ def test_timeout_is_recorded_once_and_stops_the_run_on_the_worker(
         daemon.stop(signal.SIGTERM)
     assert rec["status"] == "failed" and "timeout_s (1 s)" in rec["error"]
     assert len(records(home)) == 1  # the worker's late answer is discarded
+
+
+def test_budget_holds_under_twenty_concurrent_sends_from_two_schedulers(
+    tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
+) -> None:
+    """Two schedulers with homes of their own (a standby on another machine, a manual
+    ``exec-now`` elsewhere) reserve against one budget in Redis: never more than fits."""
+    from automation_manager.config import load_workspace
+    from automation_manager.distributed.remote import RemoteRuns
+    from automation_manager.engine.clock import system_clock
+    from automation_manager.engine.runner import command_recorder
+    from automation_manager.home import Home
+    from automation_manager.llm.budget import SAFETY, run_cost
+    from automation_manager.tasktypes import REGISTRY
+
+    with FakeOpenAI(delay=1.5) as server:
+        tasks = [{"id": f"blog-{i:02d}", "type": "blog", "topic": f"t{i}"} for i in range(20)]
+        llm = {"provider": "openai", "base_url": server.url, "model": "gpt-4o", "max_retries": 0}
+        homes = [make_home(tmp_path / name, redis_server.url, tasks, llm=llm) for name in "ab"]
+        ws = load_workspace(Home(homes[0]))
+        estimate = run_cost(ws.config.llm, REGISTRY.get(ws.tasks[0].category, "blog"), {})
+        assert estimate > 0
+        budget = round(SAFETY * estimate * 4.5, 6)  # room for four runs' estimates
+        for home in homes:
+            config = json.loads((home / "config.json").read_text())
+            config["llm"]["daily_budget_usd"] = budget
+            (home / "config.json").write_text(json.dumps(config))
+        start_worker(procs, homes[0], redis_server, "w1", "--concurrency", "4")
+        clock = system_clock("UTC")
+        remotes = []
+        for home in homes:
+            one = load_workspace(Home(home))
+            recorder = command_recorder(one, clock)
+            remotes.append((one, recorder, RemoteRuns(lambda one=one: one, recorder, clock)))
+        statuses = send_at_once(remotes, 20)
+    assert Counter(statuses) == {"success": 4, "skipped": 16}, Counter(statuses)
+    recs = records(homes[0]) + records(homes[1])
+    assert all("daily_budget_usd" in r["error"] for r in recs if r["status"] == "skipped")
+    assert sum(r["usage"]["cost_usd"] for r in recs if r["usage"]) <= budget
+    client = redis_server.client()
+    day = datetime.now(UTC).date().isoformat()
+    assert float(client.hget(f"amgr:adm:{day}:made", "usd")) > 0  # settled into Redis
+    assert not client.hgetall(f"amgr:adm:{day}:cost")  # nothing left reserved
+
+
+def hook_homes(
+    tmp_path: Path, url: str, hook_url: str, tasks: dict[str, Any], workers: int, items: int
+) -> tuple[Path, list[Path], list[str]]:
+    """A scheduler's home with ``items`` pending posts for a webhook, and ``workers``
+    copies of it in other folders (each worker's own home, as on another machine)."""
+    home = make_home(tmp_path / "scheduler", url, [])
+    config = json.loads((home / "config.json").read_text())
+    config["platforms"] = {"hook": webhook_config(hook_url)}
+    (home / "config.json").write_text(json.dumps(config))
+    (home / "tasks.json").write_text(json.dumps(tasks))
+    ids = [add_item(home, title=f"Post number {i}") for i in range(items)]
+    copies = []
+    for n in range(workers):
+        copy = tmp_path / f"machine{n + 1}" / "home"
+        shutil.copytree(home, copy)
+        copies.append(copy)
+    return home, copies, ids
+
+
+def content_posts(hook: FakeWebhook) -> Counter[str]:
+    return Counter(
+        r.json()["item"]["id"]
+        for r in hook.routed("POST /hook")
+        if r.headers.get("x-amgr-event") == "content"
+    )
+
+
+def test_two_workers_with_homes_of_their_own_publish_each_item_once_and_files_come_back(
+    tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
+) -> None:
+    every = {"interval": "2s"}
+    tasks = {
+        "publishing": [
+            {"id": "publish-a", "type": "pending", "schedule": every},
+            {"id": "publish-b", "type": "pending", "schedule": every},
+        ]
+    }
+    secret = {"AMGR_HOOK_SECRET": HOOK_SECRET}
+    with running(FakeWebhook(secret=HOOK_SECRET)) as hook:
+        home, (m1, m2), ids = hook_homes(tmp_path, redis_server.url, hook.url, tasks, 2, 4)
+        start_worker(procs, m1, redis_server, "w1", "--concurrency", "1", env_extra=secret)
+        start_worker(procs, m2, redis_server, "w2", "--concurrency", "1", env_extra=secret)
+        daemon = procs(home, "run", name="daemon", extra=secret)
+        wait_for(lambda: len(content_posts(hook)) >= 4, 40, "every item posted")
+        wait_for(
+            lambda: all(
+                json.loads((home / ".mp" / "content" / i / "item.json").read_text())
+                .get("published", {})
+                .get("hook")
+                for i in ids
+            ),
+            30,
+            "the scheduler's home to have every item's publish result",
+        )
+        daemon.stop(signal.SIGTERM)
+    posts = content_posts(hook)
+    assert sorted(posts) == sorted(ids) and set(posts.values()) == {1}, posts  # one post each
+    recs = [r for r in records(home) if r["task_id"].startswith("publish")]
+    assert recs and max(firings(recs).values()) == 1  # recorded here, by the scheduler
+    for machine in (m1, m2):  # the workers keep no run log of their own
+        assert not list((machine / ".mp" / "automation" / "logs").glob("*.jsonl"))
+    client = redis_server.client()  # the ledger's word is in Redis: one done per pair
+    for item in ids:
+        events = [
+            json.loads(e)["event"] for e in client.lrange(f"amgr:ledger:ev:{item}@hook", 0, -1)
+        ]
+        assert events.count("done") == 1 and events.count("intent") == 1, events
+
+
+def stalled_publish_run(
+    tmp_path: Path,
+    redis_server: RedisServer,
+    procs: Callable[..., Proc],
+    hook: FakeWebhook,
+    items: int,
+) -> tuple[Path, list[str], Proc, threading.Event, str]:
+    """A ``publishing pending`` run of ``items`` posts on a worker with a home of its
+    own, its first post held by the webhook: (scheduler home, item ids, daemon, the
+    event that lets the post answer, the run's id)."""
+    tasks = {"publishing": [{"id": "publish", "type": "pending", "schedule": {"interval": "2s"}}]}
+    secret = {"AMGR_HOOK_SECRET": HOOK_SECRET}
+    home, (machine,), ids = hook_homes(tmp_path, redis_server.url, hook.url, tasks, 1, items)
+    release = hook.stall("POST /hook")  # the first post waits for the test
+    start_worker(procs, machine, redis_server, "w1", env_extra=secret)
+    daemon = procs(home, "run", name="daemon", extra=secret)
+    assert hook.stalled.wait(40), "the worker's first post"
+    [note] = wait_for(lambda: list((home / ".mp" / "state" / "inflight").glob("*.json")), 10, "")
+    return home, ids, daemon, release, json.loads(note.read_text())["record_id"]
+
+
+def test_pause_and_resume_reach_a_worker_with_a_home_of_its_own(
+    tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
+) -> None:
+    with running(FakeWebhook(secret=HOOK_SECRET)) as hook:
+        home, ids, daemon, release, run_id = stalled_publish_run(
+            tmp_path, redis_server, procs, hook, 3
+        )
+        # the scheduler has no file of this run: it runs on the worker's machine
+        assert not (home / ".mp" / "runs" / f"{run_id}.json").exists()
+        result = CliRunner().invoke(cli, ["--home", str(home), "runs", "pause", run_id[:12]])
+        assert result.exit_code == 0, result.output
+        assert "pause asked" in result.output
+        release.set()
+        run_file = home / ".mp" / "runs" / f"{run_id}.json"
+        paused = wait_for(
+            lambda: run_file.exists() and json.loads(run_file.read_text())["status"] == "paused",
+            30,
+            "the paused run's file to come back",
+        )
+        assert paused
+        wait_for(  # firings meanwhile are skipped: the run is paused
+            lambda: any("is paused" in (r["error"] or "") for r in records(home)),
+            30,
+            "a firing skipped for the paused run",
+        )
+        assert sum(content_posts(hook).values()) == 1
+        result = CliRunner().invoke(cli, ["--home", str(home), "runs", "resume", run_id])
+        assert result.exit_code == 0, result.output
+        wait_for(lambda: len(content_posts(hook)) == 3, 40, "the resumed run's other posts")
+        wait_for(
+            lambda: json.loads(run_file.read_text())["status"] == "completed",
+            30,
+            "the completed run's file",
+        )
+        daemon.stop(signal.SIGTERM)
+    posts = content_posts(hook)
+    assert sorted(posts) == sorted(ids) and set(posts.values()) == {1}, posts
+    state = json.loads(run_file.read_text())
+    assert len(state["attempts"]) >= 2  # the resumed run continued on the worker
+    log_text = (home / ".mp" / "runs" / f"{run_id}.log").read_text()
+    assert "paused" in log_text and "resumed by user" in log_text
+
+
+def test_cancel_reaches_a_worker_with_a_home_of_its_own(
+    tmp_path: Path, redis_server: RedisServer, procs: Callable[..., Proc]
+) -> None:
+    with running(FakeWebhook(secret=HOOK_SECRET)) as hook:
+        home, ids, daemon, release, run_id = stalled_publish_run(
+            tmp_path, redis_server, procs, hook, 2
+        )
+        result = CliRunner().invoke(cli, ["--home", str(home), "runs", "cancel", run_id])
+        assert result.exit_code == 0 and "cancel asked" in result.output, result.output
+        release.set()
+        run_file = home / ".mp" / "runs" / f"{run_id}.json"
+        wait_for(
+            lambda: run_file.exists() and json.loads(run_file.read_text())["status"] == "cancelled",
+            30,
+            "the cancelled run's file to come back",
+        )
+        # a cancelled run is not continued: the next firing starts a new run for the rest
+        wait_for(lambda: len(content_posts(hook)) == 2, 40, "the other item, by a new run")
+        daemon.stop(signal.SIGTERM)
+    posts = content_posts(hook)
+    assert sorted(posts) == sorted(ids) and set(posts.values()) == {1}, posts
+    assert json.loads(run_file.read_text())["status"] == "cancelled"
+    assert not redis_server.client().exists(f"amgr:run:{run_id}:control")  # taken

@@ -159,6 +159,11 @@ def _change(ctx: click.Context, run_id: str, what: str) -> RunState:
     """Apply ``pause``, ``resume`` or ``cancel`` to the run ``run_id`` (an id or a unique
     prefix) names, and return the run after the change."""
     store = _store(ctx)
+    from ..distributed.control import run_control
+
+    remote = run_control(manager(ctx).workspace)  # celery: the worker hears it too
+    if remote is not None:
+        return remote.change(store, run_id, what, manager(ctx).now())
     full = store.resolve(run_id)
     now = manager(ctx).now()
     if what == "pause":

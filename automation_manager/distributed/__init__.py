@@ -14,10 +14,15 @@ of the home's three files.
 - :mod:`.backend`: Celery's Redis result backend, polled and never subscribed.
 - :mod:`.overview`: workers and queue depth for ``amgr status`` and ``amgr check``.
 
-Quota, budget and overlap stay reserved in the scheduler's state database (one
-transaction per admission, as on one machine): the lease makes it the one admitting
-process of the home. The publish ledger stays in the home (file locks), which workers
-share through the same folder.
+- :mod:`.reserve`: admission's reservations (quota, budget, overlap) in Redis.
+- :mod:`.pairs`: the publish ledger's pairs and claims in Redis.
+- :mod:`.artifacts`: a run's files back with its result; its run file out with the message.
+- :mod:`.control`: pause and cancel of a run on a worker, through Redis.
+
+What was made and spent comes from the scheduler's run log; what running runs hold is
+reserved in Redis, atomically (:mod:`.reserve`), so a standby or another machine's
+``exec-now`` reserves against the same counters. Workers may share the home's folder
+or have homes of their own: the ledger's word is in Redis and a run's files come back.
 
 Nothing here is imported unless the executor is ``celery``.
 """

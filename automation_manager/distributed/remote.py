@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 from collections import deque
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ..enums import RunStatus
 from ..errors import SkipRun
 from ..logs.records import RunRecord
+from ..tasktypes import REGISTRY
 from .settings import RUN_TASK, Keys, broker_url, jsonable, queue_for, redis_client
 
 if TYPE_CHECKING:
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from ..engine.recorder import Recorder
     from ..engine.runner import Attempt
     from ..engine.state import InflightRun
+    from ..logs.records import Usage
 
 log = logging.getLogger("amgr.daemon")
 
@@ -161,21 +164,38 @@ class RemoteRuns:
             started_at=now,
             params=params,
         )
-        try:
-            self._recorder.admission.admit(
-                ws, spec, trigger=ticket.trigger, params=params, record_id=record_id, now=now
-            )
-        except SkipRun as exc:
-            return self._ended(note, RunStatus.SKIPPED, exc.reason)
+        from .reserve import BrokerDown
+
+        deadline = time.monotonic() + self.grace_s
+        while True:
+            try:
+                self._recorder.admission.admit(
+                    ws, spec, trigger=ticket.trigger, params=params, record_id=record_id, now=now
+                )
+            except BrokerDown as exc:  # reservations live in Redis: wait for it a little
+                self.broker.failed(exc.cause)
+                if time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                return self._ended(note, RunStatus.SKIPPED, exc.reason)
+            except SkipRun as exc:
+                return self._ended(note, RunStatus.SKIPPED, exc.reason)
+            break
         queue = queue_for(spec, self.executor)
-        payload = {
+        payload: dict[str, Any] = {
             "record_id": record_id,
             "task_id": spec.id,
             "trigger": ticket.trigger.value,
             "attempt": ticket.attempt,
             "scheduled_for": ticket.scheduled_for.isoformat() if ticket.scheduled_for else None,
             "sent_at": time.time(),
+            "home": str(ws.home.root),
+            "host": socket.gethostname(),
         }
+        if REGISTRY.get(spec.category, spec.type).multi_stage:
+            from .artifacts import run_files
+
+            payload["runs"] = run_files(ws.home, spec.id)  # paused, resumed, cancelled here
         problem = self._send(payload, queue, spec.task.timeout_s)
         if problem is not None:
             return self._ended(
@@ -228,6 +248,13 @@ class RemoteRuns:
                     result.forget()
                     self.broker.ok()
                     record = RunRecord.model_validate(data["record"])
+                    if data.get("artifacts"):  # before the record that points to them
+                        from .artifacts import unpack
+
+                        try:
+                            unpack(self._workspace().home, data["artifacts"], record_id=record_id)
+                        except OSError as exc:  # StorageError too: the record still goes in
+                            log.error("run %s: its files could not be written: %s", record_id, exc)
                     if data.get("sent_at") and data.get("picked_at"):
                         self.dispatch_s.append(float(data["picked_at"]) - float(data["sent_at"]))
                     return Attempt(
@@ -282,10 +309,18 @@ class RemoteRuns:
 
         now = self._clock()
         if status is RunStatus.INTERRUPTED:
-            return Attempt(interrupted_record(note, now, note.pid, error))
+            usage = self._spent(note.record_id)  # what the worker noted before it stopped
+            return Attempt(interrupted_record(note, now, note.pid, error, usage=usage))
         if status is RunStatus.SKIPPED:
             return Attempt(skipped_for(note, now, error))
         return Attempt(failed_record(note, now, error))
+
+    def _spent(self, record_id: str) -> Usage | None:
+        remote = self._recorder.admission.remote()
+        try:
+            return remote.spent_by(record_id) if remote is not None else None
+        except Exception:
+            return None
 
     def close(self) -> None:
         try:

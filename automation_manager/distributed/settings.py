@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
@@ -11,8 +12,11 @@ from ..errors import ConfigError
 if TYPE_CHECKING:
     import redis
 
-    from ..config import Config, TaskSpec
+    from ..config import Config, TaskSpec, Workspace
     from ..config.executor import ExecutorConfig
+    from ..home import Home
+
+T = TypeVar("T")
 
 RUN_TASK = "amgr.run"
 """The one Celery task name: run one attempt of one amgr task."""
@@ -139,3 +143,37 @@ def jsonable(value: Any) -> Any:
     import json
 
     return json.loads(json.dumps(value, default=str))
+
+
+_per_namespace: dict[tuple[str, str, str], Any] = {}
+
+
+def for_namespace(
+    home: Home, ws: Workspace | None, build: Callable[[redis.Redis, str], T]
+) -> T | None:
+    """One ``build(client, namespace)`` per broker and namespace of ``home``'s executor
+    (None: the executor is local).
+
+    :param ws: the loaded home; None: config.json is looked at, and loaded only when it
+        asks for celery.
+    """
+    if ws is None:
+        from .lease import _wants_celery
+
+        if not _wants_celery(home):
+            return None
+        from ..config import load_workspace
+
+        try:
+            ws = load_workspace(home)
+        except ConfigError:
+            return None
+    ex = ws.config.executor
+    if not ex.distributed:
+        return None
+    url = broker_url(ws.config)
+    key = (getattr(build, "__qualname__", repr(build)), url, ex.namespace)
+    found = _per_namespace.get(key)
+    if found is None:
+        found = _per_namespace[key] = build(redis_client(url), ex.namespace)
+    return found

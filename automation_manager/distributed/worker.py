@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from ..config import Workspace
     from ..home import Home
+    from .reserve import RedisReservations
 
 log = logging.getLogger("amgr.worker")
 
@@ -56,13 +57,20 @@ ANSWERED = "answered"
 
 
 class _Admitted(Admission):
-    """The worker's admission: the scheduler admitted (and reserved for) the run."""
+    """The worker's admission: the scheduler admitted (and reserved for) the run; what
+    the run spends so far goes to its reservation in Redis (a killed run's counts)."""
+
+    forward: RedisReservations | None = None
 
     def admit(self, *args: Any, **kwargs: Any) -> None:
         return None
 
+    def remote(self, ws: Workspace | None = None) -> RedisReservations | None:
+        return None  # the scheduler settles; a worker never does
+
     def progress(self, record_id: str, usage: Usage) -> None:
-        return None
+        if self.forward is not None:
+            self.forward.progress(record_id, usage)
 
 
 class Heartbeat:
@@ -173,7 +181,14 @@ def run_payload(app: Celery, payload: dict[str, Any], *, hostname: str) -> dict[
     cancel = threading.Event()
     beat = Heartbeat(client, keys, record_id, ex.heartbeat_s, cancel)
     beat.start()
+    from . import artifacts
+
+    _install(client, ex.namespace)
+    shared = artifacts.same_home(home, payload)
+    since_ns = time.time_ns()
     try:
+        if not shared:
+            artifacts.place_run_files(home, payload.get("runs"))
         ws = _workspace(home)
         spec = ws.task(str(payload["task_id"]))
         if spec is None:
@@ -190,25 +205,48 @@ def run_payload(app: Celery, payload: dict[str, Any], *, hostname: str) -> dict[
             record_id=record_id,
         )
         clock = system_clock(ws.timezone_name)
+        from .reserve import RedisReservations
+
+        admitted = _Admitted(home, path=":memory:")
+        admitted.forward = RedisReservations(client, keys)
         recorder = Recorder(
             home,
             state=StateStore(home),
-            admission=_Admitted(home, path=":memory:"),
+            admission=admitted,
             secrets=lambda: secret_values(ws.config),
             clock=clock,
         )
         attempt = perform_run(ws, req, recorder=recorder, clock=clock, cancel=cancel)
         record = recorder.masked(attempt.record)
+        files = None if shared else artifacts.collect(home, since_ns)
     finally:
         beat.stop()
     return {
         "record": record.model_dump(mode="json"),
+        "artifacts": files,
         "retryable": attempt.retryable,
         "retry_after": attempt.retry_after,
         "worker": hostname,
         "sent_at": payload.get("sent_at"),
         "picked_at": picked,
     }
+
+
+_installed: set[str] = set()
+
+
+def _install(client: redis.Redis, namespace: str) -> None:
+    """Once per worker process: run control and the publish ledger go through Redis."""
+    if namespace in _installed:
+        return
+    from ..publishers import ledger
+    from .control import RunControl, install_worker_control
+    from .pairs import RedisPairs
+
+    install_worker_control(RunControl(client, namespace))
+    pairs = RedisPairs(client, namespace)
+    ledger.REMOTE = lambda _home: pairs
+    _installed.add(namespace)
 
 
 _clients: dict[str, redis.Redis] = {}

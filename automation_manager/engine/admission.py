@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..config import TaskSpec, Workspace
+    from ..distributed.reserve import RedisReservations
     from ..home import Home
     from ..logs.records import RunRecord, Usage
     from ..tasktypes import TaskType
@@ -106,6 +107,11 @@ class Admission:
         self._path = path
         self._db: StateDB | None = None
         self._lock = threading.RLock()
+        self._remote: RedisReservations | None = None
+        """Distributed (executor celery): the reservations live in Redis."""
+        self._remote_known = False
+        self._unsettled: dict[str, tuple[tuple[int, int, float] | None, str]] = {}
+        """Settles Redis did not take (it was away): sent again before the next one."""
 
     # -- the database -------------------------------------------------------------------
 
@@ -173,6 +179,9 @@ class Admission:
         ebooks = 1 if kind.ebook_quota else 0
         claim = _Claim(record_id, spec, kind, params, now, estimate, content, ebooks, ignore_quota)
         try:
+            remote = self.remote(ws)
+            if remote is not None:
+                return self._reserve_remote(ws, claim, remote)
             self._reserve(ws, claim)
         except sqlite3.Error as exc:
             raise SkipRun(
@@ -232,6 +241,86 @@ class Admission:
                     ),
                 )
 
+    def remote(self, ws: Workspace | None = None) -> RedisReservations | None:
+        """Redis' reservations when the executor is celery (None: the state database's)."""
+        if not self._remote_known:
+            from ..distributed.reserve import remote_reservations
+
+            self._remote = remote_reservations(self.home, ws)
+            self._remote_known = True
+        return self._remote
+
+    def _reserve_remote(self, ws: Workspace, claim: _Claim, remote: RedisReservations) -> None:
+        """The distributed :meth:`_reserve`: what was made comes from the log; what runs
+        hold, and the check against the limits, is one Redis script."""
+        from ..distributed.reserve import Ask
+        from ..llm.budget import SAFETY
+
+        spec, now, day = claim.spec, claim.now, claim.now.date().isoformat()
+        with self._lock:
+            db = self._open()
+            with db.transaction() as conn:
+                self._current(conn, now)
+                made = _day_state(conn, day)
+                for dep in spec.task.depends_on:
+                    status = self._last_status(conn, dep, now)
+                    if status != RunStatus.SUCCESS:
+                        got = "has never run" if status is None else f"last run was {status}"
+                        raise SkipRun(f"dependency {dep} not met: {got}")
+        self._settle_left(remote)
+        remote.drop_stale(self.home.state_dir / "inflight")
+        cfg = ws.config
+        quota = claim.content and not claim.ignore_quota
+        refused = remote.reserve(
+            Ask(
+                record_id=claim.record_id,
+                task_id=spec.id,
+                day=day,
+                stored=spec.index >= 0,
+                content=claim.content,
+                ebooks=claim.ebooks,
+                cost_usd=SAFETY * claim.estimate,
+                made_content=made.content,
+                made_ebooks=made.ebooks,
+                max_content=cfg.max_daily_content if quota else None,
+                max_ebooks=cfg.max_daily_ebooks if quota and claim.ebooks else None,
+                spent_usd=made.spent_usd,
+                budget_usd=cfg.llm.daily_budget_usd if claim.estimate > 0 else None,
+                created_at=now.isoformat(),
+            )
+        )
+        if refused is None:
+            return
+        if refused.limit in ("overlap", "held"):
+            raise SkipRun(
+                f"already running: {spec.id} holds reservation {refused.holder} (in Redis); "
+                "a task never runs twice at once"
+            )
+        if refused.limit in ("content", "ebooks"):
+            books = refused.limit == "ebooks"
+            made_n, held_n = int(refused.made), refused.held
+            state = DayState(
+                day,
+                made.content if books else made_n,
+                made_n if books else made.ebooks,
+                made.spent_usd,
+                0 if books else held_n,
+                held_n if books else 0,
+                0.0,
+                (),
+            )
+            _check_quota(ws, state, ebooks=books, today=day)
+        from ..llm.budget import check_run_budget
+
+        check_run_budget(
+            cfg.llm,
+            claim.kind,
+            claim.params,
+            refused.made + refused.held_usd,
+            extra_usd=_visuals_estimate(ws, claim.kind, claim.params),
+        )
+        raise SkipRun(f"not started: {refused.limit} limit reached for today ({day})")
+
     def settle(self, record: RunRecord, now: datetime) -> None:
         """The record is in the log: count it and drop its reservation."""
         with self._lock:
@@ -239,6 +328,34 @@ class Admission:
             with db.transaction() as conn:
                 self._current(conn, now, only=record.timestamp)
                 conn.execute("DELETE FROM reservations WHERE record_id = ?", (record.id,))
+        self._settle_remote(record.id, record)
+
+    def _settle_remote(self, record_id: str, record: RunRecord | None = None) -> None:
+        remote = self.remote()
+        if remote is None:
+            return
+        counts, day = None, ""
+        if record is not None:
+            from ..statedb.feed import record_counts
+
+            counts = record_counts(record.model_dump(mode="json"))
+            day = record.timestamp.date().isoformat()
+        with self._lock:
+            self._unsettled[record_id] = (counts, day)
+        self._settle_left(remote)
+
+    def _settle_left(self, remote: RedisReservations) -> None:
+        """Settle in Redis what waits to be (the broker was away when its record went in)."""
+        with self._lock:
+            waiting = list(self._unsettled.items())
+        for record_id, (counts, day) in waiting:
+            try:
+                remote.settle(record_id, counts, day)
+            except Exception as exc:  # kept: the next admission or settle tries again
+                log.warning("admission: could not settle %s in Redis yet (%s)", record_id, exc)
+                return
+            with self._lock:
+                self._unsettled.pop(record_id, None)
 
     def release(self, record_id: str) -> None:
         """Drop a reservation whose run will leave no record now (it waits in memory)."""
@@ -246,6 +363,7 @@ class Admission:
             db = self._open()
             with db.transaction() as conn:
                 conn.execute("DELETE FROM reservations WHERE record_id = ?", (record_id,))
+        self._settle_remote(record_id)
 
     def progress(self, record_id: str, usage: Usage) -> None:
         """Note what a running run has spent so far (a killed run's record counts it)."""
@@ -263,6 +381,12 @@ class Admission:
                         record_id,
                     ),
                 )
+        remote = self.remote()
+        if remote is not None:
+            try:
+                remote.progress(record_id, usage)
+            except Exception as exc:
+                log.debug("admission: could not note progress in Redis (%s)", exc)
 
     def spent_by(self, record_id: str) -> Usage | None:
         """What a run (running or killed) noted as spent, or None if it called no model."""
@@ -291,7 +415,16 @@ class Admission:
             with db.transaction() as conn:
                 self._current(conn, now)
                 _drop_stale(conn, self.home)
-                return _day_state(conn, now.date().isoformat())
+                state = _day_state(conn, now.date().isoformat())
+        remote = self.remote()
+        if remote is None:
+            return state
+        try:  # distributed: what running runs hold is in Redis
+            content, ebooks, usd, _ = remote.held(state.day)
+        except Exception as exc:
+            log.warning("admission: Redis unreachable (%s); showing the log's counts", exc)
+            return state
+        return replace(state, reserved_content=content, reserved_ebooks=ebooks, reserved_usd=usd)
 
     def last_status(self, task_id: str, now: datetime) -> str | None:
         """Status of the task's newest record that is not ``skipped`` (None: never ran)."""

@@ -17,15 +17,17 @@ A ``done`` pair is never sent again, whatever follows it.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
 
@@ -33,8 +35,16 @@ from ..fsutil import append_line, ensure_dir
 from ..home import Home
 from ..secrets import REGISTRY
 
+if TYPE_CHECKING:
+    from ..distributed.pairs import RedisPairs
+
+log = logging.getLogger(__name__)
+
 LEDGER_FILE = "ledger.jsonl"
 _BUCKETS = 64
+REMOTE: Callable[[Home], RedisPairs | None] | None = None
+"""On a Celery worker: the ledger's Redis side (:mod:`automation_manager.distributed.pairs`);
+elsewhere it is looked up from the home's config.json (executor celery)."""
 
 
 class PairState(StrEnum):
@@ -132,6 +142,8 @@ class Ledger:
         self._pairs: dict[str, Pair] = {}
         self._offset = 0
         self._mutex = threading.Lock()
+        self._remote = _remote_for(home)
+        """Distributed (executor celery): every worker's events, and the claims, in Redis."""
 
     def refresh(self) -> None:
         """Fold in every complete line appended since the last read (torn lines wait)."""
@@ -157,17 +169,33 @@ class Ledger:
         """The current state of a pair (re-reads new lines first)."""
         self.refresh()
         key = pair_key(item_id, platform)
-        return self._pairs.get(key) or Pair(key)
+        local = self._pairs.get(key) or Pair(key)
+        if self._remote is None:
+            return local
+        merged = copy.deepcopy(local)  # local words first, every worker's after them
+        for event in self._remote.events(key):
+            merged.apply(event)
+        return merged
 
     def posted_times(self, platform: str) -> list[datetime]:
         """Instants of every post made, being made or scheduled on ``platform``."""
         self.refresh()
         suffix = pair_key("", platform)
-        return [
-            when
+        times = {
+            key: when
             for key, pair in self._pairs.items()
             if key.endswith(suffix) and (when := pair.posted_at) is not None
-        ]
+        }
+        if self._remote is not None:
+            try:
+                posted = self._remote.posted(platform)
+            except Exception as exc:  # a report while the broker is away: this home's word
+                posted = {}
+                log.warning("ledger: the broker is unreachable (%s); counting local posts", exc)
+            for key, text in posted.items():
+                if (when := _parse_time(text)) is not None:
+                    times[key] = when
+        return list(times.values())
 
     def record(self, event: str, item_id: str, platform: str, at: datetime, **data: Any) -> None:
         """Append one event and fsync before returning."""
@@ -181,6 +209,11 @@ class Ledger:
         }
         text = json.dumps(REGISTRY.scrub(line), ensure_ascii=False, default=str)
         append_line(self.path, text, private=True)
+        if self._remote is not None:
+            key = pair_key(item_id, platform)
+            self._remote.append(key, text)
+            when = self.pair(item_id, platform).posted_at
+            self._remote.set_posted(platform, key, when.isoformat() if when else None)
 
     @contextmanager
     def claim(self, item_id: str, platform: str, timeout: float = 300.0) -> Iterator[Pair]:
@@ -192,11 +225,23 @@ class Ledger:
         :raises filelock.Timeout: when another run held it for ``timeout`` seconds.
         """
         key = pair_key(item_id, platform)
+        if self._remote is not None:
+            with self._remote.hold(key, timeout):
+                yield self.pair(item_id, platform)
+            return
         bucket = int(stable_id(key)[:8], 16) % _BUCKETS
         lock_dir = self.home.locks_dir / "publish"
         ensure_dir(lock_dir)
         with FileLock(str(lock_dir / f"pair-{bucket:02d}.lock"), timeout=timeout):
             yield self.pair(item_id, platform)
+
+
+def _remote_for(home: Home) -> RedisPairs | None:
+    if REMOTE is not None:
+        return REMOTE(home)
+    from ..distributed.pairs import pairs_for_home
+
+    return pairs_for_home(home)
 
 
 @contextmanager

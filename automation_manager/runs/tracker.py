@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
     from ..config import TaskSpec
 
+REMOTE_CONTROL: Callable[[str], Control | None] | None = None
+"""On a Celery worker: takes a pause or cancel asked through Redis for a run id
+(:mod:`automation_manager.distributed.control`); None on one machine."""
+
 
 class RunTracker:
     """One multi-stage run as its executor drives it.
@@ -67,15 +71,30 @@ class RunTracker:
         self._update(change)
 
     def asked(self) -> bool:
-        """Whether a pause or cancel waits for the next :meth:`checkpoint` (reads only)."""
+        """Whether a pause or cancel waits for the next :meth:`checkpoint`."""
         if self.id is None:
             return False
+        self._remote_control()
         return self.store.get(self.id).control is not None
+
+    def _remote_control(self) -> None:
+        """A request that came through Redis (a worker) goes into the run file first."""
+        if REMOTE_CONTROL is None or self.id is None:
+            return
+        control = REMOTE_CONTROL(self.id)
+        if control is not None:
+            now = self.now()
+
+            def change(state: RunState) -> None:
+                state.control, state.control_at = control, now
+
+            self._update(change)
 
     def checkpoint(self) -> None:
         """Between items: raise :class:`RunPaused` / :class:`RunCancelled` when asked to."""
         if self.id is None:
             return
+        self._remote_control()
         state = self.store.get(self.id)
         if state.control is None:
             return

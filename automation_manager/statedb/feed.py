@@ -146,8 +146,8 @@ def _apply_line(conn: sqlite3.Connection, day: str, line: bytes) -> bool:
     return True
 
 
-def apply_record(conn: sqlite3.Connection, day: str, rec: dict[str, Any]) -> None:
-    """Count one record: quotas, spend, the task's last status; settle its reservation."""
+def record_counts(rec: dict[str, Any]) -> tuple[int, int, float]:
+    """What one record counts toward its day: content items, ebooks, USD spent."""
     status = rec.get("status")
     category, kind = rec.get("category"), rec.get("type")
     content = ebooks = 0
@@ -158,6 +158,13 @@ def apply_record(conn: sqlite3.Connection, day: str, rec: dict[str, Any]) -> Non
     usage = rec.get("usage")
     cost = usage.get("cost_usd") if isinstance(usage, dict) else None
     cost_usd = float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else 0.0
+    return content, ebooks, cost_usd
+
+
+def apply_record(conn: sqlite3.Connection, day: str, rec: dict[str, Any]) -> None:
+    """Count one record: quotas, spend, the task's last status; settle its reservation."""
+    status = rec.get("status")
+    content, ebooks, cost_usd = record_counts(rec)
     if content or ebooks or cost_usd:
         conn.execute(
             "INSERT INTO day_totals(day, content, ebooks, cost_usd) VALUES (?, ?, ?, ?) "
