@@ -102,3 +102,18 @@ def test_the_kept_copy_masks_secrets(home: Path, monkeypatch: object) -> None:
     amgr(home, "run", "--once")
     kept = (home / ".mp" / "state" / "last-good.json").read_text()
     assert secret not in kept
+
+
+def test_the_kept_copy_is_rewritten_only_when_a_file_changed(home: Path) -> None:
+    kept = home / ".mp" / "state" / "last-good.json"
+    assert amgr(home, "run", "--once")[0] in (0, 1)
+    first = json.loads(kept.read_text())
+    assert amgr(home, "run", "--once")[0] in (0, 1)  # same files: the copy is left alone
+    assert json.loads(kept.read_text())["saved_at"] == first["saved_at"]
+    tasks = json.loads((home / "tasks.json").read_text())
+    tasks["content_creation"][0]["topic"] = "tide pools"
+    (home / "tasks.json").write_text(json.dumps(tasks))
+    assert amgr(home, "run", "--once")[0] in (0, 1)
+    again = json.loads(kept.read_text())
+    assert again["digest"] != first["digest"] and again["saved_at"] != first["saved_at"]
+    assert again["files"]["tasks.json"]["content_creation"][0]["topic"] == "tide pools"

@@ -34,28 +34,38 @@ def _path(home: Home) -> Any:
 
 
 def _digest(files: dict[str, Any]) -> str:
-    text = json.dumps(files, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """A change detector of the files as parsed: sorted compact JSON (msgspec, in C: a
+    home of 10,000 tasks in milliseconds), every registered secret form masked, hashed."""
+    import msgspec
+
+    from ..secrets import REGISTRY
+
+    data = REGISTRY.mask_bytes(msgspec.json.encode(files, order="sorted"))
+    return hashlib.sha256(data).hexdigest()
 
 
 def remember(ws: Workspace, now: datetime) -> None:
     """Keep ``ws``'s files as the last good configuration (no write when unchanged).
 
-    Never raises: a disk that cannot take it only costs the read-only fallback.
+    Unchanged files cost one digest; only a change pays for the masked copy and the
+    write. Never raises: a disk that cannot take it only costs the read-only fallback.
     """
     from ..secrets import REGISTRY
 
     REGISTRY.register_config(ws.config)
-    files = REGISTRY.scrub(
-        {name: ws.raw.get(name) for name in (CONFIG_FILE, TASKS_FILE, SCHEDULES_FILE)}
-    )
-    digest = _digest(files)
+    raw = {name: ws.raw.get(name) for name in (CONFIG_FILE, TASKS_FILE, SCHEDULES_FILE)}
+    try:
+        digest = _digest(raw)
+    except (TypeError, ValueError) as exc:  # never for parsed JSON; never costs the load
+        log.warning("could not keep the last good configuration: %s", exc)
+        return
     path = _path(ws.home)
     try:
         if path.exists():
             old = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(old, dict) and old.get("digest") == digest:
                 return
+        files = REGISTRY.scrub(raw)
         ensure_dir(ws.home.state_dir)
         body = {"saved_at": now.isoformat(), "digest": digest, "files": files}
         atomic_write_json(path, body, private=True)
