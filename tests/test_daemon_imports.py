@@ -98,13 +98,21 @@ def start_and_report(root: Path, platforms: dict[str, Any] | None = None) -> dic
     task = {"id": "hourly", "type": "pending_report", "schedule": "hourly"}
     (home / "tasks.json").write_text(json.dumps({"maintenance": [task]}))
     out = root / "report.json"
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(home), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "AMGR_VISUALS": "none"},
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, str(home), str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"PATH": "/usr/bin:/bin", "AMGR_VISUALS": "none"},
+        )
+    except subprocess.TimeoutExpired as exc:  # say where it stood
+        err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr
+        state = home / ".mp" / "state" / "daemon.json"
+        raise AssertionError(
+            f"the daemon did not start and stop in 120 s; report written: {out.exists()}; "
+            f"daemon.json: {state.read_text() if state.exists() else 'none'}; stderr: {err}"
+        ) from None
     assert done.returncode == 0, done.stderr
     report: dict[str, Any] = json.loads(out.read_text())
     return report
