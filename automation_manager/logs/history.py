@@ -13,9 +13,9 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from itertools import compress
-from typing import Any
+from typing import Any, overload
 
 from ..enums import Category
 from ..errors import UsageError
@@ -36,6 +36,8 @@ from .summary import (
 TOP_ERRORS = 5
 STATUSES = ("success", "failed", "interrupted", "skipped")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
 
 
 def parse_when(text: str, now: datetime, flag: str) -> datetime:
@@ -207,29 +209,33 @@ class HistoryScan:
         # a file is named by the local date in its records' own offset: one day of margin
         boundary = since_day + timedelta(days=1)
         last_day = self.query.until.date() + timedelta(days=1) if self.query.until else None
-        for day in iter_days(
-            self.home,
-            since_day - timedelta(days=1),
-            self.now,
-            keys_until=boundary,
-            data=self.data,
-        ):
+        for day in iter_days(self.home, since_day - timedelta(days=1), self.now, data=self.data):
             if last_day is not None and day.file.day > last_day:
                 continue
             self.totals.files += 1
             self.totals.unreadable += day.index.unreadable
             rows = self._select(day, day.file.day <= boundary)
             if len(_all(day.index, rows)):
-                self.totals.add(day, rows)
+                if isinstance(rows, ComboRows):
+                    self.totals.add_combos(day, rows.combos)
+                else:
+                    self.totals.add(day, rows)
                 yield day, rows
 
     def _select(self, day: Day, boundary: bool) -> Sequence[int] | None:
         q = self.query
         idx = day.index
+        decoded_filter = q.until is not None or q.grep or q.process_type
+        if not boundary and not decoded_filter:
+            # only status, kind and task: whole (status, kind, task) groups match, whose
+            # sums the index holds; the rows themselves are listed only if asked for
+            combos = [c for c, combo in enumerate(idx.combos) if self._combo_matches(idx, combo)]
+            if len(combos) == len(idx.combos):
+                return None
+            return ComboRows(idx, combos)
         rows: Sequence[int] | None = None
         if q.success_only or q.failed_only or q.status:
-            ok = {"success"} if q.success_only else FAILED if q.failed_only else {str(q.status)}
-            rows = _rows_with_status(idx, ok)
+            rows = _rows_with_status(idx, self._statuses())
         if q.category is not None or q.type is not None:
             kinds = {
                 i
@@ -242,12 +248,36 @@ class HistoryScan:
             wanted = idx.tasks.index(q.task_id) if q.task_id in idx.tasks else -1
             task = idx.col("task")
             rows = [i for i in _all(idx, rows) if task[i] == wanted]
-        if boundary and idx.keys is not None:
-            keys, since = idx.keys, self.since
-            rows = [i for i in _all(idx, rows) if keys[i] >= since]
-        if q.until is not None or q.grep or q.process_type:
+        if boundary:
+            at, since = idx.col("at_us"), self._since_us
+            rows = [i for i in _all(idx, rows) if at[i] >= since]
+        if decoded_filter:
             rows = [i for i in _all(idx, rows) if self._matches(day.record(i))]
         return rows
+
+    @property
+    def _since_us(self) -> int:
+        return (self.since - _EPOCH) // _US
+
+    def _statuses(self) -> set[str] | None:
+        q = self.query
+        if q.success_only:
+            return {"success"}
+        if q.failed_only:
+            return set(FAILED)
+        return {q.status} if q.status else None
+
+    def _combo_matches(self, idx: DayIndex, combo: tuple[int, int, int]) -> bool:
+        q = self.query
+        status, kind, task = combo
+        category, type_ = idx.kinds[kind]
+        statuses = self._statuses()
+        return (
+            (statuses is None or idx.statuses[status] in statuses)
+            and q.category in (None, category)
+            and q.type in (None, type_)
+            and q.task_id in (None, idx.tasks[task])
+        )
 
     def _matches(self, rec: dict[str, Any]) -> bool:
         """The filters only a decoded record can answer: ``until`` and ``grep``."""
@@ -280,7 +310,44 @@ def _all(idx: DayIndex, rows: Sequence[int] | None) -> Sequence[int]:
     return range(idx.rows) if rows is None else rows
 
 
-def _rows_with_status(idx: DayIndex, wanted: Iterable[str]) -> Sequence[int] | None:
+class ComboRows(Sequence[int]):
+    """The rows (newest first) of a day's chosen (status, kind, task) groups. How many
+    is known from the index; which ones is worked out on first use (a page of history
+    looks at the rows of a few days only)."""
+
+    def __init__(self, idx: DayIndex, combos: list[int]) -> None:
+        self.idx = idx
+        self.combos = combos
+        stats = idx.combo_stats
+        self._len = int(sum(stats[c][0] for c in combos))
+        self._rows: list[int] | None = None
+
+    def _listed(self) -> list[int]:
+        if self._rows is None:
+            wanted = bytearray(len(self.idx.combos))
+            for c in self.combos:
+                wanted[c] = 1
+            mask = bytes(map(wanted.__getitem__, self.idx.col("combo")))
+            self._rows = list(compress(range(self.idx.rows), mask))
+        return self._rows
+
+    def __len__(self) -> int:
+        return self._len
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[int]: ...
+    def __getitem__(self, i: int | slice) -> int | Sequence[int]:
+        return self._listed()[i]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._listed())
+
+
+def _rows_with_status(idx: DayIndex, wanted: Iterable[str] | None) -> Sequence[int] | None:
+    if wanted is None:
+        return None
     codes = [i for i, s in enumerate(idx.statuses) if s in wanted]
     if len(codes) == len(idx.statuses):
         return None
@@ -303,6 +370,39 @@ class Totals:
         self.per_kind: dict[tuple[str, str], list[Any]] = {}
         self.patterns: dict[str, list[Any]] = {}  # pattern: [count, example, newest]
 
+    def add_combos(self, day: Day, combos: Sequence[int]) -> None:
+        """Count the rows of one day's (status, kind, task) groups ``combos`` from the
+        sums its index holds for each group."""
+        idx = day.index
+        stats = idx.combo_stats
+        counts: Counter[str] = Counter()
+        ends = idx.col("combo_ends")
+        durations = idx.col("combo_durations")
+        chunk: list[int] = []
+        usage: dict[int, list[Any]] = {}
+        for c in combos:
+            status, kind, _ = idx.combos[c]
+            rows, n, prompt, completion, cost = stats[c]
+            counts[idx.statuses[status]] += rows
+            chunk.extend(durations[ends[c - 1] if c else 0 : ends[c]])
+            if n:
+                k = usage.setdefault(kind, [0, 0, 0, 0.0])
+                k[0] += n
+                k[1] += prompt
+                k[2] += completion
+                k[3] += cost
+        chunk.sort()
+        self.durations.append(array("i", chunk))
+        chosen = set(combos)
+        errors = [[pattern, 0, float("-inf")] for pattern, _, _ in idx.error_stats]
+        for combo, eid, n, newest in idx.combo_errors:
+            if combo in chosen:
+                stat = errors[eid]
+                stat[1] += n
+                if newest > stat[2]:
+                    stat[2] = newest
+        self._add_sums(day, +counts, sorted(usage.items()), errors)
+
     def add(self, day: Day, rows: Sequence[int] | None) -> None:
         """Count one day's rows (None: all of them)."""
         idx = day.index
@@ -317,11 +417,6 @@ class Totals:
             skipped = idx.statuses.index("skipped") if "skipped" in idx.statuses else -1
             chunk = sorted(duration[i] for i in rows if status[i] != skipped)
             self.durations.append(array("i", chunk))
-        counts = +counts
-        self.by_status.update(counts)
-        sums = self.per_day.setdefault(day.file.day, [0, 0, 0, 0, 0.0])
-        sums[0] += sum(counts.values())
-        sums[1] += counts["failed"] + counts["interrupted"]
         if rows is None:
             usage: Iterable[tuple[int, list[Any]]] = enumerate(idx.kind_usage)
             errors: Iterable[list[Any]] = idx.error_stats
@@ -331,6 +426,21 @@ class Totals:
                 chosen[i] = 1
             usage = enumerate(usage_sums(idx, chosen))
             errors = _errors_of(idx, chosen)
+        self._add_sums(day, +counts, usage, errors)
+
+    def _add_sums(
+        self,
+        day: Day,
+        counts: Counter[str],
+        usage: Iterable[tuple[int, list[Any]]],
+        errors: Iterable[list[Any]],
+    ) -> None:
+        """Add one day's status counts, per-kind usage and per-message error counts."""
+        idx = day.index
+        self.by_status.update(counts)
+        sums = self.per_day.setdefault(day.file.day, [0, 0, 0, 0, 0.0])
+        sums[0] += sum(counts.values())
+        sums[1] += counts["failed"] + counts["interrupted"]
         for kind, (n, prompt, completion, cost) in usage:
             if not n:
                 continue

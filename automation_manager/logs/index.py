@@ -13,7 +13,6 @@ instead of decoding it.
 from __future__ import annotations
 
 import contextlib
-import json
 import mmap
 import os
 import re
@@ -22,12 +21,13 @@ import sys
 import zlib
 from array import array
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import compress, count, islice, repeat
-from operator import add, attrgetter, itemgetter, le, sub
+from operator import add, attrgetter, floordiv, itemgetter, le, sub
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, TypeVar
 
@@ -38,8 +38,10 @@ from ..fsutil import atomic_write_bytes
 from ..tasktypes import REGISTRY
 from .lines import MAX_LINE, line_ends
 
-VERSION = 4
+VERSION = 5
 _MAGIC = b"AMGRIDX\n"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
 #: Statuses whose error message counts as an error pattern.
 FAILED = frozenset({"failed", "interrupted"})
 NO_ERROR = "failed (no error recorded)"
@@ -97,6 +99,12 @@ COLUMNS: dict[str, str] = {
     "error_at": "d",  # and their start time (seconds since the epoch)
     "decoded_rows": "I",  # rows not in the record's own shape: re-encode them for output
     "duration_sorted": "i",  # durations of the rows that ran (not skipped), ascending
+    "at_us": "q",  # start time, microseconds since the epoch (exact; compares as instants)
+    "combo": "I",  # index into ``combos`` (status, kind, task)
+    # durations of the rows that ran, grouped by combo (combo 0's first), each group
+    # ascending; group ``c`` ends at ``combo_ends[c]`` (one value per combo)
+    "combo_durations": "i",
+    "combo_ends": "I",
 }
 
 
@@ -114,9 +122,13 @@ class DayIndex:
     kind_usage: list[list[Any]] = field(default_factory=list)
     #: per distinct message: [pattern, count, newest start (seconds since the epoch)]
     error_stats: list[list[Any]] = field(default_factory=list)
+    #: the distinct (status, kind, task) of the rows, as codes into the tables above
+    combos: list[tuple[int, int, int]] = field(default_factory=list)
+    #: per combo: [rows, runs with usage, prompt tokens, completion tokens, cost]
+    combo_stats: list[list[Any]] = field(default_factory=list)
+    #: per (combo, message) of failed rows: [combo, message code, count, newest start]
+    combo_errors: list[list[Any]] = field(default_factory=list)
     columns: dict[str, array[Any]] = field(default_factory=dict)
-    #: start times (aware), per row; only when built in this process (not stored)
-    keys: list[datetime] | None = None
     #: numbers (1-based) of the lines skipped as longer than ``MAX_LINE`` (not stored)
     long_lines: list[int] = field(default_factory=list)
 
@@ -315,16 +327,22 @@ def _columns(
     facts = _ordered(lines, order)
     _fill(cols["start"], _ordered(starts, order))
     _fill(cols["end"], _ordered(stops, order))
+    at_us = list(map(floordiv, map(sub, _ordered(keys, order), repeat(_EPOCH)), repeat(_US)))
+    _fill(cols["at_us"], at_us)
     # status, kind and task as one key first: a day has few distinct combinations
     combos: list[tuple[str, str, str, str]] = []
-    rows = _encode(map(attrgetter("status", "category", "type", "task_id"), facts), combos)
+    combo_of_row = _encode(map(attrgetter("status", "category", "type", "task_id"), facts), combos)
+    parts: list[list[int]] = []
     for name, table, part in (
         ("status", idx.statuses, itemgetter(0)),
         ("kind", idx.kinds, itemgetter(1, 2)),
         ("task", idx.tasks, itemgetter(3)),
     ):
         code_of = _encode(list(map(part, combos)), table)
-        _fill(cols[name], map(code_of.__getitem__, rows))
+        parts.append(code_of)
+        _fill(cols[name], map(code_of.__getitem__, combo_of_row))
+    idx.combos = list(zip(*parts, strict=True))
+    _fill(cols["combo"], combo_of_row)
     status = cols["status"].tobytes()
     durations = list(map(attrgetter("duration_ms"), facts))
     if durations and (max(durations) > _INT32 or min(durations) < -_INT32):
@@ -342,7 +360,7 @@ def _columns(
     _fill(cols["error_rows"], bad)
     bad_lines = list(map(facts.__getitem__, bad))
     _fill(cols["error_ids"], _encode([line.error or NO_ERROR for line in bad_lines], idx.errors))
-    _fill(cols["error_at"], [line.timestamp.timestamp() for line in bad_lines])
+    _fill(cols["error_at"], [at_us[row] / 1_000_000 for row in bad])
     if decoded:
         if order is None:
             last = len(lines) - 1
@@ -351,9 +369,15 @@ def _columns(
             where = dict(zip(order, count()))
             rows = sorted(map(where.__getitem__, decoded))
         _fill(cols["decoded_rows"], rows)
-    _fill(cols["duration_sorted"], sorted(compress(durations, code_mask(status, ran))))
+    ran_mask = code_mask(status, ran)
+    _fill(cols["duration_sorted"], sorted(compress(durations, ran_mask)))
+    grouped = sorted(
+        zip(compress(combo_of_row, ran_mask), compress(durations, ran_mask), strict=True)
+    )
+    _fill(cols["combo_durations"], map(itemgetter(1), grouped))
+    group_of = list(map(itemgetter(0), grouped))
+    _fill(cols["combo_ends"], [bisect_right(group_of, c) for c in range(len(combos))])
     idx.columns = cols
-    idx.keys = _ordered(keys, order)
     _aggregate(idx)
     return idx
 
@@ -389,11 +413,36 @@ def _aggregate(idx: DayIndex) -> None:
     """The per-kind usage sums and per-message error counts of the whole file."""
     idx.kind_usage = usage_sums(idx)
     idx.error_stats = [[error_pattern(m), 0, 0.0] for m in idx.errors]
-    for eid, at in zip(idx.col("error_ids"), idx.col("error_at"), strict=True):
+    combo = idx.col("combo")
+    per_combo: dict[tuple[int, int], list[Any]] = {}
+    for row, eid, at in zip(
+        idx.col("error_rows"), idx.col("error_ids"), idx.col("error_at"), strict=True
+    ):
         stat = idx.error_stats[eid]
         stat[1] += 1
         if at > stat[2]:
             stat[2] = at
+        group = per_combo.setdefault((combo[row], eid), [combo[row], eid, 0, at])
+        group[2] += 1
+        if at > group[3]:
+            group[3] = at
+    idx.combo_errors = sorted(per_combo.values(), key=itemgetter(0, 1))
+    stats: list[list[Any]] = [[0, 0, 0, 0, 0.0] for _ in idx.combos]
+    for c, n in Counter(combo).items():
+        stats[c][0] = n
+    for row, prompt, completion, cost in zip(
+        idx.col("usage_rows"),
+        idx.col("prompt"),
+        idx.col("completion"),
+        idx.col("cost"),
+        strict=True,
+    ):
+        stat = stats[combo[row]]
+        stat[1] += 1
+        stat[2] += prompt
+        stat[3] += completion
+        stat[4] += cost
+    idx.combo_stats = stats
 
 
 # -- kept on disk ------------------------------------------------------------------------
@@ -416,80 +465,119 @@ def stamp_of(source: Path) -> tuple[int, int] | None:
 def save_index(path: Path, stamp: tuple[int, int] | None, idx: DayIndex) -> None:
     """Keep ``idx`` for the file version ``stamp`` (taken *before* reading the file, so a
     line appended meanwhile makes the index stale, not wrong). A failure to write only
-    costs speed later."""
+    costs speed later.
+
+    The file: a magic line, the CRC-32 of all that follows (8 hex digits and a newline),
+    a JSON header line (the tables, the aggregates and each column's length), then the
+    columns' raw bytes in :data:`COLUMNS` order.
+    """
     if stamp is None:
         return
-    header = {
-        "v": VERSION,
-        "byteorder": sys.byteorder,
-        "size": stamp[0],
-        "mtime_ns": stamp[1],
-        "rows": idx.rows,
-        "unreadable": idx.unreadable,
-        "statuses": idx.statuses,
-        "kinds": idx.kinds,
-        "tasks": idx.tasks,
-        "errors": idx.errors,
-        "kind_usage": idx.kind_usage,
-        "error_stats": idx.error_stats,
-        "columns": [[name, len(idx.columns[name])] for name in COLUMNS],
-    }
-    body = b"".join(idx.columns[name].tobytes() for name in COLUMNS)
-    header["crc32"] = zlib.crc32(body)
-    blob = b"".join((_MAGIC, json.dumps(header, ensure_ascii=False).encode(), b"\n", body))
+    header = _Header(
+        v=VERSION,
+        byteorder=sys.byteorder,
+        size=stamp[0],
+        mtime_ns=stamp[1],
+        rows=idx.rows,
+        unreadable=idx.unreadable,
+        statuses=idx.statuses,
+        kinds=idx.kinds,
+        tasks=idx.tasks,
+        errors=idx.errors,
+        kind_usage=idx.kind_usage,
+        error_stats=idx.error_stats,
+        combos=idx.combos,
+        combo_stats=idx.combo_stats,
+        combo_errors=idx.combo_errors,
+        columns=[len(idx.columns[name]) for name in COLUMNS],
+    )
+    rest = b"".join(
+        (msgspec.json.encode(header), b"\n", *(idx.columns[name].tobytes() for name in COLUMNS))
+    )
+    blob = b"".join((_MAGIC, b"%08x\n" % zlib.crc32(rest), rest))
     with contextlib.suppress(OSError):  # a cache: without it, queries are only slower
         # not fsynced: after a crash a torn or zeroed index fails its checks and is rebuilt
         atomic_write_bytes(path, blob, private=True, durable=False)
 
 
+class _Header(msgspec.Struct, gc=False):
+    """The header line of a kept index (see :func:`save_index`)."""
+
+    v: int
+    byteorder: str
+    size: int
+    mtime_ns: int
+    rows: int
+    unreadable: int
+    statuses: list[str]
+    kinds: list[tuple[str, str]]
+    tasks: list[str]
+    errors: list[str]
+    kind_usage: list[list[Any]]
+    error_stats: list[list[Any]]
+    combos: list[tuple[int, int, int]]
+    combo_stats: list[list[Any]]
+    combo_errors: list[list[Any]]
+    columns: list[int]
+
+
+_header_decoder = msgspec.json.Decoder(_Header)
+_CRC_AT = len(_MAGIC)
+_HEADER_AT = _CRC_AT + 9
+
+
 def load_index(path: Path, source: Path) -> DayIndex | None:
-    """The kept index of ``source``, or None when missing, stale or unreadable."""
+    """The kept index of ``source``, or None when missing, stale, torn or unreadable."""
     try:
         blob = path.read_bytes()
     except OSError:
         return None
-    if not blob.startswith(_MAGIC):
+    if not blob.startswith(_MAGIC) or blob[_HEADER_AT - 1 : _HEADER_AT] != b"\n":
         return None
-    nl = blob.find(b"\n", len(_MAGIC))
+    try:
+        crc = int(blob[_CRC_AT : _HEADER_AT - 1], 16)
+    except ValueError:
+        return None
+    view = memoryview(blob)
+    if crc != zlib.crc32(view[_HEADER_AT:]):
+        return None
+    nl = blob.find(b"\n", _HEADER_AT)
     if nl < 0:
         return None
     try:
-        header = json.loads(blob[len(_MAGIC) : nl])
-    except ValueError:
+        header = _header_decoder.decode(view[_HEADER_AT:nl])
+    except msgspec.DecodeError:
         return None
     if (
-        not isinstance(header, dict)
-        or header.get("v") != VERSION
-        or header.get("byteorder") != sys.byteorder
-        or (header.get("size"), header.get("mtime_ns")) != stamp_of(source)
+        header.v != VERSION
+        or header.byteorder != sys.byteorder
+        or (header.size, header.mtime_ns) != stamp_of(source)
+        or len(header.columns) != len(COLUMNS)
     ):
         return None
-    if header.get("crc32") != zlib.crc32(memoryview(blob)[nl + 1 :]):
-        return None
-    try:
-        idx = DayIndex(
-            rows=header["rows"],
-            unreadable=header["unreadable"],
-            statuses=header["statuses"],
-            kinds=[(c, t) for c, t in header["kinds"]],
-            tasks=header["tasks"],
-            errors=header["errors"],
-            kind_usage=header["kind_usage"],
-            error_stats=header["error_stats"],
-        )
-        pos = nl + 1
-        view = memoryview(blob)
-        for name, count in header["columns"]:
-            col = array(COLUMNS[name])
-            size = count * col.itemsize
-            if pos + size > len(blob):
-                return None
-            col.frombytes(view[pos : pos + size])
-            pos += size
-            idx.columns[name] = col
-    except (KeyError, TypeError, ValueError):
-        return None
-    if pos != len(blob) or set(idx.columns) != set(COLUMNS):
+    idx = DayIndex(
+        rows=header.rows,
+        unreadable=header.unreadable,
+        statuses=header.statuses,
+        kinds=header.kinds,
+        tasks=header.tasks,
+        errors=header.errors,
+        kind_usage=header.kind_usage,
+        error_stats=header.error_stats,
+        combos=header.combos,
+        combo_stats=header.combo_stats,
+        combo_errors=header.combo_errors,
+    )
+    pos = nl + 1
+    for (name, code), length in zip(COLUMNS.items(), header.columns, strict=True):
+        col = array(code)
+        size = length * col.itemsize
+        if pos + size > len(blob):
+            return None
+        col.frombytes(view[pos : pos + size])
+        pos += size
+        idx.columns[name] = col
+    if pos != len(blob):
         return None
     return idx
 
