@@ -110,7 +110,9 @@ def history(mgr: AutomationManager, params: HistoryParams) -> dict[str, Any]:
     The records are the newest first, as stored; ``summary`` counts every match.
     """
     from ..logs.history import HistoryScan
+    from ..logs.reader import remember_indexes
 
+    remember_indexes()  # a long-lived process: the next query reads no index file
     now = mgr.now()
     if now.tzinfo is None:
         now = now.astimezone()

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from itertools import compress
+from itertools import accumulate, chain, compress
 from typing import Any, overload
 
 from ..enums import Category
@@ -225,8 +225,7 @@ class HistoryScan:
     def _select(self, day: Day, boundary: bool) -> Sequence[int] | None:
         q = self.query
         idx = day.index
-        decoded_filter = q.until is not None or q.grep or q.process_type
-        if not boundary and not decoded_filter:
+        if not boundary and q.until is None and not q.grep and not q.process_type:
             # only status, kind and task: whole (status, kind, task) groups match, whose
             # sums the index holds; the rows themselves are listed only if asked for
             combos = [c for c, combo in enumerate(idx.combos) if self._combo_matches(idx, combo)]
@@ -248,12 +247,54 @@ class HistoryScan:
             wanted = idx.tasks.index(q.task_id) if q.task_id in idx.tasks else -1
             task = idx.col("task")
             rows = [i for i in _all(idx, rows) if task[i] == wanted]
-        if boundary:
-            at, since = idx.col("at_us"), self._since_us
-            rows = [i for i in _all(idx, rows) if at[i] >= since]
-        if decoded_filter:
-            rows = [i for i in _all(idx, rows) if self._matches(day.record(i))]
+        if q.grep or q.process_type:
+            texts = self._texts_matching(idx)
+            by_text, ends = idx.col("text_rows"), idx.col("text_ends")
+            picked = sorted(
+                chain.from_iterable(
+                    by_text[ends[t - 1] if t else 0 : ends[t]]
+                    for t in compress(range(len(texts)), texts)
+                )
+            )
+            if rows is None:
+                rows = picked
+            else:
+                keep = bytearray(idx.rows)
+                for i in picked:
+                    keep[i] = 1
+                rows = [i for i in rows if keep[i]]
+        if boundary or q.until is not None:
+            at = idx.col("at_us")
+            since = self._since_us if boundary else -(2**63)
+            until = (q.until - _EPOCH) // _US if q.until is not None else 2**63
+            rows = [i for i in _all(idx, rows) if since <= at[i] < until]
         return rows
+
+    def _texts_matching(self, idx: DayIndex) -> bytearray:
+        """One byte per entry of ``idx.texts``: 1 where its records pass the text
+        filters (``grep``, ``process_type``)."""
+        q = self.query
+        out = bytearray(b"\x01") * len(idx.texts)
+        if q.grep:
+            needle = q.grep.lower()
+            hay, ends = _grep_hay(idx)
+            found = bytearray(len(idx.texts))
+            if "\x00" in needle:  # (cannot span two texts then, as nothing holds NUL)
+                for i, text in enumerate(idx.texts):
+                    found[i] = any(h is not None and needle in h.lower() for h in text[:3])
+            else:
+                pos = hay.find(needle)
+                while pos >= 0:
+                    i = bisect_right(ends, pos)
+                    found[i] = 1
+                    pos = hay.find(needle, ends[i] + 1)
+            out = found
+        if q.process_type is not None:
+            for i, text in enumerate(idx.texts):
+                rec = {"process_type": text[3], "category": text[4]}
+                if out[i] and record_process_type(rec) != q.process_type:
+                    out[i] = 0
+        return out
 
     @property
     def _since_us(self) -> int:
@@ -279,23 +320,6 @@ class HistoryScan:
             and q.task_id in (None, idx.tasks[task])
         )
 
-    def _matches(self, rec: dict[str, Any]) -> bool:
-        """The filters only a decoded record can answer: ``until`` and ``grep``."""
-        q = self.query
-        if q.grep and not grep_matches(rec, q.grep.lower()):
-            return False
-        if q.process_type is not None and record_process_type(rec) != q.process_type:
-            return False
-        if q.until is not None:
-            try:
-                when = datetime.fromisoformat(str(rec.get("timestamp")))
-            except ValueError:
-                return False
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=self.now.tzinfo)
-            return when < q.until
-        return True
-
     def summary(self) -> HistorySummary:
         """The totals of every record yielded so far (``--json``: its ``to_json()``)."""
         return self.totals.summary(
@@ -304,6 +328,17 @@ class HistoryScan:
             days=self.query.days,
             filters=self.query.filters(),
         )
+
+
+def _grep_hay(idx: DayIndex) -> tuple[str, list[int]]:
+    """The lower-cased error and topics of each of ``idx.texts``, joined by NUL into one
+    string (no field holds NUL), and where each text ends in it (kept per index)."""
+    if idx.hay is not None:
+        return idx.hay
+    parts = ["\x00".join(h.lower() for h in text[:3] if h is not None) for text in idx.texts]
+    ends = list(accumulate(map(len, parts), lambda a, n: a + n + 1, initial=-1))[1:]
+    idx.hay = ("\x00".join(parts), ends)
+    return idx.hay
 
 
 def _all(idx: DayIndex, rows: Sequence[int] | None) -> Sequence[int]:
@@ -412,18 +447,22 @@ class Totals:
             counts = Counter({s: codes.count(i) for i, s in enumerate(idx.statuses)})
             self.durations.append(idx.col("duration_sorted"))
         else:
-            counts = Counter(idx.statuses[status[i]] for i in rows)
-            duration = idx.col("duration")
-            skipped = idx.statuses.index("skipped") if "skipped" in idx.statuses else -1
-            chunk = sorted(duration[i] for i in rows if status[i] != skipped)
-            self.durations.append(array("i", chunk))
+            chosen = bytearray(idx.rows)
+            for i in rows:
+                chosen[i] = 1
+            picked = list(compress(status, chosen))
+            counts = Counter({s: picked.count(i) for i, s in enumerate(idx.statuses)})
+            ran = code_mask(
+                status.tobytes(), [i for i, s in enumerate(idx.statuses) if s != "skipped"]
+            )
+            both = (int.from_bytes(ran, "little") & int.from_bytes(chosen, "little")).to_bytes(
+                idx.rows, "little"
+            )
+            self.durations.append(array("i", sorted(compress(idx.col("duration"), both))))
         if rows is None:
             usage: Iterable[tuple[int, list[Any]]] = enumerate(idx.kind_usage)
             errors: Iterable[list[Any]] = idx.error_stats
         else:
-            chosen = bytearray(idx.rows)
-            for i in rows:
-                chosen[i] = 1
             usage = enumerate(usage_sums(idx, chosen))
             errors = _errors_of(idx, chosen)
         self._add_sums(day, +counts, usage, errors)

@@ -64,6 +64,16 @@ else:  # msgspec gives back these very strings: hashed once, compared by identit
     _Type = Literal[tuple(sorted({t.name for t in REGISTRY}))]
 
 
+class _Topical(msgspec.Struct, gc=False):
+    """What ``history --grep`` reads of a record's params and result."""
+
+    topic: Any = None
+
+
+#: Any JSON value, with an object read as :class:`_Topical`.
+_Part: TypeAlias = _Topical | list[Any] | str | int | float | bool | None
+
+
 class _Line(msgspec.Struct, gc=False):
     """What ``history`` reads of a record. A line that decodes into it strictly (every
     required field present with its type, a known category, type and status) needs no
@@ -78,6 +88,9 @@ class _Line(msgspec.Struct, gc=False):
     error: str | None = None
     duration_ms: int = 0
     usage: _Usage | None = None
+    params: _Part = None
+    result: _Part = None
+    process_type: str | None = None
 
 
 _decoder = msgspec.json.Decoder(_Line)
@@ -105,6 +118,11 @@ COLUMNS: dict[str, str] = {
     # ascending; group ``c`` ends at ``combo_ends[c]`` (one value per combo)
     "combo_durations": "i",
     "combo_ends": "I",
+    "text": "I",  # index into ``texts``
+    # the rows grouped by text (text 0's first), each group in row order; group ``t``
+    # ends at ``text_ends[t]`` (one value per text)
+    "text_rows": "I",
+    "text_ends": "I",
 }
 
 
@@ -128,7 +146,11 @@ class DayIndex:
     combo_stats: list[list[Any]] = field(default_factory=list)
     #: per (combo, message) of failed rows: [combo, message code, count, newest start]
     combo_errors: list[list[Any]] = field(default_factory=list)
+    #: the distinct (error, params' topic, result's topic, process type, category)
+    texts: list[tuple[str | None, ...]] = field(default_factory=list)
     columns: dict[str, array[Any]] = field(default_factory=dict)
+    #: the texts' lower-cased error and topics, for ``grep`` (made on first use)
+    hay: tuple[str, list[int]] | None = field(default=None, repr=False)
     #: numbers (1-based) of the lines skipped as longer than ``MAX_LINE`` (not stored)
     long_lines: list[int] = field(default_factory=list)
 
@@ -258,7 +280,24 @@ def _line_of(rec: dict[str, Any] | None) -> _Line | None:
         usage=_Usage(*(_num(usage.get(k), t) for k, t in _USAGE_FIELDS))
         if isinstance(usage, dict)
         else None,
+        params=_topical(rec.get("params")),
+        result=_topical(rec.get("result")),
+        process_type=str(rec["process_type"]) if rec.get("process_type") else None,
     )
+
+
+def _topical(part: Any) -> _Topical | None:
+    return _Topical(part.get("topic")) if isinstance(part, dict) else None
+
+
+def _text_key(line: _Line) -> tuple[str | None, ...]:
+    """What the text filters read of a record: its error, the topic of its params and of
+    its result (each when a string), its process type and category."""
+    topics = [
+        p.topic if isinstance(p, _Topical) and isinstance(p.topic, str) else None
+        for p in (line.params, line.result)
+    ]
+    return (line.error, *topics, line.process_type or None, line.category)
 
 
 _USAGE_FIELDS = (("prompt_tokens", int), ("completion_tokens", int), ("cost_usd", float))
@@ -343,6 +382,12 @@ def _columns(
         _fill(cols[name], map(code_of.__getitem__, combo_of_row))
     idx.combos = list(zip(*parts, strict=True))
     _fill(cols["combo"], combo_of_row)
+    text_of_row = _encode(list(map(_text_key, facts)), idx.texts)
+    _fill(cols["text"], text_of_row)
+    by_text = sorted(range(len(text_of_row)), key=text_of_row.__getitem__)
+    _fill(cols["text_rows"], by_text)
+    text_sorted = list(map(text_of_row.__getitem__, by_text))
+    _fill(cols["text_ends"], [bisect_right(text_sorted, t) for t in range(len(idx.texts))])
     status = cols["status"].tobytes()
     durations = list(map(attrgetter("duration_ms"), facts))
     if durations and (max(durations) > _INT32 or min(durations) < -_INT32):
@@ -489,6 +534,7 @@ def save_index(path: Path, stamp: tuple[int, int] | None, idx: DayIndex) -> None
         combos=idx.combos,
         combo_stats=idx.combo_stats,
         combo_errors=idx.combo_errors,
+        texts=idx.texts,
         columns=[len(idx.columns[name]) for name in COLUMNS],
     )
     rest = b"".join(
@@ -518,6 +564,7 @@ class _Header(msgspec.Struct, gc=False):
     combos: list[tuple[int, int, int]]
     combo_stats: list[list[Any]]
     combo_errors: list[list[Any]]
+    texts: list[tuple[str | None, ...]]
     columns: list[int]
 
 
@@ -567,6 +614,7 @@ def load_index(path: Path, source: Path) -> DayIndex | None:
         combos=header.combos,
         combo_stats=header.combo_stats,
         combo_errors=header.combo_errors,
+        texts=header.texts,
     )
     pos = nl + 1
     for (name, code), length in zip(COLUMNS.items(), header.columns, strict=True):

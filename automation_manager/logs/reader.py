@@ -27,6 +27,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from ..errors import AmgrError
 from ..home import Home
 from .index import Blob, DayIndex, build_index, index_path, load_index, save_index, stamp_of
@@ -399,9 +401,16 @@ def build_kept_index(logs_dir: Path, file: LogFile) -> None:
 def decode_line(line: bytes) -> dict[str, Any] | None:
     """One line as a record in the record shape, or None when it is not one."""
     try:
+        return normalize_record(_fast_decode(line))
+    except msgspec.DecodeError:
+        pass  # e.g. NaN, which json reads
+    try:
         return normalize_record(json.loads(line))
     except ValueError:
         return None
+
+
+_fast_decode = msgspec.json.Decoder().decode
 
 
 def day_records(home: Home, day: date) -> list[dict[str, Any]]:
