@@ -12,7 +12,7 @@ from array import array
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from itertools import accumulate, chain, compress
 from typing import Any, overload
@@ -94,6 +94,44 @@ def grep_matches(rec: dict[str, Any], needle: str) -> bool:
 
 
 @dataclass(frozen=True)
+class OptionNames:
+    """How a caller names the options of a :class:`HistoryQuery` in messages.
+
+    :param names: field -> name (``task_id`` -> ``--task``); a field not named is
+        called by its own name.
+    :param flags: the CLI's style (``--days 0``); else a query string's (``days=0``).
+    """
+
+    names: dict[str, str]
+    flags: bool
+
+    def of(self, name: str) -> str:
+        return self.names.get(name, name)
+
+    def value(self, name: str, value: Any) -> str:
+        return f"{self.of(name)} {value!r}" if self.flags else f"{self.of(name)}={value}"
+
+
+#: ``amgr history``'s flags.
+CLI_FLAGS = OptionNames(
+    {
+        "days": "--days",
+        "since": "--since",
+        "until": "--until",
+        "status": "--status",
+        "grep": "--grep",
+        "category": "--category",
+        "type": "--type",
+        "task_id": "--task",
+        "success_only": "--success-only",
+        "failed_only": "--failed-only",
+        "process_type": "--process-type",
+    },
+    flags=True,
+)
+
+
+@dataclass(frozen=True)
 class HistoryQuery:
     """Which records to read.
 
@@ -124,31 +162,68 @@ class HistoryQuery:
     grep: str | None = None
     process_type: str | None = None
 
+    #: how the options are named in messages (the CLI's flags, or the page's parameters)
+    names: OptionNames | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_options(
+        cls,
+        now: datetime,
+        names: OptionNames | None = None,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        **filters: Any,
+    ) -> HistoryQuery:
+        """The query of the options as the user wrote them, for the CLI's flags and the
+        History page's parameters alike: ``since``/``until`` as text (see
+        :func:`parse_when`), the other fields as typed; messages name each option as
+        ``names`` says (the CLI's flags by default).
+
+        :raises UsageError: (exit 2) naming the option, for any bad value.
+        """
+        names = names or CLI_FLAGS
+        return cls(
+            since=parse_when(since, now, names.of("since")) if since else None,
+            until=parse_when(until, now, names.of("until")) if until else None,
+            names=names,
+            **filters,
+        )
+
     def __post_init__(self) -> None:
         from ..enums import ProcessType
 
+        n = self.names or CLI_FLAGS
         kinds = [p.value for p in ProcessType]
         if self.process_type is not None and self.process_type not in kinds:
             raise UsageError(
-                f"--process-type {self.process_type!r}: unknown; use one of: {', '.join(kinds)}"
+                f"{n.value('process_type', self.process_type)}: unknown; use one of: "
+                + ", ".join(kinds)
             )
         if self.status is not None and self.status not in STATUSES:
             raise UsageError(
-                f"--status {self.status!r}: not a record status — use one of: "
+                f"{n.value('status', self.status)}: not a record status — use one of: "
                 + ", ".join(STATUSES)
             )
         if self.status is not None and (self.success_only or self.failed_only):
-            raise UsageError("--status and --success-only/--failed-only exclude each other")
+            raise UsageError(
+                f"{n.of('status')} and {n.of('success_only')}/{n.of('failed_only')} "
+                "exclude each other"
+            )
         if self.since and self.until and self.since >= self.until:
-            raise UsageError("--since/--until: --since must be before --until")
+            raise UsageError(
+                f"{n.of('since')}/{n.of('until')}: {n.of('since')} must be before {n.of('until')}"
+            )
         if self.days < 1:
-            raise UsageError(f"--days {self.days}: must be 1 or more, e.g. --days 7")
+            raise UsageError(f"{n.value('days', self.days)}: must be 1 or more, e.g. --days 7")
         if self.success_only and self.failed_only:
-            raise UsageError("--success-only and --failed-only exclude each other: use one")
+            raise UsageError(
+                f"{n.of('success_only')} and {n.of('failed_only')} exclude each other: use one"
+            )
         categories = [c.value for c in Category]
         if self.category is not None and self.category not in categories:
             raise UsageError(
-                f"--category {self.category!r}: unknown category; use one of: "
+                f"{n.value('category', self.category)}: unknown category; use one of: "
                 + ", ".join(categories)
             )
         if self.type is not None:
@@ -157,7 +232,8 @@ class HistoryQuery:
             if self.type not in types:
                 where = f" in {self.category}" if self.category else ""
                 raise UsageError(
-                    f"--type {self.type!r}: unknown type{where}; use one of: {', '.join(types)}"
+                    f"{n.value('type', self.type)}: unknown type{where}; use one of: "
+                    + ", ".join(types)
                 )
 
     def window(self, now: datetime) -> datetime:
