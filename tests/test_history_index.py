@@ -1,0 +1,173 @@
+"""The kept column index behind `history` (format 5): whatever happens to a log file or
+to its index, the answer is the one a fresh read of the log gives."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from starlette.testclient import TestClient
+from test_history import NOW, history_json, plant
+
+from automation_manager.dashboard.app import create_app
+from automation_manager.home import Home
+from automation_manager.logs.archive import archive_old_logs
+from automation_manager.logs.records import Usage
+
+TOKEN = "t" * 64
+
+
+def index_dir(home: Path) -> Path:
+    return Home(home).logs_dir / ".index"
+
+
+def fresh(home: Path, *args: str) -> dict[str, Any]:
+    """The answer with no kept index at all (every file read and indexed again)."""
+    shutil.rmtree(index_dir(home), ignore_errors=True)
+    return history_json(home, *args)
+
+
+def mixed_days(home: Path, days: int = 5) -> None:
+    """A few records a day over ``days`` closed days: every status, several kinds and
+    tasks, LLM usage, errors, topics (one needing Unicode lower-casing)."""
+    for d in range(1, days + 1):
+        base = timedelta(days=d, hours=3)
+        plant(home, base, usage=Usage(prompt_tokens=10 * d, completion_tokens=5, cost_usd=0.01))
+        plant(home, base - timedelta(minutes=5), status="failed", error=f"HTTP 429 after {d}s")
+        plant(
+            home,
+            base - timedelta(minutes=9),
+            status="failed",
+            task_id="weekly-book",
+            type="ebook",
+            error="timeout after 30 s",
+            params={"topic": "İstanbul guide"},
+        )
+        plant(home, base - timedelta(minutes=12), status="interrupted", error="stopped")
+        plant(
+            home,
+            base - timedelta(minutes=15),
+            status="skipped",
+            category="publishing",
+            type="pending",
+            task_id="pub",
+            error="max_daily_content reached — wait",
+            process_type="maintenance",
+        )
+        plant(home, base - timedelta(minutes=20), category="maintenance", type="health_check")
+
+
+def test_a_day_appended_to_after_its_index_was_kept_is_read_again(home: Path) -> None:
+    plant(home, timedelta(days=3))
+    plant(home, timedelta(days=3, minutes=-5), status="failed")
+    first = history_json(home, "--days", "7")
+    assert first["summary"]["runs"] == 2
+    assert list(index_dir(home).glob("*.idx"))  # the closed day's index is kept
+    late = plant(home, timedelta(days=3, minutes=-10))  # a late record for that day
+    again = history_json(home, "--days", "7")
+    assert again["records"][0]["id"] == late.id
+    assert again["summary"]["runs"] == 3
+    assert again == fresh(home, "--days", "7")
+
+
+def test_a_torn_or_damaged_index_is_rebuilt_and_gives_the_same_answer(home: Path) -> None:
+    mixed_days(home)
+    queries = [["--days", "30"], ["--days", "30", "--failed-only"], ["--grep", "timeout"]]
+    want = [fresh(home, *q) for q in queries]
+    kept = {p: p.read_bytes() for p in index_dir(home).glob("*.idx")}
+    assert len(kept) == 5
+    damages = [
+        lambda b: b[: len(b) // 2],  # torn
+        lambda b: b[:-1] + bytes([b[-1] ^ 0xFF]),  # a flipped byte in the columns
+        lambda b: b[:20] + b"0" + b[21:],  # a flipped byte in the header
+        lambda b: b"",  # emptied
+        lambda b: b.replace(b"AMGRIDX", b"AMGRIDY", 1),  # another format
+    ]
+    for damage in damages:
+        for path, blob in kept.items():
+            path.write_bytes(damage(blob))
+        for q, expected in zip(queries, want, strict=True):
+            assert history_json(home, *q) == expected
+        for path, blob in kept.items():
+            assert path.read_bytes() == blob  # rebuilt, as it was
+
+
+def test_archived_days_give_the_same_answer(home: Path) -> None:
+    mixed_days(home, days=40)
+    queries = [["--days", "60"], ["--days", "60", "--status", "failed"], ["--grep", "istanbul"]]
+    want = [fresh(home, *q) for q in queries]
+    archived = archive_old_logs(Home(home), 30, NOW)
+    assert len(archived) >= 9
+    got = [history_json(home, *q) for q in queries]
+    for g, w in zip(got, want, strict=True):
+        assert g["records"] == w["records"]
+        assert {k: v for k, v in g["summary"].items() if k != "until"} == {
+            k: v for k, v in w["summary"].items() if k != "until"
+        }
+
+
+def without_until(doc: dict[str, Any]) -> dict[str, Any]:
+    return {**doc, "summary": {k: v for k, v in doc["summary"].items() if k != "until"}}
+
+
+def test_group_sums_agree_with_adding_row_by_row(home: Path) -> None:
+    mixed_days(home, days=6)
+    # --until far ahead makes every day add its rows one by one; without it the days
+    # between the window's ends add their (status, kind, task) groups' kept sums
+    far = (NOW + timedelta(days=3)).isoformat()
+    for q in (
+        ["--status", "failed"],
+        ["--failed-only"],
+        ["--success-only", "--type", "blog"],
+        ["--category", "publishing"],
+        ["--task", "weekly-book"],
+        [],
+    ):
+        by_groups = history_json(home, "--days", "30", *q)
+        by_rows = history_json(home, "--days", "30", "--until", far, *q)
+        assert by_groups["summary"]["runs"] > 0 or q == ["--category", "publishing"]
+        assert without_until(by_groups) == without_until(by_rows), q
+
+
+def test_text_filters_from_the_index_match_the_records_themselves(home: Path) -> None:
+    mixed_days(home, days=4)
+    everything = history_json(home, "--days", "30")["records"]
+
+    def holds(rec: dict[str, Any], needle: str) -> bool:
+        hay = [rec.get("error")] + [
+            (rec.get(p) or {}).get("topic") for p in ("params", "result")
+        ]
+        return any(isinstance(h, str) and needle.lower() in h.lower() for h in hay)
+
+    for needle in ("timeout", "HTTP 429", "İSTANBUL", "i̇stanbul", "deep", "reached — w", "zzz"):
+        got = [r["id"] for r in history_json(home, "--days", "30", "--grep", needle)["records"]]
+        assert got == [r["id"] for r in everything if holds(r, needle)], needle
+    maintenance = history_json(home, "--days", "30", "--process-type", "maintenance")
+    # the skipped publishing runs say so themselves; health checks have their category's
+    assert {r["type"] for r in maintenance["records"]} == {"pending", "health_check"}
+    assert maintenance["summary"]["runs"] == 8
+
+
+def test_the_dashboard_sees_records_written_after_it_kept_an_index(home: Path) -> None:
+    mixed_days(home, days=3)
+    client = TestClient(create_app(Home(home), TOKEN, hosts=None), base_url="http://127.0.0.1")
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+
+    def page(query: str) -> dict[str, Any]:
+        resp = client.get("/api/history" + query, headers=auth)
+        assert resp.status_code == 200, resp.text
+        doc: dict[str, Any] = resp.json()
+        return doc
+
+    before = page("?days=30&status=failed")
+    assert before["summary"]["runs"] == 6
+    late = plant(home, timedelta(days=2, hours=1), status="failed", error="late one")
+    today = plant(home, timedelta(minutes=1), status="failed", error="just now")
+    after = page("?days=30&status=failed")
+    assert after["summary"]["runs"] == 8
+    assert [r["id"] for r in after["records"][:1]] == [today.id]
+    assert late.id in [r["id"] for r in after["records"]]
+    assert page("?days=30&text=late+one")["summary"]["runs"] == 1
+    assert after == fresh(home, "--days", "30", "--status", "failed")
