@@ -64,14 +64,16 @@ else:  # msgspec gives back these very strings: hashed once, compared by identit
     _Type = Literal[tuple(sorted({t.name for t in REGISTRY}))]
 
 
-class _Topical(msgspec.Struct, gc=False):
-    """What ``history --grep`` reads of a record's params and result."""
+class _Topical(msgspec.Struct, frozen=True, gc=False):
+    """What ``history --grep`` reads of a record's params and result (hashable: rows
+    are grouped by it)."""
 
-    topic: Any = None
+    topic: str | None = None
 
 
-#: Any JSON value, with an object read as :class:`_Topical`.
-_Part: TypeAlias = _Topical | list[Any] | str | int | float | bool | None
+#: A JSON value but an array (or an object whose topic is not text): what a record's
+#: params and result are read as; any other line takes the slow way.
+_Part: TypeAlias = _Topical | str | int | float | bool | None
 
 
 class _Line(msgspec.Struct, gc=False):
@@ -287,17 +289,23 @@ def _line_of(rec: dict[str, Any] | None) -> _Line | None:
 
 
 def _topical(part: Any) -> _Topical | None:
-    return _Topical(part.get("topic")) if isinstance(part, dict) else None
+    if not isinstance(part, dict):
+        return None
+    topic = part.get("topic")
+    return _Topical(topic if isinstance(topic, str) else None)
 
 
-def _text_key(line: _Line) -> tuple[str | None, ...]:
-    """What the text filters read of a record: its error, the topic of its params and of
-    its result (each when a string), its process type and category."""
-    topics = [
-        p.topic if isinstance(p, _Topical) and isinstance(p.topic, str) else None
-        for p in (line.params, line.result)
-    ]
-    return (line.error, *topics, line.process_type or None, line.category)
+#: What the text filters read of a record, as it is grouped by: its error, params,
+#: result, process type and category.
+_TEXT_OF = attrgetter("error", "params", "result", "process_type", "category")
+
+
+def _text(key: tuple[Any, ...]) -> tuple[str | None, ...]:
+    """A group of :data:`_TEXT_OF` as kept: its error, the topic of its params and of its
+    result (when objects), its process type and category."""
+    error, params, result, process_type, category = key
+    topics = [p.topic if isinstance(p, _Topical) else None for p in (params, result)]
+    return (error, *topics, process_type or None, category)
 
 
 _USAGE_FIELDS = (("prompt_tokens", int), ("completion_tokens", int), ("cost_usd", float))
@@ -382,7 +390,9 @@ def _columns(
         _fill(cols[name], map(code_of.__getitem__, combo_of_row))
     idx.combos = list(zip(*parts, strict=True))
     _fill(cols["combo"], combo_of_row)
-    text_of_row = _encode(list(map(_text_key, facts)), idx.texts)
+    groups: list[tuple[Any, ...]] = []
+    text_of_row = _encode(list(map(_TEXT_OF, facts)), groups)
+    idx.texts = list(map(_text, groups))
     _fill(cols["text"], text_of_row)
     by_text = sorted(range(len(text_of_row)), key=text_of_row.__getitem__)
     _fill(cols["text_rows"], by_text)
