@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import compress, count, islice, repeat
-from operator import add, attrgetter, floordiv, itemgetter, le, sub
+from operator import add, and_, attrgetter, floordiv, itemgetter, le, lshift, or_, rshift, sub
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, TypeVar
 
@@ -46,6 +46,7 @@ _US = timedelta(microseconds=1)
 FAILED = frozenset({"failed", "interrupted"})
 NO_ERROR = "failed (no error recorded)"
 _INT32 = 2**31 - 1
+_LOW32 = 2**32 - 1
 
 
 class _Usage(msgspec.Struct, gc=False):
@@ -295,9 +296,11 @@ def _topical(part: Any) -> _Topical | None:
     return _Topical(topic if isinstance(topic, str) else None)
 
 
-#: What the text filters read of a record, as it is grouped by: its error, params,
-#: result, process type and category.
-_TEXT_OF = attrgetter("error", "params", "result", "process_type", "category")
+#: What a record is grouped by: its status, kind and task (a combo), then what the text
+#: filters read of it: its error, params, result, process type and category.
+_GROUP_OF = attrgetter(
+    "status", "category", "type", "task_id", "error", "params", "result", "process_type", "category"
+)
 
 
 def _text(key: tuple[Any, ...]) -> tuple[str | None, ...]:
@@ -376,9 +379,12 @@ def _columns(
     _fill(cols["end"], _ordered(stops, order))
     at_us = list(map(floordiv, map(sub, _ordered(keys, order), repeat(_EPOCH)), repeat(_US)))
     _fill(cols["at_us"], at_us)
-    # status, kind and task as one key first: a day has few distinct combinations
+    # status, kind, task and text as one key first: a day has few distinct ones
+    groups: list[tuple[Any, ...]] = []
+    group_of_row = _encode(list(map(_GROUP_OF, facts)), groups)
     combos: list[tuple[str, str, str, str]] = []
-    combo_of_row = _encode(map(attrgetter("status", "category", "type", "task_id"), facts), combos)
+    combo_of_group = _encode([g[:4] for g in groups], combos)
+    combo_of_row = list(map(combo_of_group.__getitem__, group_of_row))
     parts: list[list[int]] = []
     for name, table, part in (
         ("status", idx.statuses, itemgetter(0)),
@@ -390,9 +396,10 @@ def _columns(
         _fill(cols[name], map(code_of.__getitem__, combo_of_row))
     idx.combos = list(zip(*parts, strict=True))
     _fill(cols["combo"], combo_of_row)
-    groups: list[tuple[Any, ...]] = []
-    text_of_row = _encode(list(map(_TEXT_OF, facts)), groups)
-    idx.texts = list(map(_text, groups))
+    texts: list[tuple[Any, ...]] = []
+    text_of_group = _encode([g[4:] for g in groups], texts)
+    idx.texts = list(map(_text, texts))
+    text_of_row = list(map(text_of_group.__getitem__, group_of_row))
     _fill(cols["text"], text_of_row)
     by_text = sorted(range(len(text_of_row)), key=text_of_row.__getitem__)
     _fill(cols["text_rows"], by_text)
@@ -426,31 +433,36 @@ def _columns(
         _fill(cols["decoded_rows"], rows)
     ran_mask = code_mask(status, ran)
     _fill(cols["duration_sorted"], sorted(compress(durations, ran_mask)))
-    grouped = sorted(
-        zip(compress(combo_of_row, ran_mask), compress(durations, ran_mask), strict=True)
-    )
-    _fill(cols["combo_durations"], map(itemgetter(1), grouped))
-    group_of = list(map(itemgetter(0), grouped))
+    # (combo, duration) as one int each, sorted: ints sort much faster than pairs
+    shifted = map(add, compress(durations, ran_mask), repeat(_INT32 + 1))
+    grouped = sorted(map(or_, map(lshift, compress(combo_of_row, ran_mask), repeat(32)), shifted))
+    _fill(cols["combo_durations"], map(sub, map(and_, grouped, repeat(_LOW32)), repeat(_INT32 + 1)))
+    group_of = list(map(rshift, grouped, repeat(32)))
     _fill(cols["combo_ends"], [bisect_right(group_of, c) for c in range(len(combos))])
     idx.columns = cols
     _aggregate(idx)
     return idx
 
 
-def usage_sums(idx: DayIndex, chosen: bytearray | None = None) -> list[list[Any]]:
-    """Per-kind ``[runs, prompt, completion, cost]`` of the rows with usage (``chosen`` ones)."""
+def usage_sums(
+    idx: DayIndex, chosen: bytearray | None = None, *, by: str = "kind", groups: int = -1
+) -> list[list[Any]]:
+    """Per-kind ``[runs, prompt, completion, cost]`` of the rows with usage (``chosen``
+    ones); or per value of another column ``by`` (of ``groups`` values)."""
     rows: Sequence[int] = idx.col("usage_rows")
     values: list[Sequence[Any]] = [idx.col("prompt"), idx.col("completion"), idx.col("cost")]
     if chosen is not None:
         keep = list(map(chosen.__getitem__, rows))
         rows = list(compress(rows, keep))
         values = [list(compress(v, keep)) for v in values]
-    kinds = list(map(idx.col("kind").__getitem__, rows))
+    kinds = list(map(idx.col(by).__getitem__, rows))
     # group the rows by kind, keeping their order (so sums add up as row by row would)
     order = sorted(range(len(kinds)), key=kinds.__getitem__)
     kinds = list(map(kinds.__getitem__, order))
     prompt, completion, cost = (list(map(v.__getitem__, order)) for v in values)
-    sums: list[list[Any]] = [[0, 0, 0, 0.0] for _ in idx.kinds]
+    sums: list[list[Any]] = [
+        [0, 0, 0, 0.0] for _ in range(len(idx.kinds) if groups < 0 else groups)
+    ]
     lo = 0
     while lo < len(kinds):
         hi = bisect_right(kinds, kinds[lo], lo)
@@ -482,21 +494,9 @@ def _aggregate(idx: DayIndex) -> None:
         if at > group[3]:
             group[3] = at
     idx.combo_errors = sorted(per_combo.values(), key=itemgetter(0, 1))
-    stats: list[list[Any]] = [[0, 0, 0, 0, 0.0] for _ in idx.combos]
+    stats = [[0, *sums] for sums in usage_sums(idx, by="combo", groups=len(idx.combos))]
     for c, n in Counter(combo).items():
         stats[c][0] = n
-    for row, prompt, completion, cost in zip(
-        idx.col("usage_rows"),
-        idx.col("prompt"),
-        idx.col("completion"),
-        idx.col("cost"),
-        strict=True,
-    ):
-        stat = stats[combo[row]]
-        stat[1] += 1
-        stat[2] += prompt
-        stat[3] += completion
-        stat[4] += cost
     idx.combo_stats = stats
 
 

@@ -237,11 +237,11 @@ def open_day(
     """
     where = index_path(home.logs_dir, file.path)
     stamp = stamp_of(file.path)
-    kept = MEMORY.get(file.path, stamp)
+    kept = MEMORY.get(file.path, stamp, where)
     if kept is None and not file.legacy:
         kept = load_index(where, file.path)
         if kept is not None:
-            MEMORY.put(file.path, stamp, kept)
+            MEMORY.put(file.path, stamp, where, kept)
     if kept is not None:
         day = Day(file, kept, tz)
         if data:
@@ -254,19 +254,20 @@ def open_day(
         warn_long_line(file.path, number)
     if keep and not file.legacy and raw:
         save_index(where, stamp, idx)
-    MEMORY.put(file.path, stamp, idx)
+    MEMORY.put(file.path, stamp, where, idx)
     return Day(file, idx, tz, raw)
 
 
 class IndexMemory:
-    """Indexes kept in memory by a long-lived process (the dashboard), each for the file
-    version (size, modification time) it was built from or loaded for: a file appended
-    to, archived or replaced has another version (or none) and is read again. Off until
-    :meth:`enable`; the least recently used go first past ``limit`` bytes of columns."""
+    """Indexes kept in memory by a long-lived process (the dashboard), each for the
+    version (size, modification time) of its log file and of its kept index file: a log
+    appended to, archived or replaced, or an index file rewritten or damaged, is another
+    version, and is read again. Off until :meth:`enable`; the least recently used go
+    first past ``limit`` bytes of columns."""
 
     def __init__(self) -> None:
         self.limit = 0
-        self._kept: OrderedDict[Path, tuple[tuple[int, int], DayIndex, int]] = OrderedDict()
+        self._kept: OrderedDict[Path, tuple[Any, DayIndex, int]] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
 
@@ -274,17 +275,18 @@ class IndexMemory:
         with self._lock:
             self.limit = max(self.limit, limit)
 
-    def get(self, path: Path, stamp: tuple[int, int] | None) -> DayIndex | None:
+    def get(self, path: Path, stamp: tuple[int, int] | None, kept: Path) -> DayIndex | None:
+        """The index of ``path`` in version ``stamp``, with ``kept`` its index file."""
         if not self.limit or stamp is None:
             return None
         with self._lock:
             found = self._kept.get(path)
-            if found is None or found[0] != stamp:
+            if found is None or found[0] != (stamp, stamp_of(kept)):
                 return None
             self._kept.move_to_end(path)
             return found[1]
 
-    def put(self, path: Path, stamp: tuple[int, int] | None, idx: DayIndex) -> None:
+    def put(self, path: Path, stamp: tuple[int, int] | None, kept: Path, idx: DayIndex) -> None:
         if not self.limit or stamp is None:
             return
         size = sum(len(c) * c.itemsize for c in idx.columns.values())
@@ -292,7 +294,7 @@ class IndexMemory:
             old = self._kept.pop(path, None)
             if old is not None:
                 self._held -= old[2]
-            self._kept[path] = (stamp, idx, size)
+            self._kept[path] = ((stamp, stamp_of(kept)), idx, size)
             self._held += size
             while self._held > self.limit and len(self._kept) > 1:
                 _, (_, _, gone) = self._kept.popitem(last=False)
@@ -346,7 +348,7 @@ def iter_days(
         for f in files
         if f.day < today
         and not f.legacy
-        and MEMORY.get(f.path, stamp_of(f.path)) is None
+        and MEMORY.get(f.path, stamp_of(f.path), index_path(home.logs_dir, f.path)) is None
         and not index_path(home.logs_dir, f.path).exists()
     ]
     with contextlib.ExitStack() as stack:
