@@ -301,6 +301,9 @@ class HistoryScan:
     def _select(self, day: Day, boundary: bool) -> Sequence[int] | None:
         q = self.query
         idx = day.index
+        grouped = q.success_only or q.failed_only or q.status or q.category or q.type
+        if not boundary and not (grouped or q.task_id or q.until or q.grep or q.process_type):
+            return None
         if not boundary and q.until is None and not q.grep and not q.process_type:
             # only status, kind and task: whole (status, kind, task) groups match, whose
             # sums the index holds; the rows themselves are listed only if asked for
@@ -347,16 +350,16 @@ class HistoryScan:
         return rows
 
     def _texts_matching(self, idx: DayIndex) -> bytearray:
-        """One byte per entry of ``idx.texts``: 1 where its records pass the text
+        """One byte per entry of ``idx.text_table()``: 1 where its records pass the text
         filters (``grep``, ``process_type``)."""
         q = self.query
-        out = bytearray(b"\x01") * len(idx.texts)
+        out = bytearray(b"\x01") * len(idx.text_table())
         if q.grep:
             needle = q.grep.lower()
             hay, ends = _grep_hay(idx)
-            found = bytearray(len(idx.texts))
+            found = bytearray(len(idx.text_table()))
             if "\x00" in needle:  # (cannot span two texts then, as nothing holds NUL)
-                for i, text in enumerate(idx.texts):
+                for i, text in enumerate(idx.text_table()):
                     found[i] = any(h is not None and needle in h.lower() for h in text[:3])
             else:
                 pos = hay.find(needle)
@@ -366,7 +369,7 @@ class HistoryScan:
                     pos = hay.find(needle, ends[i] + 1)
             out = found
         if q.process_type is not None:
-            for i, text in enumerate(idx.texts):
+            for i, text in enumerate(idx.text_table()):
                 rec = {"process_type": text[3], "category": text[4]}
                 if out[i] and record_process_type(rec) != q.process_type:
                     out[i] = 0
@@ -407,11 +410,11 @@ class HistoryScan:
 
 
 def _grep_hay(idx: DayIndex) -> tuple[str, list[int]]:
-    """The lower-cased error and topics of each of ``idx.texts``, joined by NUL into one
+    """The lower-cased error and topics of each of ``idx.text_table()``, joined by NUL into one
     string (no field holds NUL), and where each text ends in it (kept per index)."""
     if idx.hay is not None:
         return idx.hay
-    parts = ["\x00".join(h.lower() for h in text[:3] if h is not None) for text in idx.texts]
+    parts = ["\x00".join(h.lower() for h in text[:3] if h is not None) for text in idx.text_table()]
     ends = list(accumulate(map(len, parts), lambda a, n: a + n + 1, initial=-1))[1:]
     idx.hay = ("\x00".join(parts), ends)
     return idx.hay

@@ -150,7 +150,10 @@ class DayIndex:
     #: per (combo, message) of failed rows: [combo, message code, count, newest start]
     combo_errors: list[list[Any]] = field(default_factory=list)
     #: the distinct (error, params' topic, result's topic, process type, category)
-    texts: list[tuple[str | None, ...]] = field(default_factory=list)
+    #: (read from a kept index on first use of :meth:`text_table`, as only the text
+    #: filters need them)
+    texts: list[tuple[str | None, ...]] | None = field(default_factory=list)
+    texts_json: bytes = field(default=b"", repr=False)
     columns: dict[str, array[Any]] = field(default_factory=dict)
     #: the texts' lower-cased error and topics, for ``grep`` (made on first use)
     hay: tuple[str, list[int]] | None = field(default=None, repr=False)
@@ -160,6 +163,12 @@ class DayIndex:
     def col(self, name: str) -> array[Any]:
         """One column (see :data:`COLUMNS`)."""
         return self.columns[name]
+
+    def text_table(self) -> list[tuple[str | None, ...]]:
+        """The distinct (error, params' topic, result's topic, process type, category)."""
+        if self.texts is None:
+            self.texts = _texts_decoder.decode(self.texts_json)
+        return self.texts
 
 
 #: A log file's bytes: read, or mapped into memory.
@@ -404,7 +413,7 @@ def _columns(
     by_text = sorted(range(len(text_of_row)), key=text_of_row.__getitem__)
     _fill(cols["text_rows"], by_text)
     text_sorted = list(map(text_of_row.__getitem__, by_text))
-    _fill(cols["text_ends"], [bisect_right(text_sorted, t) for t in range(len(idx.texts))])
+    _fill(cols["text_ends"], [bisect_right(text_sorted, t) for t in range(len(texts))])
     status = cols["status"].tobytes()
     durations = list(map(attrgetter("duration_ms"), facts))
     if durations and (max(durations) > _INT32 or min(durations) < -_INT32):
@@ -544,7 +553,7 @@ def save_index(path: Path, stamp: tuple[int, int] | None, idx: DayIndex) -> None
         combos=idx.combos,
         combo_stats=idx.combo_stats,
         combo_errors=idx.combo_errors,
-        texts=idx.texts,
+        texts=msgspec.Raw(idx.texts_json if idx.texts is None else msgspec.json.encode(idx.texts)),
         columns=[len(idx.columns[name]) for name in COLUMNS],
     )
     rest = b"".join(
@@ -574,11 +583,12 @@ class _Header(msgspec.Struct, gc=False):
     combos: list[tuple[int, int, int]]
     combo_stats: list[list[Any]]
     combo_errors: list[list[Any]]
-    texts: list[tuple[str | None, ...]]
+    texts: msgspec.Raw  # decoded on first use (see DayIndex.text_table)
     columns: list[int]
 
 
 _header_decoder = msgspec.json.Decoder(_Header)
+_texts_decoder = msgspec.json.Decoder(list[tuple[str | None, ...]])
 _CRC_AT = len(_MAGIC)
 _HEADER_AT = _CRC_AT + 9
 
@@ -624,7 +634,8 @@ def load_index(path: Path, source: Path) -> DayIndex | None:
         combos=header.combos,
         combo_stats=header.combo_stats,
         combo_errors=header.combo_errors,
-        texts=header.texts,
+        texts=None,
+        texts_json=bytes(header.texts),
     )
     pos = nl + 1
     for (name, code), length in zip(COLUMNS.items(), header.columns, strict=True):
