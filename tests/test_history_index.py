@@ -44,7 +44,14 @@ def mixed_days(home: Path, days: int = 5) -> None:
     for d in range(1, days + 1):
         base = timedelta(days=d, hours=3)
         plant(home, base, usage=Usage(prompt_tokens=10 * d, completion_tokens=5, cost_usd=0.01))
-        plant(home, base - timedelta(minutes=5), status="failed", error=f"HTTP 429 after {d}s")
+        plant(
+            home,
+            base - timedelta(minutes=5),
+            status="failed",
+            error=f"HTTP 429 after {d}s",
+            usage=Usage(prompt_tokens=7, completion_tokens=d, cost_usd=0.003 * d),
+            duration_ms=40 + d,
+        )
         plant(
             home,
             base - timedelta(minutes=9),
@@ -129,6 +136,19 @@ def test_group_sums_agree_with_adding_row_by_row(home: Path) -> None:
         by_rows = answer(home, "--days", "30", "--until", far, *q)
         assert by_groups["summary"]["runs"] > 0
         assert by_groups == by_rows, q
+
+
+def test_a_few_rows_of_big_days_add_up_like_the_groups_they_make(home: Path) -> None:
+    mixed_days(home, days=3)
+    for d in range(1, 4):
+        for i in range(40):
+            plant(home, timedelta(days=d, hours=5, minutes=i), type="ebook", task_id="hc")
+    by_text = answer(home, "--days", "30", "--grep", "http 429")
+    by_groups = answer(home, "--days", "30", "--task", "daily-blog", "--status", "failed")
+    assert by_text["summary"]["runs"] == 3
+    assert by_text["summary"]["tokens"]["total"] == 7 * 3 + 6
+    del by_text["summary"]["filters"], by_groups["summary"]["filters"]
+    assert by_text == by_groups
 
 
 def test_text_filters_from_the_index_match_the_records_themselves(home: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -508,14 +508,14 @@ class Totals:
         chunk.sort()
         self.durations.append(array("i", chunk))
         chosen = set(combos)
-        errors = [[pattern, 0, float("-inf")] for pattern, _, _ in idx.error_stats]
+        errors: dict[int, list[Any]] = {}
         for combo, eid, n, newest in idx.combo_errors:
             if combo in chosen:
-                stat = errors[eid]
+                stat = errors.setdefault(eid, [eid, 0, newest])
                 stat[1] += n
                 if newest > stat[2]:
                     stat[2] = newest
-        self._add_sums(day, +counts, sorted(usage.items()), errors)
+        self._add_sums(day, +counts, sorted(usage.items()), sorted(errors.values()))
 
     def add(self, day: Day, rows: Sequence[int] | None) -> None:
         """Count one day's rows (None: all of them)."""
@@ -525,6 +525,9 @@ class Totals:
             codes = status.tobytes()
             counts = Counter({s: codes.count(i) for i, s in enumerate(idx.statuses)})
             self.durations.append(idx.col("duration_sorted"))
+        elif len(rows) * 16 < idx.rows:
+            self._add_few(day, rows)
+            return
         else:
             chosen = bytearray(idx.rows)
             for i in rows:
@@ -540,20 +543,51 @@ class Totals:
             self.durations.append(array("i", sorted(compress(idx.col("duration"), both))))
         if rows is None:
             usage: Iterable[tuple[int, list[Any]]] = enumerate(idx.kind_usage)
-            errors: Iterable[list[Any]] = idx.error_stats
+            errors: Iterable[Sequence[Any]] = (
+                (eid, n, newest) for eid, (_, n, newest) in enumerate(idx.error_stats) if n
+            )
         else:
             usage = enumerate(usage_sums(idx, chosen))
             errors = _errors_of(idx, chosen)
         self._add_sums(day, +counts, usage, errors)
+
+    def _add_few(self, day: Day, rows: Sequence[int]) -> None:
+        """As :meth:`add` for a few of a day's rows: each row looked up in the columns
+        (sums add up in the same order as for many rows)."""
+        idx = day.index
+        status, duration, kind = idx.col("status"), idx.col("duration"), idx.col("kind")
+        skipped = idx.statuses.index("skipped") if "skipped" in idx.statuses else -1
+        counts = Counter(idx.statuses[status[i]] for i in rows)
+        self.durations.append(array("i", sorted(duration[i] for i in rows if status[i] != skipped)))
+        ordered = sorted(rows)
+        usage: dict[int, list[Any]] = {}
+        used, prompt, completion, cost = (
+            idx.col(n) for n in ("usage_rows", "prompt", "completion", "cost")
+        )
+        for j in _found(used, ordered):
+            k = usage.setdefault(kind[used[j]], [0, 0, 0, 0.0])
+            k[0] += 1
+            k[1] += prompt[j]
+            k[2] += completion[j]
+            k[3] += cost[j]
+        errors: dict[int, list[Any]] = {}
+        bad, eids, ats = idx.col("error_rows"), idx.col("error_ids"), idx.col("error_at")
+        for j in _found(bad, ordered):
+            stat = errors.setdefault(eids[j], [eids[j], 0, ats[j]])
+            stat[1] += 1
+            if ats[j] > stat[2]:
+                stat[2] = ats[j]
+        self._add_sums(day, +counts, sorted(usage.items()), sorted(errors.values()))
 
     def _add_sums(
         self,
         day: Day,
         counts: Counter[str],
         usage: Iterable[tuple[int, list[Any]]],
-        errors: Iterable[list[Any]],
+        errors: Iterable[Sequence[Any]],
     ) -> None:
-        """Add one day's status counts, per-kind usage and per-message error counts."""
+        """Add one day's status counts, per-kind usage and per-message ``(message,
+        count, newest)`` error counts (messages in ascending order)."""
         idx = day.index
         self.by_status.update(counts)
         sums = self.per_day.setdefault(day.file.day, [0, 0, 0, 0, 0.0])
@@ -568,10 +602,11 @@ class Totals:
             sums[2] += prompt
             sums[3] += completion
             sums[4] += cost
-        for (pattern, count, newest), message in zip(errors, idx.errors, strict=True):
+        for eid, count, newest in errors:
             if not count:
                 continue
-            group = self.patterns.setdefault(pattern, [0, message, newest])
+            message = idx.errors[eid]
+            group = self.patterns.setdefault(idx.error_stats[eid][0], [0, message, newest])
             group[0] += count
             if newest > group[2]:
                 group[1], group[2] = message, newest
@@ -637,8 +672,8 @@ class Totals:
 
 
 def _errors_of(idx: DayIndex, chosen: bytearray) -> list[list[Any]]:
-    """Per-message ``[pattern, count, newest]`` of the chosen rows."""
-    stats = [[pattern, 0, float("-inf")] for pattern, _, _ in idx.error_stats]
+    """Per-message ``[message, count, newest]`` of the chosen rows."""
+    stats = [[eid, 0, float("-inf")] for eid in range(len(idx.errors))]
     for row, eid, at in zip(
         idx.col("error_rows"), idx.col("error_ids"), idx.col("error_at"), strict=True
     ):
@@ -648,6 +683,14 @@ def _errors_of(idx: DayIndex, chosen: bytearray) -> list[list[Any]]:
             if at > stat[2]:
                 stat[2] = at
     return stats
+
+
+def _found(column: Sequence[int], rows: list[int]) -> Iterator[int]:
+    """Where each of ``rows`` (ascending) is in ``column`` (ascending), for those in it."""
+    for row in rows:
+        j = bisect_left(column, row)
+        if j < len(column) and column[j] == row:
+            yield j
 
 
 def percentile(chunks: Sequence[Sequence[int]], p: float) -> int | None:
