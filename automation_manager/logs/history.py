@@ -672,17 +672,15 @@ class Totals:
 
 
 def _errors_of(idx: DayIndex, chosen: bytearray) -> list[list[Any]]:
-    """Per-message ``[message, count, newest]`` of the chosen rows."""
-    stats = [[eid, 0, float("-inf")] for eid in range(len(idx.errors))]
-    for row, eid, at in zip(
-        idx.col("error_rows"), idx.col("error_ids"), idx.col("error_at"), strict=True
-    ):
-        if chosen[row]:
-            stat = stats[eid]
-            stat[1] += 1
-            if at > stat[2]:
-                stat[2] = at
-    return stats
+    """Per-message ``[message, count, newest]`` of the chosen rows, messages ascending."""
+    bad, eids, ats = idx.col("error_rows"), idx.col("error_ids"), idx.col("error_at")
+    stats: dict[int, list[Any]] = {}
+    for j in compress(range(len(bad)), map(chosen.__getitem__, bad)):
+        stat = stats.setdefault(eids[j], [eids[j], 0, ats[j]])
+        stat[1] += 1
+        if ats[j] > stat[2]:
+            stat[2] = ats[j]
+    return sorted(stats.values())
 
 
 def _found(column: Sequence[int], rows: list[int]) -> Iterator[int]:
