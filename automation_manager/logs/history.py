@@ -342,10 +342,11 @@ class HistoryScan:
                 for i in picked:
                     keep[i] = 1
                 rows = [i for i in rows if keep[i]]
-        if boundary or q.until is not None:
-            at = idx.col("at_us")
+        near_until = q.until is not None and day.file.day >= q.until.date() - timedelta(days=2)
+        if boundary or near_until:
+            at = day.starts_us()
             since = self._since_us if boundary else -(2**63)
-            until = (q.until - _EPOCH) // _US if q.until is not None else 2**63
+            until = (q.until - _EPOCH) // _US if q.until is not None and near_until else 2**63
             rows = [i for i in _all(idx, rows) if since <= at[i] < until]
         return rows
 

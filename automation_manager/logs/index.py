@@ -115,7 +115,6 @@ COLUMNS: dict[str, str] = {
     "error_at": "d",  # and their start time (seconds since the epoch)
     "decoded_rows": "I",  # rows not in the record's own shape: re-encode them for output
     "duration_sorted": "i",  # durations of the rows that ran (not skipped), ascending
-    "at_us": "q",  # start time, microseconds since the epoch (exact; compares as instants)
     "combo": "I",  # index into ``combos`` (status, kind, task)
     # durations of the rows that ran, grouped by combo (combo 0's first), each group
     # ascending; group ``c`` ends at ``combo_ends[c]`` (one value per combo)
@@ -157,6 +156,8 @@ class DayIndex:
     columns: dict[str, array[Any]] = field(default_factory=dict)
     #: the texts' lower-cased error and topics, for ``grep`` (made on first use)
     hay: tuple[str, list[int]] | None = field(default=None, repr=False)
+    #: each row's start, µs since the epoch (see :func:`start_times_us`; not stored)
+    at_us: array[int] | None = field(default=None, repr=False)
     #: numbers (1-based) of the lines skipped as longer than ``MAX_LINE`` (not stored)
     long_lines: list[int] = field(default_factory=list)
 
@@ -386,8 +387,6 @@ def _columns(
     facts = _ordered(lines, order)
     _fill(cols["start"], _ordered(starts, order))
     _fill(cols["end"], _ordered(stops, order))
-    at_us = list(map(floordiv, map(sub, _ordered(keys, order), repeat(_EPOCH)), repeat(_US)))
-    _fill(cols["at_us"], at_us)
     # status, kind, task and text as one key first: a day has few distinct ones
     groups: list[tuple[Any, ...]] = []
     group_of_row = _encode(list(map(_GROUP_OF, facts)), groups)
@@ -431,7 +430,7 @@ def _columns(
     _fill(cols["error_rows"], bad)
     bad_lines = list(map(facts.__getitem__, bad))
     _fill(cols["error_ids"], _encode([line.error or NO_ERROR for line in bad_lines], idx.errors))
-    _fill(cols["error_at"], [at_us[row] / 1_000_000 for row in bad])
+    _fill(cols["error_at"], [line.timestamp.timestamp() for line in bad_lines])
     if decoded:
         if order is None:
             last = len(lines) - 1
@@ -451,6 +450,38 @@ def _columns(
     idx.columns = cols
     _aggregate(idx)
     return idx
+
+
+class _When(msgspec.Struct, gc=False):
+    timestamp: Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+_when_decoder = msgspec.json.Decoder(_When)
+
+
+def start_times_us(
+    data: Blob, idx: DayIndex, decode: Callable[[bytes], dict[str, Any] | None]
+) -> array[int]:
+    """Each row's start time as microseconds since the epoch (exact, so comparing them
+    compares instants), read from the rows' lines in ``data``: only the first and last
+    days of a window need them, so they are not kept on disk."""
+    decoded = set(idx.col("decoded_rows"))
+    times: list[datetime] = []
+    for row, (s, e) in enumerate(zip(idx.col("start"), idx.col("end"), strict=True)):
+        line = data[s:e]
+        when: datetime | None = None
+        if row not in decoded:
+            with contextlib.suppress(msgspec.DecodeError):
+                when = _when_decoder.decode(line).timestamp
+        if when is None:
+            rec = _line_of(decode(line))
+            if rec is None:  # the file changed under its index
+                raise ValueError("log line no longer a record")
+            when = rec.timestamp
+        times.append(when)
+    out = array("q")
+    _fill(out, map(floordiv, map(sub, times, repeat(_EPOCH)), repeat(_US)))
+    return out
 
 
 def usage_sums(

@@ -18,6 +18,7 @@ import os
 import re
 import threading
 import zlib
+from array import array
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -31,7 +32,16 @@ import msgspec
 
 from ..errors import AmgrError
 from ..home import Home
-from .index import Blob, DayIndex, build_index, index_path, load_index, save_index, stamp_of
+from .index import (
+    Blob,
+    DayIndex,
+    build_index,
+    index_path,
+    load_index,
+    save_index,
+    stamp_of,
+    start_times_us,
+)
 from .lines import line_blocks, warn_long_line
 from .records import redact
 
@@ -78,6 +88,15 @@ class Day:
     def _line(self, row: int) -> bytes:
         idx = self.index
         return self.data[idx.col("start")[row] : idx.col("end")[row]]
+
+    def starts_us(self) -> array[int]:
+        """Each row's start, µs since the epoch (read from the file on first use)."""
+        if self.index.at_us is None:
+            try:
+                self.index.at_us = start_times_us(self.data, self.index, decode_line)
+            except ValueError:
+                raise AmgrError(f"{self.file.path}: changed while being read; run again") from None
+        return self.index.at_us
 
     def decoded(self) -> set[int]:
         """Rows not in the writer's own shape (re-encoded on output)."""
