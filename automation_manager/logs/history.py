@@ -301,10 +301,14 @@ class HistoryScan:
     def _select(self, day: Day, boundary: bool) -> Sequence[int] | None:
         q = self.query
         idx = day.index
+        # a file holds the starts of one local day: only the window's first days and the
+        # days about --until's need each row's time (two days of margin for any offset)
+        near_until = q.until is not None and day.file.day >= q.until.date() - timedelta(days=2)
+        timed = boundary or near_until
         grouped = q.success_only or q.failed_only or q.status or q.category or q.type
-        if not boundary and not (grouped or q.task_id or q.until or q.grep or q.process_type):
+        if not timed and not (grouped or q.task_id or q.grep or q.process_type):
             return None
-        if not boundary and q.until is None and not q.grep and not q.process_type:
+        if not timed and not q.grep and not q.process_type:
             # only status, kind and task: whole (status, kind, task) groups match, whose
             # sums the index holds; the rows themselves are listed only if asked for
             combos = [c for c, combo in enumerate(idx.combos) if self._combo_matches(idx, combo)]
@@ -342,11 +346,10 @@ class HistoryScan:
                 for i in picked:
                     keep[i] = 1
                 rows = [i for i in rows if keep[i]]
-        near_until = q.until is not None and day.file.day >= q.until.date() - timedelta(days=2)
-        if boundary or near_until:
+        if timed:
             at = day.starts_us()
             since = self._since_us if boundary else -(2**63)
-            until = (q.until - _EPOCH) // _US if q.until is not None and near_until else 2**63
+            until = (q.until - _EPOCH) // _US if q.until is not None else 2**63
             rows = [i for i in _all(idx, rows) if since <= at[i] < until]
         return rows
 
@@ -359,7 +362,7 @@ class HistoryScan:
             needle = q.grep.lower()
             hay, ends = _grep_hay(idx)
             found = bytearray(len(idx.text_table()))
-            if "\x00" in needle:  # (cannot span two texts then, as nothing holds NUL)
+            if "\x00" in needle:  # could match across the NULs joining the texts
                 for i, text in enumerate(idx.text_table()):
                     found[i] = any(h is not None and needle in h.lower() for h in text[:3])
             else:
@@ -411,8 +414,9 @@ class HistoryScan:
 
 
 def _grep_hay(idx: DayIndex) -> tuple[str, list[int]]:
-    """The lower-cased error and topics of each of ``idx.text_table()``, joined by NUL into one
-    string (no field holds NUL), and where each text ends in it (kept per index)."""
+    """The lower-cased error and topics of each of ``idx.text_table()``, joined by NUL
+    into one string (a needle without NUL never matches across two of them), and where
+    each text ends in it (kept with the index)."""
     if idx.hay is not None:
         return idx.hay
     parts = ["\x00".join(h.lower() for h in text[:3] if h is not None) for text in idx.text_table()]
