@@ -458,6 +458,8 @@ class ComboRows(Sequence[int]):
     @overload
     def __getitem__(self, i: slice) -> Sequence[int]: ...
     def __getitem__(self, i: int | slice) -> int | Sequence[int]:
+        if isinstance(i, slice) and not range(self._len)[i]:
+            return []  # (a page already full takes no rows from here: none listed)
         return self._listed()[i]
 
     def __iter__(self) -> Iterator[int]:
