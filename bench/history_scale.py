@@ -12,8 +12,12 @@ all but the last 30 days (the layout the daemon leaves with the default
 ``log_retention_days``). Each command runs ``--repeat`` times cold (no kept column index
 for the live files, deleted before each run: the first query after an upgrade or a bulk
 import) and ``--repeat`` times warm (closed days indexed, the steady state). Prints wall
-time (median, with the fastest and slowest run) and peak RSS.
-Targets (issue 3): under 3 s and under 300 MiB each. Run from the repository root::
+time (median, with the fastest and slowest run), peak RSS and the load average.
+The package's modules are byte-compiled first (as an installed package is), so the
+figures do not include compiling them (``PYTHONDONTWRITEBYTECODE`` would otherwise make
+every run compile them again).
+Targets (issue 19, on 2 cores, the live layout): ``--json`` cold <= 1.5 s, warm <= 0.5 s;
+the table warm <= 0.3 s; all under 300 MiB. Run from the repository root::
 
     .venv/bin/python bench/history_scale.py
     .venv/bin/python bench/history_scale.py --records 200000 --repeat 1 --keep /tmp/h
@@ -226,6 +230,10 @@ def measure(cmd: list[str], stdout: str) -> tuple[float, float]:
     return wall, rss
 
 
+#: (table, state) -> target wall seconds (issue 19); the table has no cold target (3 s)
+TARGETS = {(False, "cold"): 1.5, (False, "warm"): 0.5, (True, "cold"): 3.0, (True, "warm"): 0.3}
+
+
 def run_suite(home: Path, amgr: str, repeat: int, label: str) -> list[dict[str, object]]:
     """Each command ``repeat`` times cold (no kept index: the first query after an upgrade
     or a bulk import) and ``repeat`` times warm (the steady state: closed days indexed)."""
@@ -246,11 +254,12 @@ def run_suite(home: Path, amgr: str, repeat: int, label: str) -> list[dict[str, 
                 runs.append(measure(cmd, where))
             wall = statistics.median(w for w, _ in runs)
             rss = max(r for _, r in runs)
-            ok = "ok" if wall < 3.0 and rss < 300 else "OVER TARGET"
+            target = TARGETS[(name.endswith("(table)"), state)]
+            ok = f"ok (<= {target} s)" if wall <= target and rss < 300 else f"OVER {target} s"
             spread = f"({min(w for w, _ in runs):.2f}–{max(w for w, _ in runs):.2f})"
             print(
                 f"  [{label}, {state}] amgr {name:<40} {wall:6.2f} s {spread:>13}"
-                f"  {rss:6.1f} MiB  {ok}"
+                f"  {rss:6.1f} MiB  {ok}  (load {os.getloadavg()[0]:.2f})"
             )
             results.append(
                 {
@@ -274,6 +283,9 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = ap.parse_args()
     amgr = str(Path(sys.executable).with_name("amgr"))
+    import compileall
+
+    compileall.compile_dir(ROOT / "automation_manager", quiet=1)
     with tempfile.TemporaryDirectory(prefix="amgr-history-") as tmp:
         home = Path(args.keep) if args.keep else Path(tmp) / "home"
         t = time.perf_counter()

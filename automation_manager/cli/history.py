@@ -120,7 +120,7 @@ def history_cmd(
       amgr history show r019a2b3c      # one record whole, by a unique id prefix
       amgr history -f                  # follow new records; Ctrl-C stops
     """
-    from ..logs.history import HistoryQuery, HistoryScan, parse_when
+    from ..logs.history import HistoryQuery, HistoryScan
 
     if ctx.invoked_subcommand is not None:
         return
@@ -132,9 +132,10 @@ def history_cmd(
     now = mgr.now()
     if now.tzinfo is None:
         now = now.astimezone()
-    query = HistoryQuery(
-        since=parse_when(since, now, "--since") if since else None,
-        until=parse_when(until, now, "--until") if until else None,
+    query = HistoryQuery.from_options(
+        now,
+        since=since,
+        until=until,
         status=status,
         grep=grep,
         days=days,

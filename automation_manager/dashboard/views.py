@@ -81,11 +81,13 @@ class HistoryParams:
         )
 
     def query(self, now: datetime) -> HistoryQuery:
-        from ..logs.history import HistoryQuery, parse_when
+        from ..logs.history import HistoryQuery, OptionNames
 
-        return HistoryQuery(
-            since=parse_when(self.since, now, "since") if self.since else None,
-            until=parse_when(self.until, now, "until") if self.until else None,
+        return HistoryQuery.from_options(
+            now,
+            OptionNames({"grep": "text", "task_id": "task"}, flags=False),
+            since=self.since,
+            until=self.until,
             status=self.status,
             grep=self.text,
             days=self.days,
@@ -110,7 +112,9 @@ def history(mgr: AutomationManager, params: HistoryParams) -> dict[str, Any]:
     The records are the newest first, as stored; ``summary`` counts every match.
     """
     from ..logs.history import HistoryScan
+    from ..logs.reader import remember_indexes
 
+    remember_indexes()  # a long-lived process: the next query reads no index file
     now = mgr.now()
     if now.tzinfo is None:
         now = now.astimezone()

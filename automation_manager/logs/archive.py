@@ -53,7 +53,7 @@ def index_closed_logs(home: Home, now: datetime) -> int:
         if file.legacy or file.day >= now.date():
             continue
         if load_index(index_path(home.logs_dir, file.path), file.path) is None:
-            open_day(home, file, now.tzinfo, keys=False, keep=True, data=False)
+            open_day(home, file, now.tzinfo, keep=True, data=False)
             built += 1
     return built
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
-from itertools import compress
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from itertools import accumulate, chain, compress
+from typing import Any, overload
 
 from ..enums import Category
 from ..errors import UsageError
@@ -36,6 +36,8 @@ from .summary import (
 TOP_ERRORS = 5
 STATUSES = ("success", "failed", "interrupted", "skipped")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
 
 
 def parse_when(text: str, now: datetime, flag: str) -> datetime:
@@ -92,6 +94,44 @@ def grep_matches(rec: dict[str, Any], needle: str) -> bool:
 
 
 @dataclass(frozen=True)
+class OptionNames:
+    """How a caller names the options of a :class:`HistoryQuery` in messages.
+
+    :param names: field -> name (``task_id`` -> ``--task``); a field not named is
+        called by its own name.
+    :param flags: the CLI's style (``--days 0``); else a query string's (``days=0``).
+    """
+
+    names: dict[str, str]
+    flags: bool
+
+    def of(self, name: str) -> str:
+        return self.names.get(name, name)
+
+    def value(self, name: str, value: Any) -> str:
+        return f"{self.of(name)} {value!r}" if self.flags else f"{self.of(name)}={value}"
+
+
+#: ``amgr history``'s flags.
+CLI_FLAGS = OptionNames(
+    {
+        "days": "--days",
+        "since": "--since",
+        "until": "--until",
+        "status": "--status",
+        "grep": "--grep",
+        "category": "--category",
+        "type": "--type",
+        "task_id": "--task",
+        "success_only": "--success-only",
+        "failed_only": "--failed-only",
+        "process_type": "--process-type",
+    },
+    flags=True,
+)
+
+
+@dataclass(frozen=True)
 class HistoryQuery:
     """Which records to read.
 
@@ -122,31 +162,68 @@ class HistoryQuery:
     grep: str | None = None
     process_type: str | None = None
 
+    #: how the options are named in messages (the CLI's flags, or the page's parameters)
+    names: OptionNames | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_options(
+        cls,
+        now: datetime,
+        names: OptionNames | None = None,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        **filters: Any,
+    ) -> HistoryQuery:
+        """The query of the options as the user wrote them, for the CLI's flags and the
+        History page's parameters alike: ``since``/``until`` as text (see
+        :func:`parse_when`), the other fields as typed; messages name each option as
+        ``names`` says (the CLI's flags by default).
+
+        :raises UsageError: (exit 2) naming the option, for any bad value.
+        """
+        names = names or CLI_FLAGS
+        return cls(
+            since=parse_when(since, now, names.of("since")) if since else None,
+            until=parse_when(until, now, names.of("until")) if until else None,
+            names=names,
+            **filters,
+        )
+
     def __post_init__(self) -> None:
         from ..enums import ProcessType
 
+        n = self.names or CLI_FLAGS
         kinds = [p.value for p in ProcessType]
         if self.process_type is not None and self.process_type not in kinds:
             raise UsageError(
-                f"--process-type {self.process_type!r}: unknown; use one of: {', '.join(kinds)}"
+                f"{n.value('process_type', self.process_type)}: unknown; use one of: "
+                + ", ".join(kinds)
             )
         if self.status is not None and self.status not in STATUSES:
             raise UsageError(
-                f"--status {self.status!r}: not a record status — use one of: "
+                f"{n.value('status', self.status)}: not a record status — use one of: "
                 + ", ".join(STATUSES)
             )
         if self.status is not None and (self.success_only or self.failed_only):
-            raise UsageError("--status and --success-only/--failed-only exclude each other")
+            raise UsageError(
+                f"{n.of('status')} and {n.of('success_only')}/{n.of('failed_only')} "
+                "exclude each other"
+            )
         if self.since and self.until and self.since >= self.until:
-            raise UsageError("--since/--until: --since must be before --until")
+            raise UsageError(
+                f"{n.of('since')}/{n.of('until')}: {n.of('since')} must be before {n.of('until')}"
+            )
         if self.days < 1:
-            raise UsageError(f"--days {self.days}: must be 1 or more, e.g. --days 7")
+            raise UsageError(f"{n.value('days', self.days)}: must be 1 or more, e.g. --days 7")
         if self.success_only and self.failed_only:
-            raise UsageError("--success-only and --failed-only exclude each other: use one")
+            raise UsageError(
+                f"{n.of('success_only')} and {n.of('failed_only')} exclude each other: use one"
+            )
         categories = [c.value for c in Category]
         if self.category is not None and self.category not in categories:
             raise UsageError(
-                f"--category {self.category!r}: unknown category; use one of: "
+                f"{n.value('category', self.category)}: unknown category; use one of: "
                 + ", ".join(categories)
             )
         if self.type is not None:
@@ -155,7 +232,8 @@ class HistoryQuery:
             if self.type not in types:
                 where = f" in {self.category}" if self.category else ""
                 raise UsageError(
-                    f"--type {self.type!r}: unknown type{where}; use one of: {', '.join(types)}"
+                    f"{n.value('type', self.type)}: unknown type{where}; use one of: "
+                    + ", ".join(types)
                 )
 
     def window(self, now: datetime) -> datetime:
@@ -207,29 +285,39 @@ class HistoryScan:
         # a file is named by the local date in its records' own offset: one day of margin
         boundary = since_day + timedelta(days=1)
         last_day = self.query.until.date() + timedelta(days=1) if self.query.until else None
-        for day in iter_days(
-            self.home,
-            since_day - timedelta(days=1),
-            self.now,
-            keys_until=boundary,
-            data=self.data,
-        ):
+        for day in iter_days(self.home, since_day - timedelta(days=1), self.now, data=self.data):
             if last_day is not None and day.file.day > last_day:
                 continue
             self.totals.files += 1
             self.totals.unreadable += day.index.unreadable
             rows = self._select(day, day.file.day <= boundary)
             if len(_all(day.index, rows)):
-                self.totals.add(day, rows)
+                if isinstance(rows, ComboRows):
+                    self.totals.add_combos(day, rows.combos)
+                else:
+                    self.totals.add(day, rows)
                 yield day, rows
 
     def _select(self, day: Day, boundary: bool) -> Sequence[int] | None:
         q = self.query
         idx = day.index
+        # a file holds the starts of one local day: only the window's first days and the
+        # days about --until's need each row's time (two days of margin for any offset)
+        near_until = q.until is not None and day.file.day >= q.until.date() - timedelta(days=2)
+        timed = boundary or near_until
+        grouped = q.success_only or q.failed_only or q.status or q.category or q.type
+        if not timed and not (grouped or q.task_id or q.grep or q.process_type):
+            return None
+        if not timed and not q.grep and not q.process_type:
+            # only status, kind and task: whole (status, kind, task) groups match, whose
+            # sums the index holds; the rows themselves are listed only if asked for
+            combos = [c for c, combo in enumerate(idx.combos) if self._combo_matches(idx, combo)]
+            if len(combos) == len(idx.combos):
+                return None
+            return ComboRows(idx, combos)
         rows: Sequence[int] | None = None
         if q.success_only or q.failed_only or q.status:
-            ok = {"success"} if q.success_only else FAILED if q.failed_only else {str(q.status)}
-            rows = _rows_with_status(idx, ok)
+            rows = _rows_with_status(idx, self._statuses())
         if q.category is not None or q.type is not None:
             kinds = {
                 i
@@ -242,29 +330,78 @@ class HistoryScan:
             wanted = idx.tasks.index(q.task_id) if q.task_id in idx.tasks else -1
             task = idx.col("task")
             rows = [i for i in _all(idx, rows) if task[i] == wanted]
-        if boundary and idx.keys is not None:
-            keys, since = idx.keys, self.since
-            rows = [i for i in _all(idx, rows) if keys[i] >= since]
-        if q.until is not None or q.grep or q.process_type:
-            rows = [i for i in _all(idx, rows) if self._matches(day.record(i))]
+        if q.grep or q.process_type:
+            texts = self._texts_matching(idx)
+            by_text, ends = idx.col("text_rows"), idx.col("text_ends")
+            picked = sorted(
+                chain.from_iterable(
+                    by_text[ends[t - 1] if t else 0 : ends[t]]
+                    for t in compress(range(len(texts)), texts)
+                )
+            )
+            if rows is None:
+                rows = picked
+            else:
+                keep = bytearray(idx.rows)
+                for i in picked:
+                    keep[i] = 1
+                rows = [i for i in rows if keep[i]]
+        if timed:
+            at = day.starts_us()
+            since = self._since_us if boundary else -(2**63)
+            until = (q.until - _EPOCH) // _US if q.until is not None else 2**63
+            rows = [i for i in _all(idx, rows) if since <= at[i] < until]
         return rows
 
-    def _matches(self, rec: dict[str, Any]) -> bool:
-        """The filters only a decoded record can answer: ``until`` and ``grep``."""
+    def _texts_matching(self, idx: DayIndex) -> bytearray:
+        """One byte per entry of ``idx.text_table()``: 1 where its records pass the text
+        filters (``grep``, ``process_type``)."""
         q = self.query
-        if q.grep and not grep_matches(rec, q.grep.lower()):
-            return False
-        if q.process_type is not None and record_process_type(rec) != q.process_type:
-            return False
-        if q.until is not None:
-            try:
-                when = datetime.fromisoformat(str(rec.get("timestamp")))
-            except ValueError:
-                return False
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=self.now.tzinfo)
-            return when < q.until
-        return True
+        out = bytearray(b"\x01") * len(idx.text_table())
+        if q.grep:
+            needle = q.grep.lower()
+            hay, ends = _grep_hay(idx)
+            found = bytearray(len(idx.text_table()))
+            if "\x00" in needle:  # could match across the NULs joining the texts
+                for i, text in enumerate(idx.text_table()):
+                    found[i] = any(h is not None and needle in h.lower() for h in text[:3])
+            else:
+                pos = hay.find(needle)
+                while pos >= 0:
+                    i = bisect_right(ends, pos)
+                    found[i] = 1
+                    pos = hay.find(needle, ends[i] + 1)
+            out = found
+        if q.process_type is not None:
+            for i, text in enumerate(idx.text_table()):
+                rec = {"process_type": text[3], "category": text[4]}
+                if out[i] and record_process_type(rec) != q.process_type:
+                    out[i] = 0
+        return out
+
+    @property
+    def _since_us(self) -> int:
+        return (self.since - _EPOCH) // _US
+
+    def _statuses(self) -> set[str] | None:
+        q = self.query
+        if q.success_only:
+            return {"success"}
+        if q.failed_only:
+            return set(FAILED)
+        return {q.status} if q.status else None
+
+    def _combo_matches(self, idx: DayIndex, combo: tuple[int, int, int]) -> bool:
+        q = self.query
+        status, kind, task = combo
+        category, type_ = idx.kinds[kind]
+        statuses = self._statuses()
+        return (
+            (statuses is None or idx.statuses[status] in statuses)
+            and q.category in (None, category)
+            and q.type in (None, type_)
+            and q.task_id in (None, idx.tasks[task])
+        )
 
     def summary(self) -> HistorySummary:
         """The totals of every record yielded so far (``--json``: its ``to_json()``)."""
@@ -276,11 +413,62 @@ class HistoryScan:
         )
 
 
+def _grep_hay(idx: DayIndex) -> tuple[str, list[int]]:
+    """The lower-cased error and topics of each of ``idx.text_table()``, joined by NUL
+    into one string (a needle without NUL never matches across two of them), and where
+    each text ends in it (kept with the index)."""
+    if idx.hay is not None:
+        return idx.hay
+    parts = ["\x00".join(h.lower() for h in text[:3] if h is not None) for text in idx.text_table()]
+    ends = list(accumulate(map(len, parts), lambda a, n: a + n + 1, initial=-1))[1:]
+    idx.hay = ("\x00".join(parts), ends)
+    return idx.hay
+
+
 def _all(idx: DayIndex, rows: Sequence[int] | None) -> Sequence[int]:
     return range(idx.rows) if rows is None else rows
 
 
-def _rows_with_status(idx: DayIndex, wanted: Iterable[str]) -> Sequence[int] | None:
+class ComboRows(Sequence[int]):
+    """The rows (newest first) of a day's chosen (status, kind, task) groups. How many
+    is known from the index; which ones is worked out on first use (a page of history
+    looks at the rows of a few days only)."""
+
+    def __init__(self, idx: DayIndex, combos: list[int]) -> None:
+        self.idx = idx
+        self.combos = combos
+        stats = idx.combo_stats
+        self._len = int(sum(stats[c][0] for c in combos))
+        self._rows: list[int] | None = None
+
+    def _listed(self) -> list[int]:
+        if self._rows is None:
+            wanted = bytearray(len(self.idx.combos))
+            for c in self.combos:
+                wanted[c] = 1
+            mask = bytes(map(wanted.__getitem__, self.idx.col("combo")))
+            self._rows = list(compress(range(self.idx.rows), mask))
+        return self._rows
+
+    def __len__(self) -> int:
+        return self._len
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[int]: ...
+    def __getitem__(self, i: int | slice) -> int | Sequence[int]:
+        if isinstance(i, slice) and not range(self._len)[i]:
+            return []  # (a page already full takes no rows from here: none listed)
+        return self._listed()[i]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._listed())
+
+
+def _rows_with_status(idx: DayIndex, wanted: Iterable[str] | None) -> Sequence[int] | None:
+    if wanted is None:
+        return None
     codes = [i for i, s in enumerate(idx.statuses) if s in wanted]
     if len(codes) == len(idx.statuses):
         return None
@@ -303,6 +491,39 @@ class Totals:
         self.per_kind: dict[tuple[str, str], list[Any]] = {}
         self.patterns: dict[str, list[Any]] = {}  # pattern: [count, example, newest]
 
+    def add_combos(self, day: Day, combos: Sequence[int]) -> None:
+        """Count the rows of one day's (status, kind, task) groups ``combos`` from the
+        sums its index holds for each group."""
+        idx = day.index
+        stats = idx.combo_stats
+        counts: Counter[str] = Counter()
+        ends = idx.col("combo_ends")
+        durations = idx.col("combo_durations")
+        chunk: list[int] = []
+        usage: dict[int, list[Any]] = {}
+        for c in combos:
+            status, kind, _ = idx.combos[c]
+            rows, n, prompt, completion, cost = stats[c]
+            counts[idx.statuses[status]] += rows
+            chunk.extend(durations[ends[c - 1] if c else 0 : ends[c]])
+            if n:
+                k = usage.setdefault(kind, [0, 0, 0, 0.0])
+                k[0] += n
+                k[1] += prompt
+                k[2] += completion
+                k[3] += cost
+        chunk.sort()
+        self.durations.append(array("i", chunk))
+        chosen = set(combos)
+        errors: dict[int, list[Any]] = {}
+        for combo, eid, n, newest in idx.combo_errors:
+            if combo in chosen:
+                stat = errors.setdefault(eid, [eid, 0, newest])
+                stat[1] += n
+                if newest > stat[2]:
+                    stat[2] = newest
+        self._add_sums(day, +counts, sorted(usage.items()), sorted(errors.values()))
+
     def add(self, day: Day, rows: Sequence[int] | None) -> None:
         """Count one day's rows (None: all of them)."""
         idx = day.index
@@ -311,26 +532,74 @@ class Totals:
             codes = status.tobytes()
             counts = Counter({s: codes.count(i) for i, s in enumerate(idx.statuses)})
             self.durations.append(idx.col("duration_sorted"))
-        else:
-            counts = Counter(idx.statuses[status[i]] for i in rows)
-            duration = idx.col("duration")
-            skipped = idx.statuses.index("skipped") if "skipped" in idx.statuses else -1
-            chunk = sorted(duration[i] for i in rows if status[i] != skipped)
-            self.durations.append(array("i", chunk))
-        counts = +counts
-        self.by_status.update(counts)
-        sums = self.per_day.setdefault(day.file.day, [0, 0, 0, 0, 0.0])
-        sums[0] += sum(counts.values())
-        sums[1] += counts["failed"] + counts["interrupted"]
-        if rows is None:
-            usage: Iterable[tuple[int, list[Any]]] = enumerate(idx.kind_usage)
-            errors: Iterable[list[Any]] = idx.error_stats
+        elif len(rows) * 16 < idx.rows:
+            self._add_few(day, rows)
+            return
         else:
             chosen = bytearray(idx.rows)
             for i in rows:
                 chosen[i] = 1
+            picked = list(compress(status, chosen))
+            counts = Counter({s: picked.count(i) for i, s in enumerate(idx.statuses)})
+            ran = code_mask(
+                status.tobytes(), [i for i, s in enumerate(idx.statuses) if s != "skipped"]
+            )
+            both = (int.from_bytes(ran, "little") & int.from_bytes(chosen, "little")).to_bytes(
+                idx.rows, "little"
+            )
+            self.durations.append(array("i", sorted(compress(idx.col("duration"), both))))
+        if rows is None:
+            usage: Iterable[tuple[int, list[Any]]] = enumerate(idx.kind_usage)
+            errors: Iterable[Sequence[Any]] = (
+                (eid, n, newest) for eid, (_, n, newest) in enumerate(idx.error_stats) if n
+            )
+        else:
             usage = enumerate(usage_sums(idx, chosen))
             errors = _errors_of(idx, chosen)
+        self._add_sums(day, +counts, usage, errors)
+
+    def _add_few(self, day: Day, rows: Sequence[int]) -> None:
+        """As :meth:`add` for a few of a day's rows: each row looked up in the columns
+        (sums add up in the same order as for many rows)."""
+        idx = day.index
+        status, duration, kind = idx.col("status"), idx.col("duration"), idx.col("kind")
+        skipped = idx.statuses.index("skipped") if "skipped" in idx.statuses else -1
+        counts = Counter(idx.statuses[status[i]] for i in rows)
+        self.durations.append(array("i", sorted(duration[i] for i in rows if status[i] != skipped)))
+        ordered = sorted(rows)
+        usage: dict[int, list[Any]] = {}
+        used, prompt, completion, cost = (
+            idx.col(n) for n in ("usage_rows", "prompt", "completion", "cost")
+        )
+        for j in _found(used, ordered):
+            k = usage.setdefault(kind[used[j]], [0, 0, 0, 0.0])
+            k[0] += 1
+            k[1] += prompt[j]
+            k[2] += completion[j]
+            k[3] += cost[j]
+        errors: dict[int, list[Any]] = {}
+        bad, eids, ats = idx.col("error_rows"), idx.col("error_ids"), idx.col("error_at")
+        for j in _found(bad, ordered):
+            stat = errors.setdefault(eids[j], [eids[j], 0, ats[j]])
+            stat[1] += 1
+            if ats[j] > stat[2]:
+                stat[2] = ats[j]
+        self._add_sums(day, +counts, sorted(usage.items()), sorted(errors.values()))
+
+    def _add_sums(
+        self,
+        day: Day,
+        counts: Counter[str],
+        usage: Iterable[tuple[int, list[Any]]],
+        errors: Iterable[Sequence[Any]],
+    ) -> None:
+        """Add one day's status counts, per-kind usage and per-message ``(message,
+        count, newest)`` error counts (messages in ascending order)."""
+        idx = day.index
+        self.by_status.update(counts)
+        sums = self.per_day.setdefault(day.file.day, [0, 0, 0, 0, 0.0])
+        sums[0] += sum(counts.values())
+        sums[1] += counts["failed"] + counts["interrupted"]
         for kind, (n, prompt, completion, cost) in usage:
             if not n:
                 continue
@@ -340,10 +609,11 @@ class Totals:
             sums[2] += prompt
             sums[3] += completion
             sums[4] += cost
-        for (pattern, count, newest), message in zip(errors, idx.errors, strict=True):
+        for eid, count, newest in errors:
             if not count:
                 continue
-            group = self.patterns.setdefault(pattern, [0, message, newest])
+            message = idx.errors[eid]
+            group = self.patterns.setdefault(idx.error_stats[eid][0], [0, message, newest])
             group[0] += count
             if newest > group[2]:
                 group[1], group[2] = message, newest
@@ -409,17 +679,23 @@ class Totals:
 
 
 def _errors_of(idx: DayIndex, chosen: bytearray) -> list[list[Any]]:
-    """Per-message ``[pattern, count, newest]`` of the chosen rows."""
-    stats = [[pattern, 0, float("-inf")] for pattern, _, _ in idx.error_stats]
-    for row, eid, at in zip(
-        idx.col("error_rows"), idx.col("error_ids"), idx.col("error_at"), strict=True
-    ):
-        if chosen[row]:
-            stat = stats[eid]
-            stat[1] += 1
-            if at > stat[2]:
-                stat[2] = at
-    return stats
+    """Per-message ``[message, count, newest]`` of the chosen rows, messages ascending."""
+    bad, eids, ats = idx.col("error_rows"), idx.col("error_ids"), idx.col("error_at")
+    stats: dict[int, list[Any]] = {}
+    for j in compress(range(len(bad)), map(chosen.__getitem__, bad)):
+        stat = stats.setdefault(eids[j], [eids[j], 0, ats[j]])
+        stat[1] += 1
+        if ats[j] > stat[2]:
+            stat[2] = ats[j]
+    return sorted(stats.values())
+
+
+def _found(column: Sequence[int], rows: list[int]) -> Iterator[int]:
+    """Where each of ``rows`` (ascending) is in ``column`` (ascending), for those in it."""
+    for row in rows:
+        j = bisect_left(column, row)
+        if j < len(column) and column[j] == row:
+            yield j
 
 
 def percentile(chunks: Sequence[Sequence[int]], p: float) -> int | None:

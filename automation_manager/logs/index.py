@@ -13,7 +13,6 @@ instead of decoding it.
 from __future__ import annotations
 
 import contextlib
-import json
 import mmap
 import os
 import re
@@ -22,12 +21,13 @@ import sys
 import zlib
 from array import array
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import compress, count, islice, repeat
-from operator import add, attrgetter, itemgetter, le, sub
+from operator import add, and_, attrgetter, floordiv, itemgetter, le, lshift, or_, rshift, sub
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, TypeVar
 
@@ -38,12 +38,15 @@ from ..fsutil import atomic_write_bytes
 from ..tasktypes import REGISTRY
 from .lines import MAX_LINE, line_ends
 
-VERSION = 4
+VERSION = 5
 _MAGIC = b"AMGRIDX\n"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
 #: Statuses whose error message counts as an error pattern.
 FAILED = frozenset({"failed", "interrupted"})
 NO_ERROR = "failed (no error recorded)"
 _INT32 = 2**31 - 1
+_LOW32 = 2**32 - 1
 
 
 class _Usage(msgspec.Struct, gc=False):
@@ -62,6 +65,18 @@ else:  # msgspec gives back these very strings: hashed once, compared by identit
     _Type = Literal[tuple(sorted({t.name for t in REGISTRY}))]
 
 
+class _Topical(msgspec.Struct, frozen=True, gc=False):
+    """What ``history --grep`` reads of a record's params and result (hashable: rows
+    are grouped by it)."""
+
+    topic: str | None = None
+
+
+#: A JSON value but an array (or an object whose topic is not text): what a record's
+#: params and result are read as; any other line takes the slow way.
+_Part: TypeAlias = _Topical | str | int | float | bool | None
+
+
 class _Line(msgspec.Struct, gc=False):
     """What ``history`` reads of a record. A line that decodes into it strictly (every
     required field present with its type, a known category, type and status) needs no
@@ -76,6 +91,9 @@ class _Line(msgspec.Struct, gc=False):
     error: str | None = None
     duration_ms: int = 0
     usage: _Usage | None = None
+    params: _Part = None
+    result: _Part = None
+    process_type: str | None = None
 
 
 _decoder = msgspec.json.Decoder(_Line)
@@ -97,6 +115,16 @@ COLUMNS: dict[str, str] = {
     "error_at": "d",  # and their start time (seconds since the epoch)
     "decoded_rows": "I",  # rows not in the record's own shape: re-encode them for output
     "duration_sorted": "i",  # durations of the rows that ran (not skipped), ascending
+    "combo": "I",  # index into ``combos`` (status, kind, task)
+    # durations of the rows that ran, grouped by combo (combo 0's first), each group
+    # ascending; group ``c`` ends at ``combo_ends[c]`` (one value per combo)
+    "combo_durations": "i",
+    "combo_ends": "I",
+    "text": "I",  # index into ``texts``
+    # the rows grouped by text (text 0's first), each group in row order; group ``t``
+    # ends at ``text_ends[t]`` (one value per text)
+    "text_rows": "I",
+    "text_ends": "I",
 }
 
 
@@ -114,15 +142,34 @@ class DayIndex:
     kind_usage: list[list[Any]] = field(default_factory=list)
     #: per distinct message: [pattern, count, newest start (seconds since the epoch)]
     error_stats: list[list[Any]] = field(default_factory=list)
+    #: the distinct (status, kind, task) of the rows, as codes into the tables above
+    combos: list[tuple[int, int, int]] = field(default_factory=list)
+    #: per combo: [rows, runs with usage, prompt tokens, completion tokens, cost]
+    combo_stats: list[list[Any]] = field(default_factory=list)
+    #: per (combo, message) of failed rows: [combo, message code, count, newest start]
+    combo_errors: list[list[Any]] = field(default_factory=list)
+    #: the distinct (error, params' topic, result's topic, process type, category)
+    #: (read from a kept index on first use of :meth:`text_table`, as only the text
+    #: filters need them)
+    texts: list[tuple[str | None, ...]] | None = field(default_factory=list)
+    texts_json: bytes = field(default=b"", repr=False)
     columns: dict[str, array[Any]] = field(default_factory=dict)
-    #: start times (aware), per row; only when built in this process (not stored)
-    keys: list[datetime] | None = None
+    #: the texts' lower-cased error and topics, for ``grep`` (made on first use)
+    hay: tuple[str, list[int]] | None = field(default=None, repr=False)
+    #: each row's start, µs since the epoch (see :func:`start_times_us`; not stored)
+    at_us: array[int] | None = field(default=None, repr=False)
     #: numbers (1-based) of the lines skipped as longer than ``MAX_LINE`` (not stored)
     long_lines: list[int] = field(default_factory=list)
 
     def col(self, name: str) -> array[Any]:
         """One column (see :data:`COLUMNS`)."""
         return self.columns[name]
+
+    def text_table(self) -> list[tuple[str | None, ...]]:
+        """The distinct (error, params' topic, result's topic, process type, category)."""
+        if self.texts is None:
+            self.texts = _texts_decoder.decode(self.texts_json)
+        return self.texts
 
 
 #: A log file's bytes: read, or mapped into memory.
@@ -246,7 +293,32 @@ def _line_of(rec: dict[str, Any] | None) -> _Line | None:
         usage=_Usage(*(_num(usage.get(k), t) for k, t in _USAGE_FIELDS))
         if isinstance(usage, dict)
         else None,
+        params=_topical(rec.get("params")),
+        result=_topical(rec.get("result")),
+        process_type=str(rec["process_type"]) if rec.get("process_type") else None,
     )
+
+
+def _topical(part: Any) -> _Topical | None:
+    if not isinstance(part, dict):
+        return None
+    topic = part.get("topic")
+    return _Topical(topic if isinstance(topic, str) else None)
+
+
+#: What a record is grouped by: its status, kind and task (a combo), then what the text
+#: filters read of it: its error, params, result, process type and category.
+_GROUP_OF = attrgetter(
+    "status", "category", "type", "task_id", "error", "params", "result", "process_type", "category"
+)
+
+
+def _text(key: tuple[Any, ...]) -> tuple[str | None, ...]:
+    """A group of :data:`_TEXT_OF` as kept: its error, the topic of its params and of its
+    result (when objects), its process type and category."""
+    error, params, result, process_type, category = key
+    topics = [p.topic if isinstance(p, _Topical) else None for p in (params, result)]
+    return (error, *topics, process_type or None, category)
 
 
 _USAGE_FIELDS = (("prompt_tokens", int), ("completion_tokens", int), ("cost_usd", float))
@@ -315,16 +387,32 @@ def _columns(
     facts = _ordered(lines, order)
     _fill(cols["start"], _ordered(starts, order))
     _fill(cols["end"], _ordered(stops, order))
-    # status, kind and task as one key first: a day has few distinct combinations
+    # status, kind, task and text as one key first: a day has few distinct ones
+    groups: list[tuple[Any, ...]] = []
+    group_of_row = _encode(list(map(_GROUP_OF, facts)), groups)
     combos: list[tuple[str, str, str, str]] = []
-    rows = _encode(map(attrgetter("status", "category", "type", "task_id"), facts), combos)
+    combo_of_group = _encode([g[:4] for g in groups], combos)
+    combo_of_row = list(map(combo_of_group.__getitem__, group_of_row))
+    parts: list[list[int]] = []
     for name, table, part in (
         ("status", idx.statuses, itemgetter(0)),
         ("kind", idx.kinds, itemgetter(1, 2)),
         ("task", idx.tasks, itemgetter(3)),
     ):
         code_of = _encode(list(map(part, combos)), table)
-        _fill(cols[name], map(code_of.__getitem__, rows))
+        parts.append(code_of)
+        _fill(cols[name], map(code_of.__getitem__, combo_of_row))
+    idx.combos = list(zip(*parts, strict=True))
+    _fill(cols["combo"], combo_of_row)
+    texts: list[tuple[Any, ...]] = []
+    text_of_group = _encode([g[4:] for g in groups], texts)
+    idx.texts = list(map(_text, texts))
+    text_of_row = list(map(text_of_group.__getitem__, group_of_row))
+    _fill(cols["text"], text_of_row)
+    by_text = sorted(range(len(text_of_row)), key=text_of_row.__getitem__)
+    _fill(cols["text_rows"], by_text)
+    text_sorted = list(map(text_of_row.__getitem__, by_text))
+    _fill(cols["text_ends"], [bisect_right(text_sorted, t) for t in range(len(texts))])
     status = cols["status"].tobytes()
     durations = list(map(attrgetter("duration_ms"), facts))
     if durations and (max(durations) > _INT32 or min(durations) < -_INT32):
@@ -351,27 +439,70 @@ def _columns(
             where = dict(zip(order, count()))
             rows = sorted(map(where.__getitem__, decoded))
         _fill(cols["decoded_rows"], rows)
-    _fill(cols["duration_sorted"], sorted(compress(durations, code_mask(status, ran))))
+    ran_mask = code_mask(status, ran)
+    _fill(cols["duration_sorted"], sorted(compress(durations, ran_mask)))
+    # (combo, duration) as one int each, sorted: ints sort much faster than pairs
+    shifted = map(add, compress(durations, ran_mask), repeat(_INT32 + 1))
+    grouped = sorted(map(or_, map(lshift, compress(combo_of_row, ran_mask), repeat(32)), shifted))
+    _fill(cols["combo_durations"], map(sub, map(and_, grouped, repeat(_LOW32)), repeat(_INT32 + 1)))
+    group_of = list(map(rshift, grouped, repeat(32)))
+    _fill(cols["combo_ends"], [bisect_right(group_of, c) for c in range(len(combos))])
     idx.columns = cols
-    idx.keys = _ordered(keys, order)
     _aggregate(idx)
     return idx
 
 
-def usage_sums(idx: DayIndex, chosen: bytearray | None = None) -> list[list[Any]]:
-    """Per-kind ``[runs, prompt, completion, cost]`` of the rows with usage (``chosen`` ones)."""
+class _When(msgspec.Struct, gc=False):
+    timestamp: Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+_when_decoder = msgspec.json.Decoder(_When)
+
+
+def start_times_us(
+    data: Blob, idx: DayIndex, decode: Callable[[bytes], dict[str, Any] | None]
+) -> array[int]:
+    """Each row's start time as microseconds since the epoch (exact, so comparing them
+    compares instants), read from the rows' lines in ``data``: only the first and last
+    days of a window need them, so they are not kept on disk."""
+    decoded = set(idx.col("decoded_rows"))
+    times: list[datetime] = []
+    for row, (s, e) in enumerate(zip(idx.col("start"), idx.col("end"), strict=True)):
+        line = data[s:e]
+        when: datetime | None = None
+        if row not in decoded:
+            with contextlib.suppress(msgspec.DecodeError):
+                when = _when_decoder.decode(line).timestamp
+        if when is None:
+            rec = _line_of(decode(line))
+            if rec is None:  # the file changed under its index
+                raise ValueError("log line no longer a record")
+            when = rec.timestamp
+        times.append(when)
+    out = array("q")
+    _fill(out, map(floordiv, map(sub, times, repeat(_EPOCH)), repeat(_US)))
+    return out
+
+
+def usage_sums(
+    idx: DayIndex, chosen: bytearray | None = None, *, by: str = "kind", groups: int = -1
+) -> list[list[Any]]:
+    """Per-kind ``[runs, prompt, completion, cost]`` of the rows with usage (``chosen``
+    ones); or per value of another column ``by`` (of ``groups`` values)."""
     rows: Sequence[int] = idx.col("usage_rows")
     values: list[Sequence[Any]] = [idx.col("prompt"), idx.col("completion"), idx.col("cost")]
     if chosen is not None:
         keep = list(map(chosen.__getitem__, rows))
         rows = list(compress(rows, keep))
         values = [list(compress(v, keep)) for v in values]
-    kinds = list(map(idx.col("kind").__getitem__, rows))
+    kinds = list(map(idx.col(by).__getitem__, rows))
     # group the rows by kind, keeping their order (so sums add up as row by row would)
     order = sorted(range(len(kinds)), key=kinds.__getitem__)
     kinds = list(map(kinds.__getitem__, order))
     prompt, completion, cost = (list(map(v.__getitem__, order)) for v in values)
-    sums: list[list[Any]] = [[0, 0, 0, 0.0] for _ in idx.kinds]
+    sums: list[list[Any]] = [
+        [0, 0, 0, 0.0] for _ in range(len(idx.kinds) if groups < 0 else groups)
+    ]
     lo = 0
     while lo < len(kinds):
         hi = bisect_right(kinds, kinds[lo], lo)
@@ -389,11 +520,24 @@ def _aggregate(idx: DayIndex) -> None:
     """The per-kind usage sums and per-message error counts of the whole file."""
     idx.kind_usage = usage_sums(idx)
     idx.error_stats = [[error_pattern(m), 0, 0.0] for m in idx.errors]
-    for eid, at in zip(idx.col("error_ids"), idx.col("error_at"), strict=True):
+    combo = idx.col("combo")
+    per_combo: dict[tuple[int, int], list[Any]] = {}
+    for row, eid, at in zip(
+        idx.col("error_rows"), idx.col("error_ids"), idx.col("error_at"), strict=True
+    ):
         stat = idx.error_stats[eid]
         stat[1] += 1
         if at > stat[2]:
             stat[2] = at
+        group = per_combo.setdefault((combo[row], eid), [combo[row], eid, 0, at])
+        group[2] += 1
+        if at > group[3]:
+            group[3] = at
+    idx.combo_errors = sorted(per_combo.values(), key=itemgetter(0, 1))
+    stats = [[0, *sums] for sums in usage_sums(idx, by="combo", groups=len(idx.combos))]
+    for c, n in Counter(combo).items():
+        stats[c][0] = n
+    idx.combo_stats = stats
 
 
 # -- kept on disk ------------------------------------------------------------------------
@@ -416,80 +560,124 @@ def stamp_of(source: Path) -> tuple[int, int] | None:
 def save_index(path: Path, stamp: tuple[int, int] | None, idx: DayIndex) -> None:
     """Keep ``idx`` for the file version ``stamp`` (taken *before* reading the file, so a
     line appended meanwhile makes the index stale, not wrong). A failure to write only
-    costs speed later."""
+    costs speed later.
+
+    The file: a magic line, the CRC-32 of all that follows (8 hex digits and a newline),
+    a JSON header line (the tables, the aggregates and each column's length), then the
+    columns' raw bytes in :data:`COLUMNS` order.
+    """
     if stamp is None:
         return
-    header = {
-        "v": VERSION,
-        "byteorder": sys.byteorder,
-        "size": stamp[0],
-        "mtime_ns": stamp[1],
-        "rows": idx.rows,
-        "unreadable": idx.unreadable,
-        "statuses": idx.statuses,
-        "kinds": idx.kinds,
-        "tasks": idx.tasks,
-        "errors": idx.errors,
-        "kind_usage": idx.kind_usage,
-        "error_stats": idx.error_stats,
-        "columns": [[name, len(idx.columns[name])] for name in COLUMNS],
-    }
-    body = b"".join(idx.columns[name].tobytes() for name in COLUMNS)
-    header["crc32"] = zlib.crc32(body)
-    blob = b"".join((_MAGIC, json.dumps(header, ensure_ascii=False).encode(), b"\n", body))
+    header = _Header(
+        v=VERSION,
+        byteorder=sys.byteorder,
+        size=stamp[0],
+        mtime_ns=stamp[1],
+        rows=idx.rows,
+        unreadable=idx.unreadable,
+        statuses=idx.statuses,
+        kinds=idx.kinds,
+        tasks=idx.tasks,
+        errors=idx.errors,
+        kind_usage=idx.kind_usage,
+        error_stats=idx.error_stats,
+        combos=idx.combos,
+        combo_stats=idx.combo_stats,
+        combo_errors=idx.combo_errors,
+        texts=msgspec.Raw(idx.texts_json if idx.texts is None else msgspec.json.encode(idx.texts)),
+        columns=[len(idx.columns[name]) for name in COLUMNS],
+    )
+    rest = b"".join(
+        (msgspec.json.encode(header), b"\n", *(idx.columns[name].tobytes() for name in COLUMNS))
+    )
+    blob = b"".join((_MAGIC, b"%08x\n" % zlib.crc32(rest), rest))
     with contextlib.suppress(OSError):  # a cache: without it, queries are only slower
         # not fsynced: after a crash a torn or zeroed index fails its checks and is rebuilt
         atomic_write_bytes(path, blob, private=True, durable=False)
 
 
+class _Header(msgspec.Struct, gc=False):
+    """The header line of a kept index (see :func:`save_index`)."""
+
+    v: int
+    byteorder: str
+    size: int
+    mtime_ns: int
+    rows: int
+    unreadable: int
+    statuses: list[str]
+    kinds: list[tuple[str, str]]
+    tasks: list[str]
+    errors: list[str]
+    kind_usage: list[list[Any]]
+    error_stats: list[list[Any]]
+    combos: list[tuple[int, int, int]]
+    combo_stats: list[list[Any]]
+    combo_errors: list[list[Any]]
+    texts: msgspec.Raw  # decoded on first use (see DayIndex.text_table)
+    columns: list[int]
+
+
+_header_decoder = msgspec.json.Decoder(_Header)
+_texts_decoder = msgspec.json.Decoder(list[tuple[str | None, ...]])
+_CRC_AT = len(_MAGIC)
+_HEADER_AT = _CRC_AT + 9
+
+
 def load_index(path: Path, source: Path) -> DayIndex | None:
-    """The kept index of ``source``, or None when missing, stale or unreadable."""
+    """The kept index of ``source``, or None when missing, stale, torn or unreadable."""
     try:
         blob = path.read_bytes()
     except OSError:
         return None
-    if not blob.startswith(_MAGIC):
+    if not blob.startswith(_MAGIC) or blob[_HEADER_AT - 1 : _HEADER_AT] != b"\n":
         return None
-    nl = blob.find(b"\n", len(_MAGIC))
+    try:
+        crc = int(blob[_CRC_AT : _HEADER_AT - 1], 16)
+    except ValueError:
+        return None
+    view = memoryview(blob)
+    if crc != zlib.crc32(view[_HEADER_AT:]):
+        return None
+    nl = blob.find(b"\n", _HEADER_AT)
     if nl < 0:
         return None
     try:
-        header = json.loads(blob[len(_MAGIC) : nl])
-    except ValueError:
+        header = _header_decoder.decode(view[_HEADER_AT:nl])
+    except msgspec.DecodeError:
         return None
     if (
-        not isinstance(header, dict)
-        or header.get("v") != VERSION
-        or header.get("byteorder") != sys.byteorder
-        or (header.get("size"), header.get("mtime_ns")) != stamp_of(source)
+        header.v != VERSION
+        or header.byteorder != sys.byteorder
+        or (header.size, header.mtime_ns) != stamp_of(source)
+        or len(header.columns) != len(COLUMNS)
     ):
         return None
-    if header.get("crc32") != zlib.crc32(memoryview(blob)[nl + 1 :]):
-        return None
-    try:
-        idx = DayIndex(
-            rows=header["rows"],
-            unreadable=header["unreadable"],
-            statuses=header["statuses"],
-            kinds=[(c, t) for c, t in header["kinds"]],
-            tasks=header["tasks"],
-            errors=header["errors"],
-            kind_usage=header["kind_usage"],
-            error_stats=header["error_stats"],
-        )
-        pos = nl + 1
-        view = memoryview(blob)
-        for name, count in header["columns"]:
-            col = array(COLUMNS[name])
-            size = count * col.itemsize
-            if pos + size > len(blob):
-                return None
-            col.frombytes(view[pos : pos + size])
-            pos += size
-            idx.columns[name] = col
-    except (KeyError, TypeError, ValueError):
-        return None
-    if pos != len(blob) or set(idx.columns) != set(COLUMNS):
+    idx = DayIndex(
+        rows=header.rows,
+        unreadable=header.unreadable,
+        statuses=header.statuses,
+        kinds=header.kinds,
+        tasks=header.tasks,
+        errors=header.errors,
+        kind_usage=header.kind_usage,
+        error_stats=header.error_stats,
+        combos=header.combos,
+        combo_stats=header.combo_stats,
+        combo_errors=header.combo_errors,
+        texts=None,
+        texts_json=bytes(header.texts),
+    )
+    pos = nl + 1
+    for (name, code), length in zip(COLUMNS.items(), header.columns, strict=True):
+        col = array(code)
+        size = length * col.itemsize
+        if pos + size > len(blob):
+            return None
+        col.frombytes(view[pos : pos + size])
+        pos += size
+        idx.columns[name] = col
+    if pos != len(blob):
         return None
     return idx
 

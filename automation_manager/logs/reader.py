@@ -16,8 +16,10 @@ import json
 import mmap
 import os
 import re
+import threading
 import zlib
-from collections import deque
+from array import array
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,9 +28,20 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from ..errors import AmgrError
 from ..home import Home
-from .index import Blob, DayIndex, build_index, index_path, load_index, save_index, stamp_of
+from .index import (
+    Blob,
+    DayIndex,
+    build_index,
+    index_path,
+    load_index,
+    save_index,
+    stamp_of,
+    start_times_us,
+)
 from .lines import line_blocks, warn_long_line
 from .records import redact
 
@@ -75,6 +88,15 @@ class Day:
     def _line(self, row: int) -> bytes:
         idx = self.index
         return self.data[idx.col("start")[row] : idx.col("end")[row]]
+
+    def starts_us(self) -> array[int]:
+        """Each row's start, µs since the epoch (read from the file on first use)."""
+        if self.index.at_us is None:
+            try:
+                self.index.at_us = start_times_us(self.data, self.index, decode_line)
+            except ValueError:
+                raise AmgrError(f"{self.file.path}: changed while being read; run again") from None
+        return self.index.at_us
 
     def decoded(self) -> set[int]:
         """Rows not in the writer's own shape (re-encoded on output)."""
@@ -221,34 +243,90 @@ def open_day(
     file: LogFile,
     tz: tzinfo | None,
     *,
-    keys: bool,
     keep: bool,
     data: bool,
     mapped: bool = False,
 ) -> Day:
-    """A :class:`Day` for ``file``, from its kept index when that is current.
+    """A :class:`Day` for ``file``, from its kept index when that is current (or, once
+    :func:`remember_indexes` was called, from memory while its file is unchanged).
 
-    :param keys: the index must have each row's timestamp (built now, not loaded).
     :param keep: keep a newly built index on disk (for a day whose file is closed).
     :param data: read the file's bytes now rather than on first use.
     :param mapped: read the file with :func:`read_blob`.
     """
     where = index_path(home.logs_dir, file.path)
-    kept = None if file.legacy else load_index(where, file.path)
-    if kept is not None and not keys:
+    stamp = stamp_of(file.path)
+    kept = MEMORY.get(file.path, stamp, where)
+    if kept is None and not file.legacy:
+        kept = load_index(where, file.path)
+        if kept is not None:
+            MEMORY.put(file.path, stamp, where, kept)
+    if kept is not None:
         day = Day(file, kept, tz)
         if data:
             _ = day.data
         return day
-    stamp = stamp_of(file.path)
     raw, unreadable = read_blob(file, tz) if mapped else read_bytes(file, tz)
     idx = build_index(raw, decode_line)
     idx.unreadable += unreadable
     for number in idx.long_lines:
         warn_long_line(file.path, number)
-    if keep and kept is None and not file.legacy and raw:
+    if keep and not file.legacy and raw:
         save_index(where, stamp, idx)
+    MEMORY.put(file.path, stamp, where, idx)
     return Day(file, idx, tz, raw)
+
+
+class IndexMemory:
+    """Indexes kept in memory by a long-lived process (the dashboard), each for the
+    version (size, modification time) of its log file and of its kept index file: a log
+    appended to, archived or replaced, or an index file rewritten or damaged, is another
+    version, and is read again. Off until :meth:`enable`; the least recently used go
+    first past ``limit`` bytes of columns."""
+
+    def __init__(self) -> None:
+        self.limit = 0
+        self._kept: OrderedDict[Path, tuple[Any, DayIndex, int]] = OrderedDict()
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def enable(self, limit: int) -> None:
+        with self._lock:
+            self.limit = max(self.limit, limit)
+
+    def get(self, path: Path, stamp: tuple[int, int] | None, kept: Path) -> DayIndex | None:
+        """The index of ``path`` in version ``stamp``, with ``kept`` its index file."""
+        if not self.limit or stamp is None:
+            return None
+        with self._lock:
+            found = self._kept.get(path)
+            if found is None or found[0] != (stamp, stamp_of(kept)):
+                return None
+            self._kept.move_to_end(path)
+            return found[1]
+
+    def put(self, path: Path, stamp: tuple[int, int] | None, kept: Path, idx: DayIndex) -> None:
+        if not self.limit or stamp is None:
+            return
+        size = sum(len(c) * c.itemsize for c in idx.columns.values())
+        with self._lock:
+            old = self._kept.pop(path, None)
+            if old is not None:
+                self._held -= old[2]
+            self._kept[path] = ((stamp, stamp_of(kept)), idx, size)
+            self._held += size
+            while self._held > self.limit and len(self._kept) > 1:
+                _, (_, _, gone) = self._kept.popitem(last=False)
+                self._held -= gone
+
+
+#: The process's :class:`IndexMemory`.
+MEMORY = IndexMemory()
+
+
+def remember_indexes(limit: int = 96 << 20) -> None:
+    """Keep day indexes in memory from now on (up to ``limit`` bytes of columns)."""
+    MEMORY.enable(limit)
 
 
 def iter_days(
@@ -256,23 +334,17 @@ def iter_days(
     since: date,
     now: datetime,
     *,
-    keys_until: date | None = None,
     data: bool = False,
     threads: int = 2,
     depth: int = 6,
 ) -> Iterator[Day]:
     """Every file from ``since`` on as a :class:`Day`, newest first, read ahead in threads.
 
-    :param keys_until: days up to this one get their rows' timestamps (see :func:`open_day`).
     :param data: read (and decompress) the files' bytes ahead too, for callers that want
         every record; reading and decompressing release the GIL, so this overlaps.
     :param threads: reader threads; :param depth: files read ahead at most.
     """
     today = now.date()
-
-    def needs_keys(f: LogFile) -> bool:
-        return keys_until is not None and f.day <= keys_until
-
     files = log_files(home, since)
     building: dict[LogFile, Future[None]] = {}
 
@@ -285,7 +357,6 @@ def iter_days(
             home,
             f,
             now.tzinfo,
-            keys=needs_keys(f),
             keep=f.day < today,
             data=data,
             mapped=True,
@@ -296,7 +367,7 @@ def iter_days(
         for f in files
         if f.day < today
         and not f.legacy
-        and not needs_keys(f)
+        and MEMORY.get(f.path, stamp_of(f.path), index_path(home.logs_dir, f.path)) is None
         and not index_path(home.logs_dir, f.path).exists()
     ]
     with contextlib.ExitStack() as stack:
@@ -351,9 +422,16 @@ def build_kept_index(logs_dir: Path, file: LogFile) -> None:
 def decode_line(line: bytes) -> dict[str, Any] | None:
     """One line as a record in the record shape, or None when it is not one."""
     try:
+        return normalize_record(_fast_decode(line))
+    except msgspec.DecodeError:
+        pass  # e.g. NaN, which json reads
+    try:
         return normalize_record(json.loads(line))
     except ValueError:
         return None
+
+
+_fast_decode = msgspec.json.Decoder().decode
 
 
 def day_records(home: Home, day: date) -> list[dict[str, Any]]:
