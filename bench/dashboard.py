@@ -110,6 +110,7 @@ def history_timing(tmp: Path, records: int, repeat: int) -> list[dict[str, Any]]
         ("365 days, one category", "?days=365&category=publishing"),
         ("365 days, one task", "?days=365&task=content_creation-blog-1"),
         ("365 days, text 'timeout'", "?days=365&text=timeout"),
+        ("365 days, text 'morning' (1 in 7 records)", "?days=365&text=morning"),
         ("365 days, failed, text '429', page 3", "?days=365&status=failed&text=429&page=3"),
         ("30 days, page 50", "?days=30&page=50"),
     ):
