@@ -490,29 +490,21 @@ def usage_sums(
     """Per-kind ``[runs, prompt, completion, cost]`` of the rows with usage (``chosen``
     ones); or per value of another column ``by`` (of ``groups`` values)."""
     rows: Sequence[int] = idx.col("usage_rows")
-    values: list[Sequence[Any]] = [idx.col("prompt"), idx.col("completion"), idx.col("cost")]
-    if chosen is not None:
-        keep = list(map(chosen.__getitem__, rows))
-        rows = list(compress(rows, keep))
-        values = [list(compress(v, keep)) for v in values]
-    kinds = list(map(idx.col(by).__getitem__, rows))
-    # group the rows by kind, keeping their order (so sums add up as row by row would)
-    order = sorted(range(len(kinds)), key=kinds.__getitem__)
-    kinds = list(map(kinds.__getitem__, order))
-    prompt, completion, cost = (list(map(v.__getitem__, order)) for v in values)
+    prompt, completion, cost = idx.col("prompt"), idx.col("completion"), idx.col("cost")
+    group = idx.col(by)
     sums: list[list[Any]] = [
         [0, 0, 0, 0.0] for _ in range(len(idx.kinds) if groups < 0 else groups)
     ]
-    lo = 0
-    while lo < len(kinds):
-        hi = bisect_right(kinds, kinds[lo], lo)
-        sums[kinds[lo]] = [
-            hi - lo,
-            sum(prompt[lo:hi]),
-            sum(completion[lo:hi]),
-            sum(cost[lo:hi], 0.0),
-        ]
-        lo = hi
+    picked: Iterable[int] = range(len(rows))
+    if chosen is not None:  # the chosen rows with usage, found in C
+        picked = compress(picked, map(chosen.__getitem__, rows))
+    # one pass in row order: each group's sums add up exactly as row by row would
+    for j in picked:
+        one = sums[group[rows[j]]]
+        one[0] += 1
+        one[1] += prompt[j]
+        one[2] += completion[j]
+        one[3] += cost[j]
     return sums
 
 
