@@ -48,6 +48,28 @@ def free_port() -> int:
         return port
 
 
+def poll_pages(
+    home: Path, port: int, paths: tuple[str, ...], done: threading.Event, served: list[int]
+) -> None:
+    """Read ``paths`` from the dashboard on ``port`` twice a second (on a thread) until
+    ``done``; ``served[0]`` counts the pages."""
+    token = (home / ".mp" / "dashboard" / "token").read_text().strip()
+
+    def poll() -> None:
+        while not done.is_set():
+            for path in paths:
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{port}{path}",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                with urllib.request.urlopen(req, timeout=30) as resp:
+                    resp.read()
+                served[0] += 1
+            done.wait(0.5)
+
+    threading.Thread(target=poll, daemon=True).start()
+
+
 def lateness(tmp: Path, seconds: float, dashboard: bool) -> dict[str, Any]:
     tasks = [
         {"id": f"every-second-{i}", "type": "pending_report", "schedule": {"interval": "1s"}}
@@ -69,22 +91,7 @@ def lateness(tmp: Path, seconds: float, dashboard: bool) -> dict[str, Any]:
     served = [0]
     done = threading.Event()
     if dashboard:
-        token = (home / ".mp" / "dashboard" / "token").read_text().strip()
-
-        def poll() -> None:
-            while not done.is_set():
-                for path in ("/", "/tasks", "/api/status"):
-                    req = urllib.request.Request(
-                        f"http://127.0.0.1:{port}{path}",
-                        headers={"Authorization": f"Bearer {token}"},
-                    )
-                    with urllib.request.urlopen(req, timeout=10) as resp:
-                        resp.read()
-                    served[0] += 1
-                done.wait(0.5)
-
-        thread = threading.Thread(target=poll, daemon=True)
-        thread.start()
+        poll_pages(home, port, ("/", "/tasks", "/api/status"), done, served)
     time.sleep(seconds)
     done.set()
     stop(proc)

@@ -23,13 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
 
 from daemon import stop, summary, wait_started  # noqa: E402
+from dashboard import free_port, poll_pages  # noqa: E402
 
 PARTS = {"render", "pipeline", "dashboard"}
 
@@ -45,13 +44,6 @@ TICKERS = [
     {"id": f"every-second-{i}", "type": "pending_report", "schedule": {"interval": "1s"}}
     for i in range(3)
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def make_home(root: Path, busy: bool) -> Path:
@@ -108,21 +100,7 @@ def run(tmp: Path, seconds: float, busy: bool) -> dict[str, Any]:
     served = [0]
     done = threading.Event()
     if busy and "dashboard" in PARTS:
-        token = (home / ".mp" / "dashboard" / "token").read_text().strip()
-
-        def poll() -> None:
-            while not done.is_set():
-                for path in ("/", "/runs", "/tasks"):
-                    req = urllib.request.Request(
-                        f"http://127.0.0.1:{port}{path}",
-                        headers={"Authorization": f"Bearer {token}"},
-                    )
-                    with urllib.request.urlopen(req, timeout=30) as resp:
-                        resp.read()
-                    served[0] += 1
-                done.wait(0.5)
-
-        threading.Thread(target=poll, daemon=True).start()
+        poll_pages(home, port, ("/", "/runs", "/tasks"), done, served)
     time.sleep(seconds)
     done.set()
     stop(proc)
