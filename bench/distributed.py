@@ -12,6 +12,11 @@ the fake OpenAI server (``tests/openai_server``) answering every model call afte
    (10) s and started again: runs lost (no record), runs doubled (a second record for a
    firing, or a second model call for one), runs recorded ``interrupted``.
 
+The blog runs make their text only (``AMGR_VISUALS=none`` for the workers, unless
+``--visuals``): the figure is the distributed path's overhead on runs that wait for a
+model; drawing a featured image is CPU work (bench/visuals.py) that 16 slots on 2 cores
+could not run in parallel anyway.
+
 The scheduler side is amgr's own (:class:`~automation_manager.distributed.remote.
 RemoteRuns`: admission, send, wait, lost-worker detection) on one thread per run in
 flight, as the daemon's pool drives it; every record goes through a ``Recorder``. Run
@@ -98,11 +103,17 @@ def make_home(folder: Path, url: str, llm_url: str, runs: int) -> Path:
     return home
 
 
+VISUALS = False
+"""Whether the workers' blog runs draw images (``--visuals``)."""
+
+
 class Workers:
     def __init__(self, home: Path, folder: Path, concurrency: int, pool: str) -> None:
         self.home, self.folder, self.concurrency, self.pool = home, folder, concurrency, pool
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.env = {**os.environ, "OPENAI_API_KEY": "sk-bench-0123456789abcdef"}
+        if not VISUALS:
+            self.env["AMGR_VISUALS"] = "none"
 
     def start(self, name: str) -> None:
         log = (self.folder / f"{name}.log").open("ab")
@@ -198,7 +209,12 @@ def main() -> int:
     parser.add_argument("--kill-every", type=float, default=10.0)
     parser.add_argument("--no-kill", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--visuals", action="store_true", help="the blog runs draw their images too"
+    )
     args = parser.parse_args()
+    global VISUALS
+    VISUALS = args.visuals
     import redis
 
     figures: dict[str, Any] = {"runs": args.runs, "concurrency": args.concurrency, "sizes": []}
