@@ -41,6 +41,18 @@ class Receipt:
     live_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def of_thread(cls, posted: list[dict[str, Any]]) -> Receipt:
+        """A thread's receipt: its first post's id and URL, every post's id in order
+        (``posted``: the entries of :attr:`Parts.done` it posted, each with
+        ``remote_id`` and ``url``)."""
+        first = posted[0]
+        return cls(
+            remote_id=str(first["remote_id"]),
+            url=first.get("url"),
+            extra={"thread": [p["remote_id"] for p in posted]},
+        )
+
 
 @dataclass
 class Parts:

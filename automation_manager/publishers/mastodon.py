@@ -222,12 +222,7 @@ class MastodonPublisher(Publisher):
                 done = parts.done[f"status-{index}"]
             posted.append(done)
             reply_to = str(done["remote_id"])
-        first = posted[0]
-        return Receipt(
-            remote_id=str(first["remote_id"]),
-            url=first.get("url"),
-            extra={"thread": [p["remote_id"] for p in posted]},
-        )
+        return Receipt.of_thread(posted)
 
     def check(self) -> str:
         data = self.http.request(

@@ -293,12 +293,7 @@ class XPublisher(Publisher):
                 done = parts.done[f"tweet-{index}"]
             posted.append(done)
             reply_to = str(done["remote_id"])
-        first = posted[0]
-        return Receipt(
-            remote_id=str(first["remote_id"]),
-            url=first.get("url"),
-            extra={"thread": [p["remote_id"] for p in posted]},
-        )
+        return Receipt.of_thread(posted)
 
     def _link(self, tweet_id: str) -> str:
         return f"https://x.com/{self.me.get('username', 'i')}/status/{tweet_id}"
