@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from automation_manager.enums import RunStatus
 from automation_manager.home import Home
 from automation_manager.logs.history import HistoryQuery, query_records, summarize
-from automation_manager.logs.index import build_index
-from automation_manager.logs.reader import decode_line
+from automation_manager.logs.index import COLUMNS, build_index
+from automation_manager.logs.reader import decode_line, log_files, open_day
 from automation_manager.logs.records import RunRecord, Usage
 from automation_manager.logs.writer import append_record
 
@@ -86,8 +86,8 @@ def test_lines_in_place_and_decoded_lines_give_the_same_columns() -> None:
             [10],
             [0.5],
         )
-        assert sorted(idx.errors) == ["bad\nline ünïcode", "failed (no error recorded)"]
-        assert [s[1] for s in idx.error_stats] == [1, 1]
+        assert sorted(idx.tables().messages) == ["bad\nline ünïcode", "failed (no error recorded)"]
+        assert sorted(s[0] for s in idx.pattern_stats) == [1, 1]
 
 
 def test_summary_is_the_same_from_a_kept_index(tmp_path: Path) -> None:
@@ -220,6 +220,18 @@ def test_blank_hand_made_and_torn_lines_in_one_file(tmp_path: Path) -> None:
     assert summarize(home, HistoryQuery(days=3), now)["unreadable_lines"] == 1
 
 
+def _parts(blob: bytes) -> dict[str, tuple[int, int]]:
+    """Where each part of a kept index is: name -> (offset, length)."""
+    first = blob.index(b"\n", 8)
+    length = int(blob[8:first].split(b" ")[1])
+    header = json.loads(blob[first + 1 : first + 1 + length])
+    at, out = first + 1 + length, {}
+    for name, size, _ in header["parts"]:
+        out[name] = (at, size)
+        at += size
+    return out
+
+
 def test_a_damaged_kept_index_is_caught_by_its_checksum_and_rebuilt(tmp_path: Path) -> None:
     home = Home(tmp_path)
     start = datetime(2025, 3, 3, 9, tzinfo=BERLIN)
@@ -233,18 +245,33 @@ def test_a_damaged_kept_index_is_caught_by_its_checksum_and_rebuilt(tmp_path: Pa
                 status=status,
                 duration_ms=i,
                 error=None if status == "success" else "x",
+                params={"topic": f"topic {i % 4}"},
             ),
         )
     now = start + timedelta(days=2)
-    query = HistoryQuery(days=3)
-    fresh = summarize(home, query, now)
+    queries = [HistoryQuery(days=3), HistoryQuery(days=3, grep="topic 1")]
+    queries += [HistoryQuery(days=1, grep="topic 2"), HistoryQuery(days=1, status="failed")]
+    fresh = [summarize(home, q, now) for q in queries]
     (kept,) = (home.logs_dir / ".index").iterdir()
-    blob = bytearray(kept.read_bytes())
-    blob[-9] ^= 0xFF  # same length, same header: only the checksum can tell
-    kept.write_bytes(bytes(blob))
-    assert summarize(home, query, now) == fresh
-    assert kept.read_bytes() != bytes(blob)  # built again and kept
-    assert fresh["errors"][0]["last_seen"] == (start + timedelta(minutes=27)).isoformat()
+    good = kept.read_bytes()
+    parts = _parts(good)
+    assert set(parts) >= {"duration_sorted", "tables", "start", "group_ends"}
+    for name, (at, size) in parts.items():
+        if not size:
+            continue
+        blob = bytearray(good)
+        blob[at + size // 2] ^= 0xFF  # same length, same header: only the checksum can tell
+        kept.write_bytes(bytes(blob))
+        # every part is read by one of the queries: the damaged one is caught, whenever
+        # it is first read, and the index built again gives the same answers
+        for q, want in zip(queries, fresh, strict=True):
+            assert summarize(home, q, now) == want, name
+        day = open_day(home, log_files(home)[0], BERLIN, keep=True, data=False)
+        for column in COLUMNS:
+            day.index.col(column)
+        day.index.tables()
+        assert kept.read_bytes() == good, name  # built again and kept
+    assert fresh[0]["errors"][0]["last_seen"] == (start + timedelta(minutes=27)).isoformat()
 
 
 def test_a_type_this_version_does_not_know_is_still_read(tmp_path: Path) -> None:

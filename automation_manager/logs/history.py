@@ -21,7 +21,7 @@ from ..enums import Category
 from ..errors import UsageError
 from ..home import Home
 from ..tasktypes import REGISTRY
-from .index import FAILED, DayIndex, code_mask, usage_sums
+from .index import FAILED, DayIndex, code_mask, fold_errors, usage_sums
 from .reader import Day, iter_days
 from .summary import (
     DayTotals,
@@ -292,8 +292,8 @@ class HistoryScan:
             self.totals.unreadable += day.index.unreadable
             rows = self._select(day, day.file.day <= boundary)
             if len(_all(day.index, rows)):
-                if isinstance(rows, ComboRows):
-                    self.totals.add_combos(day, rows.combos)
+                if isinstance(rows, GroupRows):
+                    self.totals.add_groups(day, rows)
                 else:
                     self.totals.add(day, rows)
                 yield day, rows
@@ -308,13 +308,24 @@ class HistoryScan:
         grouped = q.success_only or q.failed_only or q.status or q.category or q.type
         if not timed and not (grouped or q.task_id or q.grep or q.process_type):
             return None
-        if not timed and not q.grep and not q.process_type:
-            # only status, kind and task: whole (status, kind, task) groups match, whose
-            # sums the index holds; the rows themselves are listed only if asked for
+        if not timed:
+            # whole groups match: (status, kind, task) ones when no text filter is given,
+            # else (combo, text) ones; their sums are in the index, and the rows
+            # themselves are listed only if asked for
             combos = [c for c, combo in enumerate(idx.combos) if self._combo_matches(idx, combo)]
-            if len(combos) == len(idx.combos):
+            if not q.grep and not q.process_type:
+                if len(combos) == len(idx.combos):
+                    return None
+                return GroupRows(idx, "combo", combos, idx.combo_stats)
+            combo_ok = bytearray(len(idx.combos))
+            for c in combos:
+                combo_ok[c] = 1
+            text_ok = self._texts_matching(idx)
+            tables = idx.tables()
+            groups = [g for g, (c, t, _) in enumerate(tables.groups) if combo_ok[c] and text_ok[t]]
+            if len(groups) == len(tables.groups):
                 return None
-            return ComboRows(idx, combos)
+            return GroupRows(idx, "group", groups, tables.group_stats)
         rows: Sequence[int] | None = None
         if q.success_only or q.failed_only or q.status:
             rows = _rows_with_status(idx, self._statuses())
@@ -429,24 +440,27 @@ def _all(idx: DayIndex, rows: Sequence[int] | None) -> Sequence[int]:
     return range(idx.rows) if rows is None else rows
 
 
-class ComboRows(Sequence[int]):
-    """The rows (newest first) of a day's chosen (status, kind, task) groups. How many
-    is known from the index; which ones is worked out on first use (a page of history
-    looks at the rows of a few days only)."""
+class GroupRows(Sequence[int]):
+    """The rows (newest first) of some of a day's groups: its (status, kind, task)
+    groups (``by`` ``"combo"``) or its (combo, text) ones (``"group"``). How many is known
+    from the index (``stats``, one per group, rows first); which ones is worked out on
+    first use (a page of history looks at the rows of a few days only)."""
 
-    def __init__(self, idx: DayIndex, combos: list[int]) -> None:
+    def __init__(self, idx: DayIndex, by: str, chosen: list[int], stats: list[list[Any]]) -> None:
         self.idx = idx
-        self.combos = combos
-        stats = idx.combo_stats
-        self._len = int(sum(stats[c][0] for c in combos))
+        self.by = by
+        self.chosen = chosen
+        self._len = int(sum(stats[g][0] for g in chosen))
+        self._groups = len(stats)
         self._rows: list[int] | None = None
 
     def _listed(self) -> list[int]:
         if self._rows is None:
-            wanted = bytearray(len(self.idx.combos))
-            for c in self.combos:
-                wanted[c] = 1
-            mask = bytes(map(wanted.__getitem__, self.idx.col("combo")))
+            column = self.idx.col(self.by)
+            wanted = bytearray(self._groups)
+            for g in self.chosen:
+                wanted[g] = 1
+            mask = bytes(map(wanted.__getitem__, column))
             self._rows = list(compress(range(self.idx.rows), mask))
         return self._rows
 
@@ -491,21 +505,28 @@ class Totals:
         self.per_kind: dict[tuple[str, str], list[Any]] = {}
         self.patterns: dict[str, list[Any]] = {}  # pattern: [count, example, newest]
 
-    def add_combos(self, day: Day, combos: Sequence[int]) -> None:
-        """Count the rows of one day's (status, kind, task) groups ``combos`` from the
+    def add_groups(self, day: Day, rows: GroupRows) -> None:
+        """Count the rows of some of one day's groups (see :class:`GroupRows`) from the
         sums its index holds for each group."""
         idx = day.index
-        stats = idx.combo_stats
         counts: Counter[str] = Counter()
-        ends = idx.col("combo_ends")
-        durations = idx.col("combo_durations")
-        chunk: list[int] = []
         usage: dict[int, list[Any]] = {}
-        for c in combos:
-            status, kind, _ = idx.combos[c]
-            rows, n, prompt, completion, cost = stats[c]
-            counts[idx.statuses[status]] += rows
-            chunk.extend(durations[ends[c - 1] if c else 0 : ends[c]])
+        chunk: list[int] = []
+        by_combo = rows.by == "combo"
+        if by_combo:
+            stats = idx.combo_stats
+            combo_of = range(len(idx.combos))
+        else:
+            tables = idx.tables()
+            stats = tables.group_stats
+            combo_of = [c for c, _, _ in tables.groups]  # type: ignore[assignment]
+        ends = idx.col(f"{rows.by}_ends")
+        durations = idx.col(f"{rows.by}_durations")
+        for g in rows.chosen:
+            status, kind, _ = idx.combos[combo_of[g]]
+            n_rows, n, prompt, completion, cost = stats[g][:5]
+            counts[idx.statuses[status]] += n_rows
+            chunk.extend(durations[ends[g - 1] if g else 0 : ends[g]])
             if n:
                 k = usage.setdefault(kind, [0, 0, 0, 0.0])
                 k[0] += n
@@ -514,49 +535,64 @@ class Totals:
                 k[3] += cost
         chunk.sort()
         self.durations.append(array("i", chunk))
-        chosen = set(combos)
-        errors: dict[int, list[Any]] = {}
-        for combo, eid, n, newest in idx.combo_errors:
-            if combo in chosen:
-                stat = errors.setdefault(eid, [eid, 0, newest])
-                stat[1] += n
-                if newest > stat[2]:
-                    stat[2] = newest
-        self._add_sums(day, +counts, sorted(usage.items()), sorted(errors.values()))
+        errors: list[tuple[str, tuple[int, str, float, int]]]
+        if by_combo:
+            chosen = set(rows.chosen)
+            merged: dict[str, list[Any]] = {}
+            for combo, pattern, n, example, newest, eid in idx.combo_errors:
+                if combo not in chosen:
+                    continue
+                one = merged.get(idx.patterns[pattern])
+                if one is None:
+                    merged[idx.patterns[pattern]] = [n, example, newest, eid]
+                else:
+                    one[0] += n
+                    if newest > one[2] or (newest == one[2] and eid < one[3]):
+                        one[1:] = example, newest, eid
+            errors = [(p, (g[0], g[1], g[2], g[3])) for p, g in merged.items()]
+        else:
+            per_message: dict[int, list[Any]] = {}
+            for g in rows.chosen:
+                eid = tables.groups[g][2]
+                if eid < 0:
+                    continue
+                stat = per_message.setdefault(eid, [eid, 0, 0.0])
+                stat[1] += stats[g][0]
+                stat[2] = max(stat[2], stats[g][5])
+            errors = fold_errors(idx, sorted(per_message.values()))
+        self._add_sums(day, +counts, sorted(usage.items()), errors)
 
     def add(self, day: Day, rows: Sequence[int] | None) -> None:
         """Count one day's rows (None: all of them)."""
         idx = day.index
-        status = idx.col("status")
         if rows is None:
-            codes = status.tobytes()
-            counts = Counter({s: codes.count(i) for i, s in enumerate(idx.statuses)})
+            counts: Counter[str] = Counter()
+            for (code, _, _), stat in zip(idx.combos, idx.combo_stats, strict=True):
+                counts[idx.statuses[code]] += stat[0]
             self.durations.append(idx.col("duration_sorted"))
-        elif len(rows) * 16 < idx.rows:
+            whole = [
+                (p, (stat[0], stat[1], stat[2], stat[3]))
+                for p, stat in zip(idx.patterns, idx.pattern_stats, strict=True)
+                if stat[0]
+            ]
+            self._add_sums(day, +counts, enumerate(idx.kind_usage), whole)
+            return
+        if len(rows) * 16 < idx.rows:
             self._add_few(day, rows)
             return
-        else:
-            chosen = bytearray(idx.rows)
-            for i in rows:
-                chosen[i] = 1
-            picked = list(compress(status, chosen))
-            counts = Counter({s: picked.count(i) for i, s in enumerate(idx.statuses)})
-            ran = code_mask(
-                status.tobytes(), [i for i, s in enumerate(idx.statuses) if s != "skipped"]
-            )
-            both = (int.from_bytes(ran, "little") & int.from_bytes(chosen, "little")).to_bytes(
-                idx.rows, "little"
-            )
-            self.durations.append(array("i", sorted(compress(idx.col("duration"), both))))
-        if rows is None:
-            usage: Iterable[tuple[int, list[Any]]] = enumerate(idx.kind_usage)
-            errors: Iterable[Sequence[Any]] = (
-                (eid, n, newest) for eid, (_, n, newest) in enumerate(idx.error_stats) if n
-            )
-        else:
-            usage = enumerate(usage_sums(idx, chosen))
-            errors = _errors_of(idx, chosen)
-        self._add_sums(day, +counts, usage, errors)
+        status = idx.col("status")
+        chosen = bytearray(idx.rows)
+        for i in rows:
+            chosen[i] = 1
+        picked = list(compress(status, chosen))
+        counts = Counter({s: picked.count(i) for i, s in enumerate(idx.statuses)})
+        ran = code_mask(status.tobytes(), [i for i, s in enumerate(idx.statuses) if s != "skipped"])
+        both = (int.from_bytes(ran, "little") & int.from_bytes(chosen, "little")).to_bytes(
+            idx.rows, "little"
+        )
+        self.durations.append(array("i", sorted(compress(idx.col("duration"), both))))
+        usage = enumerate(usage_sums(idx, chosen))
+        self._add_sums(day, +counts, usage, fold_errors(idx, _errors_of(idx, chosen)))
 
     def _add_few(self, day: Day, rows: Sequence[int]) -> None:
         """As :meth:`add` for a few of a day's rows: each row looked up in the columns
@@ -584,17 +620,18 @@ class Totals:
             stat[1] += 1
             if ats[j] > stat[2]:
                 stat[2] = ats[j]
-        self._add_sums(day, +counts, sorted(usage.items()), sorted(errors.values()))
+        folded = fold_errors(idx, sorted(errors.values()))
+        self._add_sums(day, +counts, sorted(usage.items()), folded)
 
     def _add_sums(
         self,
         day: Day,
         counts: Counter[str],
         usage: Iterable[tuple[int, list[Any]]],
-        errors: Iterable[Sequence[Any]],
+        errors: Iterable[tuple[str, tuple[int, str, float, int]]],
     ) -> None:
-        """Add one day's status counts, per-kind usage and per-message ``(message,
-        count, newest)`` error counts (messages in ascending order)."""
+        """Add one day's status counts, per-kind usage and per-pattern ``(pattern, (count,
+        example, newest, example's index))`` error counts."""
         idx = day.index
         self.by_status.update(counts)
         sums = self.per_day.setdefault(day.file.day, [0, 0, 0, 0, 0.0])
@@ -609,11 +646,8 @@ class Totals:
             sums[2] += prompt
             sums[3] += completion
             sums[4] += cost
-        for eid, count, newest in errors:
-            if not count:
-                continue
-            message = idx.errors[eid]
-            group = self.patterns.setdefault(idx.error_stats[eid][0], [0, message, newest])
+        for pattern, (count, message, newest, _) in errors:
+            group = self.patterns.setdefault(pattern, [0, message, newest])
             group[0] += count
             if newest > group[2]:
                 group[1], group[2] = message, newest
@@ -679,7 +713,8 @@ class Totals:
 
 
 def _errors_of(idx: DayIndex, chosen: bytearray) -> list[list[Any]]:
-    """Per-message ``[message, count, newest]`` of the chosen rows, messages ascending."""
+    """Per-message ``[message index, count, newest]`` of the chosen rows, in message
+    order."""
     bad, eids, ats = idx.col("error_rows"), idx.col("error_ids"), idx.col("error_at")
     stats: dict[int, list[Any]] = {}
     for j in compress(range(len(bad)), map(chosen.__getitem__, bad)):

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from itertools import compress, count, islice, repeat
+from itertools import compress, count, groupby, islice, repeat
 from operator import add, and_, attrgetter, floordiv, itemgetter, le, lshift, or_, rshift, sub
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, TypeVar
@@ -38,7 +38,7 @@ from ..fsutil import atomic_write_bytes
 from ..tasktypes import REGISTRY
 from .lines import MAX_LINE, line_ends
 
-VERSION = 5
+VERSION = 6
 _MAGIC = b"AMGRIDX\n"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -98,8 +98,14 @@ class _Line(msgspec.Struct, gc=False):
 
 _decoder = msgspec.json.Decoder(_Line)
 
-#: The columns, each one value per record (``rows`` of them) unless noted.
+#: The columns, each one value per record (``rows`` of them) unless noted. The first
+#: three are kept beside the header (see :data:`LEAN`); the others are read on first use.
 COLUMNS: dict[str, str] = {
+    "duration_sorted": "i",  # durations of the rows that ran (not skipped), ascending
+    # durations of the rows that ran, grouped by combo (combo 0's first), each group
+    # ascending; group ``c`` ends at ``combo_ends[c]`` (one value per combo)
+    "combo_durations": "i",
+    "combo_ends": "I",
     "start": "q",  # offset of the line in the file's (decompressed) bytes
     "end": "q",
     "status": "B",  # index into ``statuses``
@@ -110,50 +116,75 @@ COLUMNS: dict[str, str] = {
     "prompt": "q",
     "completion": "q",
     "cost": "d",
-    "error_rows": "I",  # failed/interrupted rows, and their message (index into ``errors``)
+    "error_rows": "I",  # failed/interrupted rows, and their message (index into ``messages``)
     "error_ids": "I",
     "error_at": "d",  # and their start time (seconds since the epoch)
     "decoded_rows": "I",  # rows not in the record's own shape: re-encode them for output
-    "duration_sorted": "i",  # durations of the rows that ran (not skipped), ascending
     "combo": "I",  # index into ``combos`` (status, kind, task)
-    # durations of the rows that ran, grouped by combo (combo 0's first), each group
-    # ascending; group ``c`` ends at ``combo_ends[c]`` (one value per combo)
-    "combo_durations": "i",
-    "combo_ends": "I",
     "text": "I",  # index into ``texts``
     # the rows grouped by text (text 0's first), each group in row order; group ``t``
     # ends at ``text_ends[t]`` (one value per text)
     "text_rows": "I",
     "text_ends": "I",
+    "group": "I",  # index into ``groups`` (combo, text)
+    # durations of the rows that ran, grouped by group, each ascending; group ``g`` ends
+    # at ``group_ends[g]`` (one value per group)
+    "group_durations": "i",
+    "group_ends": "I",
 }
+#: What a query over whole days reads of a kept index besides its header.
+LEAN = ("duration_sorted", "combo_durations", "combo_ends")
+
+
+class Tables(msgspec.Struct, gc=False):
+    """The parts of a day's index only row-level and text queries need (read from a kept
+    index on first use)."""
+
+    #: the distinct (error, params' topic, result's topic, process type, category)
+    texts: list[tuple[str | None, ...]] = msgspec.field(default_factory=list)
+    #: the distinct messages of failed runs, and each one's pattern (index into
+    #: ``DayIndex.patterns``)
+    messages: list[str] = msgspec.field(default_factory=list)
+    message_patterns: list[int] = msgspec.field(default_factory=list)
+    #: the distinct (combo, text) of the rows, each with the message of its failed rows
+    #: (index into ``messages``; -1 when its status is not a failure)
+    groups: list[tuple[int, int, int]] = msgspec.field(default_factory=list)
+    #: per group: [rows, runs with usage, prompt, completion, cost, newest failed start]
+    group_stats: list[list[Any]] = msgspec.field(default_factory=list)
 
 
 @dataclass
 class DayIndex:
-    """The columns of one log file; row 0 is its newest record."""
+    """The columns of one log file; row 0 is its newest record.
+
+    A kept index is read in two steps: its header (tables, sums and the :data:`LEAN`
+    columns: all that a query over whole days needs) at once, and the rest — the other
+    columns and the :class:`Tables` — each on first use, checked by its own CRC-32.
+    """
 
     rows: int = 0
     unreadable: int = 0
     statuses: list[str] = field(default_factory=list)
     kinds: list[tuple[str, str]] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # distinct messages of failed runs
     #: per kind: [runs with usage, prompt tokens, completion tokens, cost]
     kind_usage: list[list[Any]] = field(default_factory=list)
-    #: per distinct message: [pattern, count, newest start (seconds since the epoch)]
-    error_stats: list[list[Any]] = field(default_factory=list)
+    #: the distinct error patterns of the failed runs
+    patterns: list[str] = field(default_factory=list)
+    #: per pattern: [count, example (the newest message), newest start (epoch seconds),
+    #: the example's index into ``messages`` (ties go to the first)]
+    pattern_stats: list[list[Any]] = field(default_factory=list)
     #: the distinct (status, kind, task) of the rows, as codes into the tables above
     combos: list[tuple[int, int, int]] = field(default_factory=list)
     #: per combo: [rows, runs with usage, prompt tokens, completion tokens, cost]
     combo_stats: list[list[Any]] = field(default_factory=list)
-    #: per (combo, message) of failed rows: [combo, message code, count, newest start]
+    #: per (combo, pattern) of failed rows, as for ``pattern_stats``:
+    #: [combo, pattern, count, example, newest, example's message index]
     combo_errors: list[list[Any]] = field(default_factory=list)
-    #: the distinct (error, params' topic, result's topic, process type, category)
-    #: (read from a kept index on first use of :meth:`text_table`, as only the text
-    #: filters need them)
-    texts: list[tuple[str | None, ...]] | None = field(default_factory=list)
-    texts_json: bytes = field(default=b"", repr=False)
     columns: dict[str, array[Any]] = field(default_factory=dict)
+    #: where the parts not yet read are (a kept index), see :meth:`col`
+    kept: _Kept | None = field(default=None, repr=False)
+    _tables: Tables | None = field(default=None, repr=False)
     #: the texts' lower-cased error and topics, for ``grep`` (made on first use)
     hay: tuple[str, list[int]] | None = field(default=None, repr=False)
     #: each row's start, µs since the epoch (see :func:`start_times_us`; not stored)
@@ -162,14 +193,29 @@ class DayIndex:
     long_lines: list[int] = field(default_factory=list)
 
     def col(self, name: str) -> array[Any]:
-        """One column (see :data:`COLUMNS`)."""
-        return self.columns[name]
+        """One column (see :data:`COLUMNS`), read from the kept index on first use."""
+        found = self.columns.get(name)
+        if found is None:
+            if self.kept is None:
+                raise KeyError(name)
+            found = self.columns[name] = self.kept.column(self, name)
+        return found
+
+    def tables(self) -> Tables:
+        """The texts, messages and groups (read from the kept index on first use)."""
+        if self._tables is None:
+            if self.kept is None:
+                raise KeyError("tables")
+            self._tables = self.kept.tables(self)
+        return self._tables
 
     def text_table(self) -> list[tuple[str | None, ...]]:
         """The distinct (error, params' topic, result's topic, process type, category)."""
-        if self.texts is None:
-            self.texts = _texts_decoder.decode(self.texts_json)
-        return self.texts
+        return self.tables().texts
+
+    def size(self) -> int:
+        """Bytes of the columns read so far (for a cache's budget)."""
+        return sum(len(c) * c.itemsize for c in self.columns.values())
 
 
 #: A log file's bytes: read, or mapped into memory.
@@ -381,6 +427,7 @@ def _columns(
     unreadable: int,
 ) -> DayIndex:
     idx = DayIndex(rows=len(lines), unreadable=unreadable)
+    tables = idx._tables = Tables()
     cols: dict[str, array[Any]] = {name: array(code) for name, code in COLUMNS.items()}
     keys = list(map(attrgetter("timestamp"), lines))
     order = _newest_first(keys)
@@ -390,6 +437,7 @@ def _columns(
     # status, kind, task and text as one key first: a day has few distinct ones
     groups: list[tuple[Any, ...]] = []
     group_of_row = _encode(list(map(_GROUP_OF, facts)), groups)
+    _fill(cols["group"], group_of_row)
     combos: list[tuple[str, str, str, str]] = []
     combo_of_group = _encode([g[:4] for g in groups], combos)
     combo_of_row = list(map(combo_of_group.__getitem__, group_of_row))
@@ -406,7 +454,7 @@ def _columns(
     _fill(cols["combo"], combo_of_row)
     texts: list[tuple[Any, ...]] = []
     text_of_group = _encode([g[4:] for g in groups], texts)
-    idx.texts = list(map(_text, texts))
+    tables.texts = list(map(_text, texts))
     text_of_row = list(map(text_of_group.__getitem__, group_of_row))
     _fill(cols["text"], text_of_row)
     by_text = sorted(range(len(text_of_row)), key=text_of_row.__getitem__)
@@ -429,7 +477,9 @@ def _columns(
     bad = list(compress(count(), code_mask(status, failed)))
     _fill(cols["error_rows"], bad)
     bad_lines = list(map(facts.__getitem__, bad))
-    _fill(cols["error_ids"], _encode([line.error or NO_ERROR for line in bad_lines], idx.errors))
+    messages = tables.messages
+    _fill(cols["error_ids"], _encode([line.error or NO_ERROR for line in bad_lines], messages))
+    tables.message_patterns = _encode(list(map(error_pattern, messages)), idx.patterns)
     _fill(cols["error_at"], [line.timestamp.timestamp() for line in bad_lines])
     if decoded:
         if order is None:
@@ -440,13 +490,24 @@ def _columns(
             rows = sorted(map(where.__getitem__, decoded))
         _fill(cols["decoded_rows"], rows)
     ran_mask = code_mask(status, ran)
-    _fill(cols["duration_sorted"], sorted(compress(durations, ran_mask)))
-    # (combo, duration) as one int each, sorted: ints sort much faster than pairs
-    shifted = map(add, compress(durations, ran_mask), repeat(_INT32 + 1))
-    grouped = sorted(map(or_, map(lshift, compress(combo_of_row, ran_mask), repeat(32)), shifted))
-    _fill(cols["combo_durations"], map(sub, map(and_, grouped, repeat(_LOW32)), repeat(_INT32 + 1)))
-    group_of = list(map(rshift, grouped, repeat(32)))
-    _fill(cols["combo_ends"], [bisect_right(group_of, c) for c in range(len(combos))])
+    ran_durations = list(compress(durations, ran_mask))
+    _fill(cols["duration_sorted"], sorted(ran_durations))
+    for key, of_row in (("combo", combo_of_row), ("group", group_of_row)):
+        # (key, duration) as one int each, sorted: ints sort much faster than pairs
+        shifted = map(add, ran_durations, repeat(_INT32 + 1))
+        grouped = sorted(map(or_, map(lshift, compress(of_row, ran_mask), repeat(32)), shifted))
+        _fill(
+            cols[f"{key}_durations"],
+            map(sub, map(and_, grouped, repeat(_LOW32)), repeat(_INT32 + 1)),
+        )
+        key_of = list(map(rshift, grouped, repeat(32)))
+        ends = len(combos) if key == "combo" else len(groups)
+        _fill(cols[f"{key}_ends"], [bisect_right(key_of, k) for k in range(ends)])
+    message_of = {m: i for i, m in enumerate(messages)}
+    tables.groups = [
+        (c, t, message_of[g[4] or NO_ERROR] if g[0] in FAILED else -1)
+        for g, c, t in zip(groups, combo_of_group, text_of_group, strict=True)
+    ]
     idx.columns = cols
     _aggregate(idx)
     return idx
@@ -509,27 +570,70 @@ def usage_sums(
 
 
 def _aggregate(idx: DayIndex) -> None:
-    """The per-kind usage sums and per-message error counts of the whole file."""
+    """The whole file's sums: per kind, per (status, kind, task), per (combo, text) and
+    per error pattern."""
+    tables = idx.tables()
     idx.kind_usage = usage_sums(idx)
-    idx.error_stats = [[error_pattern(m), 0, 0.0] for m in idx.errors]
-    combo = idx.col("combo")
+    combo, group = idx.col("combo"), idx.col("group")
+    per_message: list[list[Any]] = [[m, 0, 0.0] for m in range(len(tables.messages))]
     per_combo: dict[tuple[int, int], list[Any]] = {}
+    newest = [0.0] * len(tables.groups)
     for row, eid, at in zip(
         idx.col("error_rows"), idx.col("error_ids"), idx.col("error_at"), strict=True
     ):
-        stat = idx.error_stats[eid]
+        stat = per_message[eid]
         stat[1] += 1
         if at > stat[2]:
             stat[2] = at
-        group = per_combo.setdefault((combo[row], eid), [combo[row], eid, 0, at])
-        group[2] += 1
-        if at > group[3]:
-            group[3] = at
-    idx.combo_errors = sorted(per_combo.values(), key=itemgetter(0, 1))
+        one = per_combo.setdefault((combo[row], eid), [eid, 0, at])
+        one[1] += 1
+        if at > one[2]:
+            one[2] = at
+        g = group[row]
+        if at > newest[g]:
+            newest[g] = at
+    idx.pattern_stats = [[0, "", 0.0, -1] for _ in idx.patterns]
+    for pattern, (n, example, when, eid) in fold_errors(idx, per_message):
+        idx.pattern_stats[idx.patterns.index(pattern)] = [n, example, when, eid]
+    idx.combo_errors = []
+    for c, mine in groupby(sorted(per_combo.items()), key=lambda kv: kv[0][0]):
+        for pattern, (n, example, when, eid) in fold_errors(idx, [s for _, s in mine]):
+            idx.combo_errors.append([c, idx.patterns.index(pattern), n, example, when, eid])
     stats = [[0, *sums] for sums in usage_sums(idx, by="combo", groups=len(idx.combos))]
     for c, n in Counter(combo).items():
         stats[c][0] = n
     idx.combo_stats = stats
+    group_stats = [
+        [0, *sums, when]
+        for sums, when in zip(
+            usage_sums(idx, by="group", groups=len(tables.groups)), newest, strict=True
+        )
+    ]
+    for g, n in Counter(group).items():
+        group_stats[g][0] = n
+    tables.group_stats = group_stats
+
+
+def fold_errors(
+    idx: DayIndex, per_message: Iterable[Sequence[Any]]
+) -> list[tuple[str, tuple[int, str, float, int]]]:
+    """Per-message ``(message index, count, newest start)`` (in message order) as per
+    pattern ``(pattern, (count, example, newest, example's index))``: the example is the
+    newest message, the first one on a tie (as a row-by-row count would pick it)."""
+    tables = idx.tables()
+    out: dict[str, list[Any]] = {}
+    for eid, n, when in per_message:
+        if not n:
+            continue
+        pattern = idx.patterns[tables.message_patterns[eid]]
+        group = out.get(pattern)
+        if group is None:
+            out[pattern] = [n, tables.messages[eid], when, eid]
+        else:
+            group[0] += n
+            if when > group[2]:
+                group[1], group[2], group[3] = tables.messages[eid], when, eid
+    return [(p, (g[0], g[1], g[2], g[3])) for p, g in out.items()]
 
 
 # -- kept on disk ------------------------------------------------------------------------
@@ -537,7 +641,7 @@ def _aggregate(idx: DayIndex) -> None:
 
 def index_path(logs_dir: Path, source: Path) -> Path:
     """Where the index of ``source`` (a day's file or its archive) is kept."""
-    return logs_dir / ".index" / f"{source.name}.idx"
+    return logs_dir.joinpath(".index", f"{source.name}.idx")
 
 
 def stamp_of(source: Path) -> tuple[int, int] | None:
@@ -549,47 +653,59 @@ def stamp_of(source: Path) -> tuple[int, int] | None:
     return st.st_size, st.st_mtime_ns
 
 
+#: The parts after the header, in file order: the lean columns, the tables, the rest.
+_PARTS = (*LEAN, "tables", *(name for name in COLUMNS if name not in LEAN))
+
+
 def save_index(path: Path, stamp: tuple[int, int] | None, idx: DayIndex) -> None:
     """Keep ``idx`` for the file version ``stamp`` (taken *before* reading the file, so a
     line appended meanwhile makes the index stale, not wrong). A failure to write only
     costs speed later.
 
-    The file: a magic line, the CRC-32 of all that follows (8 hex digits and a newline),
-    a JSON header line (the tables, the aggregates and each column's length), then the
-    columns' raw bytes in :data:`COLUMNS` order.
+    The file: a magic line; a line with the CRC-32 of the header (8 hex digits) and its
+    length; the JSON header (the tables and sums a whole day's query needs, and each
+    part's length and CRC-32); then the parts (:data:`_PARTS`): the columns' raw bytes
+    and the :class:`Tables` as JSON.
     """
     if stamp is None:
         return
-    header = _Header(
-        v=VERSION,
-        byteorder=sys.byteorder,
-        size=stamp[0],
-        mtime_ns=stamp[1],
-        rows=idx.rows,
-        unreadable=idx.unreadable,
-        statuses=idx.statuses,
-        kinds=idx.kinds,
-        tasks=idx.tasks,
-        errors=idx.errors,
-        kind_usage=idx.kind_usage,
-        error_stats=idx.error_stats,
-        combos=idx.combos,
-        combo_stats=idx.combo_stats,
-        combo_errors=idx.combo_errors,
-        texts=msgspec.Raw(idx.texts_json if idx.texts is None else msgspec.json.encode(idx.texts)),
-        columns=[len(idx.columns[name]) for name in COLUMNS],
+    blobs = {name: idx.col(name).tobytes() for name in COLUMNS}
+    blobs["tables"] = msgspec.json.encode(idx.tables())
+    header = msgspec.json.encode(
+        _Header(
+            v=VERSION,
+            byteorder=sys.byteorder,
+            size=stamp[0],
+            mtime_ns=stamp[1],
+            rows=idx.rows,
+            unreadable=idx.unreadable,
+            statuses=idx.statuses,
+            kinds=idx.kinds,
+            tasks=idx.tasks,
+            kind_usage=idx.kind_usage,
+            patterns=idx.patterns,
+            pattern_stats=idx.pattern_stats,
+            combos=idx.combos,
+            combo_stats=idx.combo_stats,
+            combo_errors=idx.combo_errors,
+            parts=[(name, len(blobs[name]), zlib.crc32(blobs[name])) for name in _PARTS],
+        )
     )
-    rest = b"".join(
-        (msgspec.json.encode(header), b"\n", *(idx.columns[name].tobytes() for name in COLUMNS))
+    blob = b"".join(
+        (
+            _MAGIC,
+            b"%08x %d\n" % (zlib.crc32(header), len(header)),
+            header,
+            *(blobs[name] for name in _PARTS),
+        )
     )
-    blob = b"".join((_MAGIC, b"%08x\n" % zlib.crc32(rest), rest))
     with contextlib.suppress(OSError):  # a cache: without it, queries are only slower
         # not fsynced: after a crash a torn or zeroed index fails its checks and is rebuilt
         atomic_write_bytes(path, blob, private=True, durable=False)
 
 
 class _Header(msgspec.Struct, gc=False):
-    """The header line of a kept index (see :func:`save_index`)."""
+    """The header of a kept index (see :func:`save_index`)."""
 
     v: int
     byteorder: str
@@ -600,77 +716,150 @@ class _Header(msgspec.Struct, gc=False):
     statuses: list[str]
     kinds: list[tuple[str, str]]
     tasks: list[str]
-    errors: list[str]
     kind_usage: list[list[Any]]
-    error_stats: list[list[Any]]
+    patterns: list[str]
+    pattern_stats: list[list[Any]]
     combos: list[tuple[int, int, int]]
     combo_stats: list[list[Any]]
     combo_errors: list[list[Any]]
-    texts: msgspec.Raw  # decoded on first use (see DayIndex.text_table)
-    columns: list[int]
+    parts: list[tuple[str, int, int]]  # name, bytes, CRC-32
 
 
 _header_decoder = msgspec.json.Decoder(_Header)
-_texts_decoder = msgspec.json.Decoder(list[tuple[str | None, ...]])
+_tables_decoder = msgspec.json.Decoder(Tables)
+
+
+class _Kept:
+    """The parts of a kept index not read yet: where they are in its file, which is read
+    whole on first use (if it is still the same file) and each part checked by its CRC-32.
+    A part that fails comes from ``rebuild`` instead (the index built again from its log
+    file)."""
+
+    def __init__(
+        self,
+        path: Path,
+        version: tuple[int, int, int],
+        at: dict[str, tuple[int, int, int]],
+        rebuild: Callable[[], DayIndex] | None,
+    ) -> None:
+        self.path = path
+        self.version = version  # inode, size, modification time of the file read
+        self.at = at
+        self.rebuild = rebuild
+        self._blob: bytes | None = None
+        self._rebuilt: DayIndex | None = None
+
+    def part(self, name: str, blob: bytes | None = None) -> bytes | None:
+        """A part's bytes, or None when they fail their check."""
+        if blob is None:
+            blob = self._read()
+        start, size, crc = self.at[name]
+        data = blob[start : start + size]
+        return data if len(data) == size and zlib.crc32(data) == crc else None
+
+    def _read(self) -> bytes:
+        if self._blob is None:
+            self._blob = b""
+            with contextlib.suppress(OSError), open(self.path, "rb") as f:
+                st = os.fstat(f.fileno())
+                if (st.st_ino, st.st_size, st.st_mtime_ns) == self.version:
+                    self._blob = f.read()
+        return self._blob
+
+    def column(self, idx: DayIndex, name: str) -> array[Any]:
+        data = self.part(name)
+        if data is None:
+            return self._fallback().col(name)
+        col = array(COLUMNS[name])
+        col.frombytes(data)
+        return col
+
+    def tables(self, idx: DayIndex) -> Tables:
+        data = self.part("tables")
+        if data is not None:
+            with contextlib.suppress(msgspec.DecodeError):
+                return _tables_decoder.decode(data)
+        return self._fallback().tables()
+
+    def _fallback(self) -> DayIndex:
+        if self._rebuilt is None:
+            if self.rebuild is None:
+                raise ValueError("a kept index failed its check")
+            self._rebuilt = self.rebuild()
+        return self._rebuilt
+
+
 _CRC_AT = len(_MAGIC)
-_HEADER_AT = _CRC_AT + 9
+#: What is read of a kept index at first: its header and lean columns, as a rule.
+_FIRST_READ = 1 << 16
 
 
-def load_index(path: Path, source: Path) -> DayIndex | None:
-    """The kept index of ``source``, or None when missing, stale, torn or unreadable."""
+def load_index(
+    path: Path, source: Path, rebuild: Callable[[], DayIndex] | None = None
+) -> DayIndex | None:
+    """The kept index of ``source``, or None when missing, stale, torn or unreadable.
+
+    Only the header and the :data:`LEAN` columns are read now; the other parts when
+    first used (see :class:`_Kept`; ``rebuild`` makes the index again from ``source``
+    should one of them then fail its check).
+    """
     try:
-        blob = path.read_bytes()
-    except OSError:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            blob = f.read(_FIRST_READ)
+            if not blob.startswith(_MAGIC):
+                return None
+            nl = blob.find(b"\n", _CRC_AT, _CRC_AT + 32)
+            crc_text, length_text = blob[_CRC_AT:nl].split(b" ")
+            crc, length = int(crc_text, 16), int(length_text)
+            at = nl + 1
+            if at + length > len(blob):
+                blob += f.read(at + length - len(blob))
+            header_bytes = blob[at : at + length]
+            if len(header_bytes) != length or zlib.crc32(header_bytes) != crc:
+                return None
+            header = _header_decoder.decode(header_bytes)
+            if (
+                header.v != VERSION
+                or header.byteorder != sys.byteorder
+                or (header.size, header.mtime_ns) != stamp_of(source)
+                or [name for name, _, _ in header.parts] != list(_PARTS)
+            ):
+                return None
+            where: dict[str, tuple[int, int, int]] = {}
+            pos = at + length
+            for name, size, part_crc in header.parts:
+                where[name] = (pos, size, part_crc)
+                pos += size
+            if pos != st.st_size:
+                return None
+            lean_end = max(where[name][0] + where[name][1] for name in LEAN)
+            if lean_end > len(blob):
+                blob += f.read(lean_end - len(blob))
+    except (OSError, ValueError, msgspec.DecodeError):
         return None
-    if not blob.startswith(_MAGIC) or blob[_HEADER_AT - 1 : _HEADER_AT] != b"\n":
-        return None
-    try:
-        crc = int(blob[_CRC_AT : _HEADER_AT - 1], 16)
-    except ValueError:
-        return None
-    view = memoryview(blob)
-    if crc != zlib.crc32(view[_HEADER_AT:]):
-        return None
-    nl = blob.find(b"\n", _HEADER_AT)
-    if nl < 0:
-        return None
-    try:
-        header = _header_decoder.decode(view[_HEADER_AT:nl])
-    except msgspec.DecodeError:
-        return None
-    if (
-        header.v != VERSION
-        or header.byteorder != sys.byteorder
-        or (header.size, header.mtime_ns) != stamp_of(source)
-        or len(header.columns) != len(COLUMNS)
-    ):
-        return None
+    kept = _Kept(path, (st.st_ino, st.st_size, st.st_mtime_ns), where, rebuild)
     idx = DayIndex(
         rows=header.rows,
         unreadable=header.unreadable,
         statuses=header.statuses,
         kinds=header.kinds,
         tasks=header.tasks,
-        errors=header.errors,
         kind_usage=header.kind_usage,
-        error_stats=header.error_stats,
+        patterns=header.patterns,
+        pattern_stats=header.pattern_stats,
         combos=header.combos,
         combo_stats=header.combo_stats,
         combo_errors=header.combo_errors,
-        texts=None,
-        texts_json=bytes(header.texts),
     )
-    pos = nl + 1
-    for (name, code), length in zip(COLUMNS.items(), header.columns, strict=True):
-        col = array(code)
-        size = length * col.itemsize
-        if pos + size > len(blob):
+    for name in LEAN:
+        data = kept.part(name, blob)
+        if data is None:
             return None
-        col.frombytes(view[pos : pos + size])
-        pos += size
+        col = array(COLUMNS[name])
+        col.frombytes(data)
         idx.columns[name] = col
-    if pos != len(blob):
-        return None
+    idx.kept = kept
     return idx
 
 

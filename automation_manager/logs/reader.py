@@ -246,6 +246,7 @@ def open_day(
     keep: bool,
     data: bool,
     mapped: bool = False,
+    logs_dir: Path | None = None,
 ) -> Day:
     """A :class:`Day` for ``file``, from its kept index when that is current (or, once
     :func:`remember_indexes` was called, from memory while its file is unchanged).
@@ -253,12 +254,13 @@ def open_day(
     :param keep: keep a newly built index on disk (for a day whose file is closed).
     :param data: read the file's bytes now rather than on first use.
     :param mapped: read the file with :func:`read_blob`.
+    :param logs_dir: ``home.logs_dir``, when the caller has it.
     """
-    where = index_path(home.logs_dir, file.path)
+    where = index_path(logs_dir or home.logs_dir, file.path)
     stamp = stamp_of(file.path)
     kept = MEMORY.get(file.path, stamp, where)
     if kept is None and not file.legacy:
-        kept = load_index(where, file.path)
+        kept = load_index(where, file.path, lambda: _rebuilt(file, stamp, tz, where))
         if kept is not None:
             MEMORY.put(file.path, stamp, where, kept)
     if kept is not None:
@@ -275,6 +277,20 @@ def open_day(
         save_index(where, stamp, idx)
     MEMORY.put(file.path, stamp, where, idx)
     return Day(file, idx, tz, raw)
+
+
+def _rebuilt(
+    file: LogFile, stamp: tuple[int, int] | None, tz: tzinfo | None, where: Path
+) -> DayIndex:
+    """The index of ``file`` built again (and kept in place of the old one) for a kept
+    one whose part failed its check: it must be of the same version of the file."""
+    raw, unreadable = read_blob(file, tz)
+    if stamp is None or stamp_of(file.path) != stamp:
+        raise AmgrError(f"{file.path}: changed while being read; run again")
+    idx = build_index(raw, decode_line)
+    idx.unreadable += unreadable
+    save_index(where, stamp, idx)
+    return idx
 
 
 class IndexMemory:
@@ -308,7 +324,7 @@ class IndexMemory:
     def put(self, path: Path, stamp: tuple[int, int] | None, kept: Path, idx: DayIndex) -> None:
         if not self.limit or stamp is None:
             return
-        size = sum(len(c) * c.itemsize for c in idx.columns.values())
+        size = idx.size()
         with self._lock:
             old = self._kept.pop(path, None)
             if old is not None:
@@ -360,15 +376,21 @@ def iter_days(
             keep=f.day < today,
             data=data,
             mapped=True,
+            logs_dir=logs_dir,
         )
 
+    logs_dir = home.logs_dir
+    try:
+        kept_names = set(os.listdir(logs_dir / ".index"))
+    except OSError:
+        kept_names = set()
     missing = [
         f
         for f in files
         if f.day < today
         and not f.legacy
-        and MEMORY.get(f.path, stamp_of(f.path), index_path(home.logs_dir, f.path)) is None
-        and not index_path(home.logs_dir, f.path).exists()
+        and f"{f.path.name}.idx" not in kept_names
+        and MEMORY.get(f.path, stamp_of(f.path), index_path(logs_dir, f.path)) is None
     ]
     with contextlib.ExitStack() as stack:
         if len(missing) >= BUILD_IN_PROCESSES and (os.cpu_count() or 1) > 1:
@@ -379,10 +401,12 @@ def iter_days(
                 # the workers only build indexes, which make no reference cycles
                 builders = stack.enter_context(ProcessPoolExecutor(workers, initializer=gc.disable))
                 for f in missing:
-                    building[f] = builders.submit(build_kept_index, home.logs_dir, f)
+                    building[f] = builders.submit(build_kept_index, logs_dir, f)
             except (OSError, RuntimeError, ValueError):
                 building.clear()  # no processes here: build them in threads instead
-        if len(files) <= 2 or threads <= 0:
+        if len(files) <= 2 or threads <= 0 or (not data and not missing):
+            # kept indexes alone are read in a fraction of a millisecond each: threads
+            # would only add their hand-offs
             for f in files:
                 yield open_one(f)
             return
