@@ -32,3 +32,15 @@ def span(value: timedelta) -> str:
     if parts and parts[-1].startswith("0") and len(parts) == 2:
         parts.pop()
     return " ".join(parts) or "0s"
+
+
+def format_ms(value: object) -> str:
+    """A run's duration in milliseconds for a person: ``850 ms``, ``12.3 s``, ``4.5 min``
+    ('' for a value that is not a number)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return ""
+    if value < 1000:
+        return f"{int(value)} ms"
+    if value < 60_000:
+        return f"{value / 1000:.1f} s"
+    return f"{value / 60_000:.1f} min"

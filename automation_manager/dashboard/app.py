@@ -34,6 +34,7 @@ from ..errors import AmgrError, UsageError
 from ..home import Home
 from ..manager import AutomationManager
 from ..secrets import REGISTRY
+from ..text import format_ms
 from . import actions, views
 from .security import MAX_BODY, Guard, csrf_ok, login, scrub
 from .token import derive
@@ -88,6 +89,7 @@ def create_app(
     )
     env.filters["when"] = _when
     env.filters["money"] = lambda v: f"${float(v or 0):.4f}"
+    env.filters["duration"] = format_ms
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str)
     env.filters["short"] = lambda v, n=80: (str(v)[: n - 1] + "…") if len(str(v)) > n else str(v)
     env.filters["pct"] = lambda done, planned: int(100 * done / planned) if planned else 0
