@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -30,6 +31,18 @@ def schema_name(output: type[BaseModel]) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", output.__name__)[:64] or "output"
 
 
+@lru_cache(maxsize=64)
+def _schema_text(output: type[BaseModel]) -> str:
+    return json.dumps(output.model_json_schema())
+
+
+def json_schema(output: type[BaseModel]) -> dict[str, Any]:
+    """``output``'s JSON schema, made once per model (a few ms each time otherwise); a
+    fresh copy each call, so a caller may change it."""
+    schema: dict[str, Any] = json.loads(_schema_text(output))
+    return schema
+
+
 def response_format(mode: Mode, output: type[BaseModel]) -> dict[str, Any] | None:
     """The ``response_format`` request field for ``mode`` (``None`` for plain text)."""
     if mode == "json_schema":
@@ -37,7 +50,7 @@ def response_format(mode: Mode, output: type[BaseModel]) -> dict[str, Any] | Non
             "type": "json_schema",
             "json_schema": {
                 "name": schema_name(output),
-                "schema": output.model_json_schema(),
+                "schema": json_schema(output),
                 "strict": False,
             },
         }
@@ -50,7 +63,7 @@ def instruction(mode: Mode, output: type[BaseModel]) -> str:
     """What the system prompt adds so the model answers with the right JSON object."""
     if mode == "json_schema":
         return "Reply with a single JSON object that follows the response schema."
-    schema = json.dumps(output.model_json_schema(), separators=(",", ":"))
+    schema = json.dumps(json_schema(output), separators=(",", ":"))
     return (
         "Reply with a single JSON object and nothing else: no prose, no Markdown fences. "
         f"It must follow this {SCHEMA_MARKER}\n{schema}"
