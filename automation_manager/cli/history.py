@@ -18,7 +18,7 @@ import click
 
 from ..errors import UsageError
 from ..text import plural
-from .output import console, is_tty, manager
+from .output import console, home_view, is_tty
 
 if TYPE_CHECKING:
     from ..logs.history import HistoryScan
@@ -128,7 +128,7 @@ def history_cmd(
         raise UsageError("--json and --csv exclude each other: pick one output format")
     if limit is not None and limit < 0:
         raise UsageError(f"--limit {limit}: must be 0 or more")
-    mgr = manager(ctx, read_only=True)
+    mgr = home_view(ctx)
     now = mgr.now()
     if now.tzinfo is None:
         now = now.astimezone()
