@@ -71,6 +71,8 @@ def manager(ctx: click.Context, *, read_only: bool = False) -> AutomationManager
             more = len(exc.problems) - 1
             also = f" (and {more} more: amgr validate lists them)" if more > 0 else ""
             click.echo(f"warning: {first}{also}; showing {used.source}", err=True)
+        else:
+            obj["validated"] = True  # the files themselves, not a fallback
         REGISTRY.register_config(ws.config)  # masked from the first line out
         obj["workspace"] = ws
         obj["manager"] = mgr
@@ -105,7 +107,7 @@ def home_view(ctx: click.Context) -> HomeView:
     last-good fallback with its warning). Either way the config's secrets are registered
     before anything is printed.
     """
-    from ..config.facts import current
+    from ..config.facts import current, remember
     from ..home import Home
 
     obj = ctx.find_root().obj
@@ -117,7 +119,10 @@ def home_view(ctx: click.Context) -> HomeView:
     home = preset.home if preset is not None else Home.resolve(obj.get("home"))
     facts = current(home)
     if facts is None:
-        return manager(ctx, read_only=True)
+        mgr = manager(ctx, read_only=True)
+        if obj.get("validated"):
+            remember(obj["workspace"])  # so that the next one starts light
+        return mgr
     REGISTRY.register_names(facts.secret_names)  # masked from the first line out
     clock = preset.injected_clock if preset is not None else None
     if clock is None:

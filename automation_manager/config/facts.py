@@ -2,14 +2,17 @@
 
 Validating the three files costs pydantic and its models (~0.3 s at start-up); ``amgr
 history`` needs only two things from them: the configured time zone and the names of the
-environment variables that hold secrets (to mask their values in what it prints). Each
-time the files validate (:func:`~.loader.load_workspace`, any command, the daemon too)
-:func:`remember` keeps those facts in ``.mp/state/workspace-facts.json`` (atomic, 0600,
-written only when they changed) together with each file's identity: its size, mtime and
-the SHA-256 of its bytes. A read-only command asks :func:`current`: when every file still
-has the bytes that validated, it gets the facts without importing pydantic; anything else
-(no facts, a file changed, appeared or went, a facts file unreadable, torn or from another
-amgr version) gives None and the command validates as before.
+environment variables that hold secrets (to mask their values in what it prints).
+
+When the files validate in the daemon (beside :mod:`.lastgood`) or in a ``history``
+that had to validate them, :func:`remember` keeps those facts in
+``.mp/state/workspace-facts.json`` (atomic, 0600, written only when they changed) with
+each file's identity: its size, mtime and the SHA-256 of its bytes. Other commands never
+write it (a command that fails modifies no file). A read-only command asks
+:func:`current`: when every file still has the bytes that validated, it gets the facts
+without importing pydantic; anything else (no facts, a file changed, appeared or went, a
+facts file unreadable, torn or from another amgr version) gives None and the command
+validates as before.
 
 The facts hold variable *names* and the users they log in as, never a value.
 """
@@ -90,7 +93,7 @@ def _canonical(value: Any) -> str:
 def remember(ws: Workspace) -> None:
     """Keep ``ws``'s facts beside the identity of the bytes it was validated from.
 
-    Called by the loader after the files validated. The files are read again and kept
+    Called once the files validated. The files are read again and kept
     only when they still parse to what validated (a file edited in between is left to
     the next load). Nothing is written when the facts are unchanged, or when the home
     has no ``.mp`` yet (a cache never creates a home's state). Never raises.

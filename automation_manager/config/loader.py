@@ -1,8 +1,7 @@
 """Load and validate a home's three files into one :class:`Workspace`.
 
 Every problem is collected (not just the first) and reported as
-``FILE: field.path: what is wrong — how to fix it``. Loading writes nothing but,
-when the files validate, the facts a read-only command needs (:mod:`.facts`).
+``FILE: field.path: what is wrong — how to fix it``. Loading never writes.
 
 Each file (or an edit's replacement for it) is first walked against the bounds of
 :mod:`.limits`: nesting, numbers, text length and characters. A file that fails is not
@@ -375,9 +374,4 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
     if problems:
         raise ConfigError(problems)
     assert config is not None and tasks_file is not None and schedules_file is not None
-    ws = Workspace(home, config, tasks_file, schedules_file, specs, raw)
-    if not overrides:  # the files themselves validated: keep what read-only commands need
-        from .facts import remember
-
-        remember(ws)
-    return ws
+    return Workspace(home, config, tasks_file, schedules_file, specs, raw)
