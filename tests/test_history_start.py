@@ -216,3 +216,12 @@ def test_json_output_is_every_record_as_it_is_in_the_log(home: Path, tmp_path: P
         assert parsed["summary"]["runs"] == len(newest_first)
     piped = CliRunner().invoke(cli, ["--home", str(home), "history", "--days", "5", "--json"])
     assert piped.stdout_bytes.startswith(b'{"records": [\n' + expected + b"\n],\n")  # no fd
+
+
+def test_the_daemon_keeps_the_facts_when_it_loads_the_files(home: Path, tmp_path: Path) -> None:
+    rec = plant(home, timedelta(minutes=5))
+    AutomationManager(home).setup_schedules()  # the daemon's load, as `amgr run` does it
+    kept = json.loads(facts_path(home).read_text())
+    assert kept["files"]["config.json"]["size"] == (home / "config.json").stat().st_size
+    out, _, modules = amgr(home, tmp_path, "history")
+    assert "pydantic" not in modules and rec.id in out
