@@ -266,13 +266,14 @@ def _write_csv(scan: HistoryScan, limit: int | None) -> None:
     chunk = io.StringIO()
     writer = csv.writer(chunk, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
+    dumps = _json_text()
     left = -1 if limit is None else limit
     for day, rows in scan:  # no summary in CSV: stop at the limit
         chosen = range(day.index.rows) if rows is None else rows
         if left >= 0:
             chosen = chosen[:left]
             left -= len(chosen)
-        writer.writerows(_csv_row(day.record(row)) for row in chosen)
+        writer.writerows(_csv_row(day.record(row), dumps) for row in chosen)
         sys.stdout.write(chunk.getvalue())
         chunk.seek(0)
         chunk.truncate()
@@ -282,19 +283,42 @@ def _write_csv(scan: HistoryScan, limit: int | None) -> None:
     sys.stdout.flush()
 
 
-def _csv_row(rec: dict[str, Any]) -> list[Any]:
-    usage = rec.get("usage") if isinstance(rec.get("usage"), dict) else {}
-    out: list[Any] = []
-    for name in CSV_FIELDS:
-        if name in ("prompt_tokens", "completion_tokens", "cost_usd", "calls"):
-            value = usage.get(name) if usage else None
-        else:
-            value = rec.get(name)
-        if name in ("params", "result"):
-            value = "" if value is None else json.dumps(value, ensure_ascii=False)
-        elif isinstance(value, bool):
-            value = "true" if value else "false"
-        out.append("" if value is None else value)
+_HEAD = CSV_FIELDS[: CSV_FIELDS.index("prompt_tokens")]
+_USAGE = ("prompt_tokens", "completion_tokens", "cost_usd", "calls")
+_TAIL = ("provider", "run_id", "error")
+assert (*_HEAD, *_USAGE, *_TAIL, "params", "result") == CSV_FIELDS
+
+
+def _json_text() -> Any:
+    """``json.dumps(value, ensure_ascii=False)`` for parsed JSON, with the C encoder made
+    once instead of once a call (a year of records has two such cells a row)."""
+    from json.encoder import c_make_encoder, encode_basestring
+
+    if c_make_encoder is None:  # no C accelerator: the plain way
+        return lambda value: json.dumps(value, ensure_ascii=False)
+    default = json.JSONEncoder().default
+    encode = c_make_encoder(None, default, encode_basestring, None, ": ", ", ", False, False, True)
+    return lambda value: "".join(encode(value, 0))
+
+
+def _csv_row(rec: dict[str, Any], dumps: Any = None) -> list[Any]:
+    """One record's cells: ``true``/``false`` for booleans, ``""`` for a missing value,
+    usage flattened, ``params`` and ``result`` as JSON text."""
+    get = rec.get
+    usage = get("usage")
+    values = [*map(get, _HEAD)]
+    if isinstance(usage, dict) and usage:
+        values += map(usage.get, _USAGE)
+    else:
+        values += (None,) * len(_USAGE)
+    values += map(get, _TAIL)
+    out: list[Any] = [
+        "" if v is None else "true" if v is True else "false" if v is False else v for v in values
+    ]
+    dumps = dumps or _json_text()
+    for name in ("params", "result"):
+        value = get(name)
+        out.append("" if value is None else dumps(value))
     return out
 
 
