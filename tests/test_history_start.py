@@ -225,3 +225,21 @@ def test_the_daemon_keeps_the_facts_when_it_loads_the_files(home: Path, tmp_path
     assert kept["files"]["config.json"]["size"] == (home / "config.json").stat().st_size
     out, _, modules = amgr(home, tmp_path, "history")
     assert "pydantic" not in modules and rec.id in out
+
+
+def test_csv_cells_are_json_dumps_of_params_and_result(home: Path) -> None:
+    import csv
+    import io
+
+    params = {"topic": 'a "quoted" ünïcode — topic', "n": [1, 2.5, 1e16, None, True]}
+    result = {"nested": {"x": -0.1, "y": "line\nbreak\t\u0001"}, "ok": False}
+    rec = plant(home, timedelta(minutes=2), params=params, result=result, attempt=1)
+    out = CliRunner().invoke(cli, ["--home", str(home), "history", "--csv"])
+    assert out.exit_code == 0, out.output
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["id"] == rec.id and row["success"] == "true" and row["attempt"] == "1"
+    assert row["params"] == json.dumps(params, ensure_ascii=False)
+    assert row["result"] == json.dumps(result, ensure_ascii=False)
+    assert row["error"] == "" and row["prompt_tokens"] == ""

@@ -292,12 +292,15 @@ assert (*_HEAD, *_USAGE, *_TAIL, "params", "result") == CSV_FIELDS
 def _json_text() -> Any:
     """``json.dumps(value, ensure_ascii=False)`` for parsed JSON, with the C encoder made
     once instead of once a call (a year of records has two such cells a row)."""
-    from json.encoder import c_make_encoder, encode_basestring
+    from json import encoder
 
+    c_make_encoder = getattr(encoder, "c_make_encoder", None)  # CPython's _json
     if c_make_encoder is None:  # no C accelerator: the plain way
         return lambda value: json.dumps(value, ensure_ascii=False)
     default = json.JSONEncoder().default
-    encode = c_make_encoder(None, default, encode_basestring, None, ": ", ", ", False, False, True)
+    encode = c_make_encoder(
+        None, default, encoder.encode_basestring, None, ": ", ", ", False, False, True
+    )
     return lambda value: "".join(encode(value, 0))
 
 
