@@ -81,6 +81,11 @@ class AutomationManager:
         return self.workspace
 
     @property
+    def injected_clock(self) -> Clock | None:
+        """The clock given to the constructor; None when the workspace's zone decides."""
+        return self._clock
+
+    @property
     def clock(self) -> Clock:
         return self._clock or system_clock(self.workspace.timezone_name)
 

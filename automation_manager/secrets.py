@@ -133,6 +133,13 @@ class SecretRegistry:
         else:
             names = env_names_with_users(config)
             self._names = (weakref.ref(config), names)
+        self.register_names(names)
+
+    def register_names(self, names: Iterable[tuple[str, str | None]]) -> None:
+        """Register the current value of each variable in ``names`` (with the user it
+        logs in as, or None) as a secret: what :func:`env_names_with_users` returns, or
+        the same pairs kept by :mod:`~automation_manager.config.facts`. Unset, empty and
+        system variables (``HOME``, ...) are skipped."""
         for name, user in names:
             value = os.environ.get(name, "")
             if value and is_secret_name(name):

@@ -326,4 +326,8 @@ def test_a_fresh_install_runs_nothing_and_bad_config_exits_2(tmp_path: Path) -> 
     assert bad.returncode == 2
     assert "config.json: max_concurrent_tasks" in bad.stderr
     assert "Traceback" not in bad.stderr
-    assert sorted(os.listdir(home / ".mp" / "state")) == ["last-good.json", "schedule.json"]
+    assert sorted(os.listdir(home / ".mp" / "state")) == [
+        "last-good.json",
+        "schedule.json",
+        "workspace-facts.json",  # kept by the good load, untouched by the bad one
+    ]

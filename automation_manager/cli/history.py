@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ import click
 
 from ..errors import UsageError
 from ..text import plural
-from .output import console, is_tty, manager
+from .output import console, home_view, is_tty
 
 if TYPE_CHECKING:
     from ..logs.history import HistoryScan
@@ -128,7 +128,7 @@ def history_cmd(
         raise UsageError("--json and --csv exclude each other: pick one output format")
     if limit is not None and limit < 0:
         raise UsageError(f"--limit {limit}: must be 0 or more")
-    mgr = manager(ctx, read_only=True)
+    mgr = home_view(ctx)
     now = mgr.now()
     if now.tzinfo is None:
         now = now.astimezone()
@@ -178,8 +178,7 @@ def _write_json(scan: HistoryScan, limit: int | None, out: IO[bytes]) -> None:
             continue
         idx = day.index
         if rows is None and left < 0 and not day.decoded():
-            view = memoryview(day.data)
-            sink.add(map(view.__getitem__, map(slice, idx.col("start"), idx.col("end"))))
+            sink.add_rows(day.data, idx.col("start"), idx.col("end"))
         else:
             chosen = range(idx.rows) if rows is None else rows
             if left > 0:
@@ -205,33 +204,57 @@ class _RecordSink:
             self.fd: int | None = out.fileno()
         except (AttributeError, OSError, ValueError):
             self.fd = None
-        self.batch = 0
+        self.per = 0
+        """Records per ``writev`` (two buffers each: separator, record); 0: no writev."""
         if hasattr(os, "writev"):
             iov_max = os.sysconf("SC_IOV_MAX")
-            self.batch = 1024 if iov_max <= 0 else min(iov_max, 1024)
+            self.per = (1024 if iov_max <= 0 else min(iov_max, 1024)) // 2
+
+    def add_rows(self, data: Any, starts: Sequence[int], ends: Sequence[int]) -> None:
+        """Every record of a day's file: ``data[starts[i]:ends[i]]`` for each row, in
+        order. Zero-copy: one ``writev`` per :attr:`per` records, each batch's length
+        summed from ``starts`` and ``ends`` (C-level, no per-record Python code)."""
+        view = memoryview(data)
+        if self.fd is None or not self.per:
+            self.add(map(view.__getitem__, map(slice, starts, ends)))
+            return
+        sep, per = self.SEP, self.per
+        for i in range(0, len(starts), per):
+            st, en = starts[i : i + per], ends[i : i + per]
+            bufs: list[bytes | memoryview] = [sep] * (2 * len(st))
+            bufs[1::2] = map(view.__getitem__, map(slice, st, en))
+            total = sum(en) - sum(st) + len(sep) * len(st)
+            if self.first:
+                del bufs[0]
+                total -= len(sep)
+                self.first = False
+            self._writev(bufs, total)
 
     def add(self, records: Iterable[bytes | memoryview]) -> None:
         parts = list(records)
         if not parts:
             return
-        if self.fd is None or not self.batch:
+        if self.fd is None or not self.per:
             self.out.write((b"" if self.first else self.SEP) + self.SEP.join(parts))
-        else:
-            bufs: list[bytes | memoryview] = [self.SEP] * (2 * len(parts))
-            bufs[1::2] = parts
-            self._writev(bufs if not self.first else bufs[1:])
-        self.first = False
+            self.first = False
+            return
+        for i in range(0, len(parts), self.per):
+            bufs: list[bytes | memoryview] = [self.SEP] * (2 * len(parts[i : i + self.per]))
+            bufs[1::2] = parts[i : i + self.per]
+            if self.first:
+                del bufs[0]
+                self.first = False
+            self._writev(bufs, sum(map(len, bufs)))
 
-    def _writev(self, bufs: list[bytes | memoryview]) -> None:
+    def _writev(self, bufs: list[bytes | memoryview], total: int) -> None:
+        """Send ``bufs`` (``total`` bytes) in one ``writev``; a short write (a full disk,
+        a signal) sends the rest the plain way."""
         assert self.fd is not None
-        for i in range(0, len(bufs), self.batch):
-            chunk = bufs[i : i + self.batch]
-            total = sum(map(len, chunk))
-            done = os.writev(self.fd, chunk)
-            if done < total:  # a short write: send the rest the plain way
-                rest = b"".join(chunk)[done:]
-                while rest:
-                    rest = rest[os.write(self.fd, rest) :]
+        done = os.writev(self.fd, bufs)
+        if done < total:
+            rest = b"".join(bufs)[done:]
+            while rest:
+                rest = rest[os.write(self.fd, rest) :]
 
 
 def _write_csv(scan: HistoryScan, limit: int | None) -> None:
@@ -243,13 +266,14 @@ def _write_csv(scan: HistoryScan, limit: int | None) -> None:
     chunk = io.StringIO()
     writer = csv.writer(chunk, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
+    dumps = _json_text()
     left = -1 if limit is None else limit
     for day, rows in scan:  # no summary in CSV: stop at the limit
         chosen = range(day.index.rows) if rows is None else rows
         if left >= 0:
             chosen = chosen[:left]
             left -= len(chosen)
-        writer.writerows(_csv_row(day.record(row)) for row in chosen)
+        writer.writerows(_csv_row(day.record(row), dumps) for row in chosen)
         sys.stdout.write(chunk.getvalue())
         chunk.seek(0)
         chunk.truncate()
@@ -259,19 +283,45 @@ def _write_csv(scan: HistoryScan, limit: int | None) -> None:
     sys.stdout.flush()
 
 
-def _csv_row(rec: dict[str, Any]) -> list[Any]:
-    usage = rec.get("usage") if isinstance(rec.get("usage"), dict) else {}
-    out: list[Any] = []
-    for name in CSV_FIELDS:
-        if name in ("prompt_tokens", "completion_tokens", "cost_usd", "calls"):
-            value = usage.get(name) if usage else None
-        else:
-            value = rec.get(name)
-        if name in ("params", "result"):
-            value = "" if value is None else json.dumps(value, ensure_ascii=False)
-        elif isinstance(value, bool):
-            value = "true" if value else "false"
-        out.append("" if value is None else value)
+_HEAD = CSV_FIELDS[: CSV_FIELDS.index("prompt_tokens")]
+_USAGE = ("prompt_tokens", "completion_tokens", "cost_usd", "calls")
+_TAIL = ("provider", "run_id", "error")
+assert (*_HEAD, *_USAGE, *_TAIL, "params", "result") == CSV_FIELDS
+
+
+def _json_text() -> Any:
+    """``json.dumps(value, ensure_ascii=False)`` for parsed JSON, with the C encoder made
+    once instead of once a call (a year of records has two such cells a row)."""
+    from json import encoder
+
+    c_make_encoder = getattr(encoder, "c_make_encoder", None)  # CPython's _json
+    if c_make_encoder is None:  # no C accelerator: the plain way
+        return lambda value: json.dumps(value, ensure_ascii=False)
+    default = json.JSONEncoder().default
+    encode = c_make_encoder(
+        None, default, encoder.encode_basestring, None, ": ", ", ", False, False, True
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+def _csv_row(rec: dict[str, Any], dumps: Any = None) -> list[Any]:
+    """One record's cells: ``true``/``false`` for booleans, ``""`` for a missing value,
+    usage flattened, ``params`` and ``result`` as JSON text."""
+    get = rec.get
+    usage = get("usage")
+    values = [*map(get, _HEAD)]
+    if isinstance(usage, dict) and usage:
+        values += map(usage.get, _USAGE)
+    else:
+        values += (None,) * len(_USAGE)
+    values += map(get, _TAIL)
+    out: list[Any] = [
+        "" if v is None else "true" if v is True else "false" if v is False else v for v in values
+    ]
+    dumps = dumps or _json_text()
+    for name in ("params", "result"):
+        value = get(name)
+        out.append("" if value is None else dumps(value))
     return out
 
 

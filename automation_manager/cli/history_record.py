@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from .output import manager, print_json
+from .output import home_view, print_json
 
 FOLLOW_POLL_S = 0.5
 """How long ``history -f`` sleeps between looks at the log (bounded, so Ctrl-C is quick)."""
@@ -26,7 +26,7 @@ def follow(ctx: click.Context, query: Any, as_json: bool) -> None:
 
     from ..logs.lookup import Tail
 
-    mgr = manager(ctx, read_only=True)
+    mgr = home_view(ctx)
     tail = Tail(mgr.home, query, mgr.now)
     click.echo(f"following {mgr.home.logs_dir} (Ctrl-C to stop)", err=True)
     try:
@@ -71,7 +71,7 @@ def show_cmd(ctx: click.Context, record_id: str, as_json: bool) -> None:
     from ..logs.lookup import find_record
     from .history import format_ms
 
-    mgr = manager(ctx, read_only=True)
+    mgr = home_view(ctx)
     rec = find_record(mgr.home, record_id, mgr.now().astimezone().tzinfo)
     if as_json:
         print_json(rec)

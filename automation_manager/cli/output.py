@@ -12,9 +12,11 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import click
 
@@ -23,6 +25,7 @@ from ..secrets import REGISTRY
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ..home import Home
     from ..manager import AutomationManager
 
 
@@ -68,11 +71,67 @@ def manager(ctx: click.Context, *, read_only: bool = False) -> AutomationManager
             more = len(exc.problems) - 1
             also = f" (and {more} more: amgr validate lists them)" if more > 0 else ""
             click.echo(f"warning: {first}{also}; showing {used.source}", err=True)
+        else:
+            obj["validated"] = True  # the files themselves, not a fallback
         REGISTRY.register_config(ws.config)  # masked from the first line out
         obj["workspace"] = ws
         obj["manager"] = mgr
     result: AutomationManager = obj["manager"]
     return result
+
+
+class HomeView(Protocol):
+    """What a command that only reads the log needs: the home and the time."""
+
+    @property
+    def home(self) -> Home: ...
+
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class _KeptView:
+    """A :class:`HomeView` from the kept facts (:mod:`~automation_manager.config.facts`)."""
+
+    home: Home
+    clock: Callable[[], datetime]
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def home_view(ctx: click.Context) -> HomeView:
+    """The home and clock for a read-only command that needs nothing else from the files
+    (``history``): from the facts kept when they last validated, without pydantic, while
+    the files are unchanged; else :func:`manager` (``read_only``: validation, and the
+    last-good fallback with its warning). Either way the config's secrets are registered
+    before anything is printed.
+    """
+    from ..config.facts import current, remember
+    from ..home import Home
+
+    obj = ctx.find_root().obj
+    if obj.get("view") is not None:
+        return obj["view"]  # type: ignore[no-any-return]
+    if obj.get("workspace") is not None:
+        return manager(ctx)  # validated already, by an earlier call
+    preset: AutomationManager | None = obj.get("manager")
+    home = preset.home if preset is not None else Home.resolve(obj.get("home"))
+    facts = current(home)
+    if facts is None:
+        mgr = manager(ctx, read_only=True)
+        if obj.get("validated"):
+            remember(obj["workspace"])  # so that the next one starts light
+        return mgr
+    REGISTRY.register_names(facts.secret_names)  # masked from the first line out
+    clock = preset.injected_clock if preset is not None else None
+    if clock is None:
+        from ..engine.clock import system_clock
+
+        clock = system_clock(facts.timezone_name)
+    kept = _KeptView(home, clock)
+    obj["view"] = kept
+    return kept
 
 
 def table(title: str | None, columns: list[str], rows: list[list[str]]) -> None:

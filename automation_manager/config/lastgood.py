@@ -51,8 +51,10 @@ def remember(ws: Workspace, now: datetime) -> None:
     write. Never raises: a disk that cannot take it only costs the read-only fallback.
     """
     from ..secrets import REGISTRY
+    from .facts import remember as remember_facts
 
     REGISTRY.register_config(ws.config)
+    remember_facts(ws)  # and what `history` needs, to start without validating
     raw = {name: ws.raw.get(name) for name in (CONFIG_FILE, TASKS_FILE, SCHEDULES_FILE)}
     try:
         digest = _digest(raw)

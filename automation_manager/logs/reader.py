@@ -43,7 +43,7 @@ from .index import (
     start_times_us,
 )
 from .lines import line_blocks, warn_long_line
-from .records import redact
+from .redact import redact
 
 _NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(jsonl|json)(\.gz)?$")
 

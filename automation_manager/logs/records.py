@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import time
 from datetime import datetime
 from typing import Any
@@ -11,10 +10,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..enums import RunStatus, Trigger
-from ..secrets import REGISTRY
+from .redact import REDACTED, SECRET_KEY, redact
 
-SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|passwd|authorization|auth)", re.I)
-REDACTED = "***"
+__all__ = ["REDACTED", "SECRET_KEY", "RunRecord", "Usage", "new_record_id", "redact"]
 
 
 class Usage(BaseModel):
@@ -76,23 +74,3 @@ def new_record_id(now: datetime | None = None) -> str:
     _counter = (_counter + 1) % 0xFFFF
     ms = int((now.timestamp() if now else time.time()) * 1000)
     return f"r{ms:012x}{os.getpid() % 0xFFFF:04x}{_counter:04x}{os.urandom(2).hex()}"
-
-
-def redact(value: Any, secrets: tuple[str, ...] = ()) -> Any:
-    """Copy ``value`` with secret-looking keys replaced by ``***`` and every string masked
-    by the secrets registry (every form of every secret read so far, plus ``secrets``)."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if isinstance(key, str) and SECRET_KEY.search(key) and not key.endswith("_env"):
-                out[key] = REDACTED
-            else:
-                out[REGISTRY.mask(key, secrets) if isinstance(key, str) else key] = redact(
-                    item, secrets
-                )
-        return out
-    if isinstance(value, list):
-        return [redact(v, secrets) for v in value]
-    if isinstance(value, str):
-        return REGISTRY.mask(value, secrets)
-    return value
