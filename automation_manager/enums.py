@@ -55,6 +55,16 @@ class ProcessType(StrEnum):
     MONITORING = "monitoring"
 
 
+DEFAULT_PROCESS_TYPE: dict[Category, ProcessType] = {
+    Category.CONTENT_CREATION: ProcessType.CONTENT,
+    Category.PUBLISHING: ProcessType.PUBLISHING,
+    Category.MONETIZATION: ProcessType.MONETIZATION,
+    Category.MAINTENANCE: ProcessType.MAINTENANCE,
+}
+"""A task's process type when it does not name one (and a record's from before the
+field)."""
+
+
 class ScheduleType(StrEnum):
     """The reference's schedule kinds, for ``AutomationManager.create_task``."""
 

@@ -102,7 +102,13 @@ def test_history_starts_without_pydantic_once_the_files_validated(
     kept = json.loads(facts.read_text())
     assert set(kept["files"]) == {"config.json", "tasks.json", "schedules.json"}
     assert ["OPENAI_API_KEY", None] in kept["secret_names"]
-    for args in (["--days", "1"], ["--json"], ["--csv"], ["show", rec.id]):
+    for args in (
+        ["--days", "1"],
+        ["--json"],
+        ["--csv"],
+        ["show", rec.id],
+        ["--process-type", "content", "--days", "1"],
+    ):
         out, err, modules = amgr(home, tmp_path, "history", *args)
         assert "pydantic" not in modules, args
         assert rec.id in out and err == "", args

@@ -147,8 +147,7 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
 
 def _process_note(category: str, process_type: str | None) -> str:
     """`` (monitoring)`` when a task's process type is not its category's default."""
-    from ..config.operations import DEFAULT_PROCESS_TYPE
-    from ..enums import Category
+    from ..enums import DEFAULT_PROCESS_TYPE, Category
 
     default = DEFAULT_PROCESS_TYPE[Category(category)].value
     return f" ({process_type})" if process_type and process_type != default else ""

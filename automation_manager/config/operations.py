@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..enums import Category, ProcessType
+from ..enums import DEFAULT_PROCESS_TYPE, Category, ProcessType
 from ..errors import Problem
 
 if TYPE_CHECKING:
@@ -22,14 +22,6 @@ if TYPE_CHECKING:
     from .tasks import Task
 
 Percent = Annotated[float, Field(ge=0, le=100)]
-
-DEFAULT_PROCESS_TYPE: dict[Category, ProcessType] = {
-    Category.CONTENT_CREATION: ProcessType.CONTENT,
-    Category.PUBLISHING: ProcessType.PUBLISHING,
-    Category.MONETIZATION: ProcessType.MONETIZATION,
-    Category.MAINTENANCE: ProcessType.MAINTENANCE,
-}
-"""A task's process type when it does not name one."""
 
 MAX_RESOURCE_WAIT_S = 86_400.0
 

@@ -72,8 +72,7 @@ def parse_when(text: str, now: datetime, flag: str) -> datetime:
 
 def record_process_type(rec: dict[str, Any]) -> str:
     """A record's process type; records from before the field get their category's."""
-    from ..config.operations import DEFAULT_PROCESS_TYPE
-    from ..enums import Category
+    from ..enums import DEFAULT_PROCESS_TYPE, Category
 
     given = rec.get("process_type")
     if given:
@@ -251,7 +250,7 @@ class HistoryQuery:
             and (not self.failed_only or status in FAILED)
             and self.status in (None, status)
             and (not self.grep or grep_matches(rec, self.grep.lower()))
-            and self.process_type in (None, record_process_type(rec))
+            and (self.process_type is None or record_process_type(rec) == self.process_type)
         )
 
     def filters(self) -> Filters:
