@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from ..errors import UsageError
-from ..text import plural
+from ..text import format_ms, plural
 from .output import console, home_view, is_tty
 
 if TYPE_CHECKING:
@@ -419,17 +419,6 @@ def _when(value: Any) -> str:
         return datetime.fromisoformat(str(value)).strftime("%Y-%m-%d %H:%M:%S")
     except ValueError:
         return str(value)
-
-
-def format_ms(value: Any) -> str:
-    """``850 ms``, ``12.3 s``, ``4.5 min``."""
-    if not isinstance(value, int | float):
-        return ""
-    if value < 1000:
-        return f"{int(value)} ms"
-    if value < 60_000:
-        return f"{value / 1000:.1f} s"
-    return f"{value / 60_000:.1f} min"
 
 
 def summary_lines(summary: HistorySummary) -> list[str]:

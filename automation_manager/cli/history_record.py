@@ -45,7 +45,8 @@ def follow(ctx: click.Context, query: Any, as_json: bool) -> None:
 def _follow_line(rec: dict[str, Any]) -> str:
     """One record as a line: time, full id (for ``history show``), task, kind, status,
     duration and error."""
-    from .history import _when, format_ms
+    from ..text import format_ms
+    from .history import _when
 
     parts = [
         _when(rec.get("timestamp")),
@@ -69,7 +70,7 @@ def show_cmd(ctx: click.Context, record_id: str, as_json: bool) -> None:
     RECORD is a record id or any unique prefix of one (see `amgr history`).
     """
     from ..logs.lookup import find_record
-    from .history import format_ms
+    from ..text import format_ms
 
     mgr = home_view(ctx)
     rec = find_record(mgr.home, record_id, mgr.now().astimezone().tzinfo)
