@@ -331,3 +331,21 @@ def test_a_fresh_install_runs_nothing_and_bad_config_exits_2(tmp_path: Path) -> 
         "schedule.json",
         "workspace-facts.json",  # kept by the good load, untouched by the bad one
     ]
+
+
+def test_the_daemon_switches_threads_within_half_a_millisecond(tmp_path: Path) -> None:
+    # A worker woken at its run's instant must not wait the interpreter's default 5 ms
+    # for another thread: the daemon lowers the switch interval while it serves.
+    home = make_home(tmp_path / "h", [every_second("t")])
+    code = (
+        "import sys\n"
+        "from automation_manager import AutomationManager\n"
+        "before = sys.getswitchinterval()\n"
+        f"AutomationManager({str(home)!r}).run_scheduler(run_once=True)\n"
+        "print(before, sys.getswitchinterval())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    before, after = map(float, done.stdout.split())
+    assert before == 0.005 and after <= 0.0005
