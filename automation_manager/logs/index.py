@@ -198,7 +198,7 @@ class DayIndex:
         if found is None:
             if self.kept is None:
                 raise KeyError(name)
-            found = self.columns[name] = self.kept.column(self, name)
+            found = self.columns[name] = self.kept.column(name)
         return found
 
     def tables(self) -> Tables:
@@ -206,7 +206,7 @@ class DayIndex:
         if self._tables is None:
             if self.kept is None:
                 raise KeyError("tables")
-            self._tables = self.kept.tables(self)
+            self._tables = self.kept.tables()
         return self._tables
 
     def text_table(self) -> list[tuple[str | None, ...]]:
@@ -766,7 +766,7 @@ class _Kept:
                     self._blob = f.read()
         return self._blob
 
-    def column(self, idx: DayIndex, name: str) -> array[Any]:
+    def column(self, name: str) -> array[Any]:
         data = self.part(name)
         if data is None:
             return self._fallback().col(name)
@@ -774,7 +774,7 @@ class _Kept:
         col.frombytes(data)
         return col
 
-    def tables(self, idx: DayIndex) -> Tables:
+    def tables(self) -> Tables:
         data = self.part("tables")
         if data is not None:
             with contextlib.suppress(msgspec.DecodeError):
