@@ -66,7 +66,6 @@ def test_cleanup_removes_only_what_it_documents(home: Path, tmp_path: Path) -> N
         plant(mp / "automation" / "logs" / "render.mp4"),
         plant(mp / "publish" / "ledger.jsonl", b"{}\n"),
         plant(mp / "publish" / "old.png"),
-        plant(mp / "state" / "amgr.db", b"SQLite format 3\0"),
         plant(mp / "tmp" / "amgr.db"),  # a look-alike of the state database
         plant(mp / "tmp" / "ledger.jsonl"),  # a look-alike of the ledger
         plant(mp / "reports" / "2020-01-01.jsonl"),  # a look-alike of a log
@@ -76,6 +75,11 @@ def test_cleanup_removes_only_what_it_documents(home: Path, tmp_path: Path) -> N
         plant(mp / "outbox" / "youtube" / "item-2" / "post.txt"),  # not marked done
         plant(tmp_path / "outside" / "precious.mp4"),
     ]
+    # the real state database (the runs below use it: planting a fake one in its place
+    # would only test SQLite), as old as everything the cleanup may take
+    db = mp / "state" / "amgr.db"
+    assert db.read_bytes().startswith(b"SQLite format 3\0")
+    os.utime(db, (OLD, OLD))
     (mp / "tmp" / "link.mp4").symlink_to(tmp_path / "outside" / "precious.mp4")
     os.utime(mp / "tmp" / "link.mp4", (OLD, OLD), follow_symlinks=False)
 
@@ -94,5 +98,6 @@ def test_cleanup_removes_only_what_it_documents(home: Path, tmp_path: Path) -> N
     assert real.exit_code == 0, real.output
     assert not any(p.exists() for p in goes) and not done.exists()
     assert {p: p.read_bytes() for p in stays} == before
+    assert db.read_bytes().startswith(b"SQLite format 3\0")  # kept (and still in use)
     assert (mp / "tmp" / "link.mp4").is_symlink()
     assert (tmp_path / "outside" / "precious.mp4").exists()
