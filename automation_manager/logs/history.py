@@ -21,7 +21,15 @@ from ..enums import Category
 from ..errors import UsageError
 from ..home import Home
 from ..tasktypes import REGISTRY
-from .index import FAILED, DayIndex, code_mask, fold_errors, usage_sums
+from .index import (
+    FAILED,
+    DayIndex,
+    PatternCount,
+    code_mask,
+    fold_errors,
+    merge_patterns,
+    usage_sums,
+)
 from .reader import Day, iter_days
 from .summary import (
     DayTotals,
@@ -534,21 +542,14 @@ class Totals:
                 k[3] += cost
         chunk.sort()
         self.durations.append(array("i", chunk))
-        errors: list[tuple[str, tuple[int, str, float, int]]]
+        errors: list[PatternCount]
         if by_combo:
             chosen = set(rows.chosen)
-            merged: dict[str, list[Any]] = {}
-            for combo, pattern, n, example, newest, eid in idx.combo_errors:
-                if combo not in chosen:
-                    continue
-                one = merged.get(idx.patterns[pattern])
-                if one is None:
-                    merged[idx.patterns[pattern]] = [n, example, newest, eid]
-                else:
-                    one[0] += n
-                    if newest > one[2] or (newest == one[2] and eid < one[3]):
-                        one[1:] = example, newest, eid
-            errors = [(p, (g[0], g[1], g[2], g[3])) for p, g in merged.items()]
+            errors = merge_patterns(
+                (idx.patterns[pattern], n, example, newest, eid)
+                for combo, pattern, n, example, newest, eid in idx.combo_errors
+                if combo in chosen
+            )
         else:
             per_message: dict[int, list[Any]] = {}
             for g in rows.chosen:
@@ -627,7 +628,7 @@ class Totals:
         day: Day,
         counts: Counter[str],
         usage: Iterable[tuple[int, list[Any]]],
-        errors: Iterable[tuple[str, tuple[int, str, float, int]]],
+        errors: Iterable[PatternCount],
     ) -> None:
         """Add one day's status counts, per-kind usage and per-pattern ``(pattern, (count,
         example, newest, example's index))`` error counts."""

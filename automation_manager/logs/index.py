@@ -614,26 +614,37 @@ def _aggregate(idx: DayIndex) -> None:
     tables.group_stats = group_stats
 
 
-def fold_errors(
-    idx: DayIndex, per_message: Iterable[Sequence[Any]]
-) -> list[tuple[str, tuple[int, str, float, int]]]:
-    """Per-message ``(message index, count, newest start)`` (in message order) as per
-    pattern ``(pattern, (count, example, newest, example's index))``: the example is the
-    newest message, the first one on a tie (as a row-by-row count would pick it)."""
-    tables = idx.tables()
+#: One error pattern's count: (pattern, (count, example, newest start, example's index
+#: into its day's messages)).
+PatternCount: TypeAlias = tuple[str, tuple[int, str, float, int]]
+
+
+def merge_patterns(counts: Iterable[tuple[str, int, str, float, int]]) -> list[PatternCount]:
+    """``(pattern, count, example, newest, example's index)`` of one day, summed per
+    pattern: the example is the newest one, the one first in the day's messages on a tie
+    (as a row-by-row count would pick it)."""
     out: dict[str, list[Any]] = {}
-    for eid, n, when in per_message:
+    for pattern, n, example, when, eid in counts:
         if not n:
             continue
-        pattern = idx.patterns[tables.message_patterns[eid]]
         group = out.get(pattern)
         if group is None:
-            out[pattern] = [n, tables.messages[eid], when, eid]
+            out[pattern] = [n, example, when, eid]
         else:
             group[0] += n
-            if when > group[2]:
-                group[1], group[2], group[3] = tables.messages[eid], when, eid
+            if when > group[2] or (when == group[2] and eid < group[3]):
+                group[1:] = example, when, eid
     return [(p, (g[0], g[1], g[2], g[3])) for p, g in out.items()]
+
+
+def fold_errors(idx: DayIndex, per_message: Iterable[Sequence[Any]]) -> list[PatternCount]:
+    """Per-message ``(message index, count, newest start)`` as per-pattern counts (see
+    :func:`merge_patterns`)."""
+    tables = idx.tables()
+    messages, of_message = tables.messages, tables.message_patterns
+    return merge_patterns(
+        (idx.patterns[of_message[eid]], n, messages[eid], when, eid) for eid, n, when in per_message
+    )
 
 
 # -- kept on disk ------------------------------------------------------------------------

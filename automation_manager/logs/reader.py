@@ -284,9 +284,20 @@ def _rebuilt(
 ) -> DayIndex:
     """The index of ``file`` built again (and kept in place of the old one) for a kept
     one whose part failed its check: it must be of the same version of the file."""
-    raw, unreadable = read_blob(file, tz)
-    if stamp is None or stamp_of(file.path) != stamp:
+    idx = _build_and_keep(file, stamp, where, tz)
+    if idx is None or stamp is None or stamp_of(file.path) != stamp:
         raise AmgrError(f"{file.path}: changed while being read; run again")
+    return idx
+
+
+def _build_and_keep(
+    file: LogFile, stamp: tuple[int, int] | None, where: Path, tz: tzinfo | None = None
+) -> DayIndex | None:
+    """Build the index of ``file`` (read as of ``stamp``) and keep it at ``where``; None
+    for an empty file."""
+    raw, unreadable = read_blob(file, tz)
+    if not raw:
+        return None
     idx = build_index(raw, decode_line)
     idx.unreadable += unreadable
     save_index(where, stamp, idx)
@@ -434,13 +445,7 @@ BUILD_IN_PROCESSES = 8
 
 def build_kept_index(logs_dir: Path, file: LogFile) -> None:
     """Build and keep the index of ``file`` (a closed day's, not a legacy file)."""
-    stamp = stamp_of(file.path)
-    raw, unreadable = read_blob(file)
-    if not raw:
-        return
-    idx = build_index(raw, decode_line)
-    idx.unreadable += unreadable
-    save_index(index_path(logs_dir, file.path), stamp, idx)
+    _build_and_keep(file, stamp_of(file.path), index_path(logs_dir, file.path))
 
 
 def decode_line(line: bytes) -> dict[str, Any] | None:
