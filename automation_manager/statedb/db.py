@@ -264,14 +264,17 @@ class StateDB:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One ``BEGIN IMMEDIATE`` … ``COMMIT``: the write lock is held for the whole block,
-        across threads and processes; an exception rolls everything back."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        across threads and processes; an exception rolls everything back. A signal turned
+        into an exception (exec-now's SIGTERM) right after ``BEGIN`` or during ``COMMIT``
+        never leaves the write lock held: what is still open is rolled back."""
         try:
+            self.conn.execute("BEGIN IMMEDIATE")
             yield self.conn
+            self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
 
     def reset(self) -> None:
         """Empty every table that is a view of the log (inside a transaction), to rebuild
