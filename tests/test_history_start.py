@@ -190,7 +190,21 @@ def test_the_injected_clock_is_used_on_the_light_path(home: Path) -> None:
     assert old.id not in now.output
 
 
-def test_json_output_is_every_record_as_it_is_in_the_log(home: Path, tmp_path: Path) -> None:
+# `amgr ARGS` with the gather path (numpy-built iovecs, see cli/sink.py) from record one.
+GATHERING = """
+import sys
+import automation_manager.cli.sink as sink
+sink.GATHER_FROM = 0
+sys.argv = ["amgr", *sys.argv[1:]]
+from automation_manager.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("gather", [False, True], ids=["lists", "gather"])
+def test_json_output_is_every_record_as_it_is_in_the_log(
+    home: Path, tmp_path: Path, gather: bool
+) -> None:
     lines: dict[int, list[RunRecord]] = {}
     for day in range(3):  # more records a day than one writev takes
         recs = [record(timedelta(days=day, seconds=10 * n + 1), n) for n in range(700)]
@@ -205,7 +219,8 @@ def test_json_output_is_every_record_as_it_is_in_the_log(home: Path, tmp_path: P
     )
     expected = ",\n".join(r.to_line() for r in newest_first).encode()
     out = tmp_path / "out.json"
-    command = [sys.executable, "-m", "automation_manager", "--home", str(home), "history"]
+    entry = ["-c", GATHERING] if gather else ["-m", "automation_manager"]
+    command = [sys.executable, *entry, "--home", str(home), "history"]
     for _ in range(2):  # validated, then the light path
         with out.open("wb") as fh:  # a real file: writev
             subprocess.run(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
@@ -171,7 +170,9 @@ def _write_json(scan: HistoryScan, limit: int | None, out: IO[bytes]) -> None:
     sys.stdout.flush()
     out.write(b'{"records": [\n')
     out.flush()
-    sink = _RecordSink(out)
+    from .sink import RecordSink
+
+    sink = RecordSink(out)
     left = -1 if limit is None else limit
     for day, rows in scan:
         if left == 0:
@@ -189,72 +190,6 @@ def _write_json(scan: HistoryScan, limit: int | None, out: IO[bytes]) -> None:
     out.write(json.dumps(scan.summary().to_json(), indent=2, ensure_ascii=False).encode())
     out.write(b"}\n")
     out.flush()
-
-
-class _RecordSink:
-    """Writes records separated by ``,\\n``; straight from the file's bytes with
-    ``writev`` when stdout is a real file, so a year of records is never copied."""
-
-    SEP = b",\n"
-
-    def __init__(self, out: IO[bytes]) -> None:
-        self.out = out
-        self.first = True
-        try:
-            self.fd: int | None = out.fileno()
-        except (AttributeError, OSError, ValueError):
-            self.fd = None
-        self.per = 0
-        """Records per ``writev`` (two buffers each: separator, record); 0: no writev."""
-        if hasattr(os, "writev"):
-            iov_max = os.sysconf("SC_IOV_MAX")
-            self.per = (1024 if iov_max <= 0 else min(iov_max, 1024)) // 2
-
-    def add_rows(self, data: Any, starts: Sequence[int], ends: Sequence[int]) -> None:
-        """Every record of a day's file: ``data[starts[i]:ends[i]]`` for each row, in
-        order. Zero-copy: one ``writev`` per :attr:`per` records, each batch's length
-        summed from ``starts`` and ``ends`` (C-level, no per-record Python code)."""
-        view = memoryview(data)
-        if self.fd is None or not self.per:
-            self.add(map(view.__getitem__, map(slice, starts, ends)))
-            return
-        sep, per = self.SEP, self.per
-        for i in range(0, len(starts), per):
-            st, en = starts[i : i + per], ends[i : i + per]
-            bufs: list[bytes | memoryview] = [sep] * (2 * len(st))
-            bufs[1::2] = map(view.__getitem__, map(slice, st, en))
-            total = sum(en) - sum(st) + len(sep) * len(st)
-            if self.first:
-                del bufs[0]
-                total -= len(sep)
-                self.first = False
-            self._writev(bufs, total)
-
-    def add(self, records: Iterable[bytes | memoryview]) -> None:
-        parts = list(records)
-        if not parts:
-            return
-        if self.fd is None or not self.per:
-            self.out.write((b"" if self.first else self.SEP) + self.SEP.join(parts))
-            self.first = False
-            return
-        for i in range(0, len(parts), self.per):
-            bufs: list[bytes | memoryview] = [self.SEP] * (2 * len(parts[i : i + self.per]))
-            bufs[1::2] = parts[i : i + self.per]
-            if self.first:
-                del bufs[0]
-                self.first = False
-            self._writev(bufs, sum(map(len, bufs)))
-
-    def _writev(self, bufs: list[bytes | memoryview], total: int) -> None:
-        """Send ``bufs`` (``total`` bytes) in one ``writev``; a short write (a full disk,
-        a signal) sends the rest the plain way."""
-        assert self.fd is not None
-        done = os.writev(self.fd, bufs)
-        if done < total:
-            rest = b"".join(bufs)[done:]
-            while rest:
-                rest = rest[os.write(self.fd, rest) :]
 
 
 def _write_csv(scan: HistoryScan, limit: int | None) -> None:

@@ -38,7 +38,7 @@ from ..fsutil import atomic_write_bytes
 from ..tasktypes import REGISTRY
 from .lines import MAX_LINE, line_ends
 
-VERSION = 6
+VERSION = 7
 _MAGIC = b"AMGRIDX\n"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -164,6 +164,8 @@ class DayIndex:
 
     rows: int = 0
     unreadable: int = 0
+    #: bytes of the file the rows lie in: the largest end (a shorter file has changed)
+    covers: int = 0
     statuses: list[str] = field(default_factory=list)
     kinds: list[tuple[str, str]] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
@@ -426,7 +428,7 @@ def _columns(
     decoded: Sequence[int],
     unreadable: int,
 ) -> DayIndex:
-    idx = DayIndex(rows=len(lines), unreadable=unreadable)
+    idx = DayIndex(rows=len(lines), unreadable=unreadable, covers=max(stops, default=0))
     tables = idx._tables = Tables()
     cols: dict[str, array[Any]] = {name: array(code) for name, code in COLUMNS.items()}
     keys = list(map(attrgetter("timestamp"), lines))
@@ -690,6 +692,7 @@ def save_index(path: Path, stamp: tuple[int, int] | None, idx: DayIndex) -> None
             mtime_ns=stamp[1],
             rows=idx.rows,
             unreadable=idx.unreadable,
+            covers=idx.covers,
             statuses=idx.statuses,
             kinds=idx.kinds,
             tasks=idx.tasks,
@@ -724,6 +727,7 @@ class _Header(msgspec.Struct, gc=False):
     mtime_ns: int
     rows: int
     unreadable: int
+    covers: int
     statuses: list[str]
     kinds: list[tuple[str, str]]
     tasks: list[str]
@@ -741,9 +745,10 @@ _tables_decoder = msgspec.json.Decoder(Tables)
 
 
 class _Kept:
-    """The parts of a kept index not read yet: where they are in its file, which is read
-    whole on first use (if it is still the same file) and each part checked by its CRC-32.
-    A part that fails comes from ``rebuild`` instead (the index built again from its log
+    """The parts of a kept index not read yet: where they are in its file. Each is read
+    on first use, alone (a query reads a few of a day's parts: ``--json`` only the
+    records' offsets), if it is still the same file, and checked by its CRC-32. A part
+    that fails comes from ``rebuild`` instead (the index built again from its log
     file)."""
 
     def __init__(
@@ -757,25 +762,25 @@ class _Kept:
         self.version = version  # inode, size, modification time of the file read
         self.at = at
         self.rebuild = rebuild
-        self._blob: bytes | None = None
         self._rebuilt: DayIndex | None = None
 
     def part(self, name: str, blob: bytes | None = None) -> bytes | None:
-        """A part's bytes, or None when they fail their check."""
-        if blob is None:
-            blob = self._read()
+        """A part's bytes (from ``blob``, the file's first bytes, when given), or None
+        when they fail their check or the file is no longer the one described."""
         start, size, crc = self.at[name]
-        data = blob[start : start + size]
+        if blob is not None:
+            data = blob[start : start + size]
+        else:
+            data = b""
+            with contextlib.suppress(OSError):
+                fd = os.open(self.path, os.O_RDONLY)
+                try:
+                    st = os.fstat(fd)
+                    if (st.st_ino, st.st_size, st.st_mtime_ns) == self.version:
+                        data = os.pread(fd, size, start)
+                finally:
+                    os.close(fd)
         return data if len(data) == size and zlib.crc32(data) == crc else None
-
-    def _read(self) -> bytes:
-        if self._blob is None:
-            self._blob = b""
-            with contextlib.suppress(OSError), open(self.path, "rb") as f:
-                st = os.fstat(f.fileno())
-                if (st.st_ino, st.st_size, st.st_mtime_ns) == self.version:
-                    self._blob = f.read()
-        return self._blob
 
     def column(self, name: str) -> array[Any]:
         data = self.part(name)
@@ -853,6 +858,7 @@ def load_index(
     idx = DayIndex(
         rows=header.rows,
         unreadable=header.unreadable,
+        covers=header.covers,
         statuses=header.statuses,
         kinds=header.kinds,
         tasks=header.tasks,

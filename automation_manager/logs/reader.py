@@ -80,7 +80,7 @@ class Day:
         """
         if self._data is None:
             data, _ = read_blob(self.file, self.tz)
-            if len(data) < max(self.index.col("end"), default=0):
+            if len(data) < self.index.covers:
                 raise AmgrError(f"{self.file.path}: changed while being read; run again")
             self._data = data
         return self._data
@@ -415,9 +415,10 @@ def iter_days(
                     building[f] = builders.submit(build_kept_index, logs_dir, f)
             except (OSError, RuntimeError, ValueError):
                 building.clear()  # no processes here: build them in threads instead
-        if len(files) <= 2 or threads <= 0 or (not data and not missing):
-            # kept indexes alone are read in a fraction of a millisecond each: threads
-            # would only add their hand-offs
+        slow = missing or (data and any(f.compressed or f.legacy for f in files))
+        if len(files) <= 2 or threads <= 0 or not slow:
+            # kept indexes are read in a fraction of a millisecond each, and a plain
+            # day's file is mapped, not read: threads would only add their hand-offs
             for f in files:
                 yield open_one(f)
             return
