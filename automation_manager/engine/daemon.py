@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -53,6 +53,8 @@ from .state import DaemonInfo, StateStore
 from .watch import POLL_S, FileWatcher, Waker, signature
 
 if TYPE_CHECKING:
+    import subprocess
+
     from ..distributed.lease import Lease
 
 log = logging.getLogger("amgr.daemon")
@@ -65,6 +67,9 @@ RELOAD_DEBOUNCE_S = 0.15
 
 SWITCH_INTERVAL_S = 0.0005
 """The daemon's interpreter switch interval (see :meth:`Daemon._serve`)."""
+KEEP_AFTER_MIDNIGHT = timedelta(minutes=15)
+"""A day's history index is kept this long after its midnight (a run started before
+midnight still appends to its start day's file): see :meth:`Daemon._keep_indexes`."""
 
 
 class Daemon:
@@ -100,6 +105,8 @@ class Daemon:
         self._once = False
         self._hup = threading.Event()
         self._jumps = JumpDetector()
+        self._keeper: subprocess.Popen[bytes] | None = None
+        self._kept_day: date | None = None
         self._lead = timedelta(seconds=DISPATCH_LEAD_S if clock is None else 0.0)
         """Scheduled runs go to a worker this long before their instant (see .pool);
         none with an injected clock, whose time does not pass while a worker sleeps."""
@@ -225,6 +232,7 @@ class Daemon:
             return 1 if dispatch.failures or unrecorded else 0
         finally:
             signals.__exit__(None, None, None)
+            self._stop_keeper()
             self.state.stop_writer()
             self.state.clear_daemon(pid)
             self.watcher.close()
@@ -266,6 +274,7 @@ class Daemon:
             self._follow_clock(now)
             self.scheduler.run_pending(now + self._lead)
             self.dispatch.run_due_retries()
+            self._keep_indexes(now)
             if self._hup.is_set():
                 self._hup.clear()
                 self.reload_if_changed(force=True)
@@ -284,6 +293,40 @@ class Daemon:
             fd = self.watcher.fileno()
             if fd is not None and fd in ready and self.watcher.drain():
                 reload_at = time.monotonic() + RELOAD_DEBOUNCE_S
+
+    def _keep_indexes(self, now: datetime) -> None:
+        """At start-up, and once a day :data:`KEEP_AFTER_MIDNIGHT` after midnight, start
+        the keeper of the closed days' history indexes when one lacks a current one (see
+        :mod:`~automation_manager.logs.kept`: a niced child process, so neither this
+        process's memory nor its timing pays for the building)."""
+        if self._keeper is not None:
+            if self._keeper.poll() is None:
+                return  # still at it: looked at again next turn
+            self._keeper = None
+        day = (now - KEEP_AFTER_MIDNIGHT).date()
+        if day == self._kept_day:
+            return
+        self._kept_day = day
+        from ..logs.kept import stale_days, start_keeper
+
+        before = now.date()
+        try:
+            if stale_days(self.home.logs_dir, before):
+                self._keeper = start_keeper(self.home.root, before)
+        except OSError as exc:  # a cache: history builds what is missing itself
+            log.warning("could not start indexing the run log: %s", exc)
+
+    def _stop_keeper(self) -> None:
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None and keeper.poll() is None:
+            import subprocess
+
+            keeper.terminate()  # its index files are written whole or not at all
+            try:
+                keeper.wait(5)
+            except subprocess.TimeoutExpired:
+                keeper.kill()
+                keeper.wait()
 
     def _drain(self) -> None:
         assert self.dispatch is not None

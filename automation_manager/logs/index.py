@@ -36,9 +36,9 @@ import msgspec
 from ..enums import Category, RunStatus
 from ..fsutil import atomic_write_bytes
 from ..tasktypes import REGISTRY
+from .kept import INDEX_DIR, VERSION
 from .lines import MAX_LINE, line_ends
 
-VERSION = 7
 _MAGIC = b"AMGRIDX\n"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -654,7 +654,7 @@ def fold_errors(idx: DayIndex, per_message: Iterable[Sequence[Any]]) -> list[Pat
 
 def index_path(logs_dir: Path, source: Path) -> Path:
     """Where the index of ``source`` (a day's file or its archive) is kept."""
-    return logs_dir.joinpath(".index", f"{source.name}.idx")
+    return logs_dir.joinpath(INDEX_DIR, f"{source.name}.idx")
 
 
 def stamp_of(source: Path) -> tuple[int, int] | None:

@@ -42,6 +42,7 @@ from .index import (
     stamp_of,
     start_times_us,
 )
+from .kept import INDEX_DIR
 from .lines import line_blocks, warn_long_line
 from .redact import redact
 
@@ -132,17 +133,23 @@ def log_files(home: Home, since: date | None = None) -> list[LogFile]:
         except (FileNotFoundError, NotADirectoryError):
             continue
         for name in names:
-            m = _NAME.match(name)
-            if m is None:
-                continue
-            try:
-                day = date.fromisoformat(m[1])
-            except ValueError:
-                continue
-            if since is None or day >= since:
-                found.append(LogFile(day, folder / name, m[2] == "json", m[3] is not None))
+            file = log_file(folder / name)
+            if file is not None and (since is None or file.day >= since):
+                found.append(file)
     found.sort(key=lambda f: (f.day, not f.compressed, not f.legacy), reverse=True)
     return found
+
+
+def log_file(path: Path) -> LogFile | None:
+    """``path`` as a :class:`LogFile`, or None when its name is not a log file's."""
+    m = _NAME.match(path.name)
+    if m is None:
+        return None
+    try:
+        day = date.fromisoformat(m[1])
+    except ValueError:
+        return None
+    return LogFile(day, path, m[2] == "json", m[3] is not None)
 
 
 def read_bytes(file: LogFile, tz: tzinfo | None = None) -> tuple[bytes, int]:
@@ -392,7 +399,7 @@ def iter_days(
 
     logs_dir = home.logs_dir
     try:
-        kept_names = set(os.listdir(logs_dir / ".index"))
+        kept_names = set(os.listdir(logs_dir / INDEX_DIR))
     except OSError:
         kept_names = set()
     missing = [
