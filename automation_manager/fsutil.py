@@ -20,13 +20,10 @@ import fcntl
 import json
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-from filelock import FileLock
 
 from .errors import StorageError, UnsafePathError
 from .home import STATE_DIR
@@ -211,7 +208,7 @@ def atomic_write_bytes(
     :raises StorageError: the write could not complete (``.disk_full`` tells a full disk).
     """
     with _in_dir(path.parent) as dfd:
-        tmp = f".{path.name}.{secrets.token_hex(4)}.tmp"
+        tmp = f".{path.name}.{os.urandom(4).hex()}.tmp"  # (secrets would load OpenSSL)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=dfd)
         except OSError as exc:
@@ -302,22 +299,6 @@ def _take_back(fd: int, size: int) -> None:
     with contextlib.suppress(OSError):
         os.ftruncate(fd, size)
         os.fsync(fd)
-
-
-class RemovableLock(FileLock):
-    """A :class:`~filelock.FileLock` whose file is removed by its last release, while it
-    is still held, so per-run lock files do not pile up in ``.mp/locks/``.
-
-    Safe because filelock re-opens the path when the file it locked turns out removed
-    (``st_nlink == 0``): a waiter never holds a lock on a removed file.
-    """
-
-    def release(self, force: bool = False) -> None:
-        """Release; the last release removes the lock file first."""
-        if self.is_locked and (force or self.lock_counter <= 1):
-            with contextlib.suppress(OSError):
-                os.unlink(self.lock_file)
-        super().release(force)
 
 
 def read_json(path: Path) -> Any:

@@ -211,7 +211,13 @@ def test_history_since_until_status_and_grep(home: Path) -> None:
     assert _ids(home, "--grep", "TIMEOUT") == ["rmid"]
     assert _ids(home, "--grep", "quiet focus") == ["rnew"]
     summary = json.loads(amgr(home, "history", "--json", "--status", "failed").output)
-    assert summary["summary"]["runs"] == 1
+    assert summary["summary"]["runs"] == 1 and summary["summary"]["days"] == 7
+    # the summary's days are the window's, whole days rounded up
+    spans = json.loads(amgr(home, "history", "--json", "--since", "4d", "--until", "1h").output)
+    assert spans["summary"]["days"] == 4
+    assert (
+        json.loads(amgr(home, "history", "--json", "--since", "2h").output)["summary"]["days"] == 1
+    )
     for bad in (["--since", "yesterdayish"], ["--until", "2026-13-40"]):
         result = amgr(home, "history", *bad)
         assert result.exit_code == 2 and bad[0] in result.output

@@ -255,7 +255,7 @@ def test_a_damaged_kept_index_is_caught_by_its_checksum_and_rebuilt(tmp_path: Pa
     (kept,) = (home.logs_dir / ".index").iterdir()
     good = kept.read_bytes()
     parts = _parts(good)
-    assert set(parts) >= {"duration_sorted", "tables", "start", "group_ends"}
+    assert set(parts) >= {"duration_sorted", "tables", "combo_errors", "start", "group_ends"}
     for name, (at, size) in parts.items():
         if not size:
             continue
@@ -270,6 +270,7 @@ def test_a_damaged_kept_index_is_caught_by_its_checksum_and_rebuilt(tmp_path: Pa
         for column in COLUMNS:
             day.index.col(column)
         day.index.tables()
+        day.index.errors_by_combo()
         assert kept.read_bytes() == good, name  # built again and kept
     assert fresh[0]["errors"][0]["last_seen"] == (start + timedelta(minutes=27)).isoformat()
 

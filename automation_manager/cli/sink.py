@@ -121,6 +121,9 @@ class _Gather:
     """``writev`` over arrays of ``struct iovec`` (pointer, length) built by numpy."""
 
     def __init__(self, iov_max: int) -> None:
+        # numpy's BLAS would start a thread per core, which spin a while: no linear
+        # algebra here, and the other core is the kernel's, copying the records
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         import numpy as np
 
         if ctypes.sizeof(ctypes.c_void_p) != 8 or sys.byteorder != "little":

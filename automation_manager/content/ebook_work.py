@@ -22,7 +22,8 @@ from filelock import Timeout
 from pydantic import BaseModel, ValidationError
 
 from ..errors import TransientError
-from ..fsutil import RemovableLock, atomic_write_json, atomic_write_text, ensure_dir
+from ..fslock import RemovableLock
+from ..fsutil import atomic_write_json, atomic_write_text, ensure_dir
 from ..home import Home
 from .store import slugify
 

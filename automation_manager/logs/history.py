@@ -423,10 +423,14 @@ class HistoryScan:
 
     def summary(self) -> HistorySummary:
         """The totals of every record yielded so far (``--json``: its ``to_json()``)."""
+        until = self.query.until or self.now
+        days = self.query.days
+        if self.query.since is not None:  # the window's length, whole days rounded up
+            days = max(1, -(-(until - self.since) // timedelta(days=1)))
         return self.totals.summary(
             since=self.since.isoformat(timespec="seconds"),
-            until=(self.query.until or self.now).isoformat(timespec="seconds"),
-            days=self.query.days,
+            until=until.isoformat(timespec="seconds"),
+            days=days,
             filters=self.query.filters(),
         )
 
@@ -547,7 +551,7 @@ class Totals:
             chosen = set(rows.chosen)
             errors = merge_patterns(
                 (idx.patterns[pattern], n, example, newest, eid)
-                for combo, pattern, n, example, newest, eid in idx.combo_errors
+                for combo, pattern, n, example, newest, eid in idx.errors_by_combo()
                 if combo in chosen
             )
         else:

@@ -181,8 +181,9 @@ class DayIndex:
     #: per combo: [rows, runs with usage, prompt tokens, completion tokens, cost]
     combo_stats: list[list[Any]] = field(default_factory=list)
     #: per (combo, pattern) of failed rows, as for ``pattern_stats``:
-    #: [combo, pattern, count, example, newest, example's message index]
-    combo_errors: list[list[Any]] = field(default_factory=list)
+    #: [combo, pattern, count, example, newest, example's message index] (a kept index
+    #: reads them on first use: see :meth:`errors_by_combo`)
+    combo_errors: list[list[Any]] | None = None
     columns: dict[str, array[Any]] = field(default_factory=dict)
     #: where the parts not yet read are (a kept index), see :meth:`col`
     kept: _Kept | None = field(default=None, repr=False)
@@ -210,6 +211,14 @@ class DayIndex:
                 raise KeyError("tables")
             self._tables = self.kept.tables()
         return self._tables
+
+    def errors_by_combo(self) -> list[list[Any]]:
+        """:attr:`combo_errors` (read from the kept index on first use)."""
+        if self.combo_errors is None:
+            if self.kept is None:
+                raise KeyError("combo_errors")
+            self.combo_errors = self.kept.combo_errors()
+        return self.combo_errors
 
     def text_table(self) -> list[tuple[str | None, ...]]:
         """The distinct (error, params' topic, result's topic, process type, category)."""
@@ -667,7 +676,7 @@ def stamp_of(source: Path) -> tuple[int, int] | None:
 
 
 #: The parts after the header, in file order: the lean columns, the tables, the rest.
-_PARTS = (*LEAN, "tables", *(name for name in COLUMNS if name not in LEAN))
+_PARTS = (*LEAN, "tables", "combo_errors", *(name for name in COLUMNS if name not in LEAN))
 
 
 def save_index(path: Path, stamp: tuple[int, int] | None, idx: DayIndex) -> None:
@@ -684,6 +693,7 @@ def save_index(path: Path, stamp: tuple[int, int] | None, idx: DayIndex) -> None
         return
     blobs = {name: idx.col(name).tobytes() for name in COLUMNS}
     blobs["tables"] = msgspec.json.encode(idx.tables())
+    blobs["combo_errors"] = msgspec.json.encode(idx.errors_by_combo())
     header = msgspec.json.encode(
         _Header(
             v=VERSION,
@@ -701,7 +711,6 @@ def save_index(path: Path, stamp: tuple[int, int] | None, idx: DayIndex) -> None
             pattern_stats=idx.pattern_stats,
             combos=idx.combos,
             combo_stats=idx.combo_stats,
-            combo_errors=idx.combo_errors,
             parts=[(name, len(blobs[name]), zlib.crc32(blobs[name])) for name in _PARTS],
         )
     )
@@ -736,12 +745,12 @@ class _Header(msgspec.Struct, gc=False):
     pattern_stats: list[list[Any]]
     combos: list[tuple[int, int, int]]
     combo_stats: list[list[Any]]
-    combo_errors: list[list[Any]]
     parts: list[tuple[str, int, int]]  # name, bytes, CRC-32
 
 
 _header_decoder = msgspec.json.Decoder(_Header)
 _tables_decoder = msgspec.json.Decoder(Tables)
+_combo_errors_decoder = msgspec.json.Decoder(list[list[Any]])
 
 
 class _Kept:
@@ -796,6 +805,13 @@ class _Kept:
             with contextlib.suppress(msgspec.DecodeError):
                 return _tables_decoder.decode(data)
         return self._fallback().tables()
+
+    def combo_errors(self) -> list[list[Any]]:
+        data = self.part("combo_errors")
+        if data is not None:
+            with contextlib.suppress(msgspec.DecodeError):
+                return _combo_errors_decoder.decode(data)
+        return self._fallback().errors_by_combo()
 
     def _fallback(self) -> DayIndex:
         if self._rebuilt is None:
@@ -867,7 +883,6 @@ def load_index(
         pattern_stats=header.pattern_stats,
         combos=header.combos,
         combo_stats=header.combo_stats,
-        combo_errors=header.combo_errors,
     )
     for name in LEAN:
         data = kept.part(name, blob)

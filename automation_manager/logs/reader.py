@@ -21,7 +21,7 @@ import zlib
 from array import array
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import islice
@@ -415,6 +415,8 @@ def iter_days(
             # a cold start (no kept indexes yet, e.g. after an import): building them is
             # CPU work, so it runs in processes, newest first, and is kept for next time
             workers = min(2, os.cpu_count() or 1)
+            from concurrent.futures import ProcessPoolExecutor  # only for a cold start
+
             try:
                 # the workers only build indexes, which make no reference cycles
                 builders = stack.enter_context(ProcessPoolExecutor(workers, initializer=gc.disable))

@@ -18,7 +18,8 @@ from filelock import Timeout
 from pydantic import ValidationError
 
 from ..errors import UsageError
-from ..fsutil import RemovableLock, atomic_write_json, ensure_dir, is_safe_id
+from ..fslock import RemovableLock
+from ..fsutil import atomic_write_json, ensure_dir, is_safe_id
 from ..home import Home
 from ..ids import resolve_prefix
 from ..secrets import REGISTRY
