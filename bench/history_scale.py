@@ -258,7 +258,11 @@ def drop_caches() -> bool:
 
 def keep_indexes(home: Path) -> float:
     """What the daemon does at start-up and after midnight (``logs/kept.py``): the niced
-    keeper builds every closed day's index. Returns its wall seconds."""
+    keeper builds every closed day's index (none kept before). Returns its wall seconds."""
+    index_dir = home / ".mp" / "automation" / "logs" / ".index"
+    for p in index_dir.glob("*.idx"):
+        if ".gz." not in p.name:  # archives keep the index written when they were made
+            p.unlink()
     t = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "automation_manager.logs.kept", str(home), str(date.today())],

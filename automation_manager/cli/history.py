@@ -170,9 +170,10 @@ def _write_json(scan: HistoryScan, limit: int | None, out: IO[bytes]) -> None:
     sys.stdout.flush()
     out.write(b'{"records": [\n')
     out.flush()
-    from .sink import RecordSink
+    from .sink import GATHER_BYTES, RecordSink
 
-    sink = RecordSink(out)
+    # a big answer takes the gather path from its first record (see cli/sink.py)
+    sink = RecordSink(out, gather=limit is None and scan.log_bytes() >= GATHER_BYTES)
     left = -1 if limit is None else limit
     for day, rows in scan:
         if left == 0:

@@ -25,13 +25,16 @@ SEP = b",\n"
 #: From this many records written so far on, the numpy gather path is taken: importing
 #: numpy costs about as much as building the lists of 200,000 records in Python.
 GATHER_FROM = 100_000
+#: A scan of this many bytes of log files takes the gather path from its first record.
+GATHER_BYTES = 128 << 20
 
 
 class RecordSink:
     """Writes records separated by ``,\\n`` to ``out``; with ``writev`` when ``out`` is a
     real file (anything with a descriptor: a file, a pipe, a terminal)."""
 
-    def __init__(self, out: IO[bytes]) -> None:
+    def __init__(self, out: IO[bytes], *, gather: bool = False) -> None:
+        """:param gather: take the gather path from the first record (a big answer)."""
         self.out = out
         self.first = True
         self.written = 0
@@ -46,13 +49,15 @@ class RecordSink:
             iov_max = os.sysconf("SC_IOV_MAX")
             self.per = (1024 if iov_max <= 0 else min(iov_max, 1024)) // 2
         self._gather: _Gather | bool | None = None  # None: not tried yet; False: unusable
+        self.gather_from = 0 if gather else GATHER_FROM
 
     def add_rows(self, data: Any, starts: Sequence[int], ends: Sequence[int]) -> None:
         """Every record of a day's file: ``data[starts[i]:ends[i]]`` for each row, in
         order (``starts`` and ``ends`` are arrays of int64)."""
         if not len(starts):
             return
-        gather = self._gatherer() if self.written + len(starts) >= GATHER_FROM else None
+        big = self.written + len(starts) >= min(self.gather_from, GATHER_FROM)
+        gather = self._gatherer() if big else None
         if gather is not None:
             assert self.fd is not None
             gather.write(self.fd, data, starts, ends, first=self.first)

@@ -7,6 +7,7 @@ every matching record, also when the caller shows only the newest few.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from array import array
 from bisect import bisect_left, bisect_right
@@ -286,6 +287,16 @@ class HistoryScan:
         self.since = query.window(now)
         self.data = data
         self.totals = Totals(now.tzinfo)
+
+    def log_bytes(self) -> int:
+        """The size on disk of the log files the scan reads (archives compressed)."""
+        from .reader import log_files
+
+        total = 0
+        for file in log_files(self.home, self.since.date() - timedelta(days=1)):
+            with contextlib.suppress(OSError):
+                total += file.path.stat().st_size
+        return total
 
     def __iter__(self) -> Iterator[tuple[Day, Sequence[int] | None]]:
         since_day = self.since.date()

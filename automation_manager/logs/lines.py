@@ -10,13 +10,10 @@ checks, ``history``) use several times its size in memory. So lines over
 from __future__ import annotations
 
 import contextlib
-import logging
 import mmap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
-
-log = logging.getLogger(__name__)
 
 
 class Readable(Protocol):
@@ -39,7 +36,9 @@ def warn_long_line(path: Path, number: int) -> None:
     if (str(path), number) in _warned:
         return
     _warned.add((str(path), number))
-    log.warning(
+    import logging  # only now: ``history`` does not load it to read a log
+
+    logging.getLogger(__name__).warning(
         "%s: line %d is longer than %d MiB, not a record amgr wrote: skipped "
         "(move the file aside to keep the line)",
         path,

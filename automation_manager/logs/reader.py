@@ -21,12 +21,11 @@ import zlib
 from array import array
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -45,6 +44,9 @@ from .index import (
 from .kept import INDEX_DIR
 from .lines import line_blocks, warn_long_line
 from .redact import redact
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 _NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(jsonl|json)(\.gz)?$")
 
@@ -433,6 +435,8 @@ def iter_days(
             return
         pending: deque[Future[Day]] = deque()
         todo = iter(files)
+        from concurrent.futures import ThreadPoolExecutor  # only for slow files
+
         with ThreadPoolExecutor(threads, thread_name_prefix="amgr-log-reader") as pool:
             try:
                 for f in islice(todo, depth):
