@@ -151,3 +151,24 @@ def test_stale_days_are_the_missing_the_older_and_the_other_version(tmp_path: Pa
     # missing
     index_path(logs, paths[2]).unlink()
     assert stale_days(logs, date(2026, 3, 5)) == [paths[2], paths[1], paths[0]]  # newest first
+
+
+def test_a_keeper_that_cannot_write_says_so_once_and_stops(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    home = Home(tmp_path)
+    for d in (1, 2, 3):
+        plant_day(home, date(2026, 3, d))
+    # a file where the index folder goes: nothing can be written there, even by root
+    (home.logs_dir / ".index").write_text("not a folder")
+    done = subprocess.run(
+        [sys.executable, "-m", "automation_manager.logs.kept", str(tmp_path), "2026-03-05"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "could not keep the history index" in lines[0], done.stderr
+    assert "2026-03-03.jsonl" in lines[0]  # the newest first, then it stopped

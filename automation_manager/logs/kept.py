@@ -83,6 +83,13 @@ def start_keeper(home_root: Path, before: date) -> subprocess.Popen[bytes]:
     )
 
 
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
 def keep(home_root: Path, before: date) -> int:
     """Build and keep the index of every stale closed day (:func:`stale_days`), newest
     first, in this process; returns how many were kept."""
@@ -98,9 +105,13 @@ def keep(home_root: Path, before: date) -> int:
         try:
             build_kept_index(logs_dir, file)
         except Exception as exc:  # a cache: the next query builds it instead
-            # (an unreadable or vanished file, a full disk)
+            # (an unreadable or vanished file)
             print(f"amgr: could not index {path}: {exc}", file=sys.stderr)
             continue
+        if not (logs_dir / INDEX_DIR / f"{path.name}.idx").exists() and _size(path):
+            # not written (a full disk, a read-only folder): the others would not be either
+            print(f"amgr: could not keep the history index of {path}", file=sys.stderr)
+            break
         done += 1
     return done
 
