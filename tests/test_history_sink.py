@@ -131,3 +131,16 @@ def test_a_closed_pipe_ends_the_command_quietly(home: Path, tmp_path: Path) -> N
     assert proc.wait(timeout=60) == 0, err
     assert head.startswith(b'{"records": [\n{"id":"r')
     assert "Traceback" not in err
+
+
+def test_offsets_past_the_file_are_refused_before_anything_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from automation_manager.errors import AmgrError
+
+    data, starts, ends = day_file(tmp_path, "day.jsonl", 100)
+    ends[0] += 10  # the newest record said to run past the end of the file
+    monkeypatch.setattr(sink, "GATHER_FROM", 0)
+    with pytest.raises(AmgrError, match="no longer matches its log file"):
+        write(tmp_path / "out", [(data, starts, ends)])
+    assert (tmp_path / "out").read_bytes() == b""

@@ -18,6 +18,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+from ..errors import AmgrError
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -150,7 +152,8 @@ class _Gather:
         st = np.frombuffer(starts, dtype=np.int64)
         en = np.frombuffer(ends, dtype=np.int64)
         if len(st) and (int(st.min()) < 0 or int(en.max()) > len(buf) or (en < st).any()):
-            raise ValueError("a record lies outside its file")
+            # never sent: an iovec past the mapping would read other memory
+            raise AmgrError("a day's history index no longer matches its log file; run again")
         # per record two iovecs: the separator, then the record
         iov = np.empty((len(st), 2, 2), dtype=np.uint64)
         iov[:, 0, 0] = self.sep_at
