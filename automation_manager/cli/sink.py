@@ -58,7 +58,7 @@ class RecordSink:
         order (``starts`` and ``ends`` are arrays of int64)."""
         if not len(starts):
             return
-        big = self.written + len(starts) >= min(self.gather_from, GATHER_FROM)
+        big = self.written + len(starts) >= self.gather_from
         gather = self._gatherer() if big else None
         if gather is not None:
             assert self.fd is not None

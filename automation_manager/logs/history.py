@@ -31,7 +31,7 @@ from .index import (
     merge_patterns,
     usage_sums,
 )
-from .reader import Day, iter_days
+from .reader import Day, LogFile, iter_days, log_files
 from .summary import (
     DayTotals,
     Durations,
@@ -287,13 +287,19 @@ class HistoryScan:
         self.since = query.window(now)
         self.data = data
         self.totals = Totals(now.tzinfo)
+        self._listed: list[LogFile] | None = None
+
+    def _files(self) -> list[LogFile]:
+        """The log files the scan reads (listed once)."""
+        if self._listed is None:
+            # a file is named by the local date in its records' own offset: a day of margin
+            self._listed = log_files(self.home, self.since.date() - timedelta(days=1))
+        return self._listed
 
     def log_bytes(self) -> int:
         """The size on disk of the log files the scan reads (archives compressed)."""
-        from .reader import log_files
-
         total = 0
-        for file in log_files(self.home, self.since.date() - timedelta(days=1)):
+        for file in self._files():
             with contextlib.suppress(OSError):
                 total += file.path.stat().st_size
         return total
@@ -303,7 +309,9 @@ class HistoryScan:
         # a file is named by the local date in its records' own offset: one day of margin
         boundary = since_day + timedelta(days=1)
         last_day = self.query.until.date() + timedelta(days=1) if self.query.until else None
-        for day in iter_days(self.home, since_day - timedelta(days=1), self.now, data=self.data):
+        for day in iter_days(
+            self.home, since_day - timedelta(days=1), self.now, data=self.data, files=self._files()
+        ):
             if last_day is not None and day.file.day > last_day:
                 continue
             self.totals.files += 1

@@ -373,15 +373,18 @@ def iter_days(
     data: bool = False,
     threads: int = 2,
     depth: int = 6,
+    files: list[LogFile] | None = None,
 ) -> Iterator[Day]:
     """Every file from ``since`` on as a :class:`Day`, newest first, read ahead in threads.
 
     :param data: read (and decompress) the files' bytes ahead too, for callers that want
         every record; reading and decompressing release the GIL, so this overlaps.
     :param threads: reader threads; :param depth: files read ahead at most.
+    :param files: ``log_files(home, since)``, when the caller listed them already.
     """
     today = now.date()
-    files = log_files(home, since)
+    if files is None:
+        files = log_files(home, since)
     building: dict[LogFile, Future[None]] = {}
 
     def open_one(f: LogFile) -> Day:
