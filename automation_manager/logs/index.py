@@ -108,6 +108,7 @@ COLUMNS: dict[str, str] = {
     "combo_ends": "I",
     "start": "q",  # offset of the line in the file's (decompressed) bytes
     "end": "q",
+    "start_us": "q",  # the record's start, µs since the epoch (exact: compares instants)
     "status": "B",  # index into ``statuses``
     "duration": "i",  # duration_ms
     "kind": "H",  # index into ``kinds`` (category, type)
@@ -190,8 +191,6 @@ class DayIndex:
     _tables: Tables | None = field(default=None, repr=False)
     #: the texts' lower-cased error and topics, for ``grep`` (made on first use)
     hay: tuple[str, list[int]] | None = field(default=None, repr=False)
-    #: each row's start, µs since the epoch (see :func:`start_times_us`; not stored)
-    at_us: array[int] | None = field(default=None, repr=False)
     #: numbers (1-based) of the lines skipped as longer than ``MAX_LINE`` (not stored)
     long_lines: list[int] = field(default_factory=list)
 
@@ -445,6 +444,8 @@ def _columns(
     facts = _ordered(lines, order)
     _fill(cols["start"], _ordered(starts, order))
     _fill(cols["end"], _ordered(stops, order))
+    since_epoch = map(sub, _ordered(keys, order), repeat(_EPOCH))
+    _fill(cols["start_us"], list(map(floordiv, since_epoch, repeat(_US))))
     # status, kind, task and text as one key first: a day has few distinct ones
     groups: list[tuple[Any, ...]] = []
     group_of_row = _encode(list(map(_GROUP_OF, facts)), groups)
@@ -522,38 +523,6 @@ def _columns(
     idx.columns = cols
     _aggregate(idx)
     return idx
-
-
-class _When(msgspec.Struct, gc=False):
-    timestamp: Annotated[datetime, msgspec.Meta(tz=True)]
-
-
-_when_decoder = msgspec.json.Decoder(_When)
-
-
-def start_times_us(
-    data: Blob, idx: DayIndex, decode: Callable[[bytes], dict[str, Any] | None]
-) -> array[int]:
-    """Each row's start time as microseconds since the epoch (exact, so comparing them
-    compares instants), read from the rows' lines in ``data``: only the first and last
-    days of a window need them, so they are not kept on disk."""
-    decoded = set(idx.col("decoded_rows"))
-    times: list[datetime] = []
-    for row, (s, e) in enumerate(zip(idx.col("start"), idx.col("end"), strict=True)):
-        line = data[s:e]
-        when: datetime | None = None
-        if row not in decoded:
-            with contextlib.suppress(msgspec.DecodeError):
-                when = _when_decoder.decode(line).timestamp
-        if when is None:
-            rec = _line_of(decode(line))
-            if rec is None:  # the file changed under its index
-                raise ValueError("log line no longer a record")
-            when = rec.timestamp
-        times.append(when)
-    out = array("q")
-    _fill(out, map(floordiv, map(sub, times, repeat(_EPOCH)), repeat(_US)))
-    return out
 
 
 def usage_sums(

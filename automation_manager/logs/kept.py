@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import subprocess
 
 #: The format of a kept index (see :func:`~.index.save_index`); another is rebuilt.
-VERSION = 8
+VERSION = 9
 INDEX_DIR = ".index"
 _LIVE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.jsonl(\.gz)?$")
 #: A kept index's first bytes: its magic, CRC and length line, then its header, which

@@ -39,7 +39,6 @@ from .index import (
     load_index,
     save_index,
     stamp_of,
-    start_times_us,
 )
 from .kept import INDEX_DIR
 from .lines import line_blocks, warn_long_line
@@ -93,13 +92,8 @@ class Day:
         return self.data[idx.col("start")[row] : idx.col("end")[row]]
 
     def starts_us(self) -> array[int]:
-        """Each row's start, µs since the epoch (read from the file on first use)."""
-        if self.index.at_us is None:
-            try:
-                self.index.at_us = start_times_us(self.data, self.index, decode_line)
-            except ValueError:
-                raise AmgrError(f"{self.file.path}: changed while being read; run again") from None
-        return self.index.at_us
+        """Each row's start, µs since the epoch (a column of the index)."""
+        return self.index.col("start_us")
 
     def decoded(self) -> set[int]:
         """Rows not in the writer's own shape (re-encoded on output)."""
