@@ -212,9 +212,14 @@ def test_browser_runs_pauses_resumes_and_publishes(
     click(browser, "resume")
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'button[data-action="pause"]'))
 
-    # the resumed run goes on with the task's next run: Run now again, it completes
-    browser.get(base + "/tasks")
-    browser.find_element(By.CSS_SELECTOR, 'form[action="/tasks/book/run"] button').click()
+    # the resumed run goes on with the task's next run: Run now again, it completes. Until
+    # the paused run's thread has written its record, Run now is refused (and says so)
+    def run_now(d: Any) -> bool:
+        d.get(base + "/tasks")
+        d.find_element(By.CSS_SELECTOR, 'form[action="/tasks/book/run"] button').click()
+        return "already running from this dashboard" not in d.page_source
+
+    wait_for(browser, run_now, timeout=60)
     browser.get(base + "/runs")
     browser.find_element(By.CSS_SELECTOR, "#runs a").click()
     wait_for(browser, lambda d: text_of(d, "run-status") == "completed", timeout=90)
