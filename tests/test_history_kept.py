@@ -19,8 +19,8 @@ from automation_manager.cli import cli
 from automation_manager.config.defaults import default_config, default_schedules
 from automation_manager.engine.daemon import Daemon
 from automation_manager.home import Home
-from automation_manager.logs.index import index_path, load_index
-from automation_manager.logs.kept import VERSION, stale_days
+from automation_manager.logs.index import load_index
+from automation_manager.logs.kept import VERSION, index_path, stale_days
 
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -138,8 +138,8 @@ def test_stale_days_are_the_missing_the_older_and_the_other_version(tmp_path: Pa
         file = log_file(path)
         assert file is not None
         build_kept_index(logs, file)
-    assert stale_days(logs, date(2026, 3, 5)) == []
-    assert stale_days(logs, date(2026, 3, 3)) == []  # the later days are not closed yet
+    assert stale_days(home, date(2026, 3, 5)) == []
+    assert stale_days(home, date(2026, 3, 3)) == []  # the later days are not closed yet
     # appended after it was kept: its index is older than the file
     later = time.time() + 5
     with paths[0].open("a") as fh:
@@ -150,7 +150,7 @@ def test_stale_days_are_the_missing_the_older_and_the_other_version(tmp_path: Pa
     idx.write_bytes(idx.read_bytes().replace(b'{"v":%d,' % VERSION, b'{"v":%d,' % (VERSION - 1)))
     # missing
     index_path(logs, paths[2]).unlink()
-    assert stale_days(logs, date(2026, 3, 5)) == [paths[2], paths[1], paths[0]]  # newest first
+    assert stale_days(home, date(2026, 3, 5)) == [paths[2], paths[1], paths[0]]  # newest first
 
 
 def test_a_keeper_that_cannot_write_says_so_once_and_stops(tmp_path: Path) -> None:

@@ -311,7 +311,7 @@ class Daemon:
 
         before = now.date()
         try:
-            if stale_days(self.home.logs_dir, before):
+            if stale_days(self.home, before):
                 self._keeper = start_keeper(self.home.root, before)
         except OSError as exc:  # a cache: history builds what is missing itself
             log.warning("could not start indexing the run log: %s", exc)

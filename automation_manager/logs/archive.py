@@ -17,7 +17,8 @@ from pathlib import Path
 
 from ..fsutil import atomic_write_bytes, fsync_dir
 from ..home import Home
-from .index import build_index, index_path, load_index, save_index, stamp_of
+from .index import build_index, load_index, save_index, stamp_of
+from .kept import index_path
 from .reader import decode_line, gunzip, log_files, open_day
 
 

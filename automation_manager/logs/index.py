@@ -36,7 +36,7 @@ import msgspec
 from ..enums import Category, RunStatus
 from ..fsutil import atomic_write_bytes
 from ..tasktypes import REGISTRY
-from .kept import INDEX_DIR, VERSION
+from .kept import VERSION
 from .lines import MAX_LINE, line_ends
 
 _MAGIC = b"AMGRIDX\n"
@@ -628,11 +628,6 @@ def fold_errors(idx: DayIndex, per_message: Iterable[Sequence[Any]]) -> list[Pat
 
 
 # -- kept on disk ------------------------------------------------------------------------
-
-
-def index_path(logs_dir: Path, source: Path) -> Path:
-    """Where the index of ``source`` (a day's file or its archive) is kept."""
-    return logs_dir.joinpath(INDEX_DIR, f"{source.name}.idx")
 
 
 def stamp_of(source: Path) -> tuple[int, int] | None:

@@ -20,6 +20,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..home import Home
+
 if TYPE_CHECKING:
     import subprocess
 
@@ -30,6 +32,11 @@ _LIVE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.jsonl(\.gz)?$")
 #: A kept index's first bytes: its magic, CRC and length line, then its header, which
 #: begins with the version.
 _HEAD = 64
+
+
+def index_path(logs_dir: Path, source: Path) -> Path:
+    """Where the index of ``source`` (a day's file or its archive) is kept."""
+    return logs_dir.joinpath(INDEX_DIR, f"{source.name}.idx")
 
 
 def _current(index: Path, log_mtime_ns: int) -> bool:
@@ -46,11 +53,11 @@ def _current(index: Path, log_mtime_ns: int) -> bool:
     return b'{"v":%d,' % VERSION in head
 
 
-def stale_days(logs_dir: Path, before: date) -> list[Path]:
+def stale_days(home: Home, before: date) -> list[Path]:
     """The log files (live days and their archives) of days before ``before`` whose kept
     index is missing, of another version or older than the file: newest day first."""
     found: list[tuple[str, Path]] = []
-    for folder in (logs_dir, logs_dir / "archive"):
+    for folder in (home.logs_dir, home.archive_dir):
         try:
             names = os.listdir(folder)
         except OSError:
@@ -64,7 +71,7 @@ def stale_days(logs_dir: Path, before: date) -> list[Path]:
                 mtime = os.stat(path).st_mtime_ns
             except OSError:
                 continue
-            if not _current(logs_dir / INDEX_DIR / f"{name}.idx", mtime):
+            if not _current(index_path(home.logs_dir, path), mtime):
                 found.append((m[1], path))
     found.sort(key=lambda item: item[0], reverse=True)
     return [path for _, path in found]
@@ -93,12 +100,12 @@ def _size(path: Path) -> int:
 def keep(home_root: Path, before: date) -> int:
     """Build and keep the index of every stale closed day (:func:`stale_days`), newest
     first, in this process; returns how many were kept."""
-    from ..home import Home
     from .reader import build_kept_index, log_file
 
-    logs_dir = Home(home_root).logs_dir
+    home = Home(home_root)
+    logs_dir = home.logs_dir
     done = 0
-    for path in stale_days(logs_dir, before):
+    for path in stale_days(home, before):
         file = log_file(path)
         if file is None:
             continue
@@ -108,7 +115,7 @@ def keep(home_root: Path, before: date) -> int:
             # (an unreadable or vanished file)
             print(f"amgr: could not index {path}: {exc}", file=sys.stderr)
             continue
-        if not (logs_dir / INDEX_DIR / f"{path.name}.idx").exists() and _size(path):
+        if not index_path(logs_dir, path).exists() and _size(path):
             # not written (a full disk, a read-only folder): the others would not be either
             print(f"amgr: could not keep the history index of {path}", file=sys.stderr)
             break

@@ -35,12 +35,11 @@ from .index import (
     Blob,
     DayIndex,
     build_index,
-    index_path,
     load_index,
     save_index,
     stamp_of,
 )
-from .kept import INDEX_DIR
+from .kept import INDEX_DIR, index_path
 from .lines import line_blocks, warn_long_line
 from .redact import redact
 
