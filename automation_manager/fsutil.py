@@ -179,6 +179,57 @@ def _in_dir(folder: Path) -> Iterator[int]:
         os.close(fd)
 
 
+def open_lock_file(path: Path) -> int:
+    """``path`` opened read-write for ``flock`` (created 0600 when missing; below ``.mp``
+    never through a symlink); the caller closes it, which releases any lock on it.
+
+    :raises UnsafePathError: ``path`` (or a folder on the way below ``.mp``) is a symlink.
+    :raises StorageError: it cannot be created or opened.
+    """
+    with _in_dir(path.parent) as dfd:
+        try:
+            return os.open(path.name, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600, dir_fd=dfd)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise _refuse_link(path, dfd, path.name) from None
+            raise storage_error("open the lock file", path, exc) from exc
+
+
+_LOCK_BUSY = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES)
+_LOCK_POLL_S = 0.01
+
+
+def try_flock(path: Path, timeout: float) -> int | None:
+    """An exclusive ``flock`` on ``path``, waited for up to ``timeout`` seconds.
+
+    Returns the descriptor holding it (closing it releases the lock), or None when
+    another open file description still holds it after ``timeout``. The light form of
+    ``filelock`` for the daemon's start-up (it needs no lock library).
+
+    :raises StorageError: the file cannot be opened, or the filesystem has no locks.
+    """
+    import time
+
+    fd = open_lock_file(path)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except OSError as exc:
+                if exc.errno not in _LOCK_BUSY:
+                    raise storage_error("lock", path, exc) from exc
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                return None
+            time.sleep(_LOCK_POLL_S)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        raise
+
+
 def write_all(fd: int, data: bytes) -> None:
     """Write every byte of ``data`` to ``fd``, looping over short writes; a write that
     makes no progress is an error (``EIO``), never a silent loss. For writers that

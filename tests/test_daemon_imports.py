@@ -37,6 +37,7 @@ HEAVY = (
     "httpx",
     "croniter",  # only a cron schedule needs it
     "difflib",  # only a mistake to name needs it
+    "filelock",  # the daemon lock and the recovery lock are a plain flock
 )
 # amgr's own packages a start does not need either.
 OURS = (

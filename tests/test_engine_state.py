@@ -7,11 +7,13 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from automation_manager.engine.lock import DaemonLock, lock_is_held
 from automation_manager.engine.recovery import recent_due_times, recover_interrupted
 from automation_manager.engine.state import DaemonInfo, InflightRun, StateStore
 from automation_manager.enums import Trigger
-from automation_manager.errors import LockHeldError
+from automation_manager.errors import AmgrError, LockHeldError
 from automation_manager.home import Home
 from automation_manager.logs.records import RunRecord
 from automation_manager.logs.writer import append_record
@@ -165,3 +167,41 @@ def test_daemon_lock_is_exclusive_and_probe_takes_nothing(tmp_path: Path) -> Non
     assert not lock_is_held(home)
     with DaemonLock(home) as again:
         assert again.held
+
+
+def test_recovery_waits_for_another_recoverer_and_says_so_when_it_never_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recovery lock is a plain ``flock`` on ``.mp/locks/recover.lock``: while another
+    process holds it, a recoverer waits; past the wait it stops with one clear message and
+    records nothing; once the lock is free it records the dead run once."""
+    import fcntl
+    import threading
+
+    from automation_manager.engine import recorder
+
+    home = Home(tmp_path)
+    state = StateStore(home)
+    state.add_inflight(run())
+    home.locks_dir.mkdir(parents=True, exist_ok=True)
+    holder = os.open(home.locks_dir / "recover.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    monkeypatch.setattr(recorder, "RECOVER_WAIT_S", 0.2)
+    try:
+        with pytest.raises(AmgrError, match="another amgr process has been recording dead runs"):
+            recover_interrupted(home, state, NOW)
+        assert read_log(home) == [] and [r.record_id for r in state.inflight()] == ["r1"]
+
+        monkeypatch.setattr(recorder, "RECOVER_WAIT_S", 30.0)
+        got: list[list[str]] = []
+        waiter = threading.Thread(
+            target=lambda: got.append([r.id for r in recover_interrupted(home, state, NOW)])
+        )
+        waiter.start()
+        waiter.join(0.3)
+        assert waiter.is_alive() and read_log(home) == []  # still waiting for the lock
+    finally:
+        os.close(holder)  # releases it
+    waiter.join(10)
+    assert got == [["r1"]]
+    assert [r["id"] for r in read_log(home)] == ["r1"] and state.inflight() == []

@@ -1,26 +1,26 @@
 """One daemon per home: an OS file lock on ``.mp/locks/daemon.lock``.
 
-The lock is ``flock(2)`` (through ``filelock``): the kernel drops it when its process
-dies, however it dies, so a stale lock from a killed daemon never blocks a start.
-The holder's pid is in ``.mp/state/daemon.json``.
+The lock is ``flock(2)`` on the file, taken directly (no lock library: the daemon's
+start-up imports stay small): the kernel drops it when its process dies, however it
+dies, so a stale lock from a killed daemon never blocks a start. The holder's pid is in
+``.mp/state/daemon.json``.
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 
-from filelock import FileLock, Timeout
-
 from ..errors import LockHeldError
-from ..fsutil import ensure_dir
+from ..fsutil import try_flock
 from ..home import Home
-from ..procs import is_alive
 from .state import StateStore
 
 ACQUIRE_WAIT_S = 0.3
 """How long a start waits for the lock: long enough to ride out a momentary probe by
 ``amgr status``, far shorter than any real daemon holds it."""
+_BUSY = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES)
 
 
 class DaemonLock:
@@ -28,29 +28,28 @@ class DaemonLock:
 
     def __init__(self, home: Home) -> None:
         self.home = home
-        self._lock = FileLock(
-            str(home.daemon_lock_path), timeout=ACQUIRE_WAIT_S, thread_local=False
-        )
+        self._fd: int | None = None
 
     def acquire(self) -> None:
-        """Take the lock.
+        """Take the lock (a no-op while this object holds it).
 
         :raises LockHeldError: another live process holds it (exit code 3), naming its pid.
+        :raises StorageError: the lock file cannot be opened, or the filesystem has no locks.
         """
-        ensure_dir(self.home.locks_dir)
-        try:
-            self._lock.acquire()
-        except Timeout:
+        if self._fd is None:
+            self._fd = try_flock(self.home.daemon_lock_path, ACQUIRE_WAIT_S)
+        if self._fd is None:
             info = StateStore(self.home).read_daemon()
-            raise LockHeldError(str(self.home.root), info.pid if info else None) from None
+            raise LockHeldError(str(self.home.root), info.pid if info else None)
 
     def release(self) -> None:
-        if self._lock.is_locked:
-            self._lock.release()
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the last descriptor of the open file drops the flock
 
     @property
     def held(self) -> bool:
-        return bool(self._lock.is_locked)
+        return self._fd is not None
 
     def __enter__(self) -> DaemonLock:
         self.acquire()
@@ -68,18 +67,13 @@ def lock_is_held(home: Home) -> bool:
     :data:`ACQUIRE_WAIT_S`, so the probe never makes it fail.)
     """
     try:
-        import fcntl
-    except ImportError:  # not POSIX: fall back on the pid in daemon.json
-        info = StateStore(home).read_daemon()
-        return info is not None and is_alive(info.pid)
-    try:
         fd = os.open(home.daemon_lock_path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except OSError as exc:
-        if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
+        if exc.errno in _BUSY:
             return True
         raise
     else:

@@ -18,6 +18,7 @@ process dies first, the note makes the next start record the run as ``interrupte
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -41,6 +42,9 @@ log = logging.getLogger("amgr.daemon")
 
 Notify = Callable[[RunRecord, bool], object]
 """``notify(record, final)``: ``final`` is False when a retry follows the record."""
+RECOVER_LOCK = "recover.lock"
+RECOVER_WAIT_S = 60.0
+"""How long a start waits for another process that is recording dead runs."""
 MAX_WAITING = 100_000
 """Records kept in memory while the disk is full; older ones beyond this are left to
 their in-flight notes (they are recorded ``interrupted`` at the next start)."""
@@ -233,15 +237,22 @@ class Recorder:
         Notes of live processes (a running daemon, another ``exec-now``) are left alone.
         Each recovered run's scheduled due time counts as run. Returns the records written.
         """
-        from filelock import FileLock
+        from ..fsutil import try_flock
 
-        from ..fsutil import ensure_dir
-
-        ensure_dir(self.home.locks_dir)
         # One recovering process at a time: a daemon and an exec-now that both find the
         # same dead run record it once between them.
-        with self._recovering, FileLock(str(self.home.locks_dir / "recover.lock"), timeout=60):
-            return self._recover(now)
+        path = self.home.locks_dir / RECOVER_LOCK
+        with self._recovering:
+            fd = try_flock(path, RECOVER_WAIT_S)
+            if fd is None:
+                raise AmgrError(
+                    f"cannot lock {path}: another amgr process has been recording dead runs "
+                    f"for {RECOVER_WAIT_S:g} s — see `amgr status`, then start again"
+                )
+            try:
+                return self._recover(now)
+            finally:
+                os.close(fd)  # releases the lock
 
     def _recover(self, now: datetime) -> list[RunRecord]:
         from .recovery import already_logged
