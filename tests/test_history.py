@@ -417,3 +417,25 @@ def test_help_validate_and_history_never_import_openai(home: Path, args: list[st
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.endswith("openai imported: False")
+
+
+def test_percentile_over_sorted_chunks_is_the_nearest_rank_of_all_of_them() -> None:
+    """The summary's p50/p95 over a year of per-day chunks equal the nearest-rank
+    percentile of every duration together, whatever the chunks' sizes and overlaps."""
+    import random
+    from array import array
+
+    from automation_manager.logs.history import percentile
+
+    rng = random.Random(19)
+    for trial in range(400):
+        chunks = []
+        for _ in range(rng.randint(1, 12)):
+            size = rng.choice((0, 1, 2, 5, 40))
+            spread = rng.choice((3, 100, 10_000))
+            offset = rng.randint(0, 5_000) if trial % 2 else 0
+            chunks.append(array("i", sorted(offset + rng.randint(0, spread) for _ in range(size))))
+        every = sorted(v for c in chunks for v in c)
+        for p in (1, 50, 95, 99, 100):
+            want = every[max(1, -(-len(every) * p // 100)) - 1] if every else None
+            assert percentile(chunks, p) == want, (p, chunks)
