@@ -195,7 +195,8 @@ def open_lock_file(path: Path) -> int:
             raise storage_error("open the lock file", path, exc) from exc
 
 
-_LOCK_BUSY = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES)
+LOCK_BUSY = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES)
+"""The errnos of a non-blocking ``flock`` that another holder refused."""
 _LOCK_POLL_S = 0.01
 
 
@@ -218,7 +219,7 @@ def try_flock(path: Path, timeout: float) -> int | None:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return fd
             except OSError as exc:
-                if exc.errno not in _LOCK_BUSY:
+                if exc.errno not in LOCK_BUSY:
                     raise storage_error("lock", path, exc) from exc
             if time.monotonic() >= deadline:
                 os.close(fd)

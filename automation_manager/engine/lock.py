@@ -8,19 +8,17 @@ dies, so a stale lock from a killed daemon never blocks a start. The holder's pi
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import os
 
 from ..errors import LockHeldError
-from ..fsutil import try_flock
+from ..fsutil import LOCK_BUSY, try_flock
 from ..home import Home
 from .state import StateStore
 
 ACQUIRE_WAIT_S = 0.3
 """How long a start waits for the lock: long enough to ride out a momentary probe by
 ``amgr status``, far shorter than any real daemon holds it."""
-_BUSY = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES)
 
 
 class DaemonLock:
@@ -73,7 +71,7 @@ def lock_is_held(home: Home) -> bool:
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except OSError as exc:
-        if exc.errno in _BUSY:
+        if exc.errno in LOCK_BUSY:
             return True
         raise
     else:
