@@ -215,7 +215,7 @@ class AutomationManager:
         """
         ws = self.workspace
         if overrides:  # a stored task with -p values: the merged task must be able to run
-            merged = {**spec.task.model_dump(exclude_none=True), **overrides}
+            merged = {**spec.task.dump(), **overrides}
             _task_from_flags(spec.category, merged, ws)
         req = RunRequest(
             spec=spec, trigger=trigger, overrides=overrides or {}, ignore_quota=ignore_quota
@@ -240,7 +240,7 @@ class AutomationManager:
         Returns the run record as a dict (``success``, ``result``, ``error``, ...).
         """
         spec = self.resolve_task(task_type, task_data)
-        return self.run(spec).model_dump(mode="json")
+        return self.run(spec).to_json()
 
     def execute_content_creation_task(self, task: dict[str, Any]) -> dict[str, Any]:
         return self.execute_task_now(Category.CONTENT_CREATION.value, task)
@@ -275,7 +275,7 @@ class AutomationManager:
         recorder = command_recorder(ws, self.clock)
         if not recorder.write(record):
             raise RecordNotWritten(f"disk full under {ws.home.mp}: the record was not written")
-        return recorder.masked(record).model_dump(mode="json")
+        return recorder.masked(record).to_json()
 
     def get_task_history(
         self, days: int = 7, category: str | None = None, success_only: bool = False
@@ -357,12 +357,13 @@ def _task_from_flags(category: Category, data: dict[str, Any], ws: Workspace) ->
     """
     from pydantic import ValidationError
 
+    from .config.base import validate
     from .config.loader import problems_from_validation
     from .config.operations import operations_problems
     from .config.taskcheck import task_problems, with_resolved_platform
 
     try:
-        model = Task.model_validate(data)
+        model = validate(Task, data)
     except ValidationError as exc:
         raise ConfigError(problems_from_validation("-p", exc, Task)) from None
     problems = task_problems("-p", "", category, model, ws.config)

@@ -22,6 +22,7 @@ that naming it by mistake neither sends it as a password nor masks every path in
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import threading
@@ -209,8 +210,8 @@ def env_names_with_users(config: Config) -> list[tuple[str, str | None]]:
     names.append(("OPENAI_API_KEY", None))
     for platform in config.platforms.values():
         user = getattr(platform, "user", None)
-        for key in type(platform).model_fields:  # not model_dump: it would build a serializer
-            value = getattr(platform, key)
+        for f in dataclasses.fields(platform):
+            key, value = f.name, getattr(platform, f.name)
             if key.endswith("_env") and isinstance(value, str):
                 names.append((value, user if isinstance(user, str) else None))
     if config.smtp and config.smtp.password_env:

@@ -157,7 +157,7 @@ def check_format(line: str) -> None:
     """The synthetic line must be byte-identical to what the real writer makes."""
     from automation_manager.logs.records import RunRecord
 
-    real = RunRecord.model_validate_json(line).to_line()
+    real = RunRecord.from_line(line).to_line()
     if real != line:
         raise SystemExit(f"synthetic record differs from RunRecord.to_line():\n{line}\n{real}")
 

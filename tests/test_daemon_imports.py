@@ -1,8 +1,8 @@
 """A running daemon imports only what it needs (issue 19: an idle daemon's RSS).
 
 The daemon is started the way ``amgr run`` starts it, in a child process; once it says
-it is ready (``daemon.json`` ``ready_at``) the child writes what it imported and which
-platform models it built, and stops itself with SIGTERM.
+it is ready (``daemon.json`` ``ready_at``) the child writes what it imported and the
+configuration it holds, and stops itself with SIGTERM.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ HEAVY = (
     "croniter",  # only a cron schedule needs it
     "difflib",  # only a mistake to name needs it
     "filelock",  # the daemon lock and the recovery lock are a plain flock
+    "pydantic",  # the files are validated by a child process (config.apart)
+    "pydantic_core",
 )
 # amgr's own packages a start does not need either.
 OURS = (
@@ -66,16 +68,17 @@ def report():
             except (OSError, ValueError):
                 pass
             time.sleep(0.02)
-        from typing import get_args
+        import gc
 
-        from automation_manager.config.platforms import AnyPlatform
+        from automation_manager.config.loader import Workspace
 
-        built = sorted(
-            get_args(m.model_fields["kind"].annotation)[0]
-            for m in get_args(AnyPlatform)
-            if m.__pydantic_complete__
-        )
-        out.write_text(json.dumps({"modules": sorted(sys.modules), "built": built}))
+        ws = next(o for o in gc.get_objects() if isinstance(o, Workspace))
+        platforms = {
+            name: [type(p).__name__, p.max_concurrent, p.window.mode]
+            for name, p in ws.config.platforms.items()
+        }
+        held = {"tasks": [s.id for s in ws.tasks], "platforms": platforms}
+        out.write_text(json.dumps({"modules": sorted(sys.modules), "held": held}))
     finally:
         os.kill(os.getpid(), signal.SIGTERM)
 
@@ -129,9 +132,15 @@ def test_an_idle_daemon_imports_no_heavy_library(tmp_path: Path) -> None:
     assert ours == [], f"a daemon's start imported {ours}"
 
 
-def test_a_daemon_builds_the_models_of_its_platform_kinds_only(tmp_path: Path) -> None:
+def test_a_daemon_holds_its_validated_configuration_without_pydantic(tmp_path: Path) -> None:
     platforms = {"site": {"kind": "filesystem", "path": "site"}, "youtube": {"kind": "outbox"}}
     report = start_and_report(tmp_path, platforms)
-    # The secrets registry reads every platform's *_env fields (filesystem and outbox
-    # have none); YouTube, Instagram, X... are never built.
-    assert set(report["built"]) <= {"filesystem", "outbox"}
+    assert "pydantic" not in report["modules"]
+    # what a child process validated, defaults filled in, as the daemon's own objects
+    assert report["held"] == {
+        "tasks": ["hourly"],
+        "platforms": {
+            "site": ["FilesystemPlatform", 1, "immediate"],
+            "youtube": ["OutboxPlatform", 1, "immediate"],
+        },
+    }

@@ -4,6 +4,7 @@ run claims. The end-to-end behaviour runs on a real redis-server in test_distrib
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from pathlib import Path
@@ -325,7 +326,7 @@ def test_a_settle_redis_missed_is_sent_again_and_frees_the_task(
     record = skipped_record(
         first, now=now, trigger=Trigger.SCHEDULED, scheduled_for=None, reason="x"
     )
-    admission.settle(record.model_copy(update={"id": "r1"}), now)
+    admission.settle(dataclasses.replace(record, id="r1"), now)
     assert client.hget("t:adm:tasks", first.id) == "r1"  # Redis missed it
     remote.settle = real  # type: ignore[method-assign]
     admit(ws.tasks[1], "r3")  # the next admission sends it again first

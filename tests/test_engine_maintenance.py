@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from automation_manager.cli import cli
 from automation_manager.config import TaskSpec, load_workspace
+from automation_manager.config.base import validate
 from automation_manager.config.tasks import Task
 from automation_manager.content import ContentStore
 from automation_manager.engine.runner import RunRequest, perform_run
@@ -40,7 +41,11 @@ def set_llm(home: Home, **llm: Any) -> None:
 def attempt(home: Home, type_: str, **fields: Any) -> Any:
     ws = load_workspace(home)
     spec = TaskSpec(
-        Category.MAINTENANCE, 0, Task(type=type_, id=f"m-{type_}", **fields), f"m-{type_}", None
+        Category.MAINTENANCE,
+        0,
+        validate(Task, {"type": type_, "id": f"m-{type_}", **fields}),
+        f"m-{type_}",
+        None,
     )
     return perform_run(ws, RunRequest(spec=spec, trigger=Trigger.SCHEDULED), clock=lambda: NOW)
 
@@ -149,7 +154,7 @@ def test_health_check_asks_a_real_provider_for_models(
     assert done.record.status is outcome, done.record.error
     assert done.retryable is retryable
     assert Models.seen == ["/v1/models Bearer sk-test-123456"]
-    assert "sk-test-123456" not in json.dumps(done.record.model_dump(mode="json"))
+    assert "sk-test-123456" not in json.dumps(done.record.to_json())
 
 
 def test_health_check_unreachable_provider_is_transient(home: Home) -> None:
@@ -163,7 +168,11 @@ def test_health_check_sleep_stops_when_cancelled(home: Home) -> None:
     set_llm(home, provider="offline")
     ws = load_workspace(home)
     spec = TaskSpec(
-        Category.MAINTENANCE, 0, Task(type="health_check", id="s", sleep_s=30), "s", None
+        Category.MAINTENANCE,
+        0,
+        validate(Task, {"type": "health_check", "id": "s", "sleep_s": 30}),
+        "s",
+        None,
     )
     cancel = threading.Event()
     threading.Timer(0.1, cancel.set).start()
@@ -208,7 +217,7 @@ def test_health_check_checks_every_platform_like_amgr_check(
     assert done.retryable  # an unreachable receiver may come back
     checks = json.loads((home.publish_dir / "checks.json").read_text())
     assert checks["hook"]["ok"] is False and checks["site"]["ok"] is True
-    assert "s3cret-value" not in json.dumps(done.record.model_dump(mode="json"))
+    assert "s3cret-value" not in json.dumps(done.record.to_json())
 
 
 def test_health_check_reports_platforms_when_healthy(home: Home) -> None:

@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 from automation_manager import fsutil
 from automation_manager.cli import cli
 from automation_manager.config import TaskSpec, load_workspace
+from automation_manager.config.base import validate
 from automation_manager.config.tasks import Task
 from automation_manager.engine.runner import RunRequest, perform_run
 from automation_manager.enums import Category, RunStatus, Trigger
@@ -230,7 +231,11 @@ def test_health_check_on_a_full_disk_reports_instead_of_crashing(
     disk.fill()
     ws = load_workspace(Home(home))
     spec = TaskSpec(
-        Category.MAINTENANCE, 0, Task(type="health_check", id="hc", min_free_mb=0), "hc", None
+        Category.MAINTENANCE,
+        0,
+        validate(Task, {"type": "health_check", "id": "hc", "min_free_mb": 0}),
+        "hc",
+        None,
     )
     done = perform_run(ws, RunRequest(spec=spec, trigger=Trigger.MANUAL), clock=lambda: DAY)
     assert done.record.status is RunStatus.FAILED and not done.retryable

@@ -19,7 +19,7 @@ from fake_platforms import add_item, amgr, item_json, write_home
 
 from automation_manager.home import Home
 from automation_manager.ids import resolve_prefix, short_forms
-from automation_manager.logs.records import RunRecord
+from automation_manager.logs.records import RunRecord, Usage
 from automation_manager.logs.writer import append_record
 from automation_manager.runs.models import RunPhase
 from automation_manager.runs.store import RunStore
@@ -175,7 +175,7 @@ def test_an_ambiguous_run_prefix_exits_2_and_changes_nothing(home: Path) -> None
 
 
 def test_history_show_prints_one_record_whole_by_prefix(home: Path) -> None:
-    plant(home, "rabc123first", timedelta(hours=2), usage={"prompt_tokens": 7, "calls": 1})
+    plant(home, "rabc123first", timedelta(hours=2), usage=Usage(prompt_tokens=7, calls=1))
     plant(home, "rabc999other", timedelta(hours=1), status="failed")
     text = amgr(home, "history", "show", "rabc1")
     assert text.exit_code == 0, text.output

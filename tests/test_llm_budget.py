@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from automation_manager.config.base import validate
 from automation_manager.config.models import LLMConfig
 from automation_manager.enums import RunStatus
 from automation_manager.errors import SkipRun
@@ -20,7 +21,7 @@ DAY = datetime(2025, 3, 14, 0, 0, tzinfo=TZ)
 
 
 def openai_config(**fields: object) -> LLMConfig:
-    return LLMConfig.model_validate({"provider": "openai", **fields})
+    return validate(LLMConfig, {"provider": "openai", **fields})
 
 
 def record(at: datetime, usage: Usage | None) -> RunRecord:

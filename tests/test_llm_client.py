@@ -24,6 +24,7 @@ from openai_server import (
 )
 from pydantic import BaseModel, Field
 
+from automation_manager.config.base import validate
 from automation_manager.config.models import LLMConfig
 from automation_manager.errors import AuthError, TaskError, TransientError
 from automation_manager.llm import check_provider, get_client
@@ -64,7 +65,7 @@ class Client:
     """A client on the fake server with a recorded (never real) sleep."""
 
     def __init__(self, server: FakeOpenAI, **llm: object) -> None:
-        self.config = LLMConfig.model_validate({"base_url": server.url, **llm})
+        self.config = validate(LLMConfig, {"base_url": server.url, **llm})
         self.usage = Usage()
         self.sleeps: list[float] = []
         self.llm = get_client(self.config, usage=self.usage, sleep=self.sleeps.append)

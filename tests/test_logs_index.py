@@ -67,9 +67,9 @@ def test_lines_in_place_and_decoded_lines_give_the_same_columns() -> None:
         record(when + timedelta(minutes=2), "q3", status="interrupted", run_id="run-1"),
     ]
     written = "\n".join(r.to_line() for r in odd).encode()
-    spaced = "\n".join(json.dumps(r.model_dump(mode="json")) for r in odd).encode()
+    spaced = "\n".join(json.dumps(r.to_json()) for r in odd).encode()
     # a hand-made line that needs normalizing: no status (only success), a float duration
-    shapes = [r.model_dump(mode="json") for r in odd]
+    shapes = [r.to_json() for r in odd]
     del shapes[1]["status"]
     shapes[1]["duration_ms"] = 1500.0
     loose = "\n".join(json.dumps(x, indent=None) for x in shapes).encode()
@@ -279,7 +279,7 @@ def test_a_type_this_version_does_not_know_is_still_read(tmp_path: Path) -> None
     """A record of a task type from another amgr version is decoded the slow way, not lost."""
     when = datetime(2025, 3, 3, 9, tzinfo=BERLIN)
     known = record(when, "k1").to_line()
-    other = record(when + timedelta(minutes=1), "u1").model_dump(mode="json")
+    other = record(when + timedelta(minutes=1), "u1").to_json()
     other["type"] = "podcast"
     idx = build_index(f"{known}\n{json.dumps(other)}\n".encode(), decode_line)
     assert (idx.rows, idx.unreadable) == (2, 0)
@@ -353,7 +353,7 @@ def test_the_index_agrees_with_decoding_each_line_alone() -> None:
                 error=None if status == "success" else rnd.choice(["x 1", "x 2", "other"]),
                 usage=usage if rnd.random() < 0.4 else None,
             )
-            obj = rec.model_dump(mode="json")
+            obj = rec.to_json()
             shape = rnd.random()
             if shape < 0.5:
                 lines.append(rec.to_line())

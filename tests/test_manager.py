@@ -52,7 +52,7 @@ def test_remove_and_update_by_index_as_in_the_seed(mgr: AutomationManager) -> No
 
 def test_remove_and_update_by_id(mgr: AutomationManager) -> None:
     mgr.update_task("monetization", "weekly-sales", {"period": "month"})
-    assert mgr.workspace.task("weekly-sales").task.model_extra["period"] == "month"  # type: ignore[union-attr]
+    assert mgr.workspace.task("weekly-sales").task.extra_fields()["period"] == "month"  # type: ignore[union-attr]
     mgr.remove_task("", "weekly-sales")
     assert mgr.workspace.task("weekly-sales") is None
 

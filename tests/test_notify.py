@@ -26,6 +26,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from automation_manager.config.base import validate
 from automation_manager.config.models import Config
 from automation_manager.enums import RunStatus, Trigger
 from automation_manager.home import Home
@@ -149,7 +150,7 @@ def make_config(
         }
     if hook_url is not None:
         data["notification_webhook"] = {"url": hook_url, "secret_env": "AMGR_TEST_HOOK_SECRET"}
-    return Config.model_validate(data)
+    return validate(Config, data)
 
 
 def record(

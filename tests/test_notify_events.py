@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from automation_manager.config.base import validate
 from automation_manager.config.models import NotifyWebhook, SmtpConfig
 from automation_manager.enums import RunStatus
 from automation_manager.logs.records import RunRecord
@@ -111,14 +112,14 @@ def test_subject_is_one_prefixed_line() -> None:
 
 
 def test_message_ids_use_the_senders_domain() -> None:
-    smtp = SmtpConfig.model_validate({"host": "h", "from": "Bot <bot@news.example.org>"})
+    smtp = validate(SmtpConfig, {"host": "h", "from": "Bot <bot@news.example.org>"})
 
     assert message_domain(smtp) == "news.example.org"
     assert message_domain(None) == "amgr.invalid"
 
 
 def test_recovery_email_replies_to_the_opening_message() -> None:
-    smtp = SmtpConfig.model_validate({"host": "h", "from": "bot@example.com"})
+    smtp = validate(SmtpConfig, {"host": "h", "from": "bot@example.com"})
     msg = EmailChannel(smtp, "me@example.com, you@example.com").build(
         notice(event="recovered", in_reply_to="<0@example.com>")
     )
@@ -131,7 +132,7 @@ def test_recovery_email_replies_to_the_opening_message() -> None:
 
 
 def test_boolean_ssl_flag_in_config_selects_implicit_tls() -> None:
-    smtp = SmtpConfig.model_validate({"host": "h", "port": 465, "ssl": True, "from": "a@b.c"})
+    smtp = validate(SmtpConfig, {"host": "h", "port": 465, "ssl": True, "from": "a@b.c"})
 
     assert smtp.security == "ssl"
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from automation_manager.config.base import validate
 from automation_manager.config.operations import Resources
 from automation_manager.engine.runner import RunRequest, execute_run
 from automation_manager.manager import AutomationManager
@@ -102,7 +103,7 @@ def test_tasks_without_resources_never_probe(home: Path) -> None:
 @pytest.mark.parametrize("value", [{"cpu": 100.5}, {"memory": 30, "memory_mb": 10}])
 def test_resources_model_refuses(value: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
-        Resources.model_validate(value)
+        validate(Resources, value)
 
 
 def test_a_waiting_run_shows_its_reason_in_status(home: Path) -> None:

@@ -27,7 +27,7 @@ MON_0830 = datetime(2026, 1, 5, 8, 30, tzinfo=UTC)
 def run_at(home: Path, when: datetime, **task: object) -> dict[str, object]:
     mgr = AutomationManager(home, clock=lambda: when)
     spec = mgr.resolve_task("publishing", {"type": "pending", **task})
-    return mgr.run(spec).model_dump(mode="json")
+    return mgr.run(spec).to_json()
 
 
 def test_a_typed_task_needs_a_platform_when_none_accepts_its_kind(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ SLOTS = {"kind": "filesystem", "path": "site", "window": {"mode": "slots", "time
 def publish_at(home: Path, when: datetime) -> dict[str, object]:
     mgr = AutomationManager(home, clock=lambda: when)
     spec = mgr.resolve_task("publishing", {"type": "pending"})
-    record: dict[str, object] = mgr.run(spec).model_dump(mode="json")
+    record: dict[str, object] = mgr.run(spec).to_json()
     return record
 
 

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from automation_manager.cli import cli
+from automation_manager.config.base import validate
 from automation_manager.config.models import LLMConfig
 from automation_manager.enums import Category
 from automation_manager.errors import SkipRun
@@ -149,8 +150,8 @@ def test_an_ebook_estimate_never_goes_below_the_default_on_a_bad_chapter_count()
 
 
 def test_run_cost_is_the_registry_estimate_times_the_price() -> None:
-    config = LLMConfig.model_validate(
-        {"provider": "openai", "prices": {"gpt-4o-mini": {"input": 10, "output": 20}}}
+    config = validate(
+        LLMConfig, {"provider": "openai", "prices": {"gpt-4o-mini": {"input": 10, "output": 20}}}
     )
     ebook = REGISTRY.get("content_creation", "ebook")
     four = (800 + 1500 * 4) * 10 + (1500 + 3000 * 4) * 20
@@ -161,7 +162,7 @@ def test_run_cost_is_the_registry_estimate_times_the_price() -> None:
 
 
 def test_the_budget_gate_estimates_an_ebook_by_its_chapters() -> None:
-    config = LLMConfig.model_validate({"provider": "openai", "daily_budget_usd": 0.05})
+    config = validate(LLMConfig, {"provider": "openai", "daily_budget_usd": 0.05})
     ebook = REGISTRY.get("content_creation", "ebook")
     assert 1.2 * run_cost(config, ebook, {"chapters": 1}) < 0.05
     assert 1.2 * run_cost(config, ebook, {"chapters": 30}) > 0.05

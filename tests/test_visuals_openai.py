@@ -138,14 +138,22 @@ def test_openai_voice_over_times_the_captions_and_is_bought_once(
 
 
 def test_budget_estimate_counts_images_and_voice() -> None:
+    from automation_manager.config.base import validate
     from automation_manager.config.models import Config
     from automation_manager.visuals.budget import expected_cost
 
     offline = Config()
     assert expected_cost(offline, "blog") == 0
-    paid = Config(
-        images={"provider": "openai", "images_per_article": 2, "prices": {"gpt-image-1": 0.05}},
-        tts={"provider": "openai", "price_per_1k_chars": 0.02},
+    paid = validate(
+        Config,
+        {
+            "images": {
+                "provider": "openai",
+                "images_per_article": 2,
+                "prices": {"gpt-image-1": 0.05},
+            },
+            "tts": {"provider": "openai", "price_per_1k_chars": 0.02},
+        },
     )
     assert expected_cost(paid, "blog") == pytest.approx(0.15)
     assert expected_cost(paid, "shorts", {"length": 60}) == pytest.approx(0.1 + 0.018)

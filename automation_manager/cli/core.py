@@ -231,7 +231,7 @@ def exec_now_cmd(
         click.echo(f"interrupted: stopped by {name}; the run is recorded as interrupted", err=True)
         ctx.exit(143 if name == "SIGTERM" else 130)
     if as_json:
-        print_json(record.model_dump(mode="json"))
+        print_json(record.to_json())
     else:
         _describe(record)
     if record.status == "failed":

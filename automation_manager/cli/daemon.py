@@ -66,7 +66,7 @@ def run_cmd(
 
     home = Home.resolve(ctx.find_root().obj.get("home"))
     daemon = Daemon(home)
-    server = _metrics_server(daemon, metrics)
+    server = _metrics_server(daemon, metrics, once)
     web = None
     try:
         if with_dashboard:
@@ -87,17 +87,16 @@ def run_cmd(
     ctx.exit(code)
 
 
-def _metrics_server(daemon: Daemon, listen: str | None) -> MetricsServer | None:
+def _metrics_server(daemon: Daemon, listen: str | None, once: bool) -> MetricsServer | None:
     """Start the metrics server (``--metrics``, else config ``metrics.listen``), if any.
 
     A port in use is one clear message and exit 2, before the daemon starts.
     """
     if listen is None:
-        from ..config import load_workspace
         from ..errors import ConfigError
 
         try:
-            config = load_workspace(daemon.home).config
+            config = daemon.load(once=once).config
         except ConfigError:
             return None  # the daemon reports the problems itself
         listen = config.metrics.listen if config.metrics is not None else None

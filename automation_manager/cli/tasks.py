@@ -239,9 +239,7 @@ def add_cmd(
     mgr = manager(ctx)
     new_id = mgr.add_task(category, data)
     task = mgr.workspace.task(new_id)
-    _echo_task(
-        task.task.model_dump(exclude_none=True) if task else {"id": new_id}, as_json, "added"
-    )
+    _echo_task(task.task.dump() if task else {"id": new_id}, as_json, "added")
 
 
 @tasks_group.command("update")

@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import annotated_types as at
 
+from .base import After, Model, Pattern
 from .limits import Name, Url
 
 QUEUES = ("default", "llm", "render")
@@ -19,51 +21,48 @@ QUEUES = ("default", "llm", "render")
 _QUEUE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 
 
-class ExecutorConfig(BaseModel):
-    """Where runs execute. See the module docstring."""
+def _queue_names(value: dict[str, list[str]]) -> dict[str, list[str]]:
+    for name in value:
+        if not _QUEUE_NAME.match(name):
+            raise ValueError(
+                f"queue name {name!r} is not lower-case letters, digits, '-' or '_' "
+                "(1-40, starting with a letter) — rename it, e.g. 'render'"
+            )
+    seen: dict[str, str] = {}
+    for name, members in value.items():
+        for member in members:
+            if member in seen and seen[member] != name:
+                raise ValueError(
+                    f"{member!r} is routed to both {seen[member]!r} and {name!r} — "
+                    "keep it in one queue"
+                )
+            seen[member] = name
+    return value
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+@dataclass(kw_only=True)
+class ExecutorConfig(Model):
+    """Where runs execute. See the module docstring."""
 
     kind: Literal["local", "celery"] = "local"
     broker_url: Url | None = None
     """``redis://host:port/db``; a password belongs in ``broker_url_env``."""
     broker_url_env: Name | None = None
     """The environment variable holding the broker URL (one with a password in it)."""
-    queues: dict[str, list[Name]] = Field(default_factory=dict)
+    queues: Annotated[dict[str, list[Name]], After(_queue_names)] = field(default_factory=dict)
     """queue name → task types (``shorts``) or task ids routed to it."""
-    max_in_flight: Annotated[int, Field(ge=1, le=1024)] = 16
+    max_in_flight: Annotated[int, at.Ge(1), at.Le(1024)] = 16
     """How many runs the scheduler keeps sent and unfinished at once (all workers)."""
-    visibility_timeout_s: Annotated[float, Field(ge=10, le=86_400)] = 120.0
+    visibility_timeout_s: Annotated[float, at.Ge(10), at.Le(86_400)] = 120.0
     """An unacknowledged message comes back to the queue after this long."""
-    heartbeat_s: Annotated[float, Field(ge=0.1, le=30)] = 1.0
+    heartbeat_s: Annotated[float, at.Ge(0.1), at.Le(30)] = 1.0
     """How often a worker says a run is alive; lost after 5 missed beats."""
-    lease_s: Annotated[float, Field(ge=2, le=60)] = 10.0
+    lease_s: Annotated[float, at.Ge(2), at.Le(60)] = 10.0
     """The scheduler lease: a standby takes over at most this long after a leader died."""
-    namespace: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "amgr"
+    namespace: Annotated[str, Pattern(r"^[A-Za-z0-9_.-]{1,64}$")] = "amgr"
     """Prefix of every Redis key and queue: one per home sharing a Redis."""
 
-    @field_validator("queues")
-    @classmethod
-    def _queue_names(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for name in value:
-            if not _QUEUE_NAME.match(name):
-                raise ValueError(
-                    f"queue name {name!r} is not lower-case letters, digits, '-' or '_' "
-                    "(1-40, starting with a letter) — rename it, e.g. 'render'"
-                )
-        seen: dict[str, str] = {}
-        for name, members in value.items():
-            for member in members:
-                if member in seen and seen[member] != name:
-                    raise ValueError(
-                        f"{member!r} is routed to both {seen[member]!r} and {name!r} — "
-                        "keep it in one queue"
-                    )
-                seen[member] = name
-        return value
-
-    @model_validator(mode="after")
-    def _broker(self) -> ExecutorConfig:
+    def __post_init__(self) -> None:
         if self.kind == "celery":
             if not self.broker_url and not self.broker_url_env:
                 raise ValueError(
@@ -80,7 +79,6 @@ class ExecutorConfig(BaseModel):
                     f"broker_url {self.broker_url!r} is not a redis:// URL — amgr runs on "
                     "Celery over Redis: use redis://HOST:PORT/DB"
                 )
-        return self
 
     @property
     def distributed(self) -> bool:

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Annotated
 
-from pydantic import AfterValidator
+from .base import After
 
 # --- any JSON document ------------------------------------------------------------------
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -109,14 +109,14 @@ def _checker(limit: int, single_line: bool) -> Callable[[str], str]:
     return check
 
 
-def line(limit: int) -> AfterValidator:
-    """A pydantic validator: one line of at most ``limit`` characters, no control chars."""
-    return AfterValidator(_checker(limit, True))
+def line(limit: int) -> After:
+    """A check: one line of at most ``limit`` characters, no control chars."""
+    return After(_checker(limit, True))
 
 
-def text(limit: int) -> AfterValidator:
-    """A pydantic validator: at most ``limit`` characters; tab, CR and LF allowed."""
-    return AfterValidator(_checker(limit, False))
+def text(limit: int) -> After:
+    """A check: at most ``limit`` characters; tab, CR and LF allowed."""
+    return After(_checker(limit, False))
 
 
 Name = Annotated[str, line(MAX_NAME)]

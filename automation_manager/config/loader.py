@@ -11,17 +11,19 @@ output, and every problem, whatever the input, is a :class:`ConfigError` (exit 2
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import keyword
+import typing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from pydantic import BaseModel, ValidationError
 
 from ..enums import Category
 from ..errors import ConfigError, Problem
 from ..fsutil import is_safe_id
 from ..home import CONFIG_FILE, SCHEDULES_FILE, TASKS_FILE, Home
 from ..tasktypes import REGISTRY
+from .base import is_model, validate
 from .defaults import DEFAULT_SCHEDULES
 from .jsonsafe import read_json_file, value_problems
 from .models import Config
@@ -31,6 +33,8 @@ from .taskcheck import task_problems, with_resolved_platform
 from .tasks import SchedulesFile, Task, TasksFile
 
 if TYPE_CHECKING:
+    from pydantic import ValidationError
+
     from ..scheduling import Schedule
 
 
@@ -109,6 +113,8 @@ _FIXES = {
     "dict_type": "use a JSON object {...}",
     "model_type": "use a JSON object {...}",
     "model_attributes_type": "use a JSON object {...}",
+    "dataclass_type": "use a JSON object {...}",
+    "dataclass_args_type": "use a JSON object {...}",
     "missing": "add this field",
     "greater_than_equal": "use a larger value",
     "greater_than": "use a larger value",
@@ -134,40 +140,45 @@ def _path(loc: tuple[int | str, ...]) -> str:
         elif part in ("function-after", "function-before") or "[" in str(part):
             continue
         else:
-            out += f".{part}" if out else str(part)
+            part = _key(str(part))
+            out += f".{part}" if out else part
     return out
 
 
-def _valid_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+def _key(name: str) -> str:
+    """The key a field is written as: ``from`` for the field ``from_`` (a keyword)."""
+    stem = name.removesuffix("_")
+    return stem if stem != name and keyword.iskeyword(stem) else name
+
+
+def _valid_keys(model: type, loc: tuple[int | str, ...]) -> list[str]:
     """Best effort: the field names allowed at ``loc`` (for 'unknown key' fixes)."""
     current: Any = model
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            info = current.model_fields.get(part)
-            if info is None:
+        if is_model(current):
+            ann = typing.get_type_hints(current).get(str(part))
+            if ann is None:
                 return []
-            ann = info.annotation
-            args = getattr(ann, "__args__", ())
+            args = typing.get_args(ann)
             for candidate in (ann, *args):
-                if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                if is_model(candidate):
                     current = candidate
                     break
-                inner = getattr(candidate, "__args__", ())
-                found = [a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)]
+                found = [a for a in typing.get_args(candidate) if is_model(a)]
                 if found:
                     current = found[0]
                     break
             else:
                 return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return sorted((f.alias or n) for n, f in current.model_fields.items())
+    if is_model(current):
+        return sorted(_key(f.name) for f in dataclasses.fields(current))
     return []
 
 
 def problems_from_validation(
-    name: str, exc: ValidationError, model: type[BaseModel], prefix: str = ""
+    name: str, exc: ValidationError, model: type, prefix: str = ""
 ) -> list[Problem]:
     """Turn pydantic's errors into problems that say what to do."""
     out: list[Problem] = []
@@ -187,7 +198,7 @@ def problems_from_validation(
             if bound is not None:
                 op = {"greater_than_equal": "≥", "greater_than": ">"}.get(kind, "≤")
                 fix = f"use a value {op} {bound}"
-        if kind == "extra_forbidden":
+        if kind in ("extra_forbidden", "unexpected_keyword_argument"):
             msg = "unknown key"
             keys = _valid_keys(model, loc)
             fix = "remove it or correct its spelling" + (
@@ -249,7 +260,7 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
         if len(problems) > before:
             unusable.add(name)
 
-    def model_of(name: str, model: type[BaseModel], default: dict[str, Any]) -> Any:
+    def model_of(name: str, model: type, default: dict[str, Any]) -> Any:
         if name in unusable:
             return None  # unreadable, or a value a model could choke on
         data = raw[name]
@@ -266,8 +277,10 @@ def load_workspace(home: Home, *, overrides: dict[str, Any] | None = None) -> Wo
                 )
             )
             return None
+        from pydantic import ValidationError
+
         try:
-            return model.model_validate(data)
+            return validate(model, data)
         except ValidationError as exc:
             problems.extend(problems_from_validation(name, exc, model))
             return None

@@ -9,50 +9,52 @@ off), so every such mistake is exit 2 at validation.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import annotated_types as at
 
 from ..enums import DEFAULT_PROCESS_TYPE, Category, ProcessType
 from ..errors import Problem
+from .base import After, Model
 
 if TYPE_CHECKING:
     from .models import Config
     from .tasks import Task
 
-Percent = Annotated[float, Field(ge=0, le=100)]
+Percent = Annotated[float, at.Ge(0), at.Le(100)]
 
 MAX_RESOURCE_WAIT_S = 86_400.0
 
 
-class ActionSpec(BaseModel):
+@dataclass(kw_only=True)
+class ActionSpec(Model):
     """One action of a multi-action task: ``{"type": "backup", "params": {...}}``."""
 
-    model_config = ConfigDict(extra="forbid")
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
-    type: Annotated[str, Field(min_length=1, max_length=64)]
-    params: dict[str, Any] = Field(default_factory=dict)
+    type: Annotated[str, at.MinLen(1), at.MaxLen(64)]
+    params: dict[str, Any] = field(default_factory=dict)
 
 
-class Resources(BaseModel):
+@dataclass(kw_only=True)
+class Resources(Model):
     """What a run may use: percent of the machine (``cpu``, ``memory``, ``storage``) or
     absolute (``memory_mb``, ``storage_mb``). The engine admits a run only while this
     fits; child processes (``command`` actions) run under these limits."""
 
-    model_config = ConfigDict(extra="forbid")
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
     cpu: Percent | None = None
     memory: Percent | None = None
     storage: Percent | None = None
-    memory_mb: Annotated[float, Field(gt=0, le=16_777_216)] | None = None
-    storage_mb: Annotated[float, Field(gt=0, le=1_073_741_824)] | None = None
+    memory_mb: Annotated[float, at.Gt(0), at.Le(16_777_216)] | None = None
+    storage_mb: Annotated[float, at.Gt(0), at.Le(1_073_741_824)] | None = None
 
-    @model_validator(mode="after")
-    def _one_memory(self) -> Resources:
+    def __post_init__(self) -> None:
         if self.memory is not None and self.memory_mb is not None:
             raise ValueError("give memory (percent) or memory_mb, not both")
-        return self
 
 
 LISTEN = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(?P<port>\d{1,5})$")
@@ -66,18 +68,18 @@ def parse_listen(value: str) -> tuple[str, int]:
     return match.group("host").strip("[]"), int(match.group("port"))
 
 
-class MetricsConfig(BaseModel):
+def _listen(value: str) -> str:
+    parse_listen(value)
+    return value
+
+
+@dataclass(kw_only=True)
+class MetricsConfig(Model):
     """config.json ``metrics``: where ``amgr run`` serves Prometheus metrics."""
 
-    model_config = ConfigDict(extra="forbid")
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
-    listen: str = "127.0.0.1:9464"
-
-    @field_validator("listen")
-    @classmethod
-    def _listen(cls, value: str) -> str:
-        parse_listen(value)
-        return value
+    listen: Annotated[str, After(_listen)] = "127.0.0.1:9464"
 
 
 OnError = Literal["stop", "continue"]

@@ -10,11 +10,14 @@ A pipeline task carries the reference's settings: per stage ``enabled``, ``batch
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import annotated_types as at
 
 from ..errors import Problem
+from .base import Model, Pattern, validate
 
 STAGES: tuple[str, ...] = (
     "clusters",
@@ -44,47 +47,50 @@ MAX_BATCH = 5_000
 MAX_PER_RUN = 1_000_000
 
 
-class StageSettings(BaseModel):
+@dataclass(kw_only=True)
+class StageSettings(Model):
     """One stage: whether it runs, how many items per batch and per run, its budget share."""
 
-    model_config = ConfigDict(extra="forbid")
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
     enabled: bool = True
-    batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH)] | None = None
-    max_per_run: Annotated[int, Field(ge=0, le=MAX_PER_RUN)] = 0
-    budget_pct: Annotated[float, Field(ge=0, le=100)] | None = None
-    concurrency: Annotated[int, Field(ge=1, le=32)] = 1
+    batch_size: Annotated[int, at.Ge(1), at.Le(MAX_BATCH)] | None = None
+    max_per_run: Annotated[int, at.Ge(0), at.Le(MAX_PER_RUN)] = 0
+    budget_pct: Annotated[float, at.Ge(0), at.Le(100)] | None = None
+    concurrency: Annotated[int, at.Ge(1), at.Le(32)] = 1
 
 
-class StagesSettings(BaseModel):
+@dataclass(kw_only=True)
+class StagesSettings(Model):
     """``stages``: one entry per stage name; a missing stage takes the defaults."""
 
-    model_config = ConfigDict(extra="forbid")
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
-    clusters: StageSettings = Field(default_factory=StageSettings)
-    ideas: StageSettings = Field(default_factory=StageSettings)
-    tasks: StageSettings = Field(default_factory=StageSettings)
-    content: StageSettings = Field(default_factory=StageSettings)
-    image_prompts: StageSettings = Field(default_factory=StageSettings)
-    images: StageSettings = Field(default_factory=StageSettings)
-    review: StageSettings = Field(default_factory=StageSettings)
+    clusters: StageSettings = field(default_factory=StageSettings)
+    ideas: StageSettings = field(default_factory=StageSettings)
+    tasks: StageSettings = field(default_factory=StageSettings)
+    content: StageSettings = field(default_factory=StageSettings)
+    image_prompts: StageSettings = field(default_factory=StageSettings)
+    images: StageSettings = field(default_factory=StageSettings)
+    review: StageSettings = field(default_factory=StageSettings)
 
 
-class PipelineSettings(BaseModel):
+@dataclass(kw_only=True)
+class PipelineSettings(Model):
     """Every pipeline-specific field of the task."""
 
-    model_config = ConfigDict(extra="ignore")
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "ignore"}
 
-    stages: StagesSettings = Field(default_factory=StagesSettings)
-    ideas_per_cluster: Annotated[int, Field(ge=1, le=20)] = 3
-    images_per_article: Annotated[int, Field(ge=0, le=10)] = 2
-    min_keywords: Annotated[int, Field(ge=1, le=10_000)] = 5
-    within_stage_delay_s: Annotated[float, Field(ge=0, le=3600)] = 0
-    between_stage_delay_s: Annotated[float, Field(ge=0, le=3600)] = 0
+    stages: StagesSettings = field(default_factory=StagesSettings)
+    ideas_per_cluster: Annotated[int, at.Ge(1), at.Le(20)] = 3
+    images_per_article: Annotated[int, at.Ge(0), at.Le(10)] = 2
+    min_keywords: Annotated[int, at.Ge(1), at.Le(10_000)] = 5
+    within_stage_delay_s: Annotated[float, at.Ge(0), at.Le(3600)] = 0
+    between_stage_delay_s: Annotated[float, at.Ge(0), at.Le(3600)] = 0
     auto_approve: bool = False
-    max_cost_per_run_usd: Annotated[float, Field(gt=0, le=100_000)] | None = None
-    words_per_article: Annotated[int, Field(ge=200, le=6000)] = 1200
-    image_size: Annotated[str, Field(pattern=r"^\d{2,4}x\d{2,4}$")] = "1200x630"
+    max_cost_per_run_usd: Annotated[float, at.Gt(0), at.Le(100_000)] | None = None
+    words_per_article: Annotated[int, at.Ge(200), at.Le(6000)] = 1200
+    image_size: Annotated[str, Pattern(r"^\d{2,4}x\d{2,4}$")] = "1200x630"
 
     def stage(self, name: str) -> StageSettings:
         """The settings of stage ``name``."""
@@ -95,9 +101,12 @@ class PipelineSettings(BaseModel):
         return self.stage(name).batch_size or DEFAULT_BATCH[name]
 
 
+_STAGE_KEYS = tuple(f.name for f in dataclasses.fields(StageSettings))
+
+
 def settings_of(params: dict[str, Any]) -> PipelineSettings:
     """The typed settings of a task whose fields are ``params`` (already validated)."""
-    return PipelineSettings.model_validate(params)
+    return validate(PipelineSettings, params)
 
 
 def pipeline_problems(file: str, where: str, params: dict[str, Any]) -> list[Problem]:
@@ -108,14 +117,16 @@ def pipeline_problems(file: str, where: str, params: dict[str, Any]) -> list[Pro
         path = ".".join(str(p) for p in loc)
         return f"{where}.{path}" if where else path
 
+    from pydantic import ValidationError
+
     try:
-        settings = PipelineSettings.model_validate(params)
+        settings = validate(PipelineSettings, params)
     except ValidationError as exc:
         for err in exc.errors():
             loc = err["loc"]
-            if err["type"] == "extra_forbidden":
+            if err["type"] == "unexpected_keyword_argument":  # a dataclass's extra_forbidden
                 key = str(loc[-1])
-                choices = STAGES if len(loc) == 2 else tuple(StageSettings.model_fields)
+                choices = STAGES if len(loc) == 2 else _STAGE_KEYS
                 import difflib  # only when there is a mistake to name
 
                 close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
@@ -124,7 +135,12 @@ def pipeline_problems(file: str, where: str, params: dict[str, Any]) -> list[Pro
                     Problem(file, at(loc), "unknown key", f"{fix} (keys: {', '.join(choices)})")
                 )
                 continue
-            out.append(Problem(file, at(loc), err["msg"], _fix_for(loc)))
+            msg = err["msg"]
+            if err["type"] == "dataclass_type":  # the words of a model's model_type
+                msg = (
+                    f"Input should be a valid dictionary or instance of {err['ctx']['class_name']}"
+                )
+            out.append(Problem(file, at(loc), msg, _fix_for(loc)))
         return out
     total = 0.0
     for name in STAGES:

@@ -10,21 +10,25 @@ kinds it takes when an item names no targets of its own.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union, get_args
-
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    TypeAdapter,
-    field_validator,
-    model_validator,
+from functools import cache, lru_cache
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Literal,
+    TypeAlias,
+    get_args,
+    get_type_hints,
 )
 
+import annotated_types as at
+
 from ..secrets import is_secret_name
+from . import base
+from .base import After, Model, Tagged
 from .limits import (
     MAX_DAILY_LIMIT,
     MAX_NAME,
@@ -119,51 +123,58 @@ def _weekdays(value: list[str]) -> list[str]:
     return out
 
 
-class _Strict(BaseModel):
-    # Built on first use: a daemon builds the validators of the kinds it has, not all 12.
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+def _times(value: list[str]) -> list[str]:
+    if not value:
+        raise ValueError('needs at least one time, e.g. ["09:00", "17:00"]')
+    if len(value) > MAX_SLOTS:
+        raise ValueError(f"lists {len(value)} times; at most {MAX_SLOTS} slots a day")
+    return sorted({_hhmm(t) for t in value})
 
 
+def _tz(value: str | None) -> str | None:
+    if value is not None:
+        from ..scheduling.zones import load_zone
+
+        load_zone(value, field="")  # a ValueError naming close matches
+    return value
+
+
+class _Strict(Model):
+    # Defaults are not checked (they are valid); an unknown key is refused.
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+
+
+_Days = Annotated[list[str], After(_weekdays)]
+_Clock = Annotated[str, After(_hhmm)]
+
+
+@dataclass(kw_only=True)
 class ImmediateWindow(_Strict):
     """Send as soon as an item is approved (still subject to ``daily_limit``/``min_gap``)."""
 
     mode: Literal["immediate"] = "immediate"
 
 
+@dataclass(kw_only=True)
 class SlotsWindow(_Strict):
     """Publish only at these local times on these days: one post per slot."""
 
     mode: Literal["slots"]
-    days: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
-    times: list[str]
-
-    _d = field_validator("days")(_weekdays)
-
-    @field_validator("times")
-    @classmethod
-    def _times(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError('needs at least one time, e.g. ["09:00", "17:00"]')
-        if len(value) > MAX_SLOTS:
-            raise ValueError(f"lists {len(value)} times; at most {MAX_SLOTS} slots a day")
-        return sorted({_hhmm(t) for t in value})
+    days: _Days = field(default_factory=lambda: list(WEEKDAYS))
+    times: Annotated[list[str], After(_times)]
 
 
+@dataclass(kw_only=True)
 class StaggerWindow(_Strict):
     """Spread posts between ``start`` and ``end`` local time, at most one per ``every``."""
 
     mode: Literal["stagger"]
-    start: str
-    end: str
-    every: str
-    days: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
+    start: _Clock
+    end: _Clock
+    every: Annotated[str, After(_within_a_day)]
+    days: _Days = field(default_factory=lambda: list(WEEKDAYS))
 
-    _t = field_validator("start", "end")(_hhmm)
-    _e = field_validator("every")(_within_a_day)
-    _d = field_validator("days")(_weekdays)
-
-    @model_validator(mode="after")
-    def _order(self) -> StaggerWindow:
+    def __post_init__(self) -> None:
         if self.end <= self.start:
             raise ValueError(
                 f"end {self.end} must be later than start {self.start} on the same day"
@@ -172,31 +183,23 @@ class StaggerWindow(_Strict):
 
         if parse_duration(self.every) <= timedelta(0):
             raise ValueError('every must be longer than 0, e.g. "45m"')
-        return self
 
 
-Window = Annotated[ImmediateWindow | SlotsWindow | StaggerWindow, Field(discriminator="mode")]
+Window = Annotated[
+    ImmediateWindow | SlotsWindow | StaggerWindow,
+    Tagged("mode", {"immediate": ImmediateWindow, "slots": SlotsWindow, "stagger": StaggerWindow}),
+]
 
 
+@dataclass(kw_only=True)
 class _PlatformBase(_Strict):
-    window: Window = Field(default_factory=ImmediateWindow)
-    daily_limit: Annotated[int, Field(ge=1, le=MAX_DAILY_LIMIT)] | None = None
-    max_concurrent: Annotated[int, Field(ge=1, le=MAX_PLATFORM_CONCURRENT)] = 1
-    min_gap: str | None = None
-    timezone: Name | None = None
+    window: Window = field(default_factory=ImmediateWindow)
+    daily_limit: Annotated[int, at.Ge(1), at.Le(MAX_DAILY_LIMIT)] | None = None
+    max_concurrent: Annotated[int, at.Ge(1), at.Le(MAX_PLATFORM_CONCURRENT)] = 1
+    min_gap: Annotated[str | None, After(_duration)] = None
+    timezone: Annotated[Name | None, After(_tz)] = None
     accepts: list[ContentKind] | None = None
     """Content kinds sent here by ``publishing pending``; default depends on the kind."""
-
-    _g = field_validator("min_gap")(_duration)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str | None) -> str | None:
-        if value is not None:
-            from ..scheduling.zones import load_zone
-
-            load_zone(value, field="")  # a ValueError naming close matches
-        return value
 
     def gap(self) -> timedelta:
         """``min_gap`` as a duration (zero when unset)."""
@@ -214,93 +217,144 @@ class _PlatformBase(_Strict):
         return _KIND_ACCEPTS.get(kind, CONTENT_KINDS)
 
 
+@dataclass(kw_only=True)
 class OutboxPlatform(_PlatformBase):
     kind: Literal["outbox"] = "outbox"
 
 
+@dataclass(kw_only=True)
 class FilesystemPlatform(_PlatformBase):
     kind: Literal["filesystem"]
     path: Annotated[str, line(MAX_PATH)]
     """Folder for the Markdown files; relative paths are under the home folder."""
 
 
+@dataclass(kw_only=True)
 class WebhookPlatform(_PlatformBase):
     kind: Literal["webhook"]
     url: Url
-    secret_env: str | None = None
-    timeout_s: Annotated[float, Field(gt=0, le=_HTTP)] = 30.0
+    secret_env: Annotated[str | None, After(check_env_name)] = None
+    timeout_s: Annotated[float, at.Gt(0), at.Le(_HTTP)] = 30.0
     include_files: Literal["base64", "urls", "none"] = "base64"
     """Binary files (images, video): inline base64, ``file://`` URLs on this machine, or
     listed by name, size and hash only."""
 
-    _e = field_validator("secret_env")(check_env_name)
 
-
+@dataclass(kw_only=True)
 class WordPressPlatform(_PlatformBase):
     kind: Literal["wordpress"]
     url: Url
     user: Name
-    password_env: str
+    password_env: Annotated[str, After(check_env_name)]
     status: Literal["publish", "draft", "future"] = "publish"
     """``future``: sent right away with the window's planned time as the post's date."""
-    categories: list[Name] = Field(default_factory=list)
-    tags: list[Name] = Field(default_factory=list)
-    timeout_s: Annotated[float, Field(gt=0, le=_HTTP)] = 30.0
-
-    _e = field_validator("password_env")(check_env_name)
+    categories: list[Name] = field(default_factory=list)
+    tags: list[Name] = field(default_factory=list)
+    timeout_s: Annotated[float, at.Gt(0), at.Le(_HTTP)] = 30.0
 
 
+@dataclass(kw_only=True)
 class MastodonPlatform(_PlatformBase):
     kind: Literal["mastodon"]
     url: Url
-    token_env: str
+    token_env: Annotated[str, After(check_env_name)]
     visibility: Literal["public", "unlisted", "private", "direct"] = "public"
-    timeout_s: Annotated[float, Field(gt=0, le=_HTTP)] = 30.0
-
-    _e = field_validator("token_env")(check_env_name)
+    timeout_s: Annotated[float, at.Gt(0), at.Le(_HTTP)] = 30.0
 
 
-# Defined in their own module on top of _PlatformBase (so imported only here, below it).
-from .platforms_google import DropboxPlatform, GDrivePlatform, YouTubePlatform  # noqa: E402
-from .platforms_social import (  # noqa: E402  (they build on _PlatformBase above)
-    KIND_ALIASES,
-    SOCIAL_ACCEPTS,
-    SOCIAL_KINDS,
-    BlueskyPlatform,
-    InstagramPlatform,
-    TelegramPlatform,
-    XPlatform,
+# The other kinds are defined in .platforms_google and .platforms_social, on top of
+# _PlatformBase above: those modules import this one, and this one imports them on the
+# first use of a name below (PEP 562), so any of the three may be imported first (a
+# publisher imports its own kind's module; an unpickled Dropbox platform, that of Dropbox).
+_GOOGLE_NAMES = ("DropboxPlatform", "GDrivePlatform", "YouTubePlatform")
+_SOCIAL_NAMES = (
+    "KIND_ALIASES",
+    "SOCIAL_ACCEPTS",
+    "SOCIAL_KINDS",
+    "BlueskyPlatform",
+    "InstagramPlatform",
+    "TelegramPlatform",
+    "XPlatform",
 )
 
-_KIND_ACCEPTS.update(SOCIAL_ACCEPTS)
-SocialPlatform = XPlatform | InstagramPlatform | BlueskyPlatform | TelegramPlatform
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
-AnyPlatform: TypeAlias = (
-    OutboxPlatform
-    | FilesystemPlatform
-    | WebhookPlatform
-    | WordPressPlatform
-    | MastodonPlatform
-    | YouTubePlatform
-    | GDrivePlatform
-    | DropboxPlatform
-    | SocialPlatform
-)
+    from .platforms_google import DropboxPlatform, GDrivePlatform, YouTubePlatform
+    from .platforms_social import BlueskyPlatform, InstagramPlatform, TelegramPlatform, XPlatform
 
-PlatformConfig = Annotated[AnyPlatform, Field(discriminator="kind")]
-"""One platform, by its ``kind`` (every kind; see :data:`Platforms` for the lazy form)."""
+    SocialPlatform: TypeAlias = XPlatform | InstagramPlatform | BlueskyPlatform | TelegramPlatform
+    AnyPlatform: TypeAlias = (
+        OutboxPlatform
+        | FilesystemPlatform
+        | WebhookPlatform
+        | WordPressPlatform
+        | MastodonPlatform
+        | YouTubePlatform
+        | GDrivePlatform
+        | DropboxPlatform
+        | SocialPlatform
+    )
+    PlatformConfig: TypeAlias = AnyPlatform
+    """One platform, by its ``kind`` (every kind; see :data:`Platforms` for the lazy form)."""
+    PLATFORM_KINDS: tuple[str, ...]
+    """Every ``kind`` a platform may have, in the order of :data:`AnyPlatform`."""
 
-_MODELS: dict[str, type[_PlatformBase]] = {
-    get_args(model.model_fields["kind"].annotation)[0]: model for model in get_args(AnyPlatform)
-}
+
+@cache
+def _elsewhere() -> dict[str, Any]:
+    """The names that need .platforms_google and .platforms_social (imported once)."""
+    from . import platforms_google as google
+    from . import platforms_social as social
+
+    names = {n: getattr(google, n) for n in _GOOGLE_NAMES}
+    names |= {n: getattr(social, n) for n in _SOCIAL_NAMES}
+    names["SocialPlatform"] = (
+        social.XPlatform
+        | social.InstagramPlatform
+        | social.BlueskyPlatform
+        | social.TelegramPlatform
+    )
+    names["AnyPlatform"] = (
+        OutboxPlatform
+        | FilesystemPlatform
+        | WebhookPlatform
+        | WordPressPlatform
+        | MastodonPlatform
+        | google.YouTubePlatform
+        | google.GDrivePlatform
+        | google.DropboxPlatform
+        | names["SocialPlatform"]
+    )
+    models = {get_args(get_type_hints(m)["kind"])[0]: m for m in get_args(names["AnyPlatform"])}
+    names["_MODELS"] = models
+    names["PLATFORM_KINDS"] = tuple(models)
+    names["PlatformConfig"] = Annotated[names["AnyPlatform"], Tagged("kind", models)]
+    return names
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        value = _elsewhere()[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def _models() -> dict[str, type[_PlatformBase]]:
+    """Each platform model by its ``kind`` (read from its ``kind: Literal[...]``), in the
+    order of :data:`AnyPlatform`."""
+    models: dict[str, type[_PlatformBase]] = _elsewhere()["_MODELS"]
+    return models
 
 
 @lru_cache(maxsize=32)
 def _adapter(kinds: tuple[str, ...] | None) -> TypeAdapter[dict[str, AnyPlatform]]:
     """The validator of a ``platforms`` map whose entries are of ``kinds`` (None: any)."""
-    members = tuple(m for k, m in _MODELS.items() if kinds is None or k in kinds)
-    union = Annotated[Union[members], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
-    return TypeAdapter(dict[str, union])
+    members = {k: m for k, m in _models().items() if kinds is None or k in kinds}
+    # Tagged builds the validators of ``members`` only (the type it annotates is not read).
+    return base.adapter(dict[str, Annotated[_PlatformBase, Tagged("kind", members)]])
 
 
 def validate_platforms(value: dict[str, Any]) -> dict[str, AnyPlatform]:
@@ -313,7 +367,7 @@ def validate_platforms(value: dict[str, Any]) -> dict[str, AnyPlatform]:
     kinds: set[str] = set()
     for entry in value.values():
         kind = entry.get("kind") if isinstance(entry, dict) else getattr(entry, "kind", None)
-        if not (isinstance(kind, str) and kind in _MODELS):
+        if not (isinstance(kind, str) and kind in _models()):
             return _adapter(None).validate_python(value)  # the errors of the whole union
         kinds.add(kind)
     return _adapter(tuple(sorted(kinds))).validate_python(value)
@@ -322,20 +376,9 @@ def validate_platforms(value: dict[str, Any]) -> dict[str, AnyPlatform]:
 if TYPE_CHECKING:
     Platforms: TypeAlias = dict[str, AnyPlatform]
 else:
-    Platforms = Annotated[dict[str, Any], AfterValidator(validate_platforms)]
+    Platforms = Annotated[dict[str, Any], After(validate_platforms)]
 """config.json ``platforms``: a name → platform map, validated by :func:`validate_platforms`."""
 
-PLATFORM_KINDS = (
-    "outbox",
-    "filesystem",
-    "webhook",
-    "wordpress",
-    "mastodon",
-    "youtube",
-    "gdrive",
-    "dropbox",
-    *SOCIAL_KINDS,
-)
 WINDOW_MODES = ("immediate", "slots", "stagger")
 
 
@@ -358,6 +401,8 @@ def normalize_platforms(value: Any) -> Any:
 
 def _alias(value: Any) -> Any:
     """``{"kind": "twitter"}`` is kind ``x`` (:data:`KIND_ALIASES`)."""
+    from .platforms_social import KIND_ALIASES
+
     kind = value.get("kind") if isinstance(value, dict) else None
     if isinstance(kind, str) and kind in KIND_ALIASES:
         return {**value, "kind": KIND_ALIASES[value["kind"]]}

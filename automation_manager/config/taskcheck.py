@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..enums import Category
 from ..errors import Problem
 from ..tasktypes import REGISTRY
+from .base import field_names
 from .periods import PERIOD_FIX, period_problem
 from .platforms import CONTENT_KINDS
 from .tasks import Task
@@ -37,7 +38,7 @@ OPTIONAL_REQUIRED = frozenset({"platform"})
 def allowed_keys(category: Category, type_: str) -> list[str]:
     """Every key a task of this type may have, sorted."""
     kind = REGISTRY.get(category, type_)
-    return sorted(set(Task.model_fields) | set(kind.fields))
+    return sorted(field_names(Task) | set(kind.fields))
 
 
 def resolve_platform(config: Config, name: str) -> tuple[str | None, list[str]]:
@@ -61,7 +62,7 @@ def with_resolved_platform(task: Task, config: Config) -> Task:
     if task.platform is None or task.platform in config.platforms:
         return task
     resolved, _ = resolve_platform(config, task.platform)
-    return task if resolved is None else task.model_copy(update={"platform": resolved})
+    return task if resolved is None else task.replace(platform=resolved)
 
 
 def task_problems(

@@ -247,7 +247,7 @@ class RemoteRuns:
                     data = result.result
                     result.forget()
                     self.broker.ok()
-                    record = RunRecord.model_validate(data["record"])
+                    record = RunRecord.from_json(data["record"])
                     if data.get("artifacts"):  # before the record that points to them
                         from .artifacts import unpack
 

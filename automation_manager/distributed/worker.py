@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..config.base import validate
 from ..config.executor import ExecutorConfig
 from ..engine.admission import Admission
 from ..logs.records import Usage
@@ -152,7 +153,7 @@ def run_payload(app: Celery, payload: dict[str, Any], *, hostname: str) -> dict[
 
     picked = time.time()
     home = Home(Path(app.conf.amgr_home))
-    ex = ExecutorConfig.model_validate(app.conf.amgr_executor)
+    ex = validate(ExecutorConfig, app.conf.amgr_executor)
     keys = Keys(ex.namespace)
     record_id = str(payload["record_id"])
     client = _client(app)
@@ -222,7 +223,7 @@ def run_payload(app: Celery, payload: dict[str, Any], *, hostname: str) -> dict[
     finally:
         beat.stop()
     return {
-        "record": record.model_dump(mode="json"),
+        "record": record.to_json(),
         "artifacts": files,
         "retryable": attempt.retryable,
         "retry_after": attempt.retry_after,

@@ -338,7 +338,7 @@ class Admission:
         if record is not None:
             from ..statedb.feed import record_counts
 
-            counts = record_counts(record.model_dump(mode="json"))
+            counts = record_counts(record.to_json())
             day = record.timestamp.date().isoformat()
         with self._lock:
             self._unsettled[record_id] = (counts, day)

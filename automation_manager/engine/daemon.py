@@ -100,6 +100,8 @@ class Daemon:
         self._stop = threading.Event()
         self._force = threading.Event()
         self._signature = signature(self._files)
+        self._loaded: tuple[object, Workspace] | None = None
+        """What :meth:`load` validated, and the files' signature before it did."""
         self._present: list[Path] = []
         self._tz: ZoneInfo | None = None
         self._once = False
@@ -183,7 +185,9 @@ class Daemon:
             _write_daemon_info(self.state, info)
             try:
                 self._signature = signature(self._files)
-                self._use(load_workspace(self.home))
+                loaded, self._loaded = self._loaded, None
+                fresh = loaded is not None and loaded[0] == self._signature
+                self._use(loaded[1] if fresh and loaded is not None else self._load())
             except ConfigError:
                 self.state.clear_daemon(pid)
                 raise
@@ -240,6 +244,25 @@ class Daemon:
             lock.release()
             if lease is not None:
                 lease.release()
+
+    def load(self, *, once: bool = False) -> Workspace:
+        """The home's files validated now, as the daemon's start validates them (the CLI
+        reads its metrics address from it). A start that follows uses this result if no
+        file changed in between. :raises ConfigError: with every problem."""
+        before = signature(self._files)
+        ws = self._load(once=once)
+        self._loaded = (before, ws)
+        return ws
+
+    def _load(self, *, once: bool | None = None) -> Workspace:
+        """The files validated: by a child process when serving for good (the daemon then
+        never imports pydantic; see :mod:`~automation_manager.config.apart`), here for
+        ``--once``, which runs its tasks right away."""
+        if self._once if once is None else once:
+            return load_workspace(self.home)
+        from ..config.apart import load_apart
+
+        return load_apart(self.home)
 
     def _use(self, ws: Workspace) -> None:
         from ..config.lastgood import remember
@@ -396,7 +419,7 @@ class Daemon:
                 log.warning("%s missing: keeping the last good configuration", path.name)
             if gone:
                 return False
-            ws = load_workspace(self.home)
+            ws = self._load()
             applying = True
             self.apply(ws, self.now())
             return True

@@ -22,6 +22,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -97,9 +98,7 @@ class Recorder:
 
     def begin(self, note: InflightRun) -> None:
         """Write a run's in-flight note (its params masked) before the run starts."""
-        note = note.model_copy(
-            update={"params": redact(note.params, self._secrets()), "token": own_token()}
-        )
+        note = replace(note, params=redact(note.params, self._secrets()), token=own_token())
         self.state.add_inflight(note)
 
     # -- records ------------------------------------------------------------------------
@@ -140,11 +139,11 @@ class Recorder:
         """``record`` with secret-looking keys in ``params``/``result`` and every form of
         every registered secret, anywhere in it, replaced by ``***``."""
         secrets = self._secrets()  # registers the current configuration's secrets
-        data = record.model_dump(mode="json")
+        data = record.to_json()
         data["params"] = redact(data["params"], secrets)
         if data.get("result") is not None:
             data["result"] = redact(data["result"], secrets)
-        return RunRecord.model_validate(REGISTRY.scrub(data))
+        return RunRecord.from_json(REGISTRY.scrub(data))
 
     def flush_waiting(self) -> int:
         """Write the records that wait for disk space, oldest first. Returns how many.

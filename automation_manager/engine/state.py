@@ -15,18 +15,21 @@ import logging
 import os
 import queue
 import threading
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+import msgspec
 
 from ..enums import Trigger
 from ..errors import AmgrError
 from ..fsutil import atomic_write_json, atomic_write_text, ensure_dir, storage_error, write_all
 from ..home import Home
+from ..logs.records import dump_json
 
 log = logging.getLogger("amgr.daemon")
+_T = TypeVar("_T")
 
 STATE_VERSION = 1
 WRITE_EVERY_S = 0.5
@@ -35,7 +38,8 @@ window loses nothing: the next start also reads due times back from the run log'
 (:func:`~.recovery.recent_due_times`) and from in-flight files."""
 
 
-class DaemonInfo(BaseModel):
+@dataclass(kw_only=True)
+class DaemonInfo:
     """Who holds the home: written right after the daemon lock is taken."""
 
     pid: int
@@ -46,7 +50,8 @@ class DaemonInfo(BaseModel):
     """When start-up (recovery, catch-up, registration) was done."""
 
 
-class InflightRun(BaseModel):
+@dataclass(kw_only=True)
+class InflightRun:
     """A run that started and has no record yet. Its params are already redacted."""
 
     record_id: str
@@ -59,7 +64,7 @@ class InflightRun(BaseModel):
     scheduled_for: datetime | None = None
     started_at: datetime
     timeout_s: float | None = None
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = field(default_factory=dict)
     token: str | None = None
     """The writer's process identity (:func:`~automation_manager.procs.own_token`)."""
     owner: str = "daemon"
@@ -96,12 +101,12 @@ class StateStore:
     def read_daemon(self) -> DaemonInfo | None:
         """The last daemon's info, or None when there is none (or it is unreadable)."""
         try:
-            return DaemonInfo.model_validate_json(self.daemon_path.read_bytes())
-        except (OSError, ValidationError):
+            return _read(self.daemon_path.read_bytes(), DaemonInfo)
+        except (OSError, msgspec.DecodeError):
             return None
 
     def write_daemon(self, info: DaemonInfo) -> None:
-        atomic_write_json(self.daemon_path, info.model_dump(mode="json"), private=True)
+        atomic_write_json(self.daemon_path, msgspec.to_builtins(info), private=True)
 
     def clear_daemon(self, pid: int) -> None:
         """Remove daemon.json if it still names ``pid``."""
@@ -241,7 +246,7 @@ class StateStore:
         if not self._inflight_ready:
             ensure_dir(self.inflight_dir)
             self._inflight_ready = True
-        data = run.model_dump_json().encode("utf-8")
+        data = dump_json(run)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         path = self.inflight_path(run.record_id)
         try:
@@ -279,14 +284,23 @@ class StateStore:
                 continue
             path = self.inflight_dir / name
             try:
-                runs.append(InflightRun.model_validate_json(path.read_bytes()))
+                runs.append(_read(path.read_bytes(), InflightRun))
             except FileNotFoundError:
                 continue
-            except (OSError, ValidationError) as exc:
+            except (OSError, msgspec.DecodeError) as exc:
                 log.warning("state: dropping unreadable in-flight file %s (%s)", path, exc)
                 path.unlink(missing_ok=True)
         runs.sort(key=lambda r: r.started_at)
         return runs
+
+
+def _read(data: bytes, kind: type[_T]) -> _T:
+    """``data`` (JSON) as a ``kind``: ISO strings become datetimes, strings enums and
+    numbers (pydantic's coercions); unknown keys are ignored.
+
+    :raises msgspec.DecodeError: no JSON, or (its ``ValidationError``) not a ``kind``.
+    """
+    return msgspec.json.decode(data, type=kind, strict=False)
 
 
 def _datasync_and_close(fd: int) -> None:

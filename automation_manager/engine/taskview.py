@@ -67,7 +67,7 @@ def show_doc(mgr: AutomationManager, spec: TaskSpec) -> dict[str, Any]:
     nexts = firings(spec, mgr.now(), SHOWN_FIRINGS)
     view = {
         **task_row(spec, ws.timezone_name, nexts),
-        "fields": spec.task.model_dump(mode="json", exclude_none=True),
+        "fields": spec.task.dump(),
         "next_firings": [t.astimezone(tz).isoformat() for t in nexts],
     }
     return {"timezone": ws.timezone_name, "task": view}

@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from pydantic import BaseModel
-
 from ..errors import AuthError, TaskError
 from ..logs.records import Usage
 from .budget import calls_model, check_budget, estimate_cost, spent_today
 from .provider import describe_provider, resolve_endpoint, resolve_provider, uses_model
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from ..config.models import LLMConfig
 
-T = TypeVar("T", bound=BaseModel)
+T = TypeVar("T", bound="BaseModel")
 
 
 class LLMClient(Protocol):

@@ -344,6 +344,6 @@ class OpenAIClient:
             self.usage.completion_tokens += completion_tokens
             self.usage.calls += 1
             self.usage.cost_usd = round(self.usage.cost_usd + cost, 8)
-            snapshot = self.usage.model_copy()
+            snapshot = self.usage.copy()
         if self._on_usage is not None:
             self._on_usage(snapshot)

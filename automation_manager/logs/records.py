@@ -1,29 +1,54 @@
-"""The run record: one per attempt, one JSON line in ``.mp/automation/logs/YYYY-MM-DD.jsonl``."""
+"""The run record: one per attempt, one JSON line in ``.mp/automation/logs/YYYY-MM-DD.jsonl``.
+
+Plain dataclasses, written and read with msgspec (a daemon imports no pydantic). A line
+is the one the pydantic model of earlier versions wrote: the fields in order, ``None``
+ones too, then the keys a record was read with and does not know (kept in ``extra``);
+datetimes in RFC 3339 (``Z`` for UTC), enums as their values, floats in the shortest
+form that reads back (``1e20``, ``1e-7``; pydantic wrote ``1e+20``, read alike).
+"""
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from typing import Any
+from pathlib import PurePath
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
 
 from ..enums import RunStatus, Trigger
 from .redact import REDACTED, SECRET_KEY, redact
 
-__all__ = ["REDACTED", "SECRET_KEY", "RunRecord", "Usage", "new_record_id", "redact"]
+__all__ = [
+    "REDACTED",
+    "SECRET_KEY",
+    "InvalidRecord",
+    "RunRecord",
+    "Usage",
+    "dump_json",
+    "new_record_id",
+    "redact",
+]
+
+InvalidRecord = msgspec.ValidationError
+"""What reading a record (or usage) of the wrong shape raises; a line that is no JSON at
+all raises its base class, ``msgspec.DecodeError``."""
 
 
-class Usage(BaseModel):
+@dataclass(kw_only=True)
+class Usage:
     """Tokens and cost summed over every model call of a run."""
-
-    model_config = ConfigDict(extra="allow")
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
     calls: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Any other key (``images``...): read back, kept and written after the fields."""
+
+    _names: ClassVar[tuple[str, ...]]
 
     def add(self, other: Usage) -> Usage:
         return Usage(
@@ -33,11 +58,35 @@ class Usage(BaseModel):
             calls=self.calls + other.calls,
         )
 
+    def copy(self) -> Usage:
+        """A copy (its own ``extra``: adding to one does not add to the other)."""
+        return replace(self, extra=dict(self.extra))
 
-class RunRecord(BaseModel):
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (plain JSON types)."""
+        out: dict[str, Any] = msgspec.json.decode(dump_json(self._plain()))
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> Usage:
+        """Usage from its JSON form (the strings a line holds are coerced, as pydantic did).
+
+        :raises InvalidRecord: ``data`` is not a usage.
+        """
+        known, extra = _split(data, cls._names)
+        usage = msgspec.convert(known, cls, strict=False)
+        usage.extra = extra
+        return usage
+
+    def _plain(self) -> dict[str, Any]:
+        out = {name: getattr(self, name) for name in self._names}
+        out.update(self.extra)
+        return out
+
+
+@dataclass(kw_only=True)
+class RunRecord:
     """What happened in one attempt of one task."""
-
-    model_config = ConfigDict(extra="allow")
 
     id: str
     timestamp: datetime
@@ -49,7 +98,7 @@ class RunRecord(BaseModel):
     scheduled_for: datetime | None = None
     status: RunStatus
     success: bool
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     result: dict[str, Any] | None = None
     error: str | None = None
     duration_ms: int = 0
@@ -60,9 +109,82 @@ class RunRecord(BaseModel):
     """The task's process type (``content``, ``maintenance``, ...; see ``config.operations``)."""
     resources_used: dict[str, float] | None = None
     """What the run used: ``cpu_s`` (its thread and child processes) and ``peak_rss_mb``."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Any other key a record was read with: kept, and written after the fields."""
+
+    _names: ClassVar[tuple[str, ...]]
 
     def to_line(self) -> str:
-        return self.model_dump_json(exclude_none=False)
+        """The record's log line (no newline)."""
+        return dump_json(self._plain()).decode("utf-8")
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form of the record (plain JSON types: what its line holds)."""
+        out: dict[str, Any] = msgspec.json.decode(dump_json(self._plain()))
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> RunRecord:
+        """A record from its JSON form: ISO strings become datetimes, strings the enums
+        (the coercions pydantic made).
+
+        :raises InvalidRecord: ``data`` is not a record.
+        """
+        known, extra = _split(data, cls._names)
+        usage = known.pop("usage", None)
+        record = msgspec.convert(known, cls, strict=False)
+        if usage is not None:
+            try:
+                record.usage = Usage.from_json(usage)
+            except msgspec.ValidationError as exc:  # its path starts at the usage
+                text, _, at = str(exc).partition(" - at `$")
+                raise msgspec.ValidationError(f"{text} - at `$.usage{at or '`'}") from None
+        record.extra = extra
+        return record
+
+    @classmethod
+    def from_line(cls, line: str | bytes) -> RunRecord:
+        """A record from its log line.
+
+        :raises msgspec.DecodeError: the line is no JSON (:data:`InvalidRecord`: no record).
+        """
+        return cls.from_json(msgspec.json.decode(line))
+
+    def _plain(self) -> dict[str, Any]:
+        out = {name: getattr(self, name) for name in self._names}
+        if self.usage is not None:
+            out["usage"] = self.usage._plain()
+        out.update(self.extra)
+        return out
+
+
+Usage._names = tuple(f.name for f in fields(Usage) if f.name != "extra")
+RunRecord._names = tuple(f.name for f in fields(RunRecord) if f.name != "extra")
+
+
+def _split(data: Any, names: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``data``'s known keys and the others."""
+    if not isinstance(data, dict):
+        raise msgspec.ValidationError(f"Expected `object`, got `{type(data).__name__}`")
+    known: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in data.items():
+        (known if key in names else extra)[key] = value
+    return known, extra
+
+
+def _enc_hook(obj: Any) -> Any:
+    if isinstance(obj, PurePath):
+        return str(obj)
+    raise NotImplementedError(f"Encoding objects of type {type(obj).__name__} is unsupported")
+
+
+def dump_json(obj: Any) -> bytes:
+    """``obj`` (dataclasses, dicts...) as compact JSON (paths as strings).
+
+    :raises TypeError: something in ``obj`` has no JSON form.
+    """
+    return msgspec.json.encode(obj, enc_hook=_enc_hook)
 
 
 _counter = 0

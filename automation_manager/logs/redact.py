@@ -1,7 +1,7 @@
 """Redaction of what goes into a record: secret-looking keys and registered secrets.
 
 Pydantic-free on purpose: the readers of the log (``amgr history``) need it, and
-:mod:`.records` (the pydantic :class:`~.records.RunRecord`) re-exports it.
+:mod:`.records` (:class:`~.records.RunRecord`) re-exports it.
 """
 
 from __future__ import annotations

@@ -286,11 +286,9 @@ def add_media_usage(ctx: RunContext, cost_usd: float, calls: int, images: int) -
     usage = ctx.usage
     usage.cost_usd = round(usage.cost_usd + cost_usd, 8)
     usage.calls += calls
-    extra = usage.__pydantic_extra__
-    if extra is not None:  # Usage allows extra keys: ``images`` rides along
-        extra["images"] = int(extra.get("images") or 0) + images
+    usage.extra["images"] = int(usage.extra.get("images") or 0) + images  # rides along
     if ctx.on_usage is not None:
-        ctx.on_usage(usage.model_copy())
+        ctx.on_usage(usage.copy())
 
 
 def _spent(ctx: RunContext, studio: Studio) -> None:
