@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +145,66 @@ def test_a_daemon_holds_its_validated_configuration_without_pydantic(tmp_path: P
             "youtube": ["OutboxPlatform", 1, "immediate"],
         },
     }
+
+
+WARM_CHILD = """
+import json, os, signal, sys, threading, time
+from pathlib import Path
+
+home, out = Path(sys.argv[1]), Path(sys.argv[2])
+RUNNER = "automation_manager.executors.maintenance"
+
+
+def report():
+    try:
+        info = home / ".mp" / "state" / "daemon.json"
+        while not json.loads(info.read_text() if info.exists() else "{}").get("ready_at"):
+            time.sleep(0.01)
+        at_ready = RUNNER in sys.modules
+        give_up = time.monotonic() + 30
+        while RUNNER not in sys.modules and time.monotonic() < give_up:
+            time.sleep(0.005)
+        imported_at = time.time()
+        logs = home / ".mp" / "automation" / "logs"
+        lines = []
+        while not lines and time.monotonic() < give_up:
+            lines = [l for p in logs.glob("*.jsonl") for l in p.read_text().splitlines()]
+            time.sleep(0.02)
+        due = json.loads(lines[0])["scheduled_for"] if lines else None
+        out.write_text(json.dumps({"at_ready": at_ready, "imported_at": imported_at,
+                                   "first_due": due}))
+    finally:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+threading.Thread(target=report, daemon=True).start()
+sys.argv = ["amgr", "--home", str(home), "run"]
+from automation_manager.cli import main
+
+main()
+"""
+
+
+def test_a_types_runner_is_imported_before_its_first_run_not_by_it(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.json").write_text(json.dumps(default_config() | {"log_level": "warning"}))
+    (home / "schedules.json").write_text(json.dumps(default_schedules()))
+    task = {"id": "soon", "type": "pending_report", "schedule": {"interval": "6s"}}
+    (home / "tasks.json").write_text(json.dumps({"maintenance": [task]}))
+    out = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-c", WARM_CHILD, str(home), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "AMGR_VISUALS": "none"},
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    # not at start (an idle daemon stays small), but ahead of the first firing, on the
+    # side: the first run finds its executor (and pydantic) imported
+    assert report["at_ready"] is False
+    assert report["first_due"] is not None, "the task never ran"
+    ahead = datetime.fromisoformat(report["first_due"]).timestamp() - report["imported_at"]
+    assert ahead > 1.0, f"imported {ahead:.2f} s before the first firing"

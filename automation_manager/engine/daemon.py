@@ -50,6 +50,7 @@ from .pool import DISPATCH_LEAD_S, WorkerPool
 from .recovery import recent_due_times
 from .signals import StopSignals
 from .state import DaemonInfo, StateStore
+from .warm import Warmer
 from .watch import POLL_S, FileWatcher, Waker, signature
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class Daemon:
         self._once = False
         self._hup = threading.Event()
         self._jumps = JumpDetector()
+        self._warmer = Warmer()
         self._keeper: subprocess.Popen[bytes] | None = None
         self._kept_day: date | None = None
         self._lead = timedelta(seconds=DISPATCH_LEAD_S if clock is None else 0.0)
@@ -286,6 +288,7 @@ class Daemon:
         self.scheduler.clear()
         for spec in specs:
             self.scheduler.add(spec, now, self._fire)
+        self._warmer.plan(self.scheduler.task_jobs().values())
 
     def _loop(self) -> None:
         assert self.watcher is not None and self.dispatch is not None
@@ -296,6 +299,7 @@ class Daemon:
             now = self.now()
             self._follow_clock(now)
             self.scheduler.run_pending(now + self._lead)
+            self._warmer.run_due(now)
             self.dispatch.run_due_retries()
             self._keep_indexes(now)
             if self._hup.is_set():
@@ -367,6 +371,9 @@ class Daemon:
         retry = self.dispatch.next_in() if self.dispatch else None
         if retry is not None:
             candidates.append(retry)
+        warm = self._warmer.next_at() if schedule else None
+        if warm is not None:
+            candidates.append((warm - now).total_seconds())
         return max(min(candidates), 0.0)
 
     def _on_signal(self, name: str) -> None:
@@ -459,6 +466,7 @@ class Daemon:
             now,
         )
         synced = self.scheduler.sync(wanted, now, self._fire)
+        self._warmer.plan(self.scheduler.task_jobs().values())
         self.state.forget(synced.removed | {s.id for s in ws.tasks if not s.enabled})
         for task_id in synced.fresh:
             self.state.advance(task_id, now)  # starts fresh: nothing before now is owed
