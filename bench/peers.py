@@ -365,7 +365,9 @@ def idle_cpu(tmp: Path, python: Path, who: str, seconds: float) -> float:
         return (amgr_bench.cpu_ns(pid) - before) / 1e6 * 60 / seconds
 
     if who == "amgr":
-        hourly = [{"id": "hourly", "type": "pending_report", "schedule": "hourly"}]
+        # every hour from its start, as the peers' interval=3600 (not "hourly", on the
+        # hour: a round near the top of an hour would measure a run, not an idle daemon)
+        hourly = [{"id": "hourly", "type": "pending_report", "schedule": {"interval": "1h"}}]
         return float(_amgr_probe(tmp, "idle", hourly, probe))
     *_, used = run_peer(python, tmp, who, tasks=1, interval=3600, seconds=seconds + 3, probe=probe)
     return float(used)
@@ -378,7 +380,7 @@ def rss(tmp: Path, python: Path, who: str, tasks: int) -> float:
 
     if who == "amgr":
         many = [
-            {"id": f"t{i:04d}", "type": "pending_report", "schedule": "hourly"}
+            {"id": f"t{i:04d}", "type": "pending_report", "schedule": {"interval": "1h"}}
             for i in range(tasks)
         ]
         return float(_amgr_probe(tmp, "rss", many, probe))

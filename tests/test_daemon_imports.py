@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from automation_manager.config.defaults import default_config, default_schedules
+from automation_manager.engine.warm import AHEAD_S
 
 # Imported by a run that needs them, never by a daemon's start.
 HEAVY = (
@@ -160,7 +161,7 @@ def report():
         info = home / ".mp" / "state" / "daemon.json"
         while not json.loads(info.read_text() if info.exists() else "{}").get("ready_at"):
             time.sleep(0.01)
-        at_ready = RUNNER in sys.modules
+        at_ready, ready_at = RUNNER in sys.modules, time.time()
         give_up = time.monotonic() + 30
         while RUNNER not in sys.modules and time.monotonic() < give_up:
             time.sleep(0.005)
@@ -171,8 +172,8 @@ def report():
             lines = [l for p in logs.glob("*.jsonl") for l in p.read_text().splitlines()]
             time.sleep(0.02)
         due = json.loads(lines[0])["scheduled_for"] if lines else None
-        out.write_text(json.dumps({"at_ready": at_ready, "imported_at": imported_at,
-                                   "first_due": due}))
+        out.write_text(json.dumps({"at_ready": at_ready, "ready_at": ready_at,
+                                   "imported_at": imported_at, "first_due": due}))
     finally:
         os.kill(os.getpid(), signal.SIGTERM)
 
@@ -185,14 +186,14 @@ main()
 """
 
 
-def test_a_types_runner_is_imported_before_its_first_run_not_by_it(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
+def warm_round(root: Path) -> dict[str, Any]:
+    home = root / "home"
+    home.mkdir(parents=True)
     (home / "config.json").write_text(json.dumps(default_config() | {"log_level": "warning"}))
     (home / "schedules.json").write_text(json.dumps(default_schedules()))
-    task = {"id": "soon", "type": "pending_report", "schedule": {"interval": "6s"}}
+    task = {"id": "soon", "type": "pending_report", "schedule": {"interval": "8s"}}
     (home / "tasks.json").write_text(json.dumps({"maintenance": [task]}))
-    out = tmp_path / "report.json"
+    out = root / "report.json"
     done = subprocess.run(
         [sys.executable, "-c", WARM_CHILD, str(home), str(out)],
         capture_output=True,
@@ -201,10 +202,27 @@ def test_a_types_runner_is_imported_before_its_first_run_not_by_it(tmp_path: Pat
         env={"PATH": "/usr/bin:/bin", "AMGR_VISUALS": "none"},
     )
     assert done.returncode == 0, done.stderr
-    report = json.loads(out.read_text())
-    # not at start (an idle daemon stays small), but ahead of the first firing, on the
-    # side: the first run finds its executor (and pydantic) imported
-    assert report["at_ready"] is False
+    report: dict[str, Any] = json.loads(out.read_text())
     assert report["first_due"] is not None, "the task never ran"
-    ahead = datetime.fromisoformat(report["first_due"]).timestamp() - report["imported_at"]
-    assert ahead > 1.0, f"imported {ahead:.2f} s before the first firing"
+    return report
+
+
+def test_a_types_runner_is_imported_before_its_first_run_not_by_it(tmp_path: Path) -> None:
+    # Not at start (an idle daemon stays small), but ahead of the first firing: its run
+    # finds its executor (and pydantic) imported. A first firing due within seconds of
+    # the start has it imported before serving. Where the first firing falls depends on
+    # the start's instant: rounds until one was due well after the start.
+    ahead_checked = False
+    for round_ in range(6):
+        report = warm_round(tmp_path / str(round_))
+        due = datetime.fromisoformat(report["first_due"]).timestamp()
+        lead = due - report["ready_at"]
+        if lead > AHEAD_S + 0.5:
+            assert report["at_ready"] is False, report
+            ahead = due - report["imported_at"]
+            assert ahead > 1.0, f"imported {ahead:.2f} s before the first firing"
+            ahead_checked = True
+            break
+        if lead < AHEAD_S - 0.5:
+            assert report["at_ready"] is True, report
+    assert ahead_checked, "no round had its first firing due seconds after its start"

@@ -215,6 +215,7 @@ class Daemon:
                 now = self.now()
                 caught = dispatch.catch_up(now)
                 self._register_all(now)
+                self._warmer.run_due(now, wait=True)  # the types due within seconds
                 info.ready_at = datetime.now().astimezone()
                 _write_daemon_info(self.state, info)
                 log.info(

@@ -7,7 +7,7 @@ holds the import lock and much of the interpreter: every worker whose run is due
 that quarter second waits, so with a thousand tasks the first firings of the day start
 tens of milliseconds late. The :class:`Warmer` does it on a side thread
 :data:`AHEAD_S` before the first firing of each type instead, once per type and
-process.
+process (at start, for a type due within :data:`AHEAD_S`: before serving).
 """
 
 from __future__ import annotations
@@ -55,18 +55,23 @@ class Warmer:
         """The instant of the next import, or None when none is planned."""
         return min(self._at.values(), default=None)
 
-    def run_due(self, now: datetime) -> None:
-        """Start importing (on one side thread) every type whose instant has come."""
+    def run_due(self, now: datetime, *, wait: bool = False) -> None:
+        """Import every type whose instant has come: on one side thread, or here with
+        ``wait`` (a start whose first firings are near: nothing else runs yet)."""
         due = [kind for kind, when in self._at.items() if when <= now]
         if not due:
             return
         for kind in due:
             del self._at[kind]
             self._done.add(kind)
-        threading.Thread(target=_import, args=(due,), name="amgr-warm", daemon=True).start()
+        if wait:
+            _import(due)
+        else:
+            threading.Thread(target=_import, args=(due,), name="amgr-warm", daemon=True).start()
 
 
 def _import(kinds: list[Kind]) -> None:
+    from .. import notify  # noqa: F401  (every finished run is told to it: see .dispatch)
     from ..tasktypes import REGISTRY
 
     for category, type_ in kinds:
