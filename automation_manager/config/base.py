@@ -67,6 +67,7 @@ class After:
     another) or raises ``ValueError`` with what to fix."""
 
     __slots__ = ("fn",)
+    _BEFORE: ClassVar[bool] = False
 
     def __init__(self, fn: Callable[[Any], Any]) -> None:
         self.fn = fn
@@ -76,23 +77,16 @@ class After:
     ) -> CoreSchema:
         from pydantic_core import core_schema
 
+        if self._BEFORE:
+            return core_schema.no_info_before_validator_function(self.fn, handler(source))
         return core_schema.no_info_after_validator_function(self.fn, handler(source))
 
 
-class Before:
+class Before(After):
     """A rewrite of a value before its type is validated (``"x"`` for ``["x"]``...)."""
 
-    __slots__ = ("fn",)
-
-    def __init__(self, fn: Callable[[Any], Any]) -> None:
-        self.fn = fn
-
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> CoreSchema:
-        from pydantic_core import core_schema
-
-        return core_schema.no_info_before_validator_function(self.fn, handler(source))
+    __slots__ = ()
+    _BEFORE = True
 
 
 class Pattern:
