@@ -93,20 +93,26 @@ main()
 """
 
 
-def start_and_report(root: Path, platforms: dict[str, Any] | None = None) -> dict[str, Any]:
+def start_and_report(
+    root: Path,
+    platforms: dict[str, Any] | None = None,
+    *,
+    child: str = CHILD,
+    schedule: str | dict[str, str] = "hourly",
+) -> dict[str, Any]:
     home = root / "home"
-    home.mkdir()
+    home.mkdir(parents=True)
     config = default_config() | {"log_level": "warning"}
     if platforms is not None:
         config["platforms"] = platforms
     (home / "config.json").write_text(json.dumps(config))
     (home / "schedules.json").write_text(json.dumps(default_schedules()))
-    task = {"id": "hourly", "type": "pending_report", "schedule": "hourly"}
+    task = {"id": "hourly", "type": "pending_report", "schedule": schedule}
     (home / "tasks.json").write_text(json.dumps({"maintenance": [task]}))
     out = root / "report.json"
     try:
         done = subprocess.run(
-            [sys.executable, "-c", CHILD, str(home), str(out)],
+            [sys.executable, "-c", child, str(home), str(out)],
             capture_output=True,
             text=True,
             timeout=120,
@@ -187,22 +193,7 @@ main()
 
 
 def warm_round(root: Path) -> dict[str, Any]:
-    home = root / "home"
-    home.mkdir(parents=True)
-    (home / "config.json").write_text(json.dumps(default_config() | {"log_level": "warning"}))
-    (home / "schedules.json").write_text(json.dumps(default_schedules()))
-    task = {"id": "soon", "type": "pending_report", "schedule": {"interval": "8s"}}
-    (home / "tasks.json").write_text(json.dumps({"maintenance": [task]}))
-    out = root / "report.json"
-    done = subprocess.run(
-        [sys.executable, "-c", WARM_CHILD, str(home), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", "AMGR_VISUALS": "none"},
-    )
-    assert done.returncode == 0, done.stderr
-    report: dict[str, Any] = json.loads(out.read_text())
+    report = start_and_report(root, child=WARM_CHILD, schedule={"interval": "8s"})
     assert report["first_due"] is not None, "the task never ran"
     return report
 
