@@ -16,9 +16,9 @@ Settings that keep amgr's promises on Celery:
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from ..config.base import dump
 from .settings import RUN_TASK, Keys
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def build_app(url: str, ex: ExecutorConfig, *, home: str | None = None) -> Celer
         worker_cancel_long_running_tasks_on_connection_loss=False,
     )
     app.conf.amgr_home = home
-    app.conf.amgr_executor = dataclasses.asdict(ex)  # no pydantic on the scheduler
+    app.conf.amgr_executor = dump(ex)
 
     @app.task(name=RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
     def run(self: Any, payload: dict[str, Any]) -> dict[str, Any]:

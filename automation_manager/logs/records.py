@@ -37,8 +37,30 @@ InvalidRecord = msgspec.ValidationError
 all raises its base class, ``msgspec.DecodeError``."""
 
 
+class _Open:
+    """A dataclass that keeps the keys it was read with and does not know (``extra``),
+    and writes them back after its fields."""
+
+    extra: dict[str, Any]
+    _names: ClassVar[tuple[str, ...]]
+    """Its fields but ``extra``, in order (set below each class)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (plain JSON types: what its line holds)."""
+        out: dict[str, Any] = msgspec.json.decode(dump_json(self._plain()))
+        return out
+
+    def _plain(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in self._names:
+            value = getattr(self, name)
+            out[name] = value._plain() if isinstance(value, _Open) else value
+        out.update(self.extra)
+        return out
+
+
 @dataclass(kw_only=True)
-class Usage:
+class Usage(_Open):
     """Tokens and cost summed over every model call of a run."""
 
     prompt_tokens: int = 0
@@ -47,8 +69,6 @@ class Usage:
     calls: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
     """Any other key (``images``...): read back, kept and written after the fields."""
-
-    _names: ClassVar[tuple[str, ...]]
 
     def add(self, other: Usage) -> Usage:
         return Usage(
@@ -62,11 +82,6 @@ class Usage:
         """A copy (its own ``extra``: adding to one does not add to the other)."""
         return replace(self, extra=dict(self.extra))
 
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form (plain JSON types)."""
-        out: dict[str, Any] = msgspec.json.decode(dump_json(self._plain()))
-        return out
-
     @classmethod
     def from_json(cls, data: Any) -> Usage:
         """Usage from its JSON form (the strings a line holds are coerced, as pydantic did).
@@ -78,14 +93,9 @@ class Usage:
         usage.extra = extra
         return usage
 
-    def _plain(self) -> dict[str, Any]:
-        out = {name: getattr(self, name) for name in self._names}
-        out.update(self.extra)
-        return out
-
 
 @dataclass(kw_only=True)
-class RunRecord:
+class RunRecord(_Open):
     """What happened in one attempt of one task."""
 
     id: str
@@ -112,16 +122,9 @@ class RunRecord:
     extra: dict[str, Any] = field(default_factory=dict)
     """Any other key a record was read with: kept, and written after the fields."""
 
-    _names: ClassVar[tuple[str, ...]]
-
     def to_line(self) -> str:
         """The record's log line (no newline)."""
         return dump_json(self._plain()).decode("utf-8")
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form of the record (plain JSON types: what its line holds)."""
-        out: dict[str, Any] = msgspec.json.decode(dump_json(self._plain()))
-        return out
 
     @classmethod
     def from_json(cls, data: Any) -> RunRecord:
@@ -149,13 +152,6 @@ class RunRecord:
         :raises msgspec.DecodeError: the line is no JSON (:data:`InvalidRecord`: no record).
         """
         return cls.from_json(msgspec.json.decode(line))
-
-    def _plain(self) -> dict[str, Any]:
-        out = {name: getattr(self, name) for name in self._names}
-        if self.usage is not None:
-            out["usage"] = self.usage._plain()
-        out.update(self.extra)
-        return out
 
 
 Usage._names = tuple(f.name for f in fields(Usage) if f.name != "extra")
