@@ -44,7 +44,10 @@ def mixed_days(home: Path, days: int = 5) -> None:
     """A few records a day over ``days`` closed days: every status, several kinds and
     tasks, LLM usage, errors, topics (one needing Unicode lower-casing)."""
     for d in range(1, days + 1):
-        base = timedelta(days=d, hours=3)
+        # noon of the day d days ago: its records (up to 20 minutes later) all fall on
+        # that day, whatever the time of day now
+        noon = NOW.replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=d)
+        base = NOW - noon
         plant(home, base, usage=Usage(prompt_tokens=10 * d, completion_tokens=5, cost_usd=0.01))
         plant(
             home,
